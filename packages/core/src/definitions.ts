@@ -1,0 +1,252 @@
+import type { z } from 'zod';
+import type { AggregateRef } from './aggregate';
+import type { Ulid } from './command-id';
+import { type EventEnvelope, type EventMetadata, envelopeAggregate, envelopeMetadata } from './envelope';
+import {
+  EventDefinitionError,
+  PayloadValidationError,
+  UnknownEventTypeError,
+  UnsupportedSchemaVersionError,
+} from './errors';
+import { toValidationIssues } from './issues';
+
+/** Any zod schema whose output is an object (event payloads are DynamoDB maps). */
+export type PayloadSchema = z.ZodType<Record<string, unknown>, Record<string, unknown>>;
+
+/** A declared event type: its name, the version of its payload schema, and the schema. */
+export interface EventDefinition<
+  TType extends string = string,
+  TSchema extends PayloadSchema = PayloadSchema,
+> {
+  /** The event type name, e.g. `TaskCreated`. */
+  readonly type: TType;
+  /** The current payload schema version (1 or more). */
+  readonly schemaVersion: number;
+  /** The zod schema of the payload at `schemaVersion`. */
+  readonly schema: TSchema;
+  /** The aggregate type this event belongs to, if it is restricted to one. Default: any. */
+  readonly aggregateType?: string;
+  /**
+   * Turns a payload written with an older schema version into input for the current schema,
+   * which then validates it. Without it, older versions are refused. Default: none.
+   */
+  readonly upcast?: (data: unknown, fromSchemaVersion: number) => unknown;
+  /** What the event means, for humans. Default: none. */
+  readonly description?: string;
+}
+
+/**
+ * Declares an event type.
+ *
+ * @example
+ * ```ts
+ * import { defineEvent } from '@tidemark/core';
+ * import { z } from 'zod';
+ *
+ * export const TaskCreated = defineEvent({
+ *   type: 'TaskCreated',
+ *   schemaVersion: 1,
+ *   aggregateType: 'Task',
+ *   schema: z.object({ name: z.string().min(1), summary: z.string().optional() }),
+ * });
+ * ```
+ */
+export function defineEvent<const TType extends string, TSchema extends PayloadSchema>(
+  definition: EventDefinition<TType, TSchema>,
+): EventDefinition<TType, TSchema> {
+  if (typeof definition.type !== 'string' || definition.type.length === 0) {
+    throw new EventDefinitionError('An event definition needs a non-empty type name', {
+      type: definition.type,
+    });
+  }
+  if (!Number.isInteger(definition.schemaVersion) || definition.schemaVersion < 1) {
+    throw new EventDefinitionError(
+      `Event ${definition.type}: schemaVersion must be an integer of 1 or more`,
+      {
+        type: definition.type,
+        schemaVersion: definition.schemaVersion,
+      },
+    );
+  }
+  if (typeof definition.schema?.safeParse !== 'function') {
+    throw new EventDefinitionError(`Event ${definition.type}: schema must be a zod schema`, {
+      type: definition.type,
+    });
+  }
+  return Object.freeze({ ...definition });
+}
+
+/** Any event definition. */
+// biome-ignore lint/suspicious/noExplicitAny: the schema type parameter must accept every zod schema
+export type AnyEventDefinition = EventDefinition<string, any>;
+
+/** A decoded, validated event with its envelope fields in camel case. */
+export interface DomainEvent<TType extends string = string, TData = Record<string, unknown>> {
+  /** The event id (ULID). */
+  readonly eventId: Ulid;
+  /** The event type. */
+  readonly type: TType;
+  /** The payload, parsed by the definition's schema. */
+  readonly data: TData;
+  /** The aggregate the event belongs to. */
+  readonly aggregate: AggregateRef;
+  /** The aggregate version the event created. */
+  readonly version: number;
+  /** The id of the command that produced it. */
+  readonly commandId: Ulid;
+  /** The payload schema version the event was written with. */
+  readonly schemaVersion: number;
+  /** When it was appended (RFC 3339). */
+  readonly time: string;
+  /** Who produced it. */
+  readonly source: string;
+  /** Correlation, causation and trace context. */
+  readonly metadata: EventMetadata;
+}
+
+/** A set of event definitions, looked up by type. */
+export interface EventCatalog<TDefs extends readonly AnyEventDefinition[] = readonly AnyEventDefinition[]> {
+  /** The definitions, as declared. */
+  readonly definitions: TDefs;
+  /** The type names. */
+  readonly types: readonly TDefs[number]['type'][];
+  /** Tells whether a type name belongs to the catalog. */
+  has(type: string): type is TDefs[number]['type'];
+  /** The definition of a type, or `undefined`. */
+  find(type: string): AnyEventDefinition | undefined;
+  /** Validates a payload for `type`; throws {@link PayloadValidationError} or {@link UnknownEventTypeError}. */
+  validate<K extends TDefs[number]['type']>(
+    type: K,
+    data: unknown,
+  ): z.output<Extract<TDefs[number], { type: K }>['schema']>;
+  /**
+   * Reads an envelope into a typed event: finds the definition by type, upcasts older schema
+   * versions, validates the payload. Throws {@link UnknownEventTypeError},
+   * {@link UnsupportedSchemaVersionError} or {@link PayloadValidationError}.
+   */
+  parse(envelope: EventEnvelope): CatalogEvent<EventCatalog<TDefs>>;
+}
+
+/** Any catalog (the type helpers below accept every catalog through this shape). */
+export interface AnyEventCatalog {
+  readonly definitions: readonly AnyEventDefinition[];
+  readonly types: readonly string[];
+  has(type: string): boolean;
+  find(type: string): AnyEventDefinition | undefined;
+  parse(envelope: EventEnvelope): DomainEvent;
+}
+/** The definitions of a catalog type. */
+export type CatalogDefinitions<C extends AnyEventCatalog> = C['definitions'][number];
+/** The event type names of a catalog. */
+export type EventTypeOf<C extends AnyEventCatalog> = CatalogDefinitions<C>['type'];
+/** The definition of one type in a catalog. */
+export type DefinitionOf<C extends AnyEventCatalog, K extends EventTypeOf<C>> = Extract<
+  CatalogDefinitions<C>,
+  { type: K }
+>;
+/** The parsed payload type of one event type. */
+export type EventPayload<C extends AnyEventCatalog, K extends EventTypeOf<C>> = z.output<
+  DefinitionOf<C, K>['schema']
+>;
+/** The payload type accepted when appending one event type (before defaults and transforms). */
+export type EventPayloadInput<C extends AnyEventCatalog, K extends EventTypeOf<C>> = z.input<
+  DefinitionOf<C, K>['schema']
+>;
+/** A typed event of the catalog; a union over its types unless `K` narrows it. */
+export type CatalogEvent<C extends AnyEventCatalog, K extends EventTypeOf<C> = EventTypeOf<C>> =
+  K extends EventTypeOf<C> ? DomainEvent<K, EventPayload<C, K>> : never;
+/** An event to append: a union of `{ type, data }` over the catalog's types. */
+export type EventInput<C extends AnyEventCatalog> = {
+  [K in EventTypeOf<C>]: { readonly type: K; readonly data: EventPayloadInput<C, K> };
+}[EventTypeOf<C>];
+
+/**
+ * Groups event definitions so that producers and handlers get their payload types inferred.
+ * Throws {@link EventDefinitionError} when two definitions share a type.
+ *
+ * @example
+ * ```ts
+ * import { defineCatalog } from '@tidemark/core';
+ *
+ * export const taskEvents = defineCatalog([TaskCreated, TaskRenamed, TaskCompleted]);
+ * const event = taskEvents.parse(envelope);
+ * if (event.type === 'TaskCreated') event.data.name; // string
+ * ```
+ */
+export function defineCatalog<const TDefs extends readonly AnyEventDefinition[]>(
+  definitions: TDefs,
+): EventCatalog<TDefs> {
+  const byType = new Map<string, AnyEventDefinition>();
+  for (const definition of definitions) {
+    if (byType.has(definition.type)) {
+      throw new EventDefinitionError(`Event type ${definition.type} is defined twice in one catalog`, {
+        type: definition.type,
+      });
+    }
+    byType.set(definition.type, definition);
+  }
+  const types = Object.freeze([...byType.keys()]) as readonly TDefs[number]['type'][];
+
+  const definitionFor = (type: string): AnyEventDefinition => {
+    const definition = byType.get(type);
+    if (!definition) throw new UnknownEventTypeError(type, types);
+    return definition;
+  };
+
+  const validateWith = (definition: AnyEventDefinition, data: unknown, schemaVersion: number) => {
+    const result = definition.schema.safeParse(data);
+    if (!result.success) {
+      throw new PayloadValidationError(definition.type, schemaVersion, toValidationIssues(result.error));
+    }
+    return result.data as Record<string, unknown>;
+  };
+
+  const catalog: EventCatalog<TDefs> = {
+    definitions,
+    types,
+    has: (type: string): type is TDefs[number]['type'] => byType.has(type),
+    find: (type) => byType.get(type),
+    validate: (type, data) => {
+      const definition = definitionFor(type);
+      // biome-ignore lint/suspicious/noExplicitAny: the return type is declared by the interface
+      return validateWith(definition, data, definition.schemaVersion) as any;
+    },
+    parse: (envelope) => {
+      const definition = definitionFor(envelope.type);
+      let data: unknown = envelope.data;
+      if (envelope.schemaversion > definition.schemaVersion) {
+        throw new UnsupportedSchemaVersionError(
+          envelope.type,
+          envelope.schemaversion,
+          definition.schemaVersion,
+          'it is newer than this definition; deploy the newer definition, then redrive',
+        );
+      }
+      if (envelope.schemaversion < definition.schemaVersion) {
+        if (!definition.upcast) {
+          throw new UnsupportedSchemaVersionError(
+            envelope.type,
+            envelope.schemaversion,
+            definition.schemaVersion,
+            'the definition has no upcast for older versions',
+          );
+        }
+        data = definition.upcast(data, envelope.schemaversion);
+      }
+      const parsed = validateWith(definition, data, envelope.schemaversion);
+      return {
+        eventId: envelope.id,
+        type: envelope.type,
+        data: parsed,
+        aggregate: envelopeAggregate(envelope),
+        version: envelope.aggregateversion,
+        commandId: envelope.commandid,
+        schemaVersion: envelope.schemaversion,
+        time: envelope.time,
+        source: envelope.source,
+        metadata: envelopeMetadata(envelope),
+      } as CatalogEvent<EventCatalog<TDefs>>;
+    },
+  };
+  return Object.freeze(catalog);
+}

@@ -1,0 +1,357 @@
+import { z } from 'zod';
+import { type AggregateRef, aggregateKey, assertAggregate } from './aggregate';
+import { newEventId, type Ulid } from './command-id';
+import { EnvelopeDecodeError, EnvelopeValidationError } from './errors';
+import { toValidationIssues } from './issues';
+import { assertFitsKinesisRecord, kinesisRecordSize } from './limits';
+
+/** The CloudEvents spec version Tidemark envelopes follow. */
+export const CLOUDEVENTS_SPEC_VERSION = '1.0';
+/** The content type of `data`: envelopes are CloudEvents in structured JSON mode. */
+export const ENVELOPE_CONTENT_TYPE = 'application/json';
+
+const ulidString = z
+  .string()
+  .regex(/^[0-7][0-9A-HJKMNP-TV-Z]{25}$/, 'must be a ULID (26 upper-case base32 characters)');
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/**
+ * The zod schema of a Tidemark envelope: a CloudEvents 1.0 event in structured JSON mode, with
+ * the Tidemark extension attributes. Unknown extension attributes are kept.
+ */
+export const envelopeSchema = z
+  .looseObject({
+    specversion: z.literal(CLOUDEVENTS_SPEC_VERSION),
+    id: ulidString,
+    source: z.string().min(1, 'must not be empty'),
+    type: z.string().min(1, 'must not be empty'),
+    subject: z.string().min(1, 'must not be empty'),
+    time: z.iso.datetime({ offset: true }),
+    datacontenttype: z.literal(ENVELOPE_CONTENT_TYPE),
+    data: z.record(z.string(), z.unknown()),
+    aggregatetype: z.string().min(1, 'must not be empty'),
+    aggregateid: z.string().min(1, 'must not be empty'),
+    aggregateversion: z.int().min(1, 'must be 1 or more'),
+    commandid: ulidString,
+    schemaversion: z.int().min(1, 'must be 1 or more'),
+    correlationid: z.string().min(1).optional(),
+    causationid: z.string().min(1).optional(),
+    traceparent: z.string().regex(TRACEPARENT, 'must be a W3C traceparent').optional(),
+    tracestate: z.string().optional(),
+  })
+  .refine((envelope) => envelope.subject === envelope.aggregateid, {
+    message: 'subject must equal aggregateid',
+    path: ['subject'],
+  });
+
+/**
+ * A Tidemark event as it travels on Kinesis: CloudEvents 1.0 attributes plus the Tidemark
+ * extension attributes (lower-case names, as CloudEvents requires).
+ */
+export interface EventEnvelope<TType extends string = string, TData = Record<string, unknown>> {
+  /** Always `'1.0'`. */
+  readonly specversion: '1.0';
+  /** The event id (a ULID). */
+  readonly id: Ulid;
+  /** Who produced the event, a URI-reference such as `/task-service`. */
+  readonly source: string;
+  /** The event type, e.g. `TaskCreated`. */
+  readonly type: TType;
+  /** The aggregate id (the same value as `aggregateid`). */
+  readonly subject: string;
+  /** When the event was appended, RFC 3339. */
+  readonly time: string;
+  /** Always `'application/json'`. */
+  readonly datacontenttype: 'application/json';
+  /** The payload. */
+  readonly data: TData;
+  /** Extension: the aggregate type, e.g. `Task`. */
+  readonly aggregatetype: string;
+  /** Extension: the aggregate id. */
+  readonly aggregateid: string;
+  /** Extension: the aggregate version this event created (1, 2, 3, …). */
+  readonly aggregateversion: number;
+  /** Extension: the id (ULID) of the command that produced the event. */
+  readonly commandid: Ulid;
+  /** Extension: the version of the payload schema. */
+  readonly schemaversion: number;
+  /** Extension: the correlation id shared by everything one request caused. */
+  readonly correlationid?: string;
+  /** Extension: the id of the message that caused this event. */
+  readonly causationid?: string;
+  /** Distributed tracing extension: W3C `traceparent`. */
+  readonly traceparent?: string;
+  /** Distributed tracing extension: W3C `tracestate`. */
+  readonly tracestate?: string;
+}
+
+/** Correlation, causation and trace context carried with an event. */
+export interface EventMetadata {
+  /** The correlation id shared by everything one request caused. */
+  readonly correlationId?: string;
+  /** The id of the message (command or event) that caused this event. */
+  readonly causationId?: string;
+  /** W3C `traceparent` of the trace the command ran in. */
+  readonly traceparent?: string;
+  /** W3C `tracestate`. */
+  readonly tracestate?: string;
+}
+
+/** What {@link createEnvelope} needs. */
+export interface CreateEnvelopeInput<TType extends string = string, TData = Record<string, unknown>> {
+  /** Who produces the event, e.g. `/task-service`. */
+  readonly source: string;
+  /** The event type. */
+  readonly type: TType;
+  /** The aggregate the event belongs to. */
+  readonly aggregate: AggregateRef;
+  /** The aggregate version the event creates (1 or more). */
+  readonly version: number;
+  /** The command id (ULID). */
+  readonly commandId: Ulid;
+  /** The payload schema version. Default: `1`. */
+  readonly schemaVersion?: number;
+  /** The payload. */
+  readonly data: TData;
+  /** The event id. Default: a new ULID. */
+  readonly eventId?: Ulid;
+  /** When the event happened. Default: now. */
+  readonly time?: Date | string;
+  /** Correlation, causation and trace context. Default: none. */
+  readonly metadata?: EventMetadata;
+}
+
+/**
+ * Builds and validates an envelope. Throws {@link EnvelopeValidationError} listing every problem.
+ *
+ * @example
+ * ```ts
+ * import { createEnvelope, newCommandId } from '@tidemark/core';
+ *
+ * const envelope = createEnvelope({
+ *   source: '/task-service',
+ *   type: 'TaskCreated',
+ *   aggregate: { type: 'Task', id: 't-42' },
+ *   version: 1,
+ *   commandId: newCommandId(),
+ *   data: { name: 'Write the docs' },
+ * });
+ * ```
+ */
+export function createEnvelope<TType extends string, TData extends Record<string, unknown>>(
+  input: CreateEnvelopeInput<TType, TData>,
+): EventEnvelope<TType, TData> {
+  assertAggregate(input.aggregate);
+  const time = input.time === undefined ? new Date() : input.time;
+  const candidate: Record<string, unknown> = {
+    specversion: CLOUDEVENTS_SPEC_VERSION,
+    id: input.eventId ?? newEventId(),
+    source: input.source,
+    type: input.type,
+    subject: input.aggregate.id,
+    time: typeof time === 'string' ? time : time.toISOString(),
+    datacontenttype: ENVELOPE_CONTENT_TYPE,
+    data: input.data,
+    aggregatetype: input.aggregate.type,
+    aggregateid: input.aggregate.id,
+    aggregateversion: input.version,
+    commandid: input.commandId,
+    schemaversion: input.schemaVersion ?? 1,
+  };
+  const metadata = input.metadata ?? {};
+  if (metadata.correlationId !== undefined) candidate.correlationid = metadata.correlationId;
+  if (metadata.causationId !== undefined) candidate.causationid = metadata.causationId;
+  if (metadata.traceparent !== undefined) candidate.traceparent = metadata.traceparent;
+  if (metadata.tracestate !== undefined) candidate.tracestate = metadata.tracestate;
+  return validateEnvelope(candidate) as EventEnvelope<TType, TData>;
+}
+
+/**
+ * Validates a parsed JSON value as an envelope. Throws {@link EnvelopeValidationError}.
+ *
+ * @example
+ * ```ts
+ * import { validateEnvelope } from '@tidemark/core';
+ * const envelope = validateEnvelope(JSON.parse(text));
+ * ```
+ */
+export function validateEnvelope(value: unknown): EventEnvelope {
+  const result = envelopeSchema.safeParse(value);
+  if (!result.success) {
+    const context: Record<string, unknown> = {};
+    if (isPlainObject(value)) {
+      for (const key of ['id', 'type', 'aggregatetype', 'aggregateid', 'aggregateversion'] as const) {
+        if (value[key] !== undefined) context[key] = value[key];
+      }
+    }
+    throw new EnvelopeValidationError(toValidationIssues(result.error), context);
+  }
+  return result.data as EventEnvelope;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Encodes an envelope as UTF-8 JSON (CloudEvents structured mode). It does not validate: build
+ * envelopes with {@link createEnvelope} or read them with {@link decodeEnvelope}.
+ *
+ * @example
+ * ```ts
+ * import { encodeEnvelope } from '@tidemark/core';
+ * const data = encodeEnvelope(envelope); // Uint8Array
+ * ```
+ */
+export function encodeEnvelope(envelope: EventEnvelope): Uint8Array {
+  return encoder.encode(JSON.stringify(envelope));
+}
+
+/**
+ * Decodes and validates an envelope from bytes or text. Throws {@link EnvelopeDecodeError} when the
+ * input is not UTF-8 JSON of an object, and {@link EnvelopeValidationError} when the object is not
+ * a valid envelope.
+ *
+ * @example
+ * ```ts
+ * import { decodeEnvelope } from '@tidemark/core';
+ * const envelope = decodeEnvelope(Buffer.from(record.kinesis.data, 'base64'));
+ * ```
+ */
+export function decodeEnvelope(input: Uint8Array | string): EventEnvelope {
+  let text: string;
+  if (typeof input === 'string') {
+    text = input;
+  } else {
+    try {
+      text = decoder.decode(input);
+    } catch (cause) {
+      throw new EnvelopeDecodeError(
+        'the data is not valid UTF-8',
+        { byteLength: input.byteLength },
+        { cause },
+      );
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new EnvelopeDecodeError(
+      'the data is not JSON',
+      { length: text.length, start: text.slice(0, 32) },
+      { cause },
+    );
+  }
+  if (!isPlainObject(value)) {
+    throw new EnvelopeDecodeError('the JSON is not an object', {
+      jsonType: value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value,
+    });
+  }
+  return validateEnvelope(value);
+}
+
+/** The outcome of {@link safeDecodeEnvelope}. */
+export type SafeDecodeResult =
+  | { readonly success: true; readonly envelope: EventEnvelope }
+  | { readonly success: false; readonly error: EnvelopeDecodeError | EnvelopeValidationError };
+
+/**
+ * Like {@link decodeEnvelope}, but returns the typed error instead of throwing it.
+ *
+ * @example
+ * ```ts
+ * import { safeDecodeEnvelope } from '@tidemark/core';
+ * const result = safeDecodeEnvelope(bytes);
+ * if (!result.success) park(record, result.error);
+ * ```
+ */
+export function safeDecodeEnvelope(input: Uint8Array | string): SafeDecodeResult {
+  try {
+    return { success: true, envelope: decodeEnvelope(input) };
+  } catch (error) {
+    if (error instanceof EnvelopeDecodeError || error instanceof EnvelopeValidationError) {
+      return { success: false, error };
+    }
+    throw error;
+  }
+}
+
+/** An envelope ready for PutRecords. */
+export interface KinesisRecordInput {
+  /** The aggregate key (`type#id`). */
+  readonly partitionKey: string;
+  /** The encoded envelope. */
+  readonly data: Uint8Array;
+  /** Bytes counted against Kinesis limits (partition key + data). */
+  readonly size: number;
+}
+
+/**
+ * The partition key of an envelope: its aggregate key, so one aggregate stays on one shard.
+ *
+ * @example
+ * ```ts
+ * import { envelopePartitionKey } from '@tidemark/core';
+ * envelopePartitionKey(envelope); // 'Task#t-42'
+ * ```
+ */
+export function envelopePartitionKey(envelope: EventEnvelope): string {
+  return aggregateKey({ type: envelope.aggregatetype, id: envelope.aggregateid });
+}
+
+/**
+ * Encodes an envelope as a Kinesis record and checks it fits: partition key + data at most 1 MiB.
+ * Throws {@link RecordTooLargeError} otherwise.
+ *
+ * @example
+ * ```ts
+ * import { toKinesisRecord } from '@tidemark/core';
+ * const { partitionKey, data } = toKinesisRecord(envelope);
+ * ```
+ */
+export function toKinesisRecord(envelope: EventEnvelope): KinesisRecordInput {
+  const partitionKey = envelopePartitionKey(envelope);
+  const data = encodeEnvelope(envelope);
+  assertFitsKinesisRecord(partitionKey, data, {
+    eventId: envelope.id,
+    eventType: envelope.type,
+    aggregateVersion: envelope.aggregateversion,
+  });
+  return { partitionKey, data, size: kinesisRecordSize(partitionKey, data) };
+}
+
+/**
+ * The aggregate of an envelope.
+ *
+ * @example
+ * ```ts
+ * import { envelopeAggregate } from '@tidemark/core';
+ * envelopeAggregate(envelope); // { type: 'Task', id: 't-42' }
+ * ```
+ */
+export function envelopeAggregate(envelope: EventEnvelope): AggregateRef {
+  return { type: envelope.aggregatetype, id: envelope.aggregateid };
+}
+
+/**
+ * The metadata of an envelope in camel case.
+ *
+ * @example
+ * ```ts
+ * import { envelopeMetadata } from '@tidemark/core';
+ * const { correlationId } = envelopeMetadata(envelope);
+ * ```
+ */
+export function envelopeMetadata(envelope: EventEnvelope): EventMetadata {
+  const metadata: { -readonly [K in keyof EventMetadata]: EventMetadata[K] } = {};
+  if (envelope.correlationid !== undefined) metadata.correlationId = envelope.correlationid;
+  if (envelope.causationid !== undefined) metadata.causationId = envelope.causationid;
+  if (envelope.traceparent !== undefined) metadata.traceparent = envelope.traceparent;
+  if (envelope.tracestate !== undefined) metadata.tracestate = envelope.tracestate;
+  return metadata;
+}
+
+/** @internal */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,173 @@
+/**
+ * Errors thrown by `@tidemark/core`. Every error is a {@link TidemarkError}: it has a stable `code`,
+ * a `context` object with the values that explain it, and the underlying `cause` when there is one.
+ */
+
+/** Options accepted by every Tidemark error: the standard `cause`, and context for diagnostics. */
+export interface TidemarkErrorOptions extends ErrorOptions {
+  /** Values that explain the error (ids, sizes, limits). Never contains payloads. Default: `{}`. */
+  readonly context?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The base class of every error thrown by a Tidemark package.
+ *
+ * @example
+ * ```ts
+ * import { TidemarkError } from '@tidemark/core';
+ *
+ * try {
+ *   decodeEnvelope(bytes);
+ * } catch (error) {
+ *   if (error instanceof TidemarkError) console.error(error.code, error.context);
+ *   throw error;
+ * }
+ * ```
+ */
+export class TidemarkError extends Error {
+  /** A stable machine-readable code, e.g. `ENVELOPE_INVALID`. */
+  readonly code: string;
+  /** Values that explain the error. */
+  readonly context: Readonly<Record<string, unknown>>;
+
+  constructor(code: string, message: string, options: TidemarkErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'TidemarkError';
+    this.code = code;
+    this.context = Object.freeze({ ...(options.context ?? {}) });
+  }
+}
+
+/** A string is not a valid ULID command id (or event id). */
+export class InvalidCommandIdError extends TidemarkError {
+  constructor(value: unknown, reason: string, options: ErrorOptions = {}) {
+    super('COMMAND_ID_INVALID', `Invalid command id ${describeValue(value)}: ${reason}`, {
+      ...options,
+      context: { value: typeof value === 'string' ? value.slice(0, 64) : typeof value, reason },
+    });
+    this.name = 'InvalidCommandIdError';
+  }
+}
+
+/** An aggregate reference (type + id) is malformed. */
+export class InvalidAggregateError extends TidemarkError {
+  constructor(message: string, context: Record<string, unknown>) {
+    super('AGGREGATE_INVALID', message, { context });
+    this.name = 'InvalidAggregateError';
+  }
+}
+
+/** One problem found while validating a value against a schema. */
+export interface ValidationIssue {
+  /** Where the problem is, as a dotted path (`data.name`, `aggregateversion`); `''` for the root. */
+  readonly path: string;
+  /** What is wrong, for humans. */
+  readonly message: string;
+  /** The zod issue code, e.g. `invalid_type`. */
+  readonly code: string;
+}
+
+/** Bytes could not be read as an envelope at all: not UTF-8, not JSON, or not a JSON object. */
+export class EnvelopeDecodeError extends TidemarkError {
+  constructor(reason: string, context: Record<string, unknown>, options: ErrorOptions = {}) {
+    super('ENVELOPE_UNDECODABLE', `Cannot decode event envelope: ${reason}`, { ...options, context });
+    this.name = 'EnvelopeDecodeError';
+  }
+}
+
+/** A JSON object is not a valid Tidemark envelope (CloudEvents 1.0 with Tidemark extensions). */
+export class EnvelopeValidationError extends TidemarkError {
+  /** Every problem found, not only the first. */
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(issues: readonly ValidationIssue[], context: Record<string, unknown> = {}) {
+    super('ENVELOPE_INVALID', `Invalid event envelope: ${formatIssues(issues)}`, {
+      context: { ...context, issues },
+    });
+    this.name = 'EnvelopeValidationError';
+    this.issues = issues;
+  }
+}
+
+/** An event payload does not satisfy its event definition's schema. */
+export class PayloadValidationError extends TidemarkError {
+  /** Every problem found in the payload. */
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(eventType: string, schemaVersion: number, issues: readonly ValidationIssue[]) {
+    super(
+      'PAYLOAD_INVALID',
+      `Invalid payload for event ${eventType} (schema version ${schemaVersion}): ${formatIssues(issues)}`,
+      { context: { eventType, schemaVersion, issues } },
+    );
+    this.name = 'PayloadValidationError';
+    this.issues = issues;
+  }
+}
+
+/** The event type is not part of the catalog being used. */
+export class UnknownEventTypeError extends TidemarkError {
+  constructor(eventType: string, knownTypes: readonly string[]) {
+    super(
+      'EVENT_TYPE_UNKNOWN',
+      `Unknown event type "${eventType}"; this catalog knows ${knownTypes.map((t) => `"${t}"`).join(', ') || 'no types'}`,
+      { context: { eventType, knownTypes } },
+    );
+    this.name = 'UnknownEventTypeError';
+  }
+}
+
+/** An event carries a schema version this definition cannot read (newer, or older without upcaster). */
+export class UnsupportedSchemaVersionError extends TidemarkError {
+  constructor(eventType: string, schemaVersion: number, supported: number, reason: string) {
+    super(
+      'SCHEMA_VERSION_UNSUPPORTED',
+      `Event ${eventType} has schema version ${schemaVersion}, which this definition (version ${supported}) cannot read: ${reason}`,
+      { context: { eventType, schemaVersion, supportedSchemaVersion: supported } },
+    );
+    this.name = 'UnsupportedSchemaVersionError';
+  }
+}
+
+/** An event would not fit in one Kinesis record (or a DynamoDB item), so it must not be written. */
+export class RecordTooLargeError extends TidemarkError {
+  /** The size in bytes the record would have. */
+  readonly size: number;
+  /** The limit it exceeds, in bytes. */
+  readonly limit: number;
+
+  constructor(what: string, size: number, limit: number, context: Record<string, unknown> = {}) {
+    super('RECORD_TOO_LARGE', `${what} is ${size} bytes, over the limit of ${limit} bytes`, {
+      context: { ...context, size, limit },
+    });
+    this.name = 'RecordTooLargeError';
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/** An event definition or catalog is declared wrongly (duplicate type, bad version). */
+export class EventDefinitionError extends TidemarkError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('EVENT_DEFINITION_INVALID', message, { context });
+    this.name = 'EventDefinitionError';
+  }
+}
+
+/** AWS client configuration is missing or malformed (no region, bad endpoint URL). */
+export class ConfigurationError extends TidemarkError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('CONFIGURATION_INVALID', message, { context });
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** Formats issues as `path: message; path: message` for error messages. */
+export function formatIssues(issues: readonly ValidationIssue[]): string {
+  return issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join('; ');
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+  return `of type ${value === null ? 'null' : typeof value}`;
+}

@@ -1,0 +1,94 @@
+export type { AggregateRef } from './aggregate';
+export {
+  AGGREGATE_KEY_SEPARATOR,
+  aggregateKey,
+  assertAggregate,
+  MAX_AGGREGATE_KEY_LENGTH,
+  parseAggregateKey,
+} from './aggregate';
+export type {
+  AwsClientOptions,
+  AwsCredentials,
+  AwsService,
+  ResolvedAwsClientConfig,
+  SdkClientLike,
+} from './aws-config';
+export { isSdkClient, resolveAwsClientConfig, resolveClient } from './aws-config';
+export type { Ulid } from './command-id';
+export {
+  commandIdTime,
+  compareCommandIds,
+  isCommandId,
+  newCommandId,
+  newCommandIdAfter,
+  newEventId,
+  parseCommandId,
+  smallestCommandIdAfter,
+} from './command-id';
+export type {
+  AnyEventCatalog,
+  AnyEventDefinition,
+  CatalogDefinitions,
+  CatalogEvent,
+  DefinitionOf,
+  DomainEvent,
+  EventCatalog,
+  EventDefinition,
+  EventInput,
+  EventPayload,
+  EventPayloadInput,
+  EventTypeOf,
+  PayloadSchema,
+} from './definitions';
+export { defineCatalog, defineEvent } from './definitions';
+export type {
+  CreateEnvelopeInput,
+  EventEnvelope,
+  EventMetadata,
+  KinesisRecordInput,
+  SafeDecodeResult,
+} from './envelope';
+export {
+  CLOUDEVENTS_SPEC_VERSION,
+  createEnvelope,
+  decodeEnvelope,
+  ENVELOPE_CONTENT_TYPE,
+  encodeEnvelope,
+  envelopeAggregate,
+  envelopeMetadata,
+  envelopePartitionKey,
+  envelopeSchema,
+  safeDecodeEnvelope,
+  toKinesisRecord,
+  validateEnvelope,
+} from './envelope';
+export type { TidemarkErrorOptions, ValidationIssue } from './errors';
+export {
+  ConfigurationError,
+  EnvelopeDecodeError,
+  EnvelopeValidationError,
+  EventDefinitionError,
+  formatIssues,
+  InvalidAggregateError,
+  InvalidCommandIdError,
+  PayloadValidationError,
+  RecordTooLargeError,
+  TidemarkError,
+  UnknownEventTypeError,
+  UnsupportedSchemaVersionError,
+} from './errors';
+export type { EventLogItem, EventLogTableDescription } from './event-log';
+export {
+  EVENT_LOG_KEY,
+  envelopeFromEventLogItem,
+  eventLogItemFromEnvelope,
+  eventLogTableDescription,
+  parseEventLogItem,
+} from './event-log';
+export {
+  assertFitsKinesisRecord,
+  DYNAMODB_MAX_ITEM_BYTES,
+  KINESIS_LIMITS,
+  kinesisRecordSize,
+  utf8Length,
+} from './limits';
