@@ -1,0 +1,101 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HttpHandler, HttpRequest } from './types';
+
+/** The largest request body the server reads, in bytes. */
+export const MAX_BODY_BYTES = 64 * 1024;
+
+/** A running Node HTTP server. */
+export interface RunningServer {
+  /** The base URL, e.g. `http://127.0.0.1:51234`. */
+  readonly url: string;
+  /** The port. */
+  readonly port: number;
+  /** Stops the server (open connections are closed). */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the route code with Node's `http` module (the local mode of the API).
+ *
+ * @example
+ * ```ts
+ * const server = await startNodeServer(createRoutes({ tasks, reader }), { port: 0 });
+ * console.log(server.url);
+ * await server.close();
+ * ```
+ */
+export async function startNodeServer(
+  handler: HttpHandler,
+  options: {
+    /** The port; `0` picks a free one. Default: `0`. */ readonly port?: number /** Default: `127.0.0.1`. */;
+    readonly host?: string;
+  } = {},
+): Promise<RunningServer> {
+  const server: Server = createServer((incoming, outgoing) => {
+    readRequest(incoming)
+      .then((request) =>
+        request === 'too-large'
+          ? {
+              status: 413,
+              headers: { 'content-type': 'application/json; charset=utf-8' },
+              body: JSON.stringify({
+                error: { code: 'BODY_TOO_LARGE', message: `The body exceeds ${MAX_BODY_BYTES} bytes` },
+              }),
+            }
+          : handler(request),
+      )
+      .then((response) => {
+        outgoing.writeHead(response.status, response.headers);
+        outgoing.end(response.body);
+      })
+      .catch((error: unknown) => {
+        console.error('HTTP server error', error);
+        if (!outgoing.headersSent)
+          outgoing.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+        outgoing.end(
+          JSON.stringify({ error: { code: 'INTERNAL', message: 'The request failed; it was logged' } }),
+        );
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port, address } = server.address() as AddressInfo;
+  return {
+    url: `http://${address}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function readRequest(incoming: IncomingMessage): Promise<HttpRequest | 'too-large'> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of incoming) {
+    const buffer = chunk as Buffer;
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) return 'too-large';
+    chunks.push(buffer);
+  }
+  const url = new URL(incoming.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(incoming.headers)) {
+    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  const body = Buffer.concat(chunks).toString('utf8');
+  return {
+    method: (incoming.method ?? 'GET').toUpperCase(),
+    path: url.pathname,
+    headers,
+    ...(chunks.length === 0 ? {} : { body }),
+  };
+}

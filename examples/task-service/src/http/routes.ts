@@ -1,0 +1,273 @@
+import { InvalidCommandIdError, parseCommandId, type Ulid } from '@tidemark/core';
+import { ConcurrencyError } from '@tidemark/publisher';
+import { z } from 'zod';
+import {
+  MalformedJsonError,
+  RequestValidationError,
+  RouteNotFoundError,
+  TaskNotFoundError,
+  TaskServiceError,
+} from '../errors';
+import type { ProjectCommands } from '../project-commands';
+import type { Task } from '../task';
+import type { TaskCommands } from '../task-commands';
+import type { HttpHandler, HttpRequest, HttpResponse } from './types';
+
+/** Reads tasks from the read model (kept by the read-model listener). */
+export interface TaskReader {
+  /** The task as the read model has it, or `undefined`. */
+  get(taskId: string): Promise<Task | undefined>;
+}
+
+/** Something that records errors the API could not attribute to the user (500s). */
+export interface ErrorLogger {
+  error(message: string, details: Record<string, unknown>): void;
+}
+
+/** What {@link createRoutes} needs. */
+export interface RoutesOptions {
+  /** The task commands. */
+  readonly tasks: TaskCommands;
+  /** The task read model, for `GET /tasks/:id`. */
+  readonly reader: TaskReader;
+  /** The project commands; when absent, the `/projects` routes answer 404. Default: absent. */
+  readonly projects?: ProjectCommands;
+  /** Where 500s are logged. Default: `console`. */
+  readonly logger?: ErrorLogger;
+}
+
+/** The body of `POST /tasks`. */
+export const createTaskBody = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  summary: z.string().max(2000, 'must be at most 2000 characters').optional(),
+  projectId: z.string().min(1, 'must not be empty').max(200).optional(),
+});
+
+/** The body of `PATCH /tasks/:id`: absent fields stay unchanged; `summary: null` removes it. */
+export const updateTaskBody = z
+  .strictObject({
+    name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+    summary: z.string().max(2000, 'must be at most 2000 characters').nullable().optional(),
+    done: z.boolean().optional(),
+  })
+  .refine((body) => body.name !== undefined || body.summary !== undefined || body.done !== undefined, {
+    message: 'give at least one of name, summary, done',
+  });
+
+/** The body of `POST /projects`. */
+export const createProjectBody = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+});
+
+const TASK_PATH = /^\/tasks\/([^/]+)$/;
+const PROJECT_PATH = /^\/projects\/([^/]+)$/;
+
+/**
+ * The HTTP API of the task service (and of the small project service), free of any framework:
+ * the Node server (`node-server.ts`) and the API Gateway Lambda handler (`lambda-adapter.ts`) both
+ * call it.
+ *
+ * Every task response carries the task's version and last command id, in the body
+ * (`version`, `lastCommandId`) and in headers (`ETag: "<version>"`, `Last-Command-Id`). Send the
+ * ETag back as `If-Match` to make a change conditional (409 when the task moved on). An
+ * `Idempotency-Key` header (a ULID) becomes the command id: repeating the request changes nothing
+ * and answers as the first time did.
+ *
+ * @example
+ * ```ts
+ * const handle = createRoutes({ tasks, reader, projects });
+ * const response = await handle({ method: 'GET', path: '/tasks/01J…', headers: {} });
+ * ```
+ */
+export function createRoutes(options: RoutesOptions): HttpHandler {
+  const logger = options.logger ?? console;
+  return async (request) => {
+    try {
+      return await route(options, request);
+    } catch (error) {
+      return errorResponse(error, request, logger);
+    }
+  };
+}
+
+async function route(options: RoutesOptions, request: HttpRequest): Promise<HttpResponse> {
+  const { method, path } = request;
+  if (path === '/tasks') {
+    if (method !== 'POST') throw new RouteNotFoundError(method, path, ['POST']);
+    const body = parseBody(request, createTaskBody);
+    const commandId = idempotencyKey(request);
+    const outcome = await options.tasks.create(body, commandId === undefined ? {} : { commandId });
+    return taskResponse(201, outcome.task, outcome.result === 'replayed', {
+      location: `/tasks/${encodeURIComponent(outcome.task.id)}`,
+    });
+  }
+  const taskMatch = TASK_PATH.exec(path);
+  if (taskMatch) {
+    const taskId = decodePathSegment(taskMatch[1]!);
+    if (method === 'GET') {
+      const task = await options.reader.get(taskId);
+      if (task === undefined || task.deleted) throw new TaskNotFoundError(taskId, task?.deleted ?? false);
+      return taskResponse(200, task, false);
+    }
+    if (method === 'PATCH') {
+      const body = parseBody(request, updateTaskBody);
+      const outcome = await options.tasks.update(taskId, body, commandOptions(request));
+      return taskResponse(200, outcome.task, outcome.result === 'replayed');
+    }
+    if (method === 'DELETE') {
+      const outcome = await options.tasks.delete(taskId, { reason: 'requested' }, commandOptions(request));
+      return taskResponse(200, outcome.task, outcome.result === 'replayed');
+    }
+    throw new RouteNotFoundError(method, path, ['GET', 'PATCH', 'DELETE']);
+  }
+  if (options.projects !== undefined) {
+    if (path === '/projects') {
+      if (method !== 'POST') throw new RouteNotFoundError(method, path, ['POST']);
+      const body = parseBody(request, createProjectBody);
+      const commandId = idempotencyKey(request);
+      const outcome = await options.projects.create(body, commandId === undefined ? {} : { commandId });
+      return json(201, outcome.project, {
+        location: `/projects/${encodeURIComponent(outcome.project.id)}`,
+        etag: `"${outcome.project.version}"`,
+        'last-command-id': outcome.project.lastCommandId,
+        ...(outcome.result === 'replayed' ? { 'idempotent-replayed': 'true' } : {}),
+      });
+    }
+    const projectMatch = PROJECT_PATH.exec(path);
+    if (projectMatch) {
+      if (method !== 'DELETE') throw new RouteNotFoundError(method, path, ['DELETE']);
+      const commandId = idempotencyKey(request);
+      const outcome = await options.projects.delete(
+        decodePathSegment(projectMatch[1]!),
+        commandId === undefined ? {} : { commandId },
+      );
+      return json(200, outcome.project, {
+        etag: `"${outcome.project.version}"`,
+        'last-command-id': outcome.project.lastCommandId,
+      });
+    }
+  }
+  throw new RouteNotFoundError(method, path);
+}
+
+function parseBody<T>(request: HttpRequest, schema: z.ZodType<T>): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(request.body === undefined || request.body === '' ? 'null' : request.body);
+  } catch (error) {
+    throw new MalformedJsonError(error);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new RequestValidationError('The request body must be a JSON object', [
+      { path: '', message: 'expected a JSON object', code: 'invalid_type' },
+    ]);
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => ({
+      path: issue.path.map(String).join('.'),
+      message: issue.message,
+      code: issue.code,
+    }));
+    throw new RequestValidationError('The request body is invalid', issues);
+  }
+  return result.data;
+}
+
+function idempotencyKey(request: HttpRequest): Ulid | undefined {
+  const value = request.headers['idempotency-key'];
+  if (value === undefined) return undefined;
+  try {
+    return parseCommandId(value.trim());
+  } catch (error) {
+    if (error instanceof InvalidCommandIdError) {
+      throw new RequestValidationError('The Idempotency-Key header must be a ULID', [
+        { path: 'headers.idempotency-key', message: String(error.context.reason), code: 'invalid_format' },
+      ]);
+    }
+    throw error;
+  }
+}
+
+/** Reads `If-Match: "3"` (or `W/"3"`, or `3`) as an expected version. */
+function expectedVersion(request: HttpRequest): number | undefined {
+  const value = request.headers['if-match'];
+  if (value === undefined) return undefined;
+  const match = /^(?:W\/)?"?(\d{1,9})"?$/.exec(value.trim());
+  const version = match ? Number(match[1]) : Number.NaN;
+  if (!Number.isSafeInteger(version) || version < 1) {
+    throw new RequestValidationError('The If-Match header must be a task version, e.g. "3"', [
+      { path: 'headers.if-match', message: 'expected an ETag such as "3"', code: 'invalid_format' },
+    ]);
+  }
+  return version;
+}
+
+function commandOptions(request: HttpRequest): { commandId?: Ulid; expectedVersion?: number } {
+  const commandId = idempotencyKey(request);
+  const version = expectedVersion(request);
+  return {
+    ...(commandId === undefined ? {} : { commandId }),
+    ...(version === undefined ? {} : { expectedVersion: version }),
+  };
+}
+
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RequestValidationError('The path is not valid URL encoding', [
+      { path: 'path', message: 'invalid percent-encoding', code: 'invalid_format' },
+    ]);
+  }
+}
+
+function taskResponse(
+  status: number,
+  task: Task,
+  replayed: boolean,
+  extra: Record<string, string> = {},
+): HttpResponse {
+  return json(status, task, {
+    etag: `"${task.version}"`,
+    'last-command-id': task.lastCommandId,
+    ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
+    ...extra,
+  });
+}
+
+function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+function errorResponse(error: unknown, request: HttpRequest, logger: ErrorLogger): HttpResponse {
+  if (error instanceof TaskServiceError && error.status < 500) {
+    const details =
+      error instanceof RequestValidationError ? { issues: error.issues } : { context: error.context };
+    const allowed = error instanceof RouteNotFoundError && error.status === 405;
+    return json(
+      error.status,
+      { error: { code: error.code, message: error.message, ...details } },
+      allowed ? { allow: (error.context.allowed as string[]).join(', ') } : {},
+    );
+  }
+  if (error instanceof ConcurrencyError) {
+    return json(409, {
+      error: {
+        code: 'CONCURRENT_MODIFICATION',
+        message: `${error.message}; read the task again and retry`,
+        context: error.context,
+      },
+    });
+  }
+  logger.error('Request failed', {
+    method: request.method,
+    path: request.path,
+    error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : error,
+  });
+  return json(500, { error: { code: 'INTERNAL', message: 'The request failed; it was logged' } });
+}
