@@ -1,5 +1,5 @@
 import { InvalidCommandIdError, parseCommandId, type Ulid } from '@tidemark/core';
-import { ConcurrencyError } from '@tidemark/publisher';
+import { CommandIdNotIncreasingError, ConcurrencyError, EventLogBusyError } from '@tidemark/publisher';
 import { z } from 'zod';
 import {
   MalformedJsonError,
@@ -26,10 +26,10 @@ export interface ErrorLogger {
 
 /** What {@link createRoutes} needs. */
 export interface RoutesOptions {
-  /** The task commands. */
-  readonly tasks: TaskCommands;
-  /** The task read model, for `GET /tasks/:id`. */
-  readonly reader: TaskReader;
+  /** The task commands; when absent (with `reader`), the `/tasks` routes answer 404. Default: absent. */
+  readonly tasks?: TaskCommands;
+  /** The task read model, for `GET /tasks/:id`; needed with `tasks`. Default: absent. */
+  readonly reader?: TaskReader;
   /** The project commands; when absent, the `/projects` routes answer 404. Default: absent. */
   readonly projects?: ProjectCommands;
   /** Where 500s are logged. Default: `console`. */
@@ -92,11 +92,28 @@ export function createRoutes(options: RoutesOptions): HttpHandler {
 
 async function route(options: RoutesOptions, request: HttpRequest): Promise<HttpResponse> {
   const { method, path } = request;
+  if (options.tasks !== undefined && options.reader !== undefined) {
+    const response = await taskRoute(options.tasks, options.reader, request);
+    if (response !== undefined) return response;
+  }
+  if (options.projects !== undefined) {
+    const response = await projectRoute(options.projects, request);
+    if (response !== undefined) return response;
+  }
+  throw new RouteNotFoundError(method, path);
+}
+
+async function taskRoute(
+  tasks: TaskCommands,
+  reader: TaskReader,
+  request: HttpRequest,
+): Promise<HttpResponse | undefined> {
+  const { method, path } = request;
   if (path === '/tasks') {
     if (method !== 'POST') throw new RouteNotFoundError(method, path, ['POST']);
     const body = parseBody(request, createTaskBody);
     const commandId = idempotencyKey(request);
-    const outcome = await options.tasks.create(body, commandId === undefined ? {} : { commandId });
+    const outcome = await tasks.create(body, commandId === undefined ? {} : { commandId });
     return taskResponse(201, outcome.task, outcome.result === 'replayed', {
       location: `/tasks/${encodeURIComponent(outcome.task.id)}`,
     });
@@ -105,49 +122,55 @@ async function route(options: RoutesOptions, request: HttpRequest): Promise<Http
   if (taskMatch) {
     const taskId = decodePathSegment(taskMatch[1]!);
     if (method === 'GET') {
-      const task = await options.reader.get(taskId);
+      const task = await reader.get(taskId);
       if (task === undefined || task.deleted) throw new TaskNotFoundError(taskId, task?.deleted ?? false);
       return taskResponse(200, task, false);
     }
     if (method === 'PATCH') {
       const body = parseBody(request, updateTaskBody);
-      const outcome = await options.tasks.update(taskId, body, commandOptions(request));
+      const outcome = await tasks.update(taskId, body, commandOptions(request));
       return taskResponse(200, outcome.task, outcome.result === 'replayed');
     }
     if (method === 'DELETE') {
-      const outcome = await options.tasks.delete(taskId, { reason: 'requested' }, commandOptions(request));
+      const outcome = await tasks.delete(taskId, { reason: 'requested' }, commandOptions(request));
       return taskResponse(200, outcome.task, outcome.result === 'replayed');
     }
     throw new RouteNotFoundError(method, path, ['GET', 'PATCH', 'DELETE']);
   }
-  if (options.projects !== undefined) {
-    if (path === '/projects') {
-      if (method !== 'POST') throw new RouteNotFoundError(method, path, ['POST']);
-      const body = parseBody(request, createProjectBody);
-      const commandId = idempotencyKey(request);
-      const outcome = await options.projects.create(body, commandId === undefined ? {} : { commandId });
-      return json(201, outcome.project, {
-        location: `/projects/${encodeURIComponent(outcome.project.id)}`,
-        etag: `"${outcome.project.version}"`,
-        'last-command-id': outcome.project.lastCommandId,
-        ...(outcome.result === 'replayed' ? { 'idempotent-replayed': 'true' } : {}),
-      });
-    }
-    const projectMatch = PROJECT_PATH.exec(path);
-    if (projectMatch) {
-      if (method !== 'DELETE') throw new RouteNotFoundError(method, path, ['DELETE']);
-      const commandId = idempotencyKey(request);
-      const outcome = await options.projects.delete(
-        decodePathSegment(projectMatch[1]!),
-        commandId === undefined ? {} : { commandId },
-      );
-      return json(200, outcome.project, {
-        etag: `"${outcome.project.version}"`,
-        'last-command-id': outcome.project.lastCommandId,
-      });
-    }
+  return undefined;
+}
+
+async function projectRoute(
+  projects: ProjectCommands,
+  request: HttpRequest,
+): Promise<HttpResponse | undefined> {
+  const { method, path } = request;
+  if (path === '/projects') {
+    if (method !== 'POST') throw new RouteNotFoundError(method, path, ['POST']);
+    const body = parseBody(request, createProjectBody);
+    const commandId = idempotencyKey(request);
+    const outcome = await projects.create(body, commandId === undefined ? {} : { commandId });
+    return json(201, outcome.project, {
+      location: `/projects/${encodeURIComponent(outcome.project.id)}`,
+      etag: `"${outcome.project.version}"`,
+      'last-command-id': outcome.project.lastCommandId,
+      ...(outcome.result === 'replayed' ? { 'idempotent-replayed': 'true' } : {}),
+    });
   }
-  throw new RouteNotFoundError(method, path);
+  const projectMatch = PROJECT_PATH.exec(path);
+  if (projectMatch) {
+    if (method !== 'DELETE') throw new RouteNotFoundError(method, path, ['DELETE']);
+    const commandId = idempotencyKey(request);
+    const outcome = await projects.delete(
+      decodePathSegment(projectMatch[1]!),
+      commandId === undefined ? {} : { commandId },
+    );
+    return json(200, outcome.project, {
+      etag: `"${outcome.project.version}"`,
+      'last-command-id': outcome.project.lastCommandId,
+    });
+  }
+  return undefined;
 }
 
 function parseBody<T>(request: HttpRequest, schema: z.ZodType<T>): T {
@@ -263,6 +286,22 @@ function errorResponse(error: unknown, request: HttpRequest, logger: ErrorLogger
         context: error.context,
       },
     });
+  }
+  if (error instanceof CommandIdNotIncreasingError) {
+    return json(409, {
+      error: {
+        code: 'IDEMPOTENCY_KEY_CONFLICT',
+        message: 'The Idempotency-Key is older than the last change of this resource; use a new ULID',
+        context: error.context,
+      },
+    });
+  }
+  if (error instanceof EventLogBusyError) {
+    return json(
+      503,
+      { error: { code: 'BUSY', message: 'The event log is busy; nothing was written, try again' } },
+      { 'retry-after': '1' },
+    );
   }
   logger.error('Request failed', {
     method: request.method,

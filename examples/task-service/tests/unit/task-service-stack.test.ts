@@ -38,7 +38,9 @@ describe('TaskServiceStack', () => {
       Properties: { Roles: [{ Ref: roleId }] },
     });
     return Object.values(policies).flatMap(
-      (policy) => (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument.Statement,
+      (policy) =>
+        (policy as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties.PolicyDocument
+          .Statement,
     );
   };
   const actionsOf = (entry: string): string[] =>
@@ -83,7 +85,9 @@ describe('TaskServiceStack', () => {
         MaximumRecordAgeInSeconds: 12 * 3600,
         ParallelizationFactor: 1,
         BatchSize: 100,
-        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^PublisherFailures/), 'Arn'] } } },
+        DestinationConfig: {
+          OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^PublisherFailures/), 'Arn'] } },
+        },
       });
     }
   });
@@ -101,7 +105,9 @@ describe('TaskServiceStack', () => {
         MaximumRetryAttempts: 20,
         MaximumRecordAgeInSeconds: 24 * 3600,
         ParallelizationFactor: 1,
-        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^ListenerFailures/), 'Arn'] } } },
+        DestinationConfig: {
+          OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^ListenerFailures/), 'Arn'] } },
+        },
       });
     }
   });
@@ -115,7 +121,13 @@ describe('TaskServiceStack', () => {
 
   it('lets the task API read and append to the task log, and only read the read model and projects', () => {
     expect(actionsOf('task-api')).toEqual(
-      ['dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'].sort(),
+      [
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:GetItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+      ].sort(),
     );
     const statements = statementsOf('task-api');
     const readOnly = statements.find((statement) => statement.Action === 'dynamodb:GetItem');
@@ -126,7 +138,12 @@ describe('TaskServiceStack', () => {
   it('lets a publisher read its own log stream and put records on the stream, nothing else', () => {
     const actions = actionsOf('task-publisher');
     expect(actions).toEqual(
-      expect.arrayContaining(['kinesis:PutRecords', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'sqs:SendMessage']),
+      expect.arrayContaining([
+        'kinesis:PutRecords',
+        'dynamodb:GetRecords',
+        'dynamodb:GetShardIterator',
+        'sqs:SendMessage',
+      ]),
     );
     expect(actions.filter((action) => action.startsWith('dynamodb:'))).toEqual(
       expect.not.arrayContaining(['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:Query']),
@@ -164,7 +181,14 @@ describe('TaskServiceStack', () => {
       (route) => route.Properties.RouteKey as string,
     );
     expect(routes.sort()).toEqual(
-      ['DELETE /projects/{id}', 'DELETE /tasks/{id}', 'GET /tasks/{id}', 'PATCH /tasks/{id}', 'POST /projects', 'POST /tasks'].sort(),
+      [
+        'DELETE /projects/{id}',
+        'DELETE /tasks/{id}',
+        'GET /tasks/{id}',
+        'PATCH /tasks/{id}',
+        'POST /projects',
+        'POST /tasks',
+      ].sort(),
     );
     template.allResourcesProperties('AWS::ApiGatewayV2::Integration', { PayloadFormatVersion: '2.0' });
   });
