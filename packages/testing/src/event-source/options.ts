@@ -1,0 +1,138 @@
+/**
+ * Validation of the settings shared by the stream event sources, with Lambda's limits.
+ *
+ * @internal
+ */
+import {
+  assertFunctionTimeout,
+  DEFAULT_FUNCTION_NAME,
+  DEFAULT_FUNCTION_TIMEOUT_SECONDS,
+} from '../lambda-context';
+import { EventSourceConfigurationError } from './event-source-errors';
+import type { StreamEventSourceOptions, StreamHandler } from './types';
+
+/** The shared settings with every default applied. */
+export interface ResolvedStreamSettings<TEvent, TResponse, TFailure, TRecord> {
+  readonly handler: StreamHandler<TEvent, TResponse>;
+  readonly batchSize: number;
+  readonly maximumBatchingWindowInSeconds: number;
+  readonly reportBatchItemFailures: boolean;
+  readonly bisectBatchOnFunctionError: boolean;
+  readonly maximumRetryAttempts: number;
+  readonly maximumRecordAgeInSeconds: number;
+  readonly functionTimeoutSeconds: number;
+  readonly functionName: string;
+  readonly memoryLimitInMB: number;
+  readonly onFailure: ((failure: TFailure, records: readonly TRecord[]) => void | Promise<void>) | undefined;
+  readonly pollIntervalMs: number;
+  readonly clock: () => number;
+}
+
+/** The keys of {@link StreamEventSourceOptions}. */
+export const SHARED_OPTION_KEYS = [
+  'handler',
+  'batchSize',
+  'maximumBatchingWindowInSeconds',
+  'reportBatchItemFailures',
+  'bisectBatchOnFunctionError',
+  'maximumRetryAttempts',
+  'maximumRecordAgeInSeconds',
+  'functionTimeoutSeconds',
+  'functionName',
+  'memoryLimitInMB',
+  'onFailure',
+  'pollIntervalMs',
+  'clock',
+] as const;
+
+/** Throws {@link EventSourceConfigurationError} for a key that is not an option (a typo). */
+export function assertKnownKeys(what: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new EventSourceConfigurationError(
+        `Unknown option "${key}" for ${what}; known options: ${known.join(', ')}`,
+        { option: key },
+      );
+    }
+  }
+}
+
+/** Applies defaults and checks every shared setting against Lambda's limits. */
+export function resolveStreamSettings<TEvent, TResponse, TFailure, TRecord>(
+  options: StreamEventSourceOptions<TEvent, TResponse, TFailure, TRecord>,
+): ResolvedStreamSettings<TEvent, TResponse, TFailure, TRecord> {
+  if (typeof options.handler !== 'function') {
+    throw new EventSourceConfigurationError('handler must be a function (event, context) => response', {
+      handler: typeof options.handler,
+    });
+  }
+  const batchSize = options.batchSize ?? 100;
+  integerInRange('batchSize', batchSize, 1, 10_000);
+  const window = options.maximumBatchingWindowInSeconds ?? 0;
+  if (typeof window !== 'number' || !Number.isFinite(window) || window < 0 || window > 300) {
+    throw new EventSourceConfigurationError('maximumBatchingWindowInSeconds must be from 0 to 300', {
+      maximumBatchingWindowInSeconds: window,
+    });
+  }
+  const maximumRetryAttempts = options.maximumRetryAttempts ?? -1;
+  integerInRange('maximumRetryAttempts', maximumRetryAttempts, -1, 10_000);
+  const maximumRecordAgeInSeconds = options.maximumRecordAgeInSeconds ?? -1;
+  if (maximumRecordAgeInSeconds !== -1)
+    integerInRange('maximumRecordAgeInSeconds', maximumRecordAgeInSeconds, 60, 604_800);
+  const functionTimeoutSeconds = options.functionTimeoutSeconds ?? DEFAULT_FUNCTION_TIMEOUT_SECONDS;
+  assertFunctionTimeout(functionTimeoutSeconds, 'functionTimeoutSeconds');
+  const memoryLimitInMB = options.memoryLimitInMB ?? 128;
+  integerInRange('memoryLimitInMB', memoryLimitInMB, 128, 10_240);
+  const functionName = options.functionName ?? DEFAULT_FUNCTION_NAME;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(functionName)) {
+    throw new EventSourceConfigurationError('functionName must be 1-64 letters, digits, "-" or "_"', {
+      functionName,
+    });
+  }
+  const pollIntervalMs = options.pollIntervalMs ?? 100;
+  integerInRange('pollIntervalMs', pollIntervalMs, 1, 60_000);
+  if (options.onFailure !== undefined && typeof options.onFailure !== 'function') {
+    throw new EventSourceConfigurationError('onFailure must be a function', {
+      onFailure: typeof options.onFailure,
+    });
+  }
+  if (options.clock !== undefined && typeof options.clock !== 'function') {
+    throw new EventSourceConfigurationError('clock must be a function returning epoch milliseconds', {
+      clock: typeof options.clock,
+    });
+  }
+  return {
+    handler: options.handler,
+    batchSize,
+    maximumBatchingWindowInSeconds: window,
+    reportBatchItemFailures: booleanOption('reportBatchItemFailures', options.reportBatchItemFailures),
+    bisectBatchOnFunctionError: booleanOption(
+      'bisectBatchOnFunctionError',
+      options.bisectBatchOnFunctionError,
+    ),
+    maximumRetryAttempts,
+    maximumRecordAgeInSeconds,
+    functionTimeoutSeconds,
+    functionName,
+    memoryLimitInMB,
+    onFailure: options.onFailure,
+    pollIntervalMs,
+    clock: options.clock ?? Date.now,
+  };
+}
+
+function integerInRange(name: string, value: unknown, min: number, max: number): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new EventSourceConfigurationError(`${name} must be an integer from ${min} to ${max}`, {
+      [name]: value,
+    });
+  }
+}
+
+function booleanOption(name: string, value: unknown): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') {
+    throw new EventSourceConfigurationError(`${name} must be true or false`, { [name]: value });
+  }
+  return value;
+}
