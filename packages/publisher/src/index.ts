@@ -1,0 +1,50 @@
+export {
+  AppendValidationError,
+  CommandIdNotIncreasingError,
+  ConcurrencyError,
+  CorruptEventLogItemError,
+  EventLogBusyError,
+  InvalidResumeTokenError,
+  PublisherError,
+  ReplayInterruptedError,
+} from './errors';
+export type {
+  AggregateHead,
+  AppendInput,
+  AppendResult,
+  AppendRetryOptions,
+  EventLog,
+  EventLogOptions,
+  ReadOptions,
+} from './event-log';
+export {
+  createEventLog,
+  eventLogTableDescription,
+  MAX_EVENTS_PER_COMMAND,
+  MAX_TRANSACTION_BYTES,
+} from './event-log';
+export type {
+  JsonLoggerOptions,
+  LogLevel,
+  PublisherCounter,
+  PublisherLogger,
+  PublisherMetric,
+  PublisherMetricsHook,
+} from './observability';
+export { createJsonLogger } from './observability';
+export type { OrderedPublishReport, PublishRetryOptions, RecordOutcome } from './ordered-publish';
+export type {
+  PublishBatchResult,
+  Publisher,
+  PublisherMiddleware,
+  PublisherOptions,
+  PublishingOptions,
+  PublishSummary,
+  StreamRoute,
+  StreamTargetOptions,
+} from './publisher';
+export { createPublisher } from './publisher';
+export type { ReplayOptions, ReplayProgress, ReplayResult } from './replay';
+export { replay } from './replay';
+export type { CallLimits, WaveRecord } from './waves';
+export { PUT_RECORDS_LIMITS, planWaves, splitIntoCalls } from './waves';

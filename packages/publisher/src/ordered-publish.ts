@@ -1,0 +1,299 @@
+/**
+ * The ordered publishing engine shared by the publisher Lambda and replay: waves of at most one
+ * record per aggregate, PutRecords calls within limits, retries of failed entries only (p-retry,
+ * exponential backoff with jitter) bounded by a deadline, and an aggregate blocked for the rest of
+ * the run as soon as one of its records cannot be published.
+ */
+import { type KinesisClient, PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
+import { KINESIS_LIMITS } from '@tidemark/core';
+import pRetry from 'p-retry';
+import { describeError, type PublisherLogger } from './observability';
+import { assertInteger, assertKnownKeys, assertNumber, errorName } from './options';
+import { type CallLimits, PUT_RECORDS_LIMITS, splitIntoCalls } from './waves';
+
+/** How failed entries and failed calls are retried within one wave. */
+export interface PublishRetryOptions {
+  /** Retries of a wave's failed entries after the first attempt. Default: `8`. */
+  readonly retries?: number;
+  /** Delay before the first retry, in ms. Default: `100`. */
+  readonly minTimeoutMs?: number;
+  /** Longest delay between two attempts, in ms. Default: `3000`. */
+  readonly maxTimeoutMs?: number;
+  /** Growth of the delay per retry (each delay is also multiplied by a random 1–2 jitter). Default: `2`. */
+  readonly factor?: number;
+}
+
+/** A record to publish, in the order of the batch. */
+export interface OutgoingRecord {
+  /** The aggregate key: the partition key and the unit of ordering. */
+  readonly key: string;
+  /** The target stream: a name, or an ARN (`arn:…`). */
+  readonly stream: string;
+  /** The encoded envelope. */
+  readonly data: Uint8Array;
+  /** Partition key + data, in bytes. */
+  readonly size: number;
+  /** Attributes that identify the record in logs (event id, type, version; never the payload). */
+  readonly describe: Readonly<Record<string, unknown>>;
+  /** Set when the record can never be published (too large, no route): it fails when its turn comes. */
+  readonly poison?: string;
+}
+
+/** What happened to each record. */
+export type RecordOutcome = 'published' | 'failed' | 'not-attempted';
+
+/** The result of {@link publishInOrder}. */
+export interface OrderedPublishReport {
+  /** One outcome per input record, by position. */
+  readonly outcomes: RecordOutcome[];
+  /** Why a record failed, by position. */
+  readonly reasons: Map<number, string>;
+  /** PutRecords calls made. */
+  readonly calls: number;
+  /** Waves published. */
+  readonly waves: number;
+  /** Record sends after the first (retries of failed entries or failed calls). */
+  readonly retried: number;
+}
+
+/** Inputs of {@link publishInOrder}. */
+export interface OrderedPublishOptions {
+  readonly kinesis: KinesisClient;
+  readonly logger: PublisherLogger;
+  readonly retry: Required<PublishRetryOptions>;
+  /** No new wave or retry starts after this time (epoch ms). */
+  readonly deadline: number;
+  /** Calls still in flight at this time (epoch ms) are aborted. Default: never. */
+  readonly abortAt?: number;
+  /** Calls of one wave in flight at once. */
+  readonly maxConcurrentCalls: number;
+  /** Stops before the next wave (and aborts retries) when aborted. */
+  readonly signal?: AbortSignal;
+  /** Limits of one call. Default: Kinesis' (500 records, 5 MiB). */
+  readonly limits?: CallLimits;
+}
+
+/** Resolves the retry options with their defaults, validating them. */
+export function resolveRetryOptions(
+  what: string,
+  retry: PublishRetryOptions | undefined,
+): Required<PublishRetryOptions> {
+  assertKnownKeys(`${what}: retry`, retry, ['retries', 'minTimeoutMs', 'maxTimeoutMs', 'factor']);
+  const resolved = {
+    retries: retry?.retries ?? 8,
+    minTimeoutMs: retry?.minTimeoutMs ?? 100,
+    maxTimeoutMs: retry?.maxTimeoutMs ?? 3000,
+    factor: retry?.factor ?? 2,
+  };
+  assertInteger(`${what}: retry.retries`, resolved.retries, 0, 1000);
+  assertNumber(`${what}: retry.minTimeoutMs`, resolved.minTimeoutMs, 0);
+  assertNumber(`${what}: retry.maxTimeoutMs`, resolved.maxTimeoutMs, 0);
+  assertNumber(`${what}: retry.factor`, resolved.factor, 1);
+  return resolved;
+}
+
+/** Whole-call errors that no retry can fix: configuration or permissions. */
+const PERMANENT_CALL_ERRORS = new Set([
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+  'ValidationException',
+  'InvalidArgumentException',
+  'KMSAccessDeniedException',
+  'KMSDisabledException',
+  'KMSInvalidStateException',
+  'KMSNotFoundException',
+  'KMSOptInRequired',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'MissingAuthenticationTokenException',
+]);
+
+class WaveIncomplete extends Error {
+  constructor(readonly pending: number) {
+    super(`${pending} records of the wave are not published yet`);
+    this.name = 'WaveIncomplete';
+  }
+}
+
+/**
+ * Publishes records so that each aggregate's records are first published in batch order:
+ * never two records of one aggregate in flight, nothing after a record that could not be
+ * published. Never throws for a failed publication: the outcomes say what was published.
+ */
+export async function publishInOrder(
+  records: readonly OutgoingRecord[],
+  options: OrderedPublishOptions,
+): Promise<OrderedPublishReport> {
+  const { kinesis, logger, retry, deadline, maxConcurrentCalls, signal } = options;
+  const limits = options.limits ?? PUT_RECORDS_LIMITS;
+  const outcomes: RecordOutcome[] = records.map(() => 'not-attempted');
+  const reasons = new Map<number, string>();
+  const queues = new Map<string, number[]>();
+  records.forEach((record, index) => {
+    const queue = queues.get(record.key);
+    if (queue) queue.push(index);
+    else queues.set(record.key, [index]);
+  });
+  const cursor = new Map<string, number>();
+  const blocked = new Set<string>();
+  let calls = 0;
+  let waves = 0;
+  let retried = 0;
+
+  const fail = (index: number, reason: string) => {
+    outcomes[index] = 'failed';
+    reasons.set(index, reason);
+    blocked.add(records[index]!.key);
+  };
+
+  const sendCall = async (call: readonly number[], pending: Map<number, string>) => {
+    calls += 1;
+    const stream = records[call[0]!]!.stream;
+    const target = stream.startsWith('arn:') ? { StreamARN: stream } : { StreamName: stream };
+    let output: PutRecordsCommandOutput;
+    try {
+      const abortIn = options.abortAt === undefined ? undefined : Math.max(options.abortAt - Date.now(), 1);
+      output = await kinesis.send(
+        new PutRecordsCommand({
+          ...target,
+          Records: call.map((index) => ({ PartitionKey: records[index]!.key, Data: records[index]!.data })),
+        }),
+        abortIn === undefined ? {} : { abortSignal: AbortSignal.timeout(abortIn) },
+      );
+    } catch (error) {
+      const name = errorName(error);
+      if (PERMANENT_CALL_ERRORS.has(name)) {
+        logger.error('PutRecords failed and cannot succeed on retry', {
+          stream,
+          records: call.length,
+          error: describeError(error),
+        });
+        for (const index of call) {
+          pending.delete(index);
+          fail(index, `PutRecords: ${name}`);
+        }
+      } else {
+        logger.warn('PutRecords failed as a whole; its records will be retried', {
+          stream,
+          records: call.length,
+          error: describeError(error),
+        });
+        for (const index of call) pending.set(index, `PutRecords: ${name}`);
+      }
+      return;
+    }
+    const entries = output.Records ?? [];
+    if (entries.length !== call.length) {
+      logger.warn('PutRecords answered a different number of entries than sent; retrying them all', {
+        stream,
+        sent: call.length,
+        answered: entries.length,
+      });
+      for (const index of call) pending.set(index, 'PutRecords: malformed response');
+      return;
+    }
+    let failedEntries = 0;
+    entries.forEach((entry, position) => {
+      const index = call[position]!;
+      if (entry.ErrorCode || !entry.SequenceNumber) {
+        failedEntries += 1;
+        pending.set(index, entry.ErrorCode ?? 'no sequence number');
+      } else {
+        pending.delete(index);
+        outcomes[index] = 'published';
+      }
+    });
+    logger.debug('PutRecords call done', { stream, records: call.length, failedEntries });
+  };
+
+  const publishWave = async (wave: number[]) => {
+    waves += 1;
+    const pending = new Map<number, string>(wave.map((index) => [index, 'not sent']));
+    try {
+      await pRetry(
+        async (attemptNumber) => {
+          if (attemptNumber > 1) retried += pending.size;
+          const calls = splitIntoCalls(
+            [...pending.keys()].map((index) => ({ ...records[index]!, index })),
+            limits,
+          ).map((call) => call.map((record) => record.index));
+          await runWithConcurrency(calls, maxConcurrentCalls, (call) => sendCall(call, pending));
+          if (pending.size > 0) throw new WaveIncomplete(pending.size);
+        },
+        {
+          retries: retry.retries,
+          minTimeout: retry.minTimeoutMs,
+          maxTimeout: retry.maxTimeoutMs,
+          factor: retry.factor,
+          randomize: true,
+          maxRetryTime: Math.max(deadline - Date.now(), 0),
+          shouldRetry: () => Date.now() < deadline && !signal?.aborted,
+          onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+            if (error instanceof WaveIncomplete) {
+              logger.warn('Some records of a wave were not published; retrying them', {
+                pending: error.pending,
+                attempt: attemptNumber,
+                retriesLeft,
+                errors: summarize(pending),
+              });
+            }
+          },
+        },
+      );
+    } catch (error) {
+      if (!(error instanceof WaveIncomplete)) throw error;
+    }
+    for (const [index, reason] of pending) fail(index, reason);
+  };
+
+  for (;;) {
+    if (waves > 0 && (Date.now() >= deadline || signal?.aborted)) break;
+    const wave: number[] = [];
+    for (const [key, queue] of queues) {
+      if (blocked.has(key)) continue;
+      const position = cursor.get(key) ?? 0;
+      const index = queue[position];
+      if (index === undefined) continue;
+      cursor.set(key, position + 1);
+      const record = records[index]!;
+      if (record.poison !== undefined) fail(index, record.poison);
+      else if (record.size > KINESIS_LIMITS.maxRecordBytes)
+        fail(index, `record is ${record.size} bytes, over 1 MiB`);
+      else wave.push(index);
+    }
+    if (wave.length === 0) {
+      if (
+        [...queues.keys()].every(
+          (key) => blocked.has(key) || (cursor.get(key) ?? 0) >= queues.get(key)!.length,
+        )
+      ) {
+        break;
+      }
+      continue; // only poison records this round: their aggregates are now blocked
+    }
+    await publishWave(wave);
+  }
+  return { outcomes, reasons, calls, waves, retried };
+}
+
+function summarize(pending: Map<number, string>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const reason of pending.values()) counts[reason] = (counts[reason] ?? 0) + 1;
+  return counts;
+}
+
+async function runWithConcurrency<T>(
+  items: readonly T[],
+  limit: number,
+  run: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next]!;
+      next += 1;
+      await run(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}

@@ -1,0 +1,360 @@
+/**
+ * Replay: republish one aggregate's events, or the whole log's, to a stream — for a new listener,
+ * or after a publisher outage longer than the DynamoDB stream's 24-hour retention. Same ordered
+ * waves and retries as the publisher; resumable with a token; listeners drop the duplicates.
+ */
+import {
+  type AttributeValue,
+  DynamoDBClient,
+  QueryCommand,
+  type QueryCommandInput,
+  ScanCommand,
+  type ScanCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { KinesisClient } from '@aws-sdk/client-kinesis';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import {
+  type AggregateRef,
+  type AwsClientOptions,
+  aggregateKey,
+  EVENT_LOG_KEY,
+  envelopeFromEventLogItem,
+  parseEventLogItem,
+  resolveClient,
+} from '@tidemark/core';
+import { InvalidResumeTokenError, ReplayInterruptedError } from './errors';
+import { createJsonLogger, describeError, reportMetrics } from './observability';
+import { assertInteger, assertKnownKeys } from './options';
+import { type OutgoingRecord, publishInOrder, resolveRetryOptions } from './ordered-publish';
+import { outgoingRecord, type PublishingOptions, resolveRoute, type StreamTargetOptions } from './publisher';
+
+/** Progress of a replay, reported after every page. */
+export interface ReplayProgress {
+  /** Pages read so far (in this run). */
+  readonly pages: number;
+  /** Items read so far (in this run). */
+  readonly scanned: number;
+  /** Events published so far, counting earlier runs resumed from a token. */
+  readonly published: number;
+  /** Items that are not events, skipped (logged) so far in this run. */
+  readonly skipped: number;
+  /** Where to resume if the replay stopped now. */
+  readonly resumeToken: string;
+}
+
+/** The outcome of {@link replay}. */
+export interface ReplayResult {
+  /** `true` when every event was republished; `false` when `signal` stopped it first. */
+  readonly complete: boolean;
+  /** Events published, counting earlier runs resumed from a token. */
+  readonly published: number;
+  /** Items read in this run. */
+  readonly scanned: number;
+  /** Pages read in this run. */
+  readonly pages: number;
+  /** Items skipped because they are not events. */
+  readonly skipped: number;
+  /** Pass it as `resumeToken` to continue; `undefined` when complete. */
+  readonly resumeToken: string | undefined;
+}
+
+/** Options of {@link replay}. */
+export type ReplayOptions = PublishingOptions &
+  StreamTargetOptions & {
+    /** The event-log table. Required. */
+    readonly tableName: string;
+    /** A DynamoDB client, or the config to make one. Default: a client from the environment. */
+    readonly dynamodb?: DynamoDBClient | AwsClientOptions;
+    /** Replay only this aggregate (a Query). Default: the whole log (a Scan). */
+    readonly aggregate?: AggregateRef;
+    /** With `aggregate`: the first version to replay. Default: `1`. */
+    readonly fromVersion?: number;
+    /**
+     * The whole log only: this worker's segment of a parallel scan (0-based), with
+     * `totalSegments`. Each segment holds whole aggregates, so run one replay per segment side by
+     * side, each with its own resume token. Default: no segmentation.
+     */
+    readonly segment?: number;
+    /** The number of segments of a parallel scan, with `segment`. Default: no segmentation. */
+    readonly totalSegments?: number;
+    /** Items per page (Scan/Query `Limit`), read with strong consistency. Default: `500`. */
+    readonly pageSize?: number;
+    /** Continue an earlier replay of the same table (and aggregate or segment). Default: start at the beginning. */
+    readonly resumeToken?: string;
+    /** Called after every page. It may be async; replay waits for it. Default: none. */
+    readonly onProgress?: (progress: ReplayProgress) => void | Promise<void>;
+    /**
+     * Stops the replay before its next wave (e.g. `AbortSignal.timeout(ms)` inside a Lambda); the
+     * result then has `complete: false` and a resume token. Default: none.
+     */
+    readonly signal?: AbortSignal;
+  };
+
+interface TokenState {
+  readonly v: 1;
+  readonly table: string;
+  readonly aggregate?: string;
+  readonly segment?: number;
+  readonly totalSegments?: number;
+  readonly startKey?: { readonly pk: string; readonly sk: number };
+  readonly published: number;
+}
+
+const OPTION_KEYS = [
+  'kinesis',
+  'logger',
+  'metrics',
+  'retry',
+  'maxConcurrentCalls',
+  'streamName',
+  'streamArn',
+  'route',
+  'tableName',
+  'dynamodb',
+  'aggregate',
+  'fromVersion',
+  'segment',
+  'totalSegments',
+  'pageSize',
+  'resumeToken',
+  'onProgress',
+  'signal',
+] as const;
+
+/**
+ * Republishes events from the event log to Kinesis, in per-aggregate order (the same waves and
+ * retries as the publisher). Duplicates are expected — listeners drop what they already applied.
+ * Throws {@link ReplayInterruptedError} (with `resumeToken`) when events cannot be published.
+ *
+ * @example
+ * ```ts
+ * import { replay } from '@tidemark/publisher';
+ *
+ * let resumeToken: string | undefined = loadToken();
+ * const result = await replay({
+ *   tableName: 'task-events',
+ *   streamName: 'task-events',
+ *   resumeToken,
+ *   onProgress: ({ published, resumeToken }) => saveToken(resumeToken, published),
+ * });
+ * console.log(result.complete, result.published);
+ * ```
+ */
+export async function replay(options: ReplayOptions): Promise<ReplayResult> {
+  assertKnownKeys('replay', options, OPTION_KEYS);
+  const route = resolveRoute('replay', options);
+  const retry = resolveRetryOptions('replay', options.retry);
+  const logger = options.logger ?? createJsonLogger();
+  const { tableName, signal } = options;
+  if (typeof tableName !== 'string' || tableName.length < 3)
+    throw new TypeError('replay: tableName must be a table name');
+  const pageSize = options.pageSize ?? 500;
+  const maxConcurrentCalls = options.maxConcurrentCalls ?? 4;
+  assertInteger('replay: pageSize', pageSize, 1, 10_000);
+  assertInteger('replay: maxConcurrentCalls', maxConcurrentCalls, 1, 64);
+  const pk = options.aggregate ? aggregateKey(options.aggregate) : undefined;
+  if (pk === undefined && options.fromVersion !== undefined)
+    throw new TypeError('replay: fromVersion needs aggregate');
+  if (pk !== undefined && (options.segment !== undefined || options.totalSegments !== undefined)) {
+    throw new TypeError('replay: segment and totalSegments apply to the whole log, not to one aggregate');
+  }
+  if ((options.segment === undefined) !== (options.totalSegments === undefined)) {
+    throw new TypeError('replay: give both segment and totalSegments, or neither');
+  }
+  if (options.totalSegments !== undefined) {
+    assertInteger('replay: totalSegments', options.totalSegments, 1, 1_000_000);
+    assertInteger('replay: segment', options.segment, 0, options.totalSegments - 1);
+  }
+  const fromVersion = options.fromVersion ?? 1;
+  assertInteger('replay: fromVersion', fromVersion, 1);
+  const dynamodb = resolveClient(
+    options.dynamodb as DynamoDBClient | AwsClientOptions | undefined,
+    (config) => new DynamoDBClient(config),
+    'dynamodb',
+  );
+  const kinesis = resolveClient(
+    options.kinesis as KinesisClient | AwsClientOptions | undefined,
+    (config) => new KinesisClient(config),
+    'kinesis',
+  );
+
+  const scope = {
+    table: tableName,
+    ...(pk !== undefined ? { aggregate: pk } : {}),
+    ...(options.totalSegments !== undefined
+      ? { segment: options.segment!, totalSegments: options.totalSegments }
+      : {}),
+  };
+  let state: TokenState = options.resumeToken
+    ? readResumeToken(options.resumeToken, scope)
+    : { v: 1, ...scope, published: 0 };
+  let pages = 0;
+  let scanned = 0;
+  let skipped = 0;
+  const token = () => encodeResumeToken(state);
+
+  for (;;) {
+    if (signal?.aborted) {
+      return { complete: false, published: state.published, scanned, pages, skipped, resumeToken: token() };
+    }
+    const startKey: Record<string, AttributeValue> | undefined = state.startKey
+      ? {
+          [EVENT_LOG_KEY.partitionKey]: { S: state.startKey.pk },
+          [EVENT_LOG_KEY.sortKey]: { N: String(state.startKey.sk) },
+        }
+      : undefined;
+    const page =
+      pk !== undefined
+        ? await dynamodb.send(
+            new QueryCommand({
+              TableName: tableName,
+              KeyConditionExpression: '#pk = :pk AND #sk >= :from',
+              ExpressionAttributeNames: { '#pk': EVENT_LOG_KEY.partitionKey, '#sk': EVENT_LOG_KEY.sortKey },
+              ExpressionAttributeValues: { ':pk': { S: pk }, ':from': { N: String(fromVersion) } },
+              ConsistentRead: true,
+              Limit: pageSize,
+              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+            } satisfies QueryCommandInput),
+          )
+        : await dynamodb.send(
+            new ScanCommand({
+              TableName: tableName,
+              ConsistentRead: true,
+              Limit: pageSize,
+              ...(options.totalSegments !== undefined
+                ? { Segment: options.segment!, TotalSegments: options.totalSegments }
+                : {}),
+              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+            } satisfies ScanCommandInput),
+          );
+    pages += 1;
+    const items = (page.Items ?? []).map((item) => unmarshall(item));
+    scanned += items.length;
+
+    // Items in scan order; the ones that are events become records (in the same order).
+    const records: OutgoingRecord[] = [];
+    const recordOfItem: (number | undefined)[] = [];
+    for (const item of items) {
+      try {
+        const envelope = envelopeFromEventLogItem(parseEventLogItem(item));
+        recordOfItem.push(records.length);
+        records.push(outgoingRecord(envelope, route));
+      } catch (error) {
+        skipped += 1;
+        recordOfItem.push(undefined);
+        logger.error('An item of the event log is not an event; replay skips it', {
+          pk: item[EVENT_LOG_KEY.partitionKey],
+          sk: item[EVENT_LOG_KEY.sortKey],
+          error: describeError(error),
+        });
+      }
+    }
+    const report = await publishInOrder(records, {
+      kinesis,
+      logger,
+      retry,
+      deadline: Number.POSITIVE_INFINITY,
+      maxConcurrentCalls,
+      ...(signal ? { signal } : {}),
+    });
+    const publishedNow = report.outcomes.filter((outcome) => outcome === 'published').length;
+    const failed = records.length - publishedNow;
+    reportMetrics(options.metrics, logger, [
+      ['published', publishedNow, { component: 'replay' }],
+      ['retried', report.retried, { component: 'replay' }],
+      ['failed', failed, { component: 'replay' }],
+    ]);
+
+    // The resume point: just after the last item of the unbroken published prefix (scan order).
+    const firstUnpublished = recordOfItem.findIndex(
+      (position) => position !== undefined && report.outcomes[position] !== 'published',
+    );
+    const done = firstUnpublished === -1 ? items.length : firstUnpublished;
+    const resumeAfter = done > 0 ? items[done - 1] : undefined;
+    state = {
+      ...state,
+      published: state.published + publishedNow,
+      ...(resumeAfter
+        ? {
+            startKey: {
+              pk: String(resumeAfter[EVENT_LOG_KEY.partitionKey]),
+              sk: Number(resumeAfter[EVENT_LOG_KEY.sortKey]),
+            },
+          }
+        : {}),
+    };
+    const lastPage = page.LastEvaluatedKey === undefined;
+    if (firstUnpublished === -1 && lastPage) {
+      // Complete: the token is spent.
+      await options.onProgress?.({
+        pages,
+        scanned,
+        published: state.published,
+        skipped,
+        resumeToken: token(),
+      });
+      logger.info('Replay complete', { published: state.published, pages, scanned, skipped });
+      return { complete: true, published: state.published, scanned, pages, skipped, resumeToken: undefined };
+    }
+    if (firstUnpublished === -1 && page.LastEvaluatedKey) {
+      const lastKey = unmarshall(page.LastEvaluatedKey);
+      state = {
+        ...state,
+        startKey: {
+          pk: String(lastKey[EVENT_LOG_KEY.partitionKey]),
+          sk: Number(lastKey[EVENT_LOG_KEY.sortKey]),
+        },
+      };
+    }
+    await options.onProgress?.({ pages, scanned, published: state.published, skipped, resumeToken: token() });
+    logger.info('Replay page done', { page: pages, items: items.length, published: publishedNow, failed });
+    if (firstUnpublished !== -1) {
+      if (signal?.aborted) {
+        // Stopped by the signal before every wave ran: not a failure; the token resumes it.
+        return { complete: false, published: state.published, scanned, pages, skipped, resumeToken: token() };
+      }
+      throw new ReplayInterruptedError(
+        `Replay stopped: ${failed} events of page ${pages} could not be published; resume with the token`,
+        { resumeToken: token(), published: state.published, failed },
+      );
+    }
+  }
+}
+
+/** Encodes a resume token (opaque to callers: base64url JSON). */
+function encodeResumeToken(state: TokenState): string {
+  return Buffer.from(JSON.stringify(state), 'utf8').toString('base64url');
+}
+
+/** Reads a resume token and checks it belongs to this replay. */
+function readResumeToken(
+  token: string,
+  scope: { table: string; aggregate?: string; segment?: number; totalSegments?: number },
+): TokenState {
+  let state: TokenState;
+  try {
+    state = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as TokenState;
+  } catch (cause) {
+    throw new InvalidResumeTokenError('it is not a token made by replay', { cause });
+  }
+  if (typeof state !== 'object' || state === null || state.v !== 1 || typeof state.published !== 'number') {
+    throw new InvalidResumeTokenError('it is not a token made by replay');
+  }
+  if (
+    state.table !== scope.table ||
+    state.aggregate !== scope.aggregate ||
+    state.segment !== scope.segment ||
+    state.totalSegments !== scope.totalSegments
+  ) {
+    throw new InvalidResumeTokenError(
+      `it belongs to another replay (table ${state.table}, aggregate ${state.aggregate ?? 'all'}, segment ${state.segment ?? 'none'}/${state.totalSegments ?? 'none'})`,
+    );
+  }
+  if (
+    state.startKey !== undefined &&
+    (typeof state.startKey.pk !== 'string' || !Number.isSafeInteger(state.startKey.sk))
+  ) {
+    throw new InvalidResumeTokenError('its start key is malformed');
+  }
+  return state;
+}
