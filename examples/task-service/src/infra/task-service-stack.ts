@@ -17,6 +17,7 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { FUNCTION_TIMEOUT_SECONDS, LISTENER_MAPPING, PUBLISHER_MAPPING } from '../mapping-settings';
 
 /** How the stack gets the code of its functions. */
 export type LambdaCodeSource =
@@ -32,24 +33,6 @@ export interface TaskServiceStackProps extends StackProps {
   /** What happens to the tables when the stack is deleted. Default: `RemovalPolicy.RETAIN`. */
   readonly tableRemovalPolicy?: RemovalPolicy;
 }
-
-/** The event source mapping settings of the publishers (DynamoDB stream → Kinesis). */
-export const PUBLISHER_MAPPING = Object.freeze({
-  batchSize: 100,
-  maxBatchingWindow: Duration.seconds(0),
-  retryAttempts: 100,
-  maxRecordAge: Duration.hours(12),
-  parallelizationFactor: 1,
-});
-
-/** The event source mapping settings of the listeners (Kinesis → createConsumer). */
-export const LISTENER_MAPPING = Object.freeze({
-  batchSize: 100,
-  maxBatchingWindow: Duration.seconds(1),
-  retryAttempts: 20,
-  maxRecordAge: Duration.hours(24),
-  parallelizationFactor: 1,
-});
 
 const lambdaDir = fileURLToPath(new URL('../lambda/', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -131,7 +114,7 @@ export class TaskServiceStack extends Stack {
         runtime: Runtime.NODEJS_22_X,
         architecture: Architecture.ARM_64,
         memorySize: 512,
-        timeout: Duration.seconds(30),
+        timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS),
         logGroup,
         environment: { NODE_OPTIONS: '--enable-source-maps', ...environment },
       };
@@ -188,10 +171,7 @@ export class TaskServiceStack extends Stack {
       );
       publisherFn.addEventSource(
         new DynamoEventSource(log, {
-          startingPosition: StartingPosition.TRIM_HORIZON,
-          ...PUBLISHER_MAPPING,
-          bisectBatchOnError: true,
-          reportBatchItemFailures: true,
+          ...mappingProps(PUBLISHER_MAPPING),
           onFailure: new SqsDlq(publisherFailures),
         }),
       );
@@ -215,10 +195,7 @@ export class TaskServiceStack extends Stack {
       listenerFn.addToRolePolicy(allow(stateActions, [state.tableArn]));
       listenerFn.addEventSource(
         new KinesisEventSource(this.events, {
-          startingPosition: StartingPosition.TRIM_HORIZON,
-          ...LISTENER_MAPPING,
-          bisectBatchOnError: true,
-          reportBatchItemFailures: true,
+          ...mappingProps(LISTENER_MAPPING),
           onFailure: new SqsDlq(listenerFailures),
         }),
       );
@@ -261,4 +238,18 @@ export class TaskServiceStack extends Stack {
     new CfnOutput(this, 'PublisherFailuresQueue', { value: publisherFailures.queueUrl });
     new CfnOutput(this, 'ListenerFailuresQueue', { value: listenerFailures.queueUrl });
   }
+}
+
+/** The CDK properties of an event source mapping from the shared settings. */
+function mappingProps(settings: typeof PUBLISHER_MAPPING | typeof LISTENER_MAPPING) {
+  return {
+    startingPosition: StartingPosition.TRIM_HORIZON,
+    batchSize: settings.batchSize,
+    maxBatchingWindow: Duration.seconds(settings.maximumBatchingWindowInSeconds),
+    reportBatchItemFailures: settings.reportBatchItemFailures,
+    bisectBatchOnError: settings.bisectBatchOnFunctionError,
+    retryAttempts: settings.maximumRetryAttempts,
+    maxRecordAge: Duration.seconds(settings.maximumRecordAgeInSeconds),
+    parallelizationFactor: settings.parallelizationFactor,
+  };
 }

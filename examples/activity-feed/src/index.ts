@@ -1,0 +1,9 @@
+export type { ActivityFeedOptions, FeedEntry } from './activity-feed';
+export {
+  ACTIVITY_FEED_LISTENER,
+  createActivityFeedListener,
+  feedTableDescription,
+  readFeed,
+} from './activity-feed';
+export type { FeedEvents } from './feed-events';
+export { feedEvents } from './feed-events';
