@@ -1,0 +1,69 @@
+/** `createDeadLetters`: read and delete a consumer's parked records without its handlers. */
+import { DeadLetterNotFoundError } from './errors';
+import { rejectUnknownKeys, resolveDynamoDb } from './options';
+import { CountingClient, DeadLetterStore } from './store';
+import { toDeadLetter } from './table';
+import type { DeadLetter, DeadLetterPage, DynamoDbClientOption } from './types';
+
+/** Options of {@link createDeadLetters}. */
+export interface DeadLettersOptions {
+  /** The consumer whose dead letters to read (its `name`). */
+  readonly consumer: string;
+  /** The table the consumer parks records in. */
+  readonly tableName: string;
+  /** A DynamoDB client or client config. Default: a client from the environment. */
+  readonly dynamodb?: DynamoDbClientOption;
+}
+
+/** A consumer's dead letters, without redrive (redrive needs the handlers: use `consumer.deadLetters`). */
+export interface DeadLetters {
+  /** Lists parked records, a page at a time, in id order. `limit`: 1-1000, default 50. */
+  list(options?: { readonly limit?: number; readonly cursor?: string }): Promise<DeadLetterPage>;
+  /** Reads one; throws `DeadLetterNotFoundError` when there is none. */
+  get(id: string): Promise<DeadLetter>;
+  /** Deletes one; throws `DeadLetterNotFoundError` when there is none. */
+  delete(id: string): Promise<void>;
+}
+
+/**
+ * Opens a consumer's dead-letter store for listing, reading and deleting.
+ *
+ * @example
+ * ```ts
+ * import { createDeadLetters } from '@tidemark/consumer';
+ *
+ * const deadLetters = createDeadLetters({ consumer: 'task-read-model', tableName: 'consumer-state' });
+ * const { items, cursor } = await deadLetters.list({ limit: 20 });
+ * ```
+ */
+export function createDeadLetters(options: DeadLettersOptions): DeadLetters {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createDeadLetters: options must be an object');
+  rejectUnknownKeys(options, new Set(['consumer', 'tableName', 'dynamodb']), 'createDeadLetters');
+  if (typeof options.consumer !== 'string' || options.consumer.length === 0) {
+    throw new TypeError('createDeadLetters: consumer must be the consumer name');
+  }
+  if (typeof options.tableName !== 'string' || options.tableName.length < 3) {
+    throw new TypeError('createDeadLetters: tableName must be a table name');
+  }
+  const client = resolveDynamoDb(options.dynamodb);
+  const store = () => new DeadLetterStore(new CountingClient(client, { requests: 0 }), options.tableName, options.consumer);
+  return Object.freeze({
+    async list(page: { limit?: number; cursor?: string } = {}): Promise<DeadLetterPage> {
+      const limit = page.limit ?? 50;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+        throw new TypeError('list: limit must be an integer from 1 to 1000');
+      }
+      const result = await store().list(limit, page.cursor);
+      const items = result.items.map(toDeadLetter);
+      return result.cursor === undefined ? { items } : { items, cursor: result.cursor };
+    },
+    async get(id: string): Promise<DeadLetter> {
+      const item = await store().get(id);
+      if (!item) throw new DeadLetterNotFoundError(options.consumer, id);
+      return toDeadLetter(item);
+    },
+    async delete(id: string): Promise<void> {
+      if (!(await store().delete(id))) throw new DeadLetterNotFoundError(options.consumer, id);
+    },
+  });
+}

@@ -1,0 +1,129 @@
+/**
+ * Errors thrown by `@tidemark/consumer`. Every error is a {@link TidemarkError} from
+ * `@tidemark/core`: a stable `code`, a `context` object and the underlying `cause`.
+ */
+import { TidemarkError, type TidemarkErrorOptions } from '@tidemark/core';
+
+/** The base class of the consumer's errors. */
+export class ConsumerError extends TidemarkError {
+  constructor(code: string, message: string, options: TidemarkErrorOptions = {}) {
+    super(code, message, options);
+    this.name = 'ConsumerError';
+  }
+}
+
+/**
+ * The checkpoint of an aggregate changed between this consumer's read and its conditional write:
+ * another invocation (a concurrent consumer with the same name) advanced it. Nothing of this
+ * aggregate is reported as done; Lambda redelivers it and the checkpoint decides what is left.
+ */
+export class ConcurrentConsumerError extends ConsumerError {
+  constructor(consumer: string, aggregateKey: string, expectedRevision: number, actualRevision?: number) {
+    super(
+      'CONSUMER_CONCURRENT_UPDATE',
+      `Checkpoint of ${aggregateKey} for consumer ${consumer} was changed by another invocation (expected revision ${expectedRevision}, found ${actualRevision ?? 'a different item'})`,
+      { context: { consumer, aggregateKey, expectedRevision, actualRevision } },
+    );
+    this.name = 'ConcurrentConsumerError';
+  }
+}
+
+/** Reading or writing the consumer table failed (after the SDK's own retries). Retried by redelivery. */
+export class ConsumerStoreError extends ConsumerError {
+  constructor(operation: string, message: string, context: Record<string, unknown>, options: ErrorOptions = {}) {
+    super('CONSUMER_STORE_FAILED', `${operation} failed: ${message}`, {
+      ...options,
+      context: { operation, ...context },
+    });
+    this.name = 'ConsumerStoreError';
+  }
+}
+
+/** A handler threw (or its staged transaction was refused). Kept as the reason of a parked record. */
+export class EventHandlerError extends ConsumerError {
+  constructor(eventType: string, aggregateKey: string, version: number, attempt: number, cause: unknown) {
+    super(
+      'HANDLER_FAILED',
+      `Handler for ${eventType} failed on ${aggregateKey} version ${version} (attempt ${attempt}): ${describeCause(cause)}`,
+      { cause, context: { eventType, aggregateKey, version, attempt } },
+    );
+    this.name = 'EventHandlerError';
+  }
+}
+
+/** A transactional handler staged more writes than one TransactWriteItems call allows. */
+export class TransactionLimitError extends ConsumerError {
+  /** The most writes a handler may stage: 100 per transaction, minus the checkpoint. */
+  readonly limit: number;
+
+  constructor(limit: number, context: Record<string, unknown> = {}) {
+    super(
+      'TRANSACTION_TOO_LARGE',
+      `A handler may stage at most ${limit} writes: TransactWriteItems takes 100 items and the checkpoint is one of them`,
+      { context: { ...context, limit } },
+    );
+    this.name = 'TransactionLimitError';
+    this.limit = limit;
+  }
+}
+
+/** DynamoDB refused the transaction because of a staged write (its condition failed, or it was invalid). */
+export class StagedWriteRejectedError extends ConsumerError {
+  /** One entry per staged write: DynamoDB's cancellation code (`None` for the ones that were fine). */
+  readonly reasons: readonly { readonly code: string; readonly message?: string }[];
+
+  constructor(reasons: readonly { code: string; message?: string }[], options: ErrorOptions = {}) {
+    super(
+      'TRANSACTION_REJECTED',
+      `DynamoDB cancelled the handler's transaction: ${reasons
+        .map((reason, index) => (reason.code === 'None' ? '' : `write ${index}: ${reason.code}`))
+        .filter(Boolean)
+        .join(', ')}`,
+      { ...options, context: { reasons } },
+    );
+    this.name = 'StagedWriteRejectedError';
+    this.reasons = reasons;
+  }
+}
+
+/** A gap stayed open longer than `gapTimeoutSeconds` (or held too many records) and was given up on. */
+export class GapExpiredError extends ConsumerError {
+  constructor(aggregateKey: string, missingFrom: number, missingTo: number, openSince: string, reason: string) {
+    super(
+      'GAP_EXPIRED',
+      `Versions ${missingFrom}${missingTo > missingFrom ? `-${missingTo}` : ''} of ${aggregateKey} never arrived (gap open since ${openSince}); ${reason}`,
+      { context: { aggregateKey, missingFrom, missingTo, openSince } },
+    );
+    this.name = 'GapExpiredError';
+  }
+}
+
+/** No dead letter with this id exists for this consumer. */
+export class DeadLetterNotFoundError extends ConsumerError {
+  constructor(consumer: string, id: string) {
+    super('DEAD_LETTER_NOT_FOUND', `Consumer ${consumer} has no dead letter ${JSON.stringify(id)}`, {
+      context: { consumer, id },
+    });
+    this.name = 'DeadLetterNotFoundError';
+  }
+}
+
+/** The dead letter cannot be redriven (a gap report carries no event to re-run). */
+export class DeadLetterNotRedrivableError extends ConsumerError {
+  constructor(consumer: string, id: string, reason: string) {
+    super('DEAD_LETTER_NOT_REDRIVABLE', `Dead letter ${id} of consumer ${consumer} cannot be redriven: ${reason}`, {
+      context: { consumer, id },
+    });
+    this.name = 'DeadLetterNotRedrivableError';
+  }
+}
+
+/** @internal */
+export function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
+  try {
+    return String(cause);
+  } catch {
+    return typeof cause;
+  }
+}

@@ -1,0 +1,46 @@
+export type { Consumer, ConsumerDeadLetters } from './consumer';
+export { createConsumer, isConsumer } from './consumer';
+export type { DeadLetters, DeadLettersOptions } from './dead-letters';
+export { createDeadLetters } from './dead-letters';
+export {
+  ConcurrentConsumerError,
+  ConsumerError,
+  ConsumerStoreError,
+  DeadLetterNotFoundError,
+  DeadLetterNotRedrivableError,
+  EventHandlerError,
+  GapExpiredError,
+  StagedWriteRejectedError,
+  TransactionLimitError,
+} from './errors';
+export { CONSUMER_DEFAULTS } from './options';
+export type { ConsumerTableDescription } from './table';
+export { CONSUMER_TABLE_KEY, consumerTableDescription } from './table';
+export { MAX_STAGED_WRITES } from './transaction';
+export type {
+  BatchSummary,
+  CheckpointOptions,
+  ConsumerLogger,
+  ConsumerMetricName,
+  ConsumerMetrics,
+  ConsumerOptions,
+  ContextFor,
+  DeadLetter,
+  DeadLetterOptions,
+  DeadLetterPage,
+  DynamoDbClientOption,
+  EventHandler,
+  EventHandlers,
+  HandlerContext,
+  KinesisBatchResponse,
+  KinesisEvent,
+  KinesisRecord,
+  KinesisRecordPayload,
+  LambdaContextLike,
+  ParkedRecord,
+  ParkReason,
+  RecordSource,
+  RedriveResult,
+  Transaction,
+  TransactionalHandlerContext,
+} from './types';

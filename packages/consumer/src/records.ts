@@ -1,0 +1,90 @@
+/** Reading Kinesis records into envelopes, and the raw-record form kept for held records and dead letters. */
+import {
+  aggregateKey,
+  type EnvelopeDecodeError,
+  type EnvelopeValidationError,
+  type EventEnvelope,
+  InvalidAggregateError,
+  safeDecodeEnvelope,
+} from '@tidemark/core';
+import type { StoredRecord } from './table';
+import type { KinesisRecord, RecordSource } from './types';
+
+/** Dead letters keep at most this many bytes of a record's data (a DynamoDB item holds 400 KB). */
+export const MAX_STORED_DATA_BYTES = 300 * 1024;
+
+/** A record read into a valid envelope. */
+export interface EventRecord {
+  readonly kind: 'event';
+  /** Position in the batch (`-1` for a held or redriven record). */
+  readonly index: number;
+  readonly stored: StoredRecord;
+  readonly envelope: EventEnvelope;
+  readonly aggregateKey: string;
+  readonly aggregate: { readonly type: string; readonly id: string };
+}
+
+/** A record that is not a valid envelope. */
+export interface BadRecord {
+  readonly kind: 'bad';
+  readonly index: number;
+  readonly stored: StoredRecord;
+  readonly reason: 'undecodable' | 'invalid-envelope';
+  readonly error: EnvelopeDecodeError | EnvelopeValidationError | InvalidAggregateError;
+}
+
+export type ReadRecord = EventRecord | BadRecord;
+
+/** Turns a Lambda Kinesis record into its stored form (data as bytes, arrival as ISO time). */
+export function storedRecordOf(record: KinesisRecord): StoredRecord {
+  const data = Buffer.from(record.kinesis.data, 'base64');
+  const truncated = data.byteLength > MAX_STORED_DATA_BYTES;
+  return {
+    data: new Uint8Array(truncated ? data.subarray(0, MAX_STORED_DATA_BYTES) : data),
+    ...(truncated ? { dataTruncated: true } : {}),
+    dataBytes: data.byteLength,
+    sequenceNumber: record.kinesis.sequenceNumber,
+    eventID: record.eventID,
+    eventSourceARN: record.eventSourceARN,
+    partitionKey: record.kinesis.partitionKey,
+    arrivedAt: arrivalTime(record.kinesis.approximateArrivalTimestamp),
+  };
+}
+
+/** Reads a stored record (from the batch, the held store or a dead letter). */
+export function readStoredRecord(stored: StoredRecord, index: number): ReadRecord {
+  const result = safeDecodeEnvelope(stored.data);
+  if (!result.success) {
+    return {
+      kind: 'bad',
+      index,
+      stored,
+      reason: result.error.code === 'ENVELOPE_UNDECODABLE' ? 'undecodable' : 'invalid-envelope',
+      error: result.error,
+    };
+  }
+  const envelope = result.envelope;
+  const aggregate = { type: envelope.aggregatetype, id: envelope.aggregateid };
+  try {
+    return { kind: 'event', index, stored, envelope, aggregate, aggregateKey: aggregateKey(aggregate) };
+  } catch (error) {
+    if (error instanceof InvalidAggregateError) return { kind: 'bad', index, stored, reason: 'invalid-envelope', error };
+    throw error;
+  }
+}
+
+/** Where a stored record came from, for handlers and logs. */
+export function recordSourceOf(stored: StoredRecord): RecordSource {
+  return {
+    sequenceNumber: stored.sequenceNumber,
+    eventID: stored.eventID,
+    eventSourceARN: stored.eventSourceARN,
+    partitionKey: stored.partitionKey,
+    arrivedAt: stored.arrivedAt,
+  };
+}
+
+function arrivalTime(seconds: number): string {
+  const date = new Date(typeof seconds === 'number' && Number.isFinite(seconds) ? seconds * 1000 : 0);
+  return date.toISOString();
+}

@@ -1,0 +1,351 @@
+/**
+ * DynamoDB access of the consumer: batched checkpoint reads, conditional checkpoint writes,
+ * transactions, held records and dead letters. Every request goes through one counter, so a batch
+ * can report how many requests it made.
+ */
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type TransactWriteItem,
+  TransactWriteItemsCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import { ConcurrentConsumerError, ConsumerStoreError, describeCause } from './errors';
+import {
+  type CheckpointState,
+  checkpointFromItem,
+  checkpointKey,
+  checkpointToItem,
+  type DeadLetterItem,
+  deadLetterFromItem,
+  deadLetterKey,
+  deadLetterPk,
+  deadLetterToItem,
+  type HeldRecord,
+  heldFromItem,
+  heldKey,
+  heldToItem,
+  type Key,
+} from './table';
+
+/** Counts DynamoDB requests. */
+export interface RequestCounter {
+  requests: number;
+}
+
+const MAX_BATCH_GET = 100;
+const MAX_BATCH_WRITE = 25;
+const MAX_UNPROCESSED_ROUNDS = 10;
+
+/** A DynamoDB client that counts what it sends. */
+export class CountingClient {
+  constructor(
+    readonly client: DynamoDBClient,
+    readonly counter: RequestCounter,
+  ) {}
+
+  // biome-ignore lint/suspicious/noExplicitAny: forwards any command of the DynamoDB client
+  send<T>(command: any): Promise<T> {
+    this.counter.requests += 1;
+    return this.client.send(command) as Promise<T>;
+  }
+}
+
+/** Checkpoints and held records of one consumer. */
+export class CheckpointStore {
+  constructor(
+    private readonly db: CountingClient,
+    readonly tableName: string,
+    readonly consumer: string,
+  ) {}
+
+  /**
+   * Reads the checkpoints of the given aggregates: one consistent BatchGetItem per 100 keys,
+   * unprocessed keys retried with backoff.
+   */
+  async readCheckpoints(
+    aggregates: ReadonlyMap<string, { type: string; id: string }>,
+  ): Promise<Map<string, CheckpointState>> {
+    const keys = [...aggregates.keys()].map((aggregateKey) => checkpointKey(this.consumer, aggregateKey));
+    const items = await this.batchGet(keys, 'read checkpoints');
+    const states = new Map<string, CheckpointState>();
+    const prefixLength = `consumer#${this.consumer}#`.length;
+    for (const item of items) {
+      const aggregateKey = item.pk!.S!.slice(prefixLength);
+      states.set(aggregateKey, checkpointFromItem(aggregateKey, item));
+    }
+    return states;
+  }
+
+  /** Reads one checkpoint (consistent). */
+  async readCheckpoint(aggregateKey: string): Promise<CheckpointState | undefined> {
+    const result = await this.call('read checkpoint', { aggregateKey }, () =>
+      this.db.send<{ Item?: Key }>(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: checkpointKey(this.consumer, aggregateKey),
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    return result.Item ? checkpointFromItem(aggregateKey, result.Item) : undefined;
+  }
+
+  /** Reads held records (one BatchGetItem per 100). Missing items are left out. */
+  async readHeld(wanted: { aggregateKey: string; versions: number[] }[]): Promise<Map<string, Map<number, HeldRecord>>> {
+    const keys = wanted.flatMap(({ aggregateKey, versions }) =>
+      versions.map((version) => heldKey(this.consumer, aggregateKey, version)),
+    );
+    const items = await this.batchGet(keys, 'read held records');
+    const prefixLength = `consumer#${this.consumer}#`.length;
+    const result = new Map<string, Map<number, HeldRecord>>();
+    for (const item of items) {
+      const aggregateKey = item.pk!.S!.slice(prefixLength);
+      const held = heldFromItem(item);
+      let byVersion = result.get(aggregateKey);
+      if (!byVersion) {
+        byVersion = new Map();
+        result.set(aggregateKey, byVersion);
+      }
+      byVersion.set(held.version, held);
+    }
+    return result;
+  }
+
+  /** Writes held records (before the checkpoint that indexes them). */
+  async putHeld(aggregateKey: string, records: readonly HeldRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    if (records.length === 1) {
+      await this.call('hold record', { aggregateKey }, () =>
+        this.db.send(
+          new PutItemCommand({ TableName: this.tableName, Item: heldToItem(this.consumer, aggregateKey, records[0]!) }),
+        ),
+      );
+      return;
+    }
+    await this.batchWrite(
+      records.map((record) => ({ PutRequest: { Item: heldToItem(this.consumer, aggregateKey, record) } })),
+      'hold records',
+    );
+  }
+
+  /** Deletes held records that are done (after the checkpoint that no longer indexes them). */
+  async deleteHeld(aggregateKey: string, versions: readonly number[]): Promise<void> {
+    if (versions.length === 0) return;
+    await this.batchWrite(
+      versions.map((version) => ({ DeleteRequest: { Key: heldKey(this.consumer, aggregateKey, version) } })),
+      'delete held records',
+    );
+  }
+
+  /**
+   * Writes a checkpoint if nobody else changed it since it was read (`revision` compare, or "does
+   * not exist" for a first write). Returns the written state. Throws {@link ConcurrentConsumerError}
+   * when the condition fails for someone else's write, {@link ConsumerStoreError} otherwise.
+   */
+  async writeCheckpoint(next: CheckpointState, expectedRevision: number, existed: boolean): Promise<void> {
+    const item = checkpointToItem(this.consumer, next);
+    try {
+      await this.db.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: item,
+          ...this.checkpointCondition(expectedRevision, existed),
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException || (error as Error)?.name === 'ConditionalCheckFailedException') {
+        const current = (error as ConditionalCheckFailedException).Item;
+        // An SDK retry of a write that did land (its answer was lost) finds its own writeId.
+        if (current?.writeId?.S !== undefined && current.writeId.S === next.writeId) return;
+        throw new ConcurrentConsumerError(
+          this.consumer,
+          next.aggregateKey,
+          expectedRevision,
+          current?.revision?.N === undefined ? undefined : Number(current.revision.N),
+        );
+      }
+      throw new ConsumerStoreError('write checkpoint', describeCause(error), { aggregateKey: next.aggregateKey }, {
+        cause: error,
+      });
+    }
+  }
+
+  /** The `Put` of a checkpoint inside a transaction, with the same condition as {@link writeCheckpoint}. */
+  checkpointPut(next: CheckpointState, expectedRevision: number, existed: boolean): TransactWriteItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: checkpointToItem(this.consumer, next),
+        ...this.checkpointCondition(expectedRevision, existed),
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      },
+    };
+  }
+
+  /** Sends one TransactWriteItems (errors are interpreted by the caller). */
+  async transact(items: TransactWriteItem[], clientRequestToken: string): Promise<void> {
+    await this.db.send(new TransactWriteItemsCommand({ TransactItems: items, ClientRequestToken: clientRequestToken }));
+  }
+
+  private checkpointCondition(expectedRevision: number, existed: boolean) {
+    return existed
+      ? {
+          ConditionExpression: '#revision = :revision',
+          ExpressionAttributeNames: { '#revision': 'revision' },
+          ExpressionAttributeValues: { ':revision': { N: String(expectedRevision) } },
+        }
+      : { ConditionExpression: 'attribute_not_exists(pk)' };
+  }
+
+  private async batchGet(keys: Key[], operation: string): Promise<Key[]> {
+    const items: Key[] = [];
+    for (let start = 0; start < keys.length; start += MAX_BATCH_GET) {
+      let pending: Key[] = keys.slice(start, start + MAX_BATCH_GET);
+      for (let round = 0; pending.length > 0; round += 1) {
+        if (round >= MAX_UNPROCESSED_ROUNDS) {
+          throw new ConsumerStoreError(operation, `${pending.length} keys still unprocessed after ${round} rounds`, {
+            tableName: this.tableName,
+            unprocessed: pending.length,
+          });
+        }
+        if (round > 0) await backoff(round);
+        const result = await this.call(operation, { keys: pending.length }, () =>
+          this.db.send<{
+            Responses?: Record<string, Key[]>;
+            UnprocessedKeys?: Record<string, { Keys?: Key[] }>;
+          }>(
+            new BatchGetItemCommand({
+              RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
+            }),
+          ),
+        );
+        items.push(...(result.Responses?.[this.tableName] ?? []));
+        pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+      }
+    }
+    return items;
+  }
+
+  private async batchWrite(requests: WriteRequest[], operation: string): Promise<void> {
+    await batchWrite(this.db, this.tableName, requests, operation, (op, context, fn) => this.call(op, context, fn));
+  }
+
+  private async call<T>(operation: string, context: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof ConsumerStoreError) throw error;
+      throw new ConsumerStoreError(operation, describeCause(error), { tableName: this.tableName, ...context }, {
+        cause: error,
+      });
+    }
+  }
+}
+
+/** Dead letters of one consumer. */
+export class DeadLetterStore {
+  constructor(
+    private readonly db: CountingClient,
+    readonly tableName: string,
+    readonly consumer: string,
+  ) {}
+
+  /** Stores a dead letter (replacing one with the same id: parking is idempotent). */
+  async put(letter: DeadLetterItem): Promise<void> {
+    await this.call('park record', { id: letter.id }, () =>
+      this.db.send(new PutItemCommand({ TableName: this.tableName, Item: deadLetterToItem(letter) })),
+    );
+  }
+
+  /** Reads one dead letter. */
+  async get(id: string): Promise<DeadLetterItem | undefined> {
+    const result = await this.call('read dead letter', { id }, () =>
+      this.db.send<{ Item?: Key }>(
+        new GetItemCommand({ TableName: this.tableName, Key: deadLetterKey(this.consumer, id), ConsistentRead: true }),
+      ),
+    );
+    return result.Item ? deadLetterFromItem(result.Item) : undefined;
+  }
+
+  /** Lists dead letters in id order, a page at a time. */
+  async list(limit: number, cursor?: string): Promise<{ items: DeadLetterItem[]; cursor?: string }> {
+    const result = await this.call('list dead letters', { limit }, () =>
+      this.db.send<{ Items?: Key[]; LastEvaluatedKey?: Key }>(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: deadLetterPk(this.consumer) } },
+          Limit: limit,
+          ConsistentRead: true,
+          ...(cursor === undefined ? {} : { ExclusiveStartKey: deadLetterKey(this.consumer, cursor) }),
+        }),
+      ),
+    );
+    const items = (result.Items ?? []).map(deadLetterFromItem);
+    const next = result.LastEvaluatedKey?.sk?.S;
+    return next === undefined ? { items } : { items, cursor: next };
+  }
+
+  /** Deletes a dead letter; returns whether it existed. */
+  async delete(id: string): Promise<boolean> {
+    const result = await this.call('delete dead letter', { id }, () =>
+      this.db.send<{ Attributes?: Key }>(
+        new DeleteItemCommand({
+          TableName: this.tableName,
+          Key: deadLetterKey(this.consumer, id),
+          ReturnValues: 'ALL_OLD',
+        }),
+      ),
+    );
+    return result.Attributes !== undefined;
+  }
+
+  private async call<T>(operation: string, context: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw new ConsumerStoreError(operation, describeCause(error), { tableName: this.tableName, ...context }, {
+        cause: error,
+      });
+    }
+  }
+}
+
+async function batchWrite(
+  db: CountingClient,
+  tableName: string,
+  requests: WriteRequest[],
+  operation: string,
+  call: <T>(operation: string, context: Record<string, unknown>, fn: () => Promise<T>) => Promise<T>,
+): Promise<void> {
+  for (let start = 0; start < requests.length; start += MAX_BATCH_WRITE) {
+    let pending = requests.slice(start, start + MAX_BATCH_WRITE);
+    for (let round = 0; pending.length > 0; round += 1) {
+      if (round >= MAX_UNPROCESSED_ROUNDS) {
+        throw new ConsumerStoreError(operation, `${pending.length} writes still unprocessed after ${round} rounds`, {
+          tableName,
+        });
+      }
+      if (round > 0) await backoff(round);
+      const result = await call(operation, { writes: pending.length }, () =>
+        db.send<{ UnprocessedItems?: Record<string, WriteRequest[]> }>(
+          new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }),
+        ),
+      );
+      pending = result.UnprocessedItems?.[tableName] ?? [];
+    }
+  }
+}
+
+function backoff(round: number): Promise<void> {
+  const cap = Math.min(1000, 25 * 2 ** round);
+  return new Promise((resolve) => setTimeout(resolve, cap / 2 + Math.random() * (cap / 2)));
+}

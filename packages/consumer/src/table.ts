@@ -1,0 +1,311 @@
+/**
+ * The consumer table: item layout, keys and conversions. One table holds checkpoints, held records
+ * and (by default) dead letters; every key is a string pair `pk`/`sk`.
+ *
+ * | item        | pk                                   | sk                   |
+ * | ----------- | ------------------------------------ | -------------------- |
+ * | checkpoint  | `consumer#<name>#<aggregate key>`    | `checkpoint`         |
+ * | held record | `consumer#<name>#<aggregate key>`    | `held#<version, 12 digits>` |
+ * | dead letter | `consumer#<name>#dead-letters`       | `<dead-letter id>`   |
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DeadLetter, ParkedRecord, ParkReason } from './types';
+
+/** Attribute names of the consumer table's key. */
+export const CONSUMER_TABLE_KEY = Object.freeze({
+  /** Partition key attribute (string). */
+  partitionKey: 'pk',
+  /** Sort key attribute (string). */
+  sortKey: 'sk',
+} as const);
+
+/**
+ * The shape of a CreateTable request for a consumer table, compatible with the AWS SDK's
+ * `CreateTableCommandInput`.
+ */
+export interface ConsumerTableDescription {
+  readonly TableName: string;
+  readonly AttributeDefinitions: { AttributeName: string; AttributeType: 'S' }[];
+  readonly KeySchema: { AttributeName: string; KeyType: 'HASH' | 'RANGE' }[];
+  readonly BillingMode: 'PAY_PER_REQUEST';
+}
+
+/**
+ * Describes the consumer table: string partition key `pk`, string sort key `sk`, on-demand
+ * capacity. Checkpoints, held records and dead letters of any number of consumers share it.
+ *
+ * @example
+ * ```ts
+ * import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+ * import { consumerTableDescription } from '@tidemark/consumer';
+ *
+ * await dynamodb.send(new CreateTableCommand(consumerTableDescription('consumer-state')));
+ * ```
+ */
+export function consumerTableDescription(tableName: string): ConsumerTableDescription {
+  if (typeof tableName !== 'string' || tableName.length < 3) {
+    throw new TypeError(`consumerTableDescription: tableName must be a table name, got ${String(tableName)}`);
+  }
+  return {
+    TableName: tableName,
+    AttributeDefinitions: [
+      { AttributeName: CONSUMER_TABLE_KEY.partitionKey, AttributeType: 'S' },
+      { AttributeName: CONSUMER_TABLE_KEY.sortKey, AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: CONSUMER_TABLE_KEY.partitionKey, KeyType: 'HASH' },
+      { AttributeName: CONSUMER_TABLE_KEY.sortKey, KeyType: 'RANGE' },
+    ],
+    BillingMode: 'PAY_PER_REQUEST',
+  };
+}
+
+export type Key = Record<string, AttributeValue>;
+
+export const CHECKPOINT_SK = 'checkpoint';
+const HELD_PREFIX = 'held#';
+
+export function aggregatePk(consumer: string, aggregateKey: string): string {
+  return `consumer#${consumer}#${aggregateKey}`;
+}
+export function checkpointKey(consumer: string, aggregateKey: string): Key {
+  return { pk: { S: aggregatePk(consumer, aggregateKey) }, sk: { S: CHECKPOINT_SK } };
+}
+export function heldKey(consumer: string, aggregateKey: string, version: number): Key {
+  return {
+    pk: { S: aggregatePk(consumer, aggregateKey) },
+    sk: { S: `${HELD_PREFIX}${String(version).padStart(12, '0')}` },
+  };
+}
+export function deadLetterPk(consumer: string): string {
+  return `consumer#${consumer}#dead-letters`;
+}
+export function deadLetterKey(consumer: string, id: string): Key {
+  return { pk: { S: deadLetterPk(consumer) }, sk: { S: id } };
+}
+
+/** An entry of the held-record index kept inside the checkpoint item. */
+export interface HeldEntry {
+  /** When the record was set aside (ISO 8601). */
+  readonly heldAt: string;
+  /** The record's sequence number, for logs. */
+  readonly sequenceNumber: string;
+  /** The event id. */
+  readonly eventId: string;
+}
+
+/** A handler failure being counted towards `maxAttempts`. */
+export interface FailureState {
+  readonly version: number;
+  readonly attempts: number;
+  readonly lastError: string;
+  readonly lastFailedAt: string;
+}
+
+/** The checkpoint of one (consumer, aggregate), as read or about to be written. */
+export interface CheckpointState {
+  readonly aggregateKey: string;
+  readonly aggregate: { readonly type: string; readonly id: string };
+  /** Whether the item exists in the table (the condition of the next write depends on it). */
+  exists: boolean;
+  /** Incremented by every write: the conditional writes compare it. */
+  revision: number;
+  /** The high-water mark: every version at or below it is done (applied, skipped or parked). */
+  version: number;
+  /** The command id of the event at `version` (absent when a gap expiry moved `version`). */
+  commandId?: string;
+  /** The event id of the event at `version`. */
+  eventId?: string;
+  /** The held-record index: versions set aside because an earlier one is missing. */
+  held: Map<number, HeldEntry>;
+  /** The failing event's attempts, while it fails. */
+  failure?: FailureState;
+  /** Versions parked and not yet redriven (a redrive applies them once). */
+  parked: Set<number>;
+  /** Set by each write; a write that lands but whose answer is lost is recognised by it. */
+  writeId?: string;
+  updatedAt?: string;
+}
+
+export function emptyCheckpoint(aggregateKey: string, aggregate: { type: string; id: string }): CheckpointState {
+  return {
+    aggregateKey,
+    aggregate,
+    exists: false,
+    revision: 0,
+    version: 0,
+    held: new Map(),
+    parked: new Set(),
+  };
+}
+
+export function cloneCheckpoint(state: CheckpointState): CheckpointState {
+  return { ...state, held: new Map(state.held), parked: new Set(state.parked) };
+}
+
+export function checkpointToItem(consumer: string, state: CheckpointState): Key {
+  const held: Record<string, HeldEntry> = {};
+  for (const [version, entry] of state.held) held[String(version)] = entry;
+  return {
+    ...checkpointKey(consumer, state.aggregateKey),
+    ...marshall(
+      {
+        kind: 'checkpoint',
+        consumer,
+        aggregateType: state.aggregate.type,
+        aggregateId: state.aggregate.id,
+        revision: state.revision,
+        version: state.version,
+        commandId: state.commandId,
+        eventId: state.eventId,
+        held: state.held.size > 0 ? held : undefined,
+        failure: state.failure,
+        parked: state.parked.size > 0 ? new Set(state.parked) : undefined,
+        writeId: state.writeId,
+        updatedAt: state.updatedAt,
+      },
+      { removeUndefinedValues: true },
+    ),
+  };
+}
+
+export function checkpointFromItem(aggregateKey: string, item: Key): CheckpointState {
+  const raw = unmarshall(item) as {
+    aggregateType: string;
+    aggregateId: string;
+    revision: number;
+    version: number;
+    commandId?: string;
+    eventId?: string;
+    held?: Record<string, HeldEntry>;
+    failure?: FailureState;
+    parked?: Set<number>;
+    writeId?: string;
+    updatedAt?: string;
+  };
+  const held = new Map<number, HeldEntry>();
+  for (const [version, entry] of Object.entries(raw.held ?? {})) held.set(Number(version), entry);
+  const state: CheckpointState = {
+    aggregateKey,
+    aggregate: { type: raw.aggregateType, id: raw.aggregateId },
+    exists: true,
+    revision: Number(raw.revision),
+    version: Number(raw.version),
+    held,
+    parked: new Set([...(raw.parked ?? [])].map(Number)),
+  };
+  if (raw.commandId !== undefined) state.commandId = raw.commandId;
+  if (raw.eventId !== undefined) state.eventId = raw.eventId;
+  if (raw.failure !== undefined) {
+    state.failure = { ...raw.failure, version: Number(raw.failure.version), attempts: Number(raw.failure.attempts) };
+  }
+  if (raw.writeId !== undefined) state.writeId = raw.writeId;
+  if (raw.updatedAt !== undefined) state.updatedAt = raw.updatedAt;
+  return state;
+}
+
+/** A held record: the raw record, kept until its gap closes. */
+export interface HeldRecord {
+  readonly version: number;
+  readonly heldAt: string;
+  readonly record: StoredRecord;
+}
+
+/** A raw Kinesis record as stored (data as bytes). */
+export interface StoredRecord {
+  readonly data: Uint8Array;
+  readonly dataTruncated?: boolean;
+  readonly dataBytes: number;
+  readonly sequenceNumber: string;
+  readonly eventID: string;
+  readonly eventSourceARN: string;
+  readonly partitionKey: string;
+  readonly arrivedAt: string;
+}
+
+export function heldToItem(consumer: string, aggregateKey: string, held: HeldRecord): Key {
+  return {
+    ...heldKey(consumer, aggregateKey, held.version),
+    ...marshall(
+      { kind: 'held', consumer, version: held.version, heldAt: held.heldAt, record: held.record },
+      { removeUndefinedValues: true },
+    ),
+  };
+}
+
+export function heldFromItem(item: Key): HeldRecord {
+  const raw = unmarshall(item) as { version: number; heldAt: string; record: StoredRecord };
+  return { version: Number(raw.version), heldAt: raw.heldAt, record: { ...raw.record } };
+}
+
+/** What is stored for a dead letter (the record's data as bytes). */
+export interface DeadLetterItem extends Omit<DeadLetter, 'record'> {
+  readonly record: StoredRecord;
+}
+
+export function deadLetterToItem(letter: DeadLetterItem): Key {
+  const { error, ...rest } = letter;
+  return {
+    ...deadLetterKey(letter.consumer, letter.id),
+    ...marshall(
+      {
+        kind: 'dead-letter',
+        ...rest,
+        error: {
+          name: error.name,
+          code: error.code,
+          context: error.context === undefined ? undefined : safeJson(error.context),
+        },
+      },
+      { removeUndefinedValues: true },
+    ),
+  };
+}
+
+export function deadLetterFromItem(item: Key): DeadLetterItem {
+  const raw = unmarshall(item) as Record<string, unknown> & {
+    error: { name: string; code?: string; context?: string };
+    record: StoredRecord;
+  };
+  const { pk: _pk, sk: _sk, kind: _kind, error, ...rest } = raw;
+  const letter = {
+    ...rest,
+    error: {
+      name: error.name,
+      ...(error.code === undefined ? {} : { code: error.code }),
+      ...(error.context === undefined ? {} : { context: JSON.parse(error.context) as Record<string, unknown> }),
+    },
+    record: { ...raw.record },
+  } as unknown as DeadLetterItem;
+  return letter;
+}
+
+/** The public view of a stored dead letter (data in base64). */
+export function toDeadLetter(item: DeadLetterItem): DeadLetter {
+  const { data, ...record } = item.record;
+  const parked: ParkedRecord = { ...record, data: Buffer.from(data).toString('base64') };
+  return { ...item, record: parked };
+}
+
+/** Dead-letter ids: stable per record, so parking a record twice replaces the first. */
+export function deadLetterId(
+  reason: ParkReason,
+  source: { aggregateKey?: string; version?: number; eventID: string; missing?: { from: number } },
+): string {
+  if (reason === 'gap-expired' && source.aggregateKey !== undefined && source.missing !== undefined) {
+    return `gap#${source.aggregateKey}#${String(source.missing.from).padStart(12, '0')}`;
+  }
+  if (source.aggregateKey !== undefined && source.version !== undefined) {
+    return `event#${source.aggregateKey}#${String(source.version).padStart(12, '0')}`;
+  }
+  return `record#${source.eventID}`;
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value, (_key, inner) => (typeof inner === 'bigint' ? inner.toString() : inner)) ?? '{}';
+  } catch {
+    return '{}';
+  }
+}

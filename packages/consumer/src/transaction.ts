@@ -1,0 +1,53 @@
+/** The staging area of a transactional handler. */
+import type { ConditionCheck, Delete, Put, TransactWriteItem, Update } from '@aws-sdk/client-dynamodb';
+import { TransactionLimitError } from './errors';
+import type { Transaction } from './types';
+
+/** TransactWriteItems takes at most 100 items; one of them is the checkpoint. */
+export const MAX_TRANSACTION_ITEMS = 100;
+/** The most writes one handler may stage. */
+export const MAX_STAGED_WRITES = MAX_TRANSACTION_ITEMS - 1;
+
+/** Collects a handler's writes; they commit with the checkpoint. */
+export class StagedTransaction implements Transaction {
+  readonly limit = MAX_STAGED_WRITES;
+  readonly #items: TransactWriteItem[] = [];
+
+  constructor(private readonly context: Record<string, unknown> = {}) {}
+
+  get size(): number {
+    return this.#items.length;
+  }
+
+  put(put: Put): void {
+    this.#stage({ Put: requireTable(put, 'put') });
+  }
+
+  update(update: Update): void {
+    this.#stage({ Update: requireTable(update, 'update') });
+  }
+
+  delete(del: Delete): void {
+    this.#stage({ Delete: requireTable(del, 'delete') });
+  }
+
+  conditionCheck(check: ConditionCheck): void {
+    this.#stage({ ConditionCheck: requireTable(check, 'conditionCheck') });
+  }
+
+  items(): TransactWriteItem[] {
+    return [...this.#items];
+  }
+
+  #stage(item: TransactWriteItem): void {
+    if (this.#items.length >= MAX_STAGED_WRITES) throw new TransactionLimitError(MAX_STAGED_WRITES, this.context);
+    this.#items.push(item);
+  }
+}
+
+function requireTable<T extends { TableName: string | undefined }>(value: T, method: string): T {
+  if (typeof value !== 'object' || value === null || typeof value.TableName !== 'string') {
+    throw new TypeError(`transaction.${method}: expects the TransactWriteItems ${method} shape with a TableName`);
+  }
+  return { ...value };
+}

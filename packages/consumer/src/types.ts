@@ -1,0 +1,344 @@
+/**
+ * Public types of `@tidemark/consumer`. Lambda event shapes are declared locally (structurally
+ * compatible with `@types/aws-lambda`), so the package needs no types package at runtime.
+ */
+import type {
+  ConditionCheck,
+  Delete,
+  DynamoDBClient,
+  Put,
+  TransactWriteItem,
+  Update,
+} from '@aws-sdk/client-dynamodb';
+import type { AnyEventCatalog, AwsClientOptions, CatalogEvent, EventTypeOf } from '@tidemark/core';
+
+/** The part of a Kinesis record Lambda hands over that the consumer reads. */
+export interface KinesisRecordPayload {
+  /** Base64 of the record data. */
+  readonly data: string;
+  /** The partition key (for Tidemark events: the aggregate key `type#id`). */
+  readonly partitionKey: string;
+  /** The record's sequence number in its shard. */
+  readonly sequenceNumber: string;
+  /** When Kinesis received the record, in seconds since the epoch. */
+  readonly approximateArrivalTimestamp: number;
+}
+
+/** One record of a Kinesis event, as Lambda sends it (a subset of `KinesisStreamRecord`). */
+export interface KinesisRecord {
+  /** `shardId-…:<sequence number>`: unique in the stream. */
+  readonly eventID: string;
+  /** The stream's ARN. */
+  readonly eventSourceARN: string;
+  /** The record itself. */
+  readonly kinesis: KinesisRecordPayload;
+}
+
+/** A Kinesis event as Lambda sends it (a subset of `KinesisStreamEvent`). */
+export interface KinesisEvent {
+  /** The records, in shard order. */
+  readonly Records: readonly KinesisRecord[];
+}
+
+/** The answer Lambda reads when the event source mapping sets `ReportBatchItemFailures`. */
+export interface KinesisBatchResponse {
+  /** Empty when the whole batch is done; otherwise one entry naming the lowest sequence number not done. */
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+/** The part of the Lambda context the consumer uses (a subset of `Context`). */
+export interface LambdaContextLike {
+  /** Milliseconds left before Lambda stops the invocation. */
+  getRemainingTimeInMillis(): number;
+  /** The invocation's request id. */
+  readonly awsRequestId?: string;
+  /** The function name. */
+  readonly functionName?: string;
+}
+
+/** A logger: `console`, Powertools `Logger` or anything with these four methods. */
+export interface ConsumerLogger {
+  debug(message: string, ...details: unknown[]): void;
+  info(message: string, ...details: unknown[]): void;
+  warn(message: string, ...details: unknown[]): void;
+  error(message: string, ...details: unknown[]): void;
+}
+
+/** The names of the metrics the consumer emits (all counts, once per batch). */
+export type ConsumerMetricName =
+  | 'RecordsReceived'
+  | 'EventsApplied'
+  | 'DuplicatesSkipped'
+  | 'EventsSkipped'
+  | 'GapsHeld'
+  | 'GapsClosed'
+  | 'GapsExpired'
+  | 'RecordsParked'
+  | 'HandlerFailures'
+  | 'RecordsFailed'
+  | 'ConcurrentUpdates'
+  | 'DynamoDbRequests';
+
+/**
+ * Where metrics go: a function `(name, value)`, or an object with Powertools Metrics'
+ * `addMetric(name, unit, value)`.
+ */
+export type ConsumerMetrics =
+  | ((name: ConsumerMetricName, value: number) => void)
+  | { addMetric(name: string, unit: 'Count', value: number): void };
+
+/** Where the record an event came from sits in the stream (for logs and dead letters). */
+export interface RecordSource {
+  /** The record's sequence number. */
+  readonly sequenceNumber: string;
+  /** `shardId-…:<sequence number>`. */
+  readonly eventID: string;
+  /** The stream's ARN. */
+  readonly eventSourceARN: string;
+  /** The record's partition key. */
+  readonly partitionKey: string;
+  /** When Kinesis received it (ISO 8601). */
+  readonly arrivedAt: string;
+}
+
+/** What a handler receives beside the event. */
+export interface HandlerContext {
+  /** The consumer's name. */
+  readonly consumer: string;
+  /** The Lambda context of the invocation (absent during a redrive from the API or CLI). */
+  readonly lambdaContext: LambdaContextLike | undefined;
+  /** The consumer's logger. */
+  readonly logger: ConsumerLogger;
+  /** The record the event came from. */
+  readonly record: RecordSource;
+  /** Which attempt this is for this event: 1 the first time, 2 after one failure, … */
+  readonly attempt: number;
+  /** `true` when the event is re-run from the dead-letter store. */
+  readonly redrive: boolean;
+}
+
+/**
+ * Writes a transactional handler stages. They commit in one `TransactWriteItems` together with the
+ * checkpoint advance, or not at all. Items use the low-level `TransactWriteItems` shape
+ * (`AttributeValue` maps; `marshall` from `@aws-sdk/util-dynamodb` builds them).
+ */
+export interface Transaction {
+  /** Stages a `Put`. */
+  put(put: Put): void;
+  /** Stages an `Update`. */
+  update(update: Update): void;
+  /** Stages a `Delete`. */
+  delete(del: Delete): void;
+  /** Stages a `ConditionCheck` (the transaction fails, and the handler counts as failed, if it does not hold). */
+  conditionCheck(check: ConditionCheck): void;
+  /** How many writes are staged so far. */
+  readonly size: number;
+  /** The most writes one handler may stage (99: the checkpoint takes the 100th item). */
+  readonly limit: number;
+  /** The staged items (a copy). */
+  items(): TransactWriteItem[];
+}
+
+/** The context of a handler in transactional mode: also a {@link Transaction}. */
+export interface TransactionalHandlerContext extends HandlerContext {
+  /** Stage DynamoDB writes here; they commit with the checkpoint. */
+  readonly transaction: Transaction;
+}
+
+/** The handler context for a consumer, depending on `transactional`. */
+export type ContextFor<TTransactional extends boolean> = TTransactional extends true
+  ? TransactionalHandlerContext
+  : HandlerContext;
+
+/** A handler for one event type of the catalog. */
+export type EventHandler<
+  C extends AnyEventCatalog,
+  K extends EventTypeOf<C>,
+  TTransactional extends boolean = false,
+> = (event: CatalogEvent<C, K>, context: ContextFor<TTransactional>) => Promise<void> | void;
+
+/** Handlers by event type. Types without a handler are skipped (and still advance the checkpoint). */
+export type EventHandlers<C extends AnyEventCatalog, TTransactional extends boolean = false> = {
+  readonly [K in EventTypeOf<C>]?: EventHandler<C, K, TTransactional>;
+};
+
+/** An SDK DynamoDB client, or the config to build one. */
+export type DynamoDbClientOption = DynamoDBClient | AwsClientOptions;
+
+/** Where checkpoints (and held records) live. */
+export interface CheckpointOptions {
+  /** The table (partition key `pk`, sort key `sk`, both strings: see `consumerTableDescription`). */
+  readonly tableName: string;
+  /** A DynamoDB client or client config. Default: a client from the environment (`AWS_REGION`, …). */
+  readonly dynamodb?: DynamoDbClientOption;
+}
+
+/** Where parked records go. */
+export interface DeadLetterOptions {
+  /** The table. Default: the checkpoint table. */
+  readonly tableName?: string;
+  /** A DynamoDB client or client config. Default: the checkpoint client. */
+  readonly dynamodb?: DynamoDbClientOption;
+}
+
+/** Options of {@link createConsumer}. */
+export interface ConsumerOptions<
+  C extends AnyEventCatalog = AnyEventCatalog,
+  TTransactional extends boolean = false,
+> {
+  /**
+   * The consumer's name: the namespace of its checkpoints and dead letters. Two deployments with
+   * the same name share progress. 1-64 letters, digits, `_`, `-`, `.`; starts with a letter or digit.
+   */
+  readonly name: string;
+  /** The event catalog (`defineCatalog`) whose events this consumer reads. */
+  readonly events: C;
+  /** Handlers by event type; the payload type is inferred from the catalog. */
+  readonly handlers: EventHandlers<C, TTransactional>;
+  /** Where checkpoints live. */
+  readonly checkpoints: CheckpointOptions;
+  /** Where parked records go. Default: the checkpoint table and client. */
+  readonly deadLetters?: DeadLetterOptions;
+  /**
+   * What an aggregate without a checkpoint starts at: `'any-version'` starts at the lowest version
+   * that arrives first; `'require-first'` treats anything but version 1 as a gap.
+   * Default: `'any-version'`.
+   */
+  readonly firstContact?: 'any-version' | 'require-first';
+  /** Deliveries in which a handler may fail on one event before the event is parked. Default: `3`. */
+  readonly maxAttempts?: number;
+  /**
+   * How long a gap (a missing version with later versions held) may stay open before it is
+   * reported, parked as a `gap-expired` dead letter, and skipped over. `0` gives up on gaps at once.
+   * Default: `900` (15 minutes).
+   */
+  readonly gapTimeoutSeconds?: number;
+  /**
+   * Most records held for one aggregate while a gap is open; one more expires the gap at once.
+   * Default: `1000`.
+   */
+  readonly maxHeldPerAggregate?: number;
+  /**
+   * Transactional mode: handlers stage DynamoDB writes on `context.transaction`; each event's writes
+   * commit in one `TransactWriteItems` with the checkpoint (exactly-once effects for DynamoDB).
+   * Default: `false`.
+   */
+  readonly transactional?: TTransactional;
+  /** How many aggregates are processed at once. One aggregate's events always run one by one, in version order. Default: `8`. */
+  readonly concurrency?: number;
+  /** The logger. Default: warnings and errors to `console`, nothing else. */
+  readonly logger?: ConsumerLogger;
+  /** Where counts go, once per batch. Default: nowhere. */
+  readonly metrics?: ConsumerMetrics;
+  /** Called with the summary of every batch (after logging it). Default: none. */
+  readonly onBatchSummary?: (summary: BatchSummary) => void;
+  /** The clock, for tests. Default: `() => new Date()`. */
+  readonly clock?: () => Date;
+}
+
+/** What happened to one batch. */
+export interface BatchSummary {
+  /** The consumer's name. */
+  readonly consumer: string;
+  /** Records in the batch. */
+  readonly records: number;
+  /** Aggregates in the batch. */
+  readonly aggregates: number;
+  /** Events whose handler ran and whose checkpoint advance is durable (held events closed by this batch included). */
+  readonly applied: number;
+  /** Records at or below their checkpoint (or repeated in the batch): skipped. */
+  readonly duplicates: number;
+  /** Events of types the consumer has no handler for: skipped, checkpoint advanced. */
+  readonly skipped: number;
+  /** Records set aside because an earlier version is missing. */
+  readonly gapsHeld: number;
+  /** Held records applied because the missing version arrived. */
+  readonly gapsClosed: number;
+  /** Gaps given up on (open too long or too many records held). */
+  readonly gapsExpired: number;
+  /** Records parked in the dead-letter store. */
+  readonly parked: number;
+  /** Handler failures (each one counts towards `maxAttempts`). */
+  readonly handlerFailures: number;
+  /** Records not completed (named by `batchItemFailures` or after it): Lambda delivers them again. */
+  readonly failed: number;
+  /** Checkpoint writes refused because another invocation advanced the checkpoint. */
+  readonly concurrentUpdates: number;
+  /** DynamoDB requests this batch made (reads, writes, transactions, retries of unprocessed keys). */
+  readonly dynamodbRequests: number;
+  /** The sequence number reported to Lambda, if any. */
+  readonly failedSequenceNumber?: string;
+}
+
+/** Why a record was parked. */
+export type ParkReason =
+  | 'undecodable'
+  | 'invalid-envelope'
+  | 'invalid-payload'
+  | 'unsupported-schema-version'
+  | 'handler-failed'
+  | 'gap-expired';
+
+/** The raw record of a parked event, as it arrived. */
+export interface ParkedRecord extends RecordSource {
+  /** Base64 of the record data (truncated to 300 KiB for oversized foreign records: see `dataTruncated`). */
+  readonly data: string;
+  /** `true` when `data` holds only the first 300 KiB. */
+  readonly dataTruncated?: boolean;
+  /** The size of the original data in bytes. */
+  readonly dataBytes: number;
+}
+
+/** A parked record in the dead-letter store. */
+export interface DeadLetter {
+  /** The id: stable for one record, so parking the same record again replaces it. */
+  readonly id: string;
+  /** The consumer that parked it. */
+  readonly consumer: string;
+  /** Why. */
+  readonly reason: ParkReason;
+  /** The error, for humans. */
+  readonly message: string;
+  /** The error's name and code. */
+  readonly error: { readonly name: string; readonly code?: string; readonly context?: Record<string, unknown> };
+  /** When it was parked (ISO 8601). */
+  readonly parkedAt: string;
+  /** Handler attempts made before parking (0 for bad input). */
+  readonly attempts: number;
+  /** The raw record (for `gap-expired`: the first held record after the gap). */
+  readonly record: ParkedRecord;
+  /** The aggregate, when the envelope was valid. */
+  readonly aggregate?: { readonly type: string; readonly id: string };
+  /** The aggregate version, when the envelope was valid. */
+  readonly version?: number;
+  /** The event type, when the envelope was valid. */
+  readonly eventType?: string;
+  /** The event id, when the envelope was valid. */
+  readonly eventId?: string;
+  /** For `gap-expired`: the versions that never arrived. */
+  readonly missing?: { readonly from: number; readonly to: number };
+  /** Redrives that ended with the record parked again. */
+  readonly redriveAttempts?: number;
+}
+
+/** One page of dead letters. */
+export interface DeadLetterPage {
+  /** The dead letters on this page. */
+  readonly items: DeadLetter[];
+  /** Pass as `cursor` for the next page; absent on the last page. */
+  readonly cursor?: string;
+}
+
+/** What a redrive did. */
+export interface RedriveResult {
+  /** The dead letter's id. */
+  readonly id: string;
+  /**
+   * `applied`: the handler ran and the dead letter is gone; `skipped`: a type without handler,
+   * dead letter gone; `duplicate`: already applied (by an earlier redrive), dead letter gone;
+   * `parked`: it failed again and stays parked (with the new reason and `redriveAttempts` + 1).
+   */
+  readonly outcome: 'applied' | 'skipped' | 'duplicate' | 'parked';
+  /** The dead letter after the redrive, when it stays parked. */
+  readonly deadLetter?: DeadLetter;
+}
