@@ -109,7 +109,11 @@ export function createActivityFeedListener(options: ActivityFeedOptions) {
     if (rename !== undefined) {
       context.transaction.put({
         TableName: feedTable,
-        Item: marshall({ pk: `name#${event.aggregate.type}#${event.aggregate.id}`, sk: 'name', name: rename }),
+        Item: marshall({
+          pk: `name#${event.aggregate.type}#${event.aggregate.id}`,
+          sk: 'name',
+          name: rename,
+        }),
       });
     }
     options.onEvent?.(event);
@@ -135,7 +139,8 @@ export function createActivityFeedListener(options: ActivityFeedOptions) {
       ];
       await record(event, context, `Task ${await task(event)} was ${changes.join(' and ')}`, event.data.name);
     },
-    TaskCompleted: async (event, context) => record(event, context, `Task ${await task(event)} was completed`),
+    TaskCompleted: async (event, context) =>
+      record(event, context, `Task ${await task(event)} was completed`),
     TaskReopened: async (event, context) => record(event, context, `Task ${await task(event)} was reopened`),
     TaskDeleted: async (event, context) =>
       record(

@@ -145,3 +145,11 @@ export class MissingSettingError extends TaskServiceError {
     this.name = 'MissingSettingError';
   }
 }
+
+/** The demo scenario met a response or a state it did not expect (`npm start` exits 1). */
+export class ScenarioFailedError extends TaskServiceError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('SCENARIO_FAILED', 500, message, { context });
+    this.name = 'ScenarioFailedError';
+  }
+}

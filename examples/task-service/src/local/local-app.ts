@@ -60,6 +60,8 @@ export interface LocalAppOptions {
   readonly port?: number;
   /** Shards of the Kinesis stream. Default: `2`. */
   readonly shardCount?: number;
+  /** Called when a listener handles an event for the first time. Default: none. */
+  readonly onSeen?: (listener: ListenerName, event: DomainEvent) => void;
 }
 
 /** The publishers log warnings and errors only (their per-batch info lines would drown the demo). */
@@ -120,6 +122,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
     if (seenIds[listener].has(event.eventId)) return;
     seenIds[listener].add(event.eventId);
     seen[listener].push(event);
+    options.onSeen?.(listener, event);
   };
   const cascadeDeletions: { taskId: string; projectId: string }[] = [];
 
