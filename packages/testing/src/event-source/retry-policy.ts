@@ -158,16 +158,3 @@ export function expiredPrefix(
 export function retryDelayMs(retries: number): number {
   return Math.min(1000, 50 * 2 ** Math.max(0, retries - 1));
 }
-
-/**
- * Compares two stream sequence numbers (decimal strings of up to 128 bits for Kinesis, shorter
- * for DynamoDB Streams) numerically.
- */
-export function compareSequenceNumbers(a: string, b: string): number {
-  if (/^\d+$/.test(a) && /^\d+$/.test(b)) {
-    const x = BigInt(a);
-    const y = BigInt(b);
-    return x < y ? -1 : x > y ? 1 : 0;
-  }
-  return a < b ? -1 : a > b ? 1 : 0;
-}

@@ -1,0 +1,2 @@
+export { createDynamoDbStreamEventSource } from './dynamodb-stream-event-source';
+export { createKinesisEventSource } from './kinesis-event-source';
