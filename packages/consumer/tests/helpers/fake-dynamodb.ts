@@ -1,0 +1,205 @@
+/**
+ * An in-memory DynamoDB for unit tests: the operations the consumer uses, with the conditions it
+ * writes, a request log, and injectable failures. Integration tests use DynamoDB Local instead.
+ */
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+
+type Item = Record<string, AttributeValue>;
+type Failure = (input: Record<string, unknown>) => Error | undefined;
+
+export class FakeDynamoDb {
+  readonly config = {};
+  readonly tables = new Map<string, Map<string, Item>>();
+  readonly requests: { operation: string; input: Record<string, unknown> }[] = [];
+  private readonly failures = new Map<string, Failure[]>();
+  /** Leaves this many keys unprocessed in the next BatchGetItem (to test the retry). */
+  unprocessedOnce = 0;
+
+  /** Makes the next call(s) of an operation fail (returning undefined from `failure` lets it through). */
+  failNext(operation: string, failure: Error | Failure, times = 1): void {
+    const list = this.failures.get(operation) ?? [];
+    for (let i = 0; i < times; i += 1) list.push(typeof failure === 'function' ? failure : () => failure);
+    this.failures.set(operation, list);
+  }
+
+  count(operation?: string): number {
+    return operation === undefined
+      ? this.requests.length
+      : this.requests.filter((request) => request.operation === operation).length;
+  }
+
+  items(tableName: string): Item[] {
+    return [...(this.tables.get(tableName)?.values() ?? [])];
+  }
+
+  get(tableName: string, pk: string, sk: string): Item | undefined {
+    return this.table(tableName).get(`${pk}\u0000${sk}`);
+  }
+
+  async send(command: { constructor: { name: string }; input: Record<string, unknown> }): Promise<unknown> {
+    const operation = command.constructor.name.replace(/Command$/, '');
+    const input = structuredClone(command.input);
+    this.requests.push({ operation, input });
+    const failure = this.failures.get(operation)?.shift();
+    const error = failure?.(input);
+    if (error) throw error;
+    await Promise.resolve();
+    switch (operation) {
+      case 'BatchGetItem':
+        return this.batchGet(input as never);
+      case 'GetItem': {
+        const { TableName, Key } = input as { TableName: string; Key: Item };
+        const item = this.table(TableName).get(keyOf(Key));
+        return item ? { Item: structuredClone(item) } : {};
+      }
+      case 'PutItem': {
+        const put = input as unknown as PutInput;
+        const table = this.table(put.TableName);
+        const current = table.get(keyOf(put.Item));
+        if (!conditionHolds(put, current)) {
+          throw new ConditionalCheckFailedException({
+            message: 'The conditional request failed',
+            $metadata: {},
+            ...(put.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && current ? { Item: structuredClone(current) } : {}),
+          });
+        }
+        table.set(keyOf(put.Item), structuredClone(put.Item));
+        return {};
+      }
+      case 'DeleteItem': {
+        const { TableName, Key } = input as { TableName: string; Key: Item };
+        const table = this.table(TableName);
+        const current = table.get(keyOf(Key));
+        table.delete(keyOf(Key));
+        return current ? { Attributes: current } : {};
+      }
+      case 'BatchWriteItem': {
+        const { RequestItems } = input as {
+          RequestItems: Record<string, { PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }[]>;
+        };
+        for (const [tableName, requests] of Object.entries(RequestItems)) {
+          const table = this.table(tableName);
+          for (const request of requests) {
+            if (request.PutRequest) table.set(keyOf(request.PutRequest.Item), structuredClone(request.PutRequest.Item));
+            if (request.DeleteRequest) table.delete(keyOf(request.DeleteRequest.Key));
+          }
+        }
+        return {};
+      }
+      case 'Query': {
+        const query = input as {
+          TableName: string;
+          ExpressionAttributeValues: Item;
+          Limit?: number;
+          ExclusiveStartKey?: Item;
+        };
+        const pk = query.ExpressionAttributeValues[':pk']!.S!;
+        const items = [...this.table(query.TableName).values()]
+          .filter((item) => item.pk!.S === pk)
+          .sort((a, b) => (a.sk!.S! < b.sk!.S! ? -1 : 1));
+        const start = query.ExclusiveStartKey ? items.findIndex((item) => item.sk!.S! > query.ExclusiveStartKey!.sk!.S!) : 0;
+        const rest = start < 0 ? [] : items.slice(start);
+        const page = rest.slice(0, query.Limit ?? rest.length);
+        const more = rest.length > page.length;
+        return { Items: page, ...(more ? { LastEvaluatedKey: { pk: page.at(-1)!.pk, sk: page.at(-1)!.sk } } : {}) };
+      }
+      case 'TransactWriteItems':
+        return this.transact(input as never);
+      default:
+        throw new Error(`FakeDynamoDb: ${operation} is not supported`);
+    }
+  }
+
+  private batchGet(input: { RequestItems: Record<string, { Keys: Item[] }> }) {
+    const Responses: Record<string, Item[]> = {};
+    const UnprocessedKeys: Record<string, { Keys: Item[] }> = {};
+    for (const [tableName, { Keys }] of Object.entries(input.RequestItems)) {
+      if (Keys.length > 100) throw new Error('FakeDynamoDb: more than 100 keys in BatchGetItem');
+      let keys = Keys;
+      if (this.unprocessedOnce > 0) {
+        UnprocessedKeys[tableName] = { Keys: keys.slice(0, this.unprocessedOnce) };
+        keys = keys.slice(this.unprocessedOnce);
+        this.unprocessedOnce = 0;
+      }
+      Responses[tableName] = keys
+        .map((key) => this.table(tableName).get(keyOf(key)))
+        .filter((item): item is Item => item !== undefined)
+        .map((item) => structuredClone(item));
+    }
+    return { Responses, UnprocessedKeys };
+  }
+
+  private transact(input: { TransactItems: Record<string, Record<string, unknown>>[] }) {
+    const reasons: { Code: string; Item?: Item }[] = [];
+    let cancelled = false;
+    for (const entry of input.TransactItems) {
+      const [kind, body] = Object.entries(entry)[0]! as unknown as [string, PutInput & { Key?: Item }];
+      const key = kind === 'Put' ? keyOf(body.Item) : keyOf(body.Key!);
+      const current = this.table(body.TableName).get(key);
+      if (!conditionHolds(body, current)) {
+        cancelled = true;
+        reasons.push({
+          Code: 'ConditionalCheckFailed',
+          ...(body.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && current ? { Item: current } : {}),
+        });
+      } else {
+        reasons.push({ Code: 'None' });
+      }
+    }
+    if (cancelled) {
+      throw new TransactionCanceledException({
+        message: 'Transaction cancelled',
+        $metadata: {},
+        CancellationReasons: reasons,
+      });
+    }
+    for (const entry of input.TransactItems) {
+      const [kind, body] = Object.entries(entry)[0]! as unknown as [string, PutInput & { Key?: Item }];
+      const table = this.table(body.TableName);
+      if (kind === 'Put') table.set(keyOf(body.Item), structuredClone(body.Item));
+      else if (kind === 'Delete') table.delete(keyOf(body.Key!));
+      else if (kind === 'Update') throw new Error('FakeDynamoDb: Update in transactions is not supported');
+    }
+    return {};
+  }
+
+  private table(name: string): Map<string, Item> {
+    let table = this.tables.get(name);
+    if (!table) {
+      table = new Map();
+      this.tables.set(name, table);
+    }
+    return table;
+  }
+}
+
+interface PutInput {
+  TableName: string;
+  Item: Item;
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Item;
+  ReturnValuesOnConditionCheckFailure?: string;
+}
+
+function keyOf(item: Item): string {
+  return `${item.pk!.S}\u0000${item.sk!.S}`;
+}
+
+function conditionHolds(input: PutInput, current: Item | undefined): boolean {
+  const expression = input.ConditionExpression;
+  if (expression === undefined) return true;
+  if (expression === 'attribute_not_exists(pk)') return current === undefined;
+  if (expression === 'attribute_exists(pk)') return current !== undefined;
+  const match = /^(#\w+) = (:\w+)$/.exec(expression);
+  if (match) {
+    const name = input.ExpressionAttributeNames![match[1]!]!;
+    const value = input.ExpressionAttributeValues![match[2]!]!;
+    return current !== undefined && JSON.stringify(current[name]) === JSON.stringify(value);
+  }
+  throw new Error(`FakeDynamoDb: condition ${expression} is not supported`);
+}
