@@ -7,6 +7,7 @@ export {
   InvalidResumeTokenError,
   PublisherError,
   ReplayInterruptedError,
+  TooManyEventsError,
 } from './errors';
 export type {
   AggregateHead,

@@ -80,7 +80,8 @@ export type PublisherOptions = PublishingOptions &
   StreamTargetOptions & {
     /**
      * Time kept free at the end of the invocation, in ms: no retry starts later than the Lambda's
-     * remaining time minus this, so the handler always answers before it times out. Default: `5000`.
+     * remaining time minus this, so the handler always answers before it times out. At least 100.
+     * Default: `5000`.
      */
     readonly safetyMarginMs?: number;
     /**
@@ -232,7 +233,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const safetyMarginMs = options.safetyMarginMs ?? 5000;
   const defaultTimeBudgetMs = options.defaultTimeBudgetMs ?? 60_000;
   const maxConcurrentCalls = options.maxConcurrentCalls ?? 4;
-  assertInteger('createPublisher: safetyMarginMs', safetyMarginMs, 0);
+  assertInteger('createPublisher: safetyMarginMs', safetyMarginMs, 100);
   assertInteger('createPublisher: defaultTimeBudgetMs', defaultTimeBudgetMs, 1);
   assertInteger('createPublisher: maxConcurrentCalls', maxConcurrentCalls, 1, 64);
   const kinesis = resolveClient(
@@ -310,7 +311,9 @@ export function createPublisher(options: PublisherOptions): Publisher {
         ? context.getRemainingTimeInMillis()
         : defaultTimeBudgetMs;
     const deadline = started + remaining - safetyMarginMs;
-    const abortAt = started + remaining - Math.min(1000, Math.ceil(safetyMarginMs / 2));
+    // Calls still in flight are aborted before the end, so the answer always gets out (middy also
+    // answers with a TimeoutError 5 ms before the end, which makes Lambda retry the whole batch).
+    const abortAt = started + remaining - Math.max(50, Math.min(1000, Math.ceil(safetyMarginMs / 2)));
 
     const classified = records.map((record, index) => classify(record, images[index], index));
     const positions: number[] = [];

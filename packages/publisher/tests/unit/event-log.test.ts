@@ -1,0 +1,451 @@
+import { marshall } from '@aws-sdk/util-dynamodb';
+import {
+  createEnvelope,
+  eventLogItemFromEnvelope,
+  InvalidAggregateError,
+  InvalidCommandIdError,
+  newCommandId,
+  newCommandIdAfter,
+  RecordTooLargeError,
+  UnknownEventTypeError,
+} from '@tidemark/core';
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  AppendValidationError,
+  CommandIdNotIncreasingError,
+  ConcurrencyError,
+  CorruptEventLogItemError,
+  createEventLog,
+  EventLogBusyError,
+  eventLogTableDescription,
+  MAX_EVENTS_PER_COMMAND,
+  TooManyEventsError,
+} from '../../src/index';
+import { catalog, FakeDynamoDb } from '../helpers/fakes';
+
+const task = { type: 'Task', id: 't-1' } as const;
+const PK = 'Task#t-1';
+
+describe('createEventLog', () => {
+  let dynamodb: FakeDynamoDb;
+  let log: ReturnType<typeof makeLog>;
+  const makeLog = (fake: FakeDynamoDb) =>
+    createEventLog({
+      tableName: 'events',
+      dynamodb: fake as never,
+      catalog,
+      source: '/tests',
+      retry: { minTimeoutMs: 0, maxTimeoutMs: 0 },
+    });
+
+  beforeEach(() => {
+    dynamodb = new FakeDynamoDb();
+    log = makeLog(dynamodb);
+  });
+
+  it('appends the first events at versions 1..n in one transaction, without a version check', async () => {
+    const commandId = newCommandId();
+    const result = await log.append({
+      aggregate: task,
+      commandId,
+      expectedVersion: 0,
+      events: [
+        { type: 'TaskCreated', data: { name: 'a' } },
+        { type: 'TaskRenamed', data: { name: 'b' } },
+      ],
+      metadata: { correlationId: 'req-1' },
+    });
+    expect(result).toMatchObject({ aggregate: task, commandId, version: 2, duplicate: false });
+    expect(result.events.map((e) => [e.aggregateversion, e.type, e.commandid])).toEqual([
+      [1, 'TaskCreated', commandId],
+      [2, 'TaskRenamed', commandId],
+    ]);
+    expect(result.events[0]!.data).toEqual({ name: 'a', tags: [] }); // the schema's output is stored
+    expect(result.events[0]!.correlationid).toBe('req-1');
+    expect(dynamodb.versions(PK)).toEqual([1, 2]);
+    expect(dynamodb.get(PK, 1)!.payload).toEqual({ M: { name: { S: 'a' }, tags: { L: [] } } });
+    expect(dynamodb.calls).toEqual(['Query', 'TransactWriteItems']);
+  });
+
+  it('appends after the head when command ids increase', async () => {
+    await log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+    });
+    const result = await log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      expectedVersion: 1,
+      events: [{ type: 'TaskRenamed', data: { name: 'b' } }],
+    });
+    expect(result.version).toBe(2);
+    expect(await log.head(task)).toEqual({ version: 2, lastCommandId: result.commandId });
+  });
+
+  it('refuses an unexpected version with a ConcurrencyError and writes nothing', async () => {
+    const first = await log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+    });
+    const error = await log
+      .append({
+        aggregate: task,
+        commandId: newCommandId(),
+        expectedVersion: 0,
+        events: [{ type: 'TaskRenamed', data: { name: 'b' } }],
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConcurrencyError);
+    expect(error).toMatchObject({
+      retryable: true,
+      httpStatus: 409,
+      context: { aggregateKey: PK, expectedVersion: 0, actualVersion: 1, lastCommandId: first.commandId },
+    });
+    expect(dynamodb.versions(PK)).toEqual([1]);
+  });
+
+  it('returns the first outcome for a retry of the last command and appends nothing', async () => {
+    const commandId = newCommandId();
+    const input = {
+      aggregate: task,
+      commandId,
+      expectedVersion: 0,
+      events: [
+        { type: 'TaskCreated' as const, data: { name: 'a' } },
+        { type: 'TaskRenamed' as const, data: { name: 'b' } },
+      ],
+    };
+    const first = await log.append(input);
+    const retry = await log.append(input); // expectedVersion 0 is stale now: the retry must still succeed
+    expect(retry).toEqual({ ...first, duplicate: true });
+    expect(dynamodb.versions(PK)).toEqual([1, 2]);
+  });
+
+  it('accepts the command id in lower case and stores it canonical', async () => {
+    const commandId = newCommandId();
+    const result = await log.append({
+      aggregate: task,
+      commandId: commandId.toLowerCase(),
+      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+    });
+    expect(result.commandId).toBe(commandId);
+  });
+
+  it('finds an older retried command by binary search and returns its first outcome', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i += 1) {
+      const commandId = newCommandId();
+      ids.push(commandId);
+      await log.append({
+        aggregate: task,
+        commandId,
+        events: [
+          { type: i === 0 ? 'TaskCreated' : 'TaskRenamed', data: { name: `n${i}` } },
+          { type: 'TaskRenamed', data: { name: `m${i}` } },
+        ],
+      });
+    }
+    dynamodb.calls.length = 0;
+    const retry = await log.append({
+      aggregate: task,
+      commandId: ids[6]!,
+      events: [{ type: 'TaskRenamed', data: { name: 'x' } }],
+    });
+    expect(retry.duplicate).toBe(true);
+    expect(retry.events.map((e) => e.aggregateversion)).toEqual([13, 14]);
+    expect(retry.events.map((e) => e.data.name)).toEqual(['n6', 'm6']);
+    expect(retry.version).toBe(14);
+    expect(dynamodb.versions(PK)).toHaveLength(40);
+    const gets = dynamodb.calls.filter((call) => call === 'GetItem').length;
+    expect(gets).toBeLessThanOrEqual(Math.ceil(Math.log2(40)) + 1);
+    expect(dynamodb.calls).not.toContain('TransactWriteItems');
+  });
+
+  it('refuses a stale command id that is not in the log, naming the last one', async () => {
+    const stale = newCommandId();
+    const first = await log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+    });
+    await log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskRenamed', data: { name: 'b' } }],
+    });
+    const error = await log
+      .append({ aggregate: task, commandId: stale, events: [{ type: 'TaskRenamed', data: { name: 'c' } }] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CommandIdNotIncreasingError);
+    expect((error as CommandIdNotIncreasingError).message).toContain('newCommandIdAfter');
+    expect((error as CommandIdNotIncreasingError).context).toMatchObject({ commandId: stale, version: 2 });
+    expect(stale < first.commandId).toBe(true);
+    expect(dynamodb.versions(PK)).toEqual([1, 2]);
+    // The fix the message names works.
+    const head = await log.head(task);
+    const next = await log.append({
+      aggregate: task,
+      commandId: newCommandIdAfter(head!.lastCommandId),
+      events: [{ type: 'TaskRenamed', data: { name: 'c' } }],
+    });
+    expect(next.version).toBe(3);
+  });
+
+  it('turns a lost race into a ConcurrencyError carrying the winner', async () => {
+    await log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+    });
+    const mine = newCommandId();
+    const winner = newCommandIdAfter(mine);
+    dynamodb.beforeTransact = () => {
+      dynamodb.beforeTransact = undefined;
+      dynamodb.put(itemAt(2, winner));
+    };
+    const error = await log
+      .append({ aggregate: task, commandId: mine, events: [{ type: 'TaskRenamed', data: { name: 'b' } }] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConcurrencyError);
+    expect((error as ConcurrencyError).context).toMatchObject({ actualVersion: 2, lastCommandId: winner });
+    expect(dynamodb.get(PK, 2)!.commandId!.S).toBe(winner);
+  });
+
+  it('answers a duplicate when the winner of the race was the same command (a concurrent retry)', async () => {
+    const commandId = newCommandId();
+    dynamodb.beforeTransact = () => {
+      dynamodb.beforeTransact = undefined;
+      dynamodb.put(itemAt(1, commandId));
+    };
+    const result = await log.append({
+      aggregate: task,
+      commandId,
+      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+    });
+    expect(result.duplicate).toBe(true);
+    expect(result.events.map((e) => e.aggregateversion)).toEqual([1]);
+    expect(dynamodb.versions(PK)).toEqual([1]);
+  });
+
+  it('retries transient cancellations (transaction conflicts) and then succeeds', async () => {
+    dynamodb.refuseTransact = (attempt) => (attempt <= 2 ? ['TransactionConflict'] : undefined);
+    const result = await log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+    });
+    expect(result.version).toBe(1);
+    expect(dynamodb.transactAttempts).toBe(3);
+  });
+
+  it('gives up on persistent throttling with a retryable EventLogBusyError and writes nothing', async () => {
+    dynamodb.refuseTransact = () => ['ThrottlingError'];
+    const error = await log
+      .append({
+        aggregate: task,
+        commandId: newCommandId(),
+        events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EventLogBusyError);
+    expect(error).toMatchObject({ retryable: true, context: { attempts: 4, reasons: ['ThrottlingError'] } });
+    expect(dynamodb.versions(PK)).toEqual([]);
+  });
+
+  it(`accepts ${MAX_EVENTS_PER_COMMAND} events in one command and refuses ${MAX_EVENTS_PER_COMMAND + 1}`, async () => {
+    const events = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ type: 'TaskRenamed' as const, data: { name: `n${i}` } }));
+    await log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+    });
+    const ok = await log.append({ aggregate: task, commandId: newCommandId(), events: events(99) });
+    expect(ok.version).toBe(100);
+    const error = await log
+      .append({ aggregate: task, commandId: newCommandId(), events: events(100) })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TooManyEventsError);
+    expect(error).toMatchObject({ context: { count: 100, limit: 99 } });
+    expect(dynamodb.versions(PK)).toHaveLength(100);
+  });
+
+  it('refuses an event whose envelope would not fit a Kinesis record, before writing anything', async () => {
+    // Control characters are escaped 6-fold in JSON: a 200 KB item becomes a 1.2 MB envelope.
+    const text = '\u0001'.repeat(200_000);
+    const error = await log
+      .append({
+        aggregate: task,
+        commandId: newCommandId(),
+        events: [
+          { type: 'TaskCreated', data: { name: 'a' } },
+          { type: 'NoteAdded', data: { text } },
+        ],
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RecordTooLargeError);
+    expect((error as RecordTooLargeError).limit).toBe(1_048_576);
+    expect(dynamodb.calls).not.toContain('TransactWriteItems');
+  });
+
+  it('refuses an event over the DynamoDB item limit, before writing anything', async () => {
+    const error = await log
+      .append({
+        aggregate: task,
+        commandId: newCommandId(),
+        events: [{ type: 'NoteAdded', data: { text: 'x'.repeat(410_000) } }],
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RecordTooLargeError);
+    expect((error as RecordTooLargeError).limit).toBe(400 * 1024);
+    expect(dynamodb.versions(PK)).toEqual([]);
+  });
+
+  it('refuses a command whose events together exceed the 4 MB transaction limit', async () => {
+    const events = Array.from({ length: 12 }, () => ({
+      type: 'NoteAdded' as const,
+      data: { text: 'x'.repeat(380_000) },
+    }));
+    const error = await log
+      .append({ aggregate: task, commandId: newCommandId(), events })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RecordTooLargeError);
+    expect((error as RecordTooLargeError).limit).toBe(4 * 1024 * 1024);
+    expect(dynamodb.versions(PK)).toEqual([]);
+  });
+
+  it('refuses invalid payloads listing every issue with its path', async () => {
+    const error = await log
+      .append({
+        aggregate: task,
+        commandId: newCommandId(),
+        events: [
+          { type: 'TaskCreated', data: { name: '' } },
+          { type: 'NoteAdded', data: { text: 'ok', extra: new Set([1]) } },
+        ],
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppendValidationError);
+    expect((error as AppendValidationError).issues.map((issue) => issue.path)).toEqual([
+      'events[0].data.name',
+      'events[1].data.extra',
+    ]);
+    expect(dynamodb.calls).toEqual([]);
+  });
+
+  it('refuses a payload whose schema output cannot be stored (a transform to Date)', async () => {
+    const error = await log
+      .append({
+        aggregate: task,
+        commandId: newCommandId(),
+        events: [{ type: 'DateStamped', data: { at: '2026-01-01' } }],
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppendValidationError);
+    expect((error as AppendValidationError).issues[0]!.path).toBe('events[0].data.at');
+  });
+
+  it('refuses an event type of another aggregate type', async () => {
+    const error = await log
+      .append({
+        aggregate: { type: 'Project', id: 'p' },
+        commandId: newCommandId(),
+        events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppendValidationError);
+    expect((error as AppendValidationError).message).toContain('belongs to aggregate type Task');
+  });
+
+  it('refuses malformed input with typed errors', async () => {
+    const event = { type: 'TaskCreated' as const, data: { name: 'a' } };
+    await expect(log.append({ aggregate: task, commandId: 'nope', events: [event] })).rejects.toBeInstanceOf(
+      InvalidCommandIdError,
+    );
+    await expect(
+      log.append({ aggregate: { type: 'Ta#sk', id: '1' }, commandId: newCommandId(), events: [event] }),
+    ).rejects.toBeInstanceOf(InvalidAggregateError);
+    await expect(
+      log.append({ aggregate: task, commandId: newCommandId(), events: [] }),
+    ).rejects.toBeInstanceOf(AppendValidationError);
+    await expect(
+      log.append({ aggregate: task, commandId: newCommandId(), expectedVersion: -1, events: [event] }),
+    ).rejects.toBeInstanceOf(AppendValidationError);
+    await expect(
+      log.append({
+        aggregate: task,
+        commandId: newCommandId(),
+        events: [{ type: 'Nope', data: {} } as never],
+      }),
+    ).rejects.toBeInstanceOf(UnknownEventTypeError);
+    await expect(
+      log.append({ aggregate: task, commandId: newCommandId(), events: [event], extra: 1 } as never),
+    ).rejects.toThrow('unknown option extra');
+    expect(dynamodb.calls).toEqual([]);
+  });
+
+  it('reads an aggregate back in version order, page by page, parsed by the catalog', async () => {
+    await log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'n0' } }],
+    });
+    for (let i = 1; i < 25; i += 1) {
+      await log.append({
+        aggregate: task,
+        commandId: newCommandId(),
+        events: [{ type: 'TaskRenamed', data: { name: `n${i}` } }],
+      });
+    }
+    dynamodb.calls.length = 0;
+    const events = await log.readAll(task, { pageSize: 10 });
+    expect(events.map((e) => e.version)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(events[0]!.type).toBe('TaskCreated');
+    expect(dynamodb.calls.filter((call) => call === 'Query')).toHaveLength(3);
+
+    const slice: number[] = [];
+    for await (const envelope of log.readEnvelopes(task, { fromVersion: 5, toVersion: 7, pageSize: 2 })) {
+      slice.push(envelope.aggregateversion);
+    }
+    expect(slice).toEqual([5, 6, 7]);
+    expect(await log.readAll({ type: 'Task', id: 'none' })).toEqual([]);
+    expect(await log.head({ type: 'Task', id: 'none' })).toBeUndefined();
+  });
+
+  it('reports an item that is not an event as corrupt instead of skipping it', async () => {
+    dynamodb.put(marshall({ pk: PK, sk: 1, something: 'else' }));
+    await expect(log.readAll(task)).rejects.toBeInstanceOf(CorruptEventLogItemError);
+  });
+
+  it('rejects unknown options and a missing source at creation', () => {
+    expect(() =>
+      createEventLog({ tableName: 'events', catalog, source: '/x', tablename: 'x' } as never),
+    ).toThrow(TypeError);
+    expect(() => createEventLog({ tableName: 'events', catalog, source: '' })).toThrow('source');
+  });
+
+  it('describes the table with the key schema and a NEW_IMAGE stream', () => {
+    expect(eventLogTableDescription('events')).toMatchObject({
+      TableName: 'events',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+    });
+  });
+});
+
+function itemAt(version: number, commandId: string) {
+  const envelope = createEnvelope({
+    source: '/other-writer',
+    type: version === 1 ? 'TaskCreated' : 'TaskRenamed',
+    aggregate: task,
+    version,
+    commandId,
+    data: { name: 'other' },
+  });
+  return marshall(eventLogItemFromEnvelope(envelope), { removeUndefinedValues: true });
+}

@@ -1,0 +1,379 @@
+import { decodeEnvelope, type EventEnvelope, eventLogItemFromEnvelope } from '@tidemark/core';
+import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createPublisher, type PublisherMetric, type PublisherOptions } from '../../src/index';
+import {
+  awsError,
+  envelopesFor,
+  FakeKinesis,
+  lambdaContext,
+  memoryLogger,
+  streamEventOf,
+  streamRecord,
+} from '../helpers/fakes';
+
+const fastRetry = { retries: 5, minTimeoutMs: 0, maxTimeoutMs: 1 };
+
+function setup(options: Partial<PublisherOptions> = {}) {
+  const kinesis = new FakeKinesis();
+  const { lines, logger } = memoryLogger();
+  const metrics: PublisherMetric[] = [];
+  const publisher = createPublisher({
+    kinesis: kinesis as never,
+    streamName: 'events',
+    logger,
+    metrics: (metric) => metrics.push(metric),
+    retry: fastRetry,
+    ...options,
+  } as PublisherOptions);
+  return { kinesis, publisher, lines, metrics };
+}
+
+/** Runs the handler through middy (as Lambda does) or through the plain function. */
+const entryPoints = [
+  [
+    'the middy handler',
+    (publisher: ReturnType<typeof createPublisher>, event: DynamoDBStreamEvent, context = lambdaContext()) =>
+      publisher(structuredClone(event), context as Context),
+  ],
+  [
+    'publishBatch',
+    async (
+      publisher: ReturnType<typeof createPublisher>,
+      event: DynamoDBStreamEvent,
+      context = lambdaContext(),
+    ) => {
+      const { batchItemFailures } = await publisher.publishBatch(event, context);
+      return { batchItemFailures };
+    },
+  ],
+] as const;
+
+const versionsOf = (envelopes: readonly EventEnvelope[], id: string) =>
+  envelopes.filter((e) => e.aggregateid === id).map((e) => e.aggregateversion);
+
+describe.each(entryPoints)('createPublisher through %s', (_name, invoke) => {
+  it('publishes every INSERT as its envelope, partitioned by aggregate, and reports no failure', async () => {
+    const { kinesis, publisher, metrics } = setup();
+    const envelopes = [...envelopesFor('a', 1, 3), ...envelopesFor('b', 1, 2)];
+    const response = await invoke(publisher, streamEventOf(envelopes));
+    expect(response).toEqual({ batchItemFailures: [] });
+    const accepted = kinesis.accepted.get('events')!;
+    expect(accepted.map((entry) => entry.envelope)).toHaveLength(5);
+    expect(accepted.every((entry) => entry.key === `Task#${entry.envelope.aggregateid}`)).toBe(true);
+    expect(accepted.map((entry) => entry.envelope).sort((x, y) => x.id.localeCompare(y.id))).toEqual(
+      [...envelopes].sort((x, y) => x.id.localeCompare(y.id)),
+    );
+    expect(versionsOf(kinesis.all(), 'a')).toEqual([1, 2, 3]);
+    // waves: [a1 b1] [a2 b2] [a3]
+    expect(kinesis.calls.map((call) => call.keys)).toEqual([
+      ['Task#a', 'Task#b'],
+      ['Task#a', 'Task#b'],
+      ['Task#a'],
+    ]);
+    expect(metrics.find((m) => m.name === 'published')).toMatchObject({ value: 5, unit: 'Count' });
+  });
+
+  it('publishes 1,000 events of distinct aggregates in 2 PutRecords calls', async () => {
+    const { kinesis, publisher } = setup();
+    const envelopes = Array.from({ length: 1000 }, (_, i) => envelopesFor(`t${i}`, 1, 1)[0]!);
+    const response = await invoke(publisher, streamEventOf(envelopes));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(kinesis.calls.map((call) => call.keys.length)).toEqual([500, 500]);
+  });
+
+  it('retries only the failed entries, and never puts a later version before an earlier one', async () => {
+    const { kinesis, publisher, metrics } = setup();
+    let failedOnce = false;
+    kinesis.fate = (key, callIndex) => {
+      if (key === 'Task#a' && callIndex === 0 && !failedOnce) {
+        failedOnce = true;
+        return 'ProvisionedThroughputExceededException';
+      }
+      return 'ok';
+    };
+    const response = await invoke(
+      publisher,
+      streamEventOf([...envelopesFor('a', 1, 2), ...envelopesFor('b', 1, 2)]),
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(kinesis.calls.map((call) => call.keys)).toEqual([
+      ['Task#a', 'Task#b'],
+      ['Task#a'], // the retry carries only the failed entry
+      ['Task#a', 'Task#b'],
+    ]);
+    expect(versionsOf(kinesis.all(), 'a')).toEqual([1, 2]);
+    expect(metrics.find((m) => m.name === 'retried')!.value).toBe(1);
+  });
+
+  it('reports the earliest unpublished record and publishes nothing after it for that aggregate', async () => {
+    const { kinesis, publisher, metrics } = setup({
+      retry: { retries: 2, minTimeoutMs: 0, maxTimeoutMs: 0 },
+    });
+    kinesis.fate = (key) => (key === 'Task#b' ? 'InternalFailure' : 'ok');
+    const a = envelopesFor('a', 1, 3);
+    const b = envelopesFor('b', 1, 2);
+    const event = streamEventOf([a[0]!, b[0]!, a[1]!, b[1]!, a[2]!]);
+    const response = await invoke(publisher, event);
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: event.Records[1]!.dynamodb!.SequenceNumber },
+    ]);
+    expect(versionsOf(kinesis.all(), 'a')).toEqual([1, 2, 3]);
+    expect(versionsOf(kinesis.all(), 'b')).toEqual([]);
+    // b2 was never sent: b1 could not be published
+    expect(kinesis.calls.filter((call) => call.keys.includes('Task#b'))).toHaveLength(3);
+    expect(metrics.find((m) => m.name === 'failed')!.value).toBe(2);
+  });
+
+  it('retries whole calls that fail (throttling, network) as whole waves', async () => {
+    const { kinesis, publisher } = setup();
+    kinesis.callError = (callIndex) =>
+      callIndex < 2
+        ? awsError(callIndex === 0 ? 'ProvisionedThroughputExceededException' : 'TimeoutError')
+        : undefined;
+    const response = await invoke(
+      publisher,
+      streamEventOf([...envelopesFor('a', 1, 1), ...envelopesFor('b', 1, 1)]),
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(kinesis.calls.map((call) => [call.keys.length, call.error])).toEqual([
+      [2, 'ProvisionedThroughputExceededException'],
+      [2, 'TimeoutError'],
+      [2, undefined],
+    ]);
+  });
+
+  it('does not retry a call that cannot succeed (stream not found) and reports the first record', async () => {
+    const { kinesis, publisher, lines } = setup();
+    kinesis.callError = () => awsError('ResourceNotFoundException');
+    const event = streamEventOf([...envelopesFor('a', 1, 2), ...envelopesFor('b', 1, 1)]);
+    const response = await invoke(publisher, event);
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: event.Records[0]!.dynamodb!.SequenceNumber },
+    ]);
+    expect(kinesis.calls).toHaveLength(1);
+    expect(lines.some((line) => line.level === 'error' && line.message.includes('cannot succeed'))).toBe(
+      true,
+    );
+  });
+
+  it('logs, counts and skips MODIFY, REMOVE and items that are not events, and publishes the rest', async () => {
+    const { kinesis, publisher, lines, metrics } = setup();
+    const [a1, a2] = envelopesFor('a', 1, 2);
+    const event: DynamoDBStreamEvent = {
+      Records: [
+        streamRecord({ ...eventLogItemFromEnvelope(a1!) }),
+        streamRecord({ ...eventLogItemFromEnvelope(a1!) }, 'MODIFY'),
+        streamRecord({ ...eventLogItemFromEnvelope(a1!) }, 'REMOVE'),
+        streamRecord({ pk: 'Task#x', sk: 1, hello: 'world' }),
+        streamRecord({ ...eventLogItemFromEnvelope(a2!) }),
+      ],
+    };
+    const response = await invoke(publisher, event);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(versionsOf(kinesis.all(), 'a')).toEqual([1, 2]);
+    const skipped = metrics.filter((m) => m.name === 'skipped').map((m) => [m.dimensions.reason, m.value]);
+    expect(skipped).toEqual([
+      ['modify', 1],
+      ['remove', 1],
+      ['not-an-event', 1],
+    ]);
+    const errors = lines.filter((line) => line.level === 'error').map((line) => line.message);
+    expect(errors).toHaveLength(3);
+    expect(errors[0]).toContain('MODIFY');
+  });
+
+  it('never logs payloads', async () => {
+    const { kinesis, publisher, lines } = setup({ retry: { retries: 0, minTimeoutMs: 0, maxTimeoutMs: 0 } });
+    kinesis.fate = () => 'InternalFailure';
+    const secret = 'top-secret-payload-value';
+    await invoke(publisher, streamEventOf(envelopesFor('a', 1, 2, { name: secret })));
+    expect(lines.length).toBeGreaterThan(0);
+    expect(JSON.stringify(lines)).not.toContain(secret);
+  });
+
+  it('routes each event to the stream the route picks, by name or ARN', async () => {
+    const arn = 'arn:aws:kinesis:us-east-1:000000000000:stream/audit';
+    const { kinesis, publisher } = setup({
+      streamName: undefined,
+      route: (envelope) => (envelope.aggregateid === 'a' ? 'tasks' : arn),
+    } as Partial<PublisherOptions>);
+    await invoke(publisher, streamEventOf([...envelopesFor('a', 1, 1), ...envelopesFor('b', 1, 1)]));
+    expect(kinesis.accepted.get('tasks')!.map((entry) => entry.envelope.aggregateid)).toEqual(['a']);
+    expect(kinesis.accepted.get(arn)!.map((entry) => entry.envelope.aggregateid)).toEqual(['b']);
+  });
+
+  it('holds back an aggregate whose route throws, and reports it', async () => {
+    const { kinesis, publisher } = setup({
+      streamName: undefined,
+      route: (envelope) => {
+        if (envelope.aggregateid === 'b') throw new Error('no route for b');
+        return 'events';
+      },
+    } as Partial<PublisherOptions>);
+    const event = streamEventOf([...envelopesFor('a', 1, 1), ...envelopesFor('b', 1, 2)]);
+    const response = await invoke(publisher, event);
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: event.Records[1]!.dynamodb!.SequenceNumber },
+    ]);
+    expect(versionsOf(kinesis.all(), 'a')).toEqual([1]);
+  });
+
+  it('stops retrying when the Lambda is out of time and reports what is left', async () => {
+    const { kinesis, publisher } = setup({
+      safetyMarginMs: 100,
+      retry: { retries: 1000, minTimeoutMs: 20, maxTimeoutMs: 20 },
+    });
+    kinesis.fate = () => 'ProvisionedThroughputExceededException';
+    const event = streamEventOf(envelopesFor('a', 1, 2));
+    const response = await invoke(publisher, event, lambdaContext(300));
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: event.Records[0]!.dynamodb!.SequenceNumber },
+    ]);
+    expect(kinesis.calls.length).toBeGreaterThan(1);
+    expect(kinesis.calls.length).toBeLessThan(20);
+  });
+
+  it('reports an event whose envelope is over 1 MiB as unpublished instead of dropping it', async () => {
+    const { kinesis, publisher } = setup();
+    const [big] = envelopesFor('a', 1, 1, { name: '\u0001'.repeat(200_000) });
+    const [after] = envelopesFor('b', 1, 1);
+    const event = streamEventOf([big!, after!]);
+    const response = await invoke(publisher, event);
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: event.Records[0]!.dynamodb!.SequenceNumber },
+    ]);
+    expect(kinesis.all().map((e) => e.aggregateid)).toEqual(['b']);
+  });
+
+  it('answers an empty batch with no failures and no call', async () => {
+    const { kinesis, publisher } = setup();
+    expect(await invoke(publisher, { Records: [] })).toEqual({ batchItemFailures: [] });
+    expect(kinesis.calls).toEqual([]);
+  });
+});
+
+describe('createPublisher options', () => {
+  it('needs exactly one of streamName, streamArn and route', () => {
+    expect(() => createPublisher({} as never)).toThrow('exactly one of streamName, streamArn or route');
+    expect(() => createPublisher({ streamName: 'a', streamArn: 'arn:x' } as never)).toThrow(TypeError);
+    expect(() => createPublisher({ streamArn: 'not-an-arn' })).toThrow('ARN');
+  });
+
+  it('rejects unknown options so typos fail fast', () => {
+    expect(() => createPublisher({ streamName: 's', retires: 3 } as never)).toThrow('unknown option retires');
+    expect(() => createPublisher({ streamName: 's', retry: { retries: -1 } })).toThrow(RangeError);
+  });
+
+  it('works with middy middlewares added by the user', async () => {
+    const { kinesis, publisher } = setup();
+    const seen: string[] = [];
+    publisher.use({
+      before: (request: { event: DynamoDBStreamEvent }) => {
+        seen.push(`before:${request.event.Records.length}`);
+      },
+      after: (request: { response: unknown }) => {
+        seen.push(`after:${JSON.stringify(request.response)}`);
+      },
+    });
+    await publisher(streamEventOf(envelopesFor('a', 1, 1)), lambdaContext() as Context);
+    expect(seen).toEqual(['before:1', 'after:{"batchItemFailures":[]}']);
+    expect(kinesis.all()).toHaveLength(1);
+  });
+
+  it('decodes to valid envelopes on the stream', async () => {
+    const { kinesis, publisher } = setup();
+    const [a1] = envelopesFor('a', 1, 1);
+    await publisher.publishBatch(streamEventOf([a1!]));
+    const data = new TextEncoder().encode(JSON.stringify(kinesis.all()[0]));
+    expect(decodeEnvelope(data)).toEqual(a1);
+  });
+});
+
+describe('createPublisher under random partial failures (property)', () => {
+  const batchArbitrary = fc
+    .array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 6 })
+    .chain((counts) =>
+      fc
+        .shuffledSubarray(
+          counts.flatMap((count, aggregate) => Array.from({ length: count }, () => aggregate)),
+          { minLength: counts.reduce((sum, count) => sum + count, 0) },
+        )
+        .map((order) => ({ counts, order })),
+    );
+  const fatesArbitrary = fc.array(fc.constantFrom<'ok' | 'fail' | 'call'>('ok', 'ok', 'fail', 'call'), {
+    minLength: 0,
+    maxLength: 60,
+  });
+
+  it('loses nothing, reports the earliest unpublished record, and first publishes each aggregate in version order', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        batchArbitrary,
+        fatesArbitrary,
+        fc.integer({ min: 0, max: 3 }),
+        async ({ counts, order }, fates, retries) => {
+          // Stream order: the shuffled interleaving, each aggregate's versions ascending.
+          const byAggregate = counts.map((count, aggregate) => envelopesFor(`agg${aggregate}`, 1, count));
+          const next = counts.map(() => 0);
+          const envelopes = order.map((aggregate) => byAggregate[aggregate]![next[aggregate]!++]!);
+
+          const { kinesis, publisher } = setup({ retry: { retries, minTimeoutMs: 0, maxTimeoutMs: 0 } });
+          let fateIndex = 0;
+          const draw = () => fates[fateIndex++] ?? 'ok';
+          kinesis.callError = () => (draw() === 'call' ? awsError('InternalFailure') : undefined);
+          kinesis.fate = () => (draw() === 'fail' ? 'ProvisionedThroughputExceededException' : 'ok');
+
+          // Lambda's behaviour: redeliver from the reported record until nothing is reported.
+          let event = streamEventOf(envelopes);
+          let remaining = envelopes;
+          for (let invocation = 0; invocation < 50 && remaining.length > 0; invocation += 1) {
+            const before = new Set(kinesis.all().map((e) => e.id));
+            const { batchItemFailures } = await publisher.publishBatch(event, lambdaContext());
+            const after = new Set(kinesis.all().map((e) => e.id));
+            expect(batchItemFailures.length).toBeLessThanOrEqual(1);
+            const failureAt = batchItemFailures[0]
+              ? event.Records.findIndex(
+                  (r) => r.dynamodb!.SequenceNumber === batchItemFailures[0]!.itemIdentifier,
+                )
+              : remaining.length;
+            expect(failureAt).toBeGreaterThanOrEqual(0);
+            // Nothing lost: everything before the reported record was published in this invocation.
+            remaining.slice(0, failureAt).forEach((envelope) => {
+              expect(after.has(envelope.id)).toBe(true);
+            });
+            // The reported record itself was not published in this invocation.
+            if (failureAt < remaining.length)
+              expect(after.has(remaining[failureAt]!.id) && !before.has(remaining[failureAt]!.id)).toBe(
+                false,
+              );
+            remaining = remaining.slice(failureAt);
+            event = { Records: event.Records.slice(failureAt) };
+          }
+          expect(remaining).toEqual([]);
+
+          // Every event arrived, and first arrivals per aggregate are in version order.
+          const firstSeen = new Set<string>();
+          const firstArrivals = new Map<string, number[]>();
+          for (const envelope of kinesis.all()) {
+            if (firstSeen.has(envelope.id)) continue;
+            firstSeen.add(envelope.id);
+            const list = firstArrivals.get(envelope.aggregateid) ?? [];
+            list.push(envelope.aggregateversion);
+            firstArrivals.set(envelope.aggregateid, list);
+          }
+          counts.forEach((count, aggregate) => {
+            expect(firstArrivals.get(`agg${aggregate}`)).toEqual(
+              Array.from({ length: count }, (_, i) => i + 1),
+            );
+          });
+          // Never two records of one aggregate in one call, nor in flight at once.
+          for (const call of kinesis.calls) expect(new Set(call.keys).size).toBe(call.keys.length);
+          expect(kinesis.maxInFlightPerKey).toBe(1);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});

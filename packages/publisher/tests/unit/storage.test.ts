@@ -1,0 +1,77 @@
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { dynamoDbItemSize, marshallItem, payloadIssues } from '../../src/storage';
+
+describe('payloadIssues', () => {
+  it('accepts JSON values, including empty strings, empty arrays and empty objects', () => {
+    expect(payloadIssues({ a: '', b: [], c: {}, d: null, e: true, f: -0.5, g: [1, 'x', { h: [] }] })).toEqual(
+      [],
+    );
+  });
+
+  it('accepts an undefined property (JSON and DynamoDB both drop it)', () => {
+    expect(payloadIssues({ a: undefined, b: 1 })).toEqual([]);
+  });
+
+  it.each([
+    ['a Date', { at: new Date() }, 'data.at'],
+    ['a Set', { tags: new Set(['a']) }, 'data.tags'],
+    ['a Map', { m: new Map() }, 'data.m'],
+    ['binary data', { bytes: new Uint8Array([1]) }, 'data.bytes'],
+    ['a class instance', { x: new (class Point {})() }, 'data.x'],
+    ['NaN', { n: Number.NaN }, 'data.n'],
+    ['Infinity', { n: Number.POSITIVE_INFINITY }, 'data.n'],
+    ['an unsafe integer', { n: 2 ** 53 + 2 }, 'data.n'],
+    ['a number too large for DynamoDB', { n: 1e200 }, 'data.n'],
+    ['a number too small for DynamoDB', { n: 1e-200 }, 'data.n'],
+    ['a bigint', { n: 10n }, 'data.n'],
+    ['a function', { f: () => 1 }, 'data.f'],
+    ['undefined in an array', { list: [1, undefined] }, 'data.list[1]'],
+    ['a lone surrogate', { s: 'a\uD800b' }, 'data.s'],
+  ])('refuses %s with the path of the value', (_name, payload, path) => {
+    const issues = payloadIssues(payload);
+    expect(issues.map((issue) => issue.path)).toEqual([path]);
+    expect(issues[0]!.code).toBe('not_storable');
+  });
+
+  it('refuses a circular reference instead of looping', () => {
+    const payload: Record<string, unknown> = { a: 1 };
+    payload.self = payload;
+    expect(payloadIssues(payload).map((issue) => issue.path)).toEqual(['data.self']);
+  });
+
+  it('names keys that are not identifiers in brackets', () => {
+    expect(payloadIssues({ 'a b': new Date(0) })[0]!.path).toBe('data["a b"]');
+  });
+
+  it('every payload it accepts survives marshall, unmarshall and JSON unchanged', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (value) => {
+        const payload = { value };
+        fc.pre(payloadIssues(payload).length === 0);
+        const stored = unmarshall(
+          marshall(payload, { removeUndefinedValues: true, convertClassInstanceToMap: false }),
+        );
+        expect(JSON.parse(JSON.stringify(stored))).toEqual(JSON.parse(JSON.stringify(payload)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('dynamoDbItemSize', () => {
+  it('counts attribute names and string values in UTF-8 bytes', () => {
+    expect(dynamoDbItemSize(marshallItem({ ab: 'héllo' }))).toBe(2 + 6);
+  });
+
+  it('counts numbers by significant digits', () => {
+    expect(dynamoDbItemSize(marshallItem({ n: 12345 }))).toBe(1 + 4);
+    expect(dynamoDbItemSize(marshallItem({ n: 0.5 }))).toBe(1 + 2);
+  });
+
+  it('counts maps and lists with their overhead', () => {
+    // map: 3 + (1 + 1 name + 1 bool) ; list: 3 + (1 + 1 null)
+    expect(dynamoDbItemSize(marshallItem({ m: { a: true }, l: [null] }))).toBe(1 + 6 + 1 + 5);
+  });
+});
