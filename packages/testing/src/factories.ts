@@ -21,8 +21,8 @@ import type {
   AttributeValue as LambdaAttributeValue,
   StreamRecord,
 } from 'aws-lambda';
+import { EventSourceConfigurationError } from './errors';
 import { toLambdaDynamoDbRecord } from './event-source/dynamodb-stream-event-source';
-import { EventSourceConfigurationError } from './event-source/event-source-errors';
 
 /** The stream ARN factories use unless told otherwise. */
 export const DEFAULT_KINESIS_STREAM_ARN =

@@ -4,7 +4,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { EventSourceConfigurationError, LambdaContextMethodError } from './event-source/event-source-errors';
+import { EventSourceConfigurationError, LambdaContextMethodError } from './errors';
 
 /** Lambda's default function timeout, in seconds. */
 export const DEFAULT_FUNCTION_TIMEOUT_SECONDS = 3;

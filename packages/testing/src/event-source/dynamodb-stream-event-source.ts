@@ -17,7 +17,7 @@ import type {
   DynamoDBStreamEvent,
   AttributeValue as LambdaAttributeValue,
 } from 'aws-lambda';
-import { EventSourceConfigurationError } from './event-source-errors';
+import { EventSourceConfigurationError } from '../errors';
 import { clientRegion, isClientLike } from './kinesis-event-source';
 import { assertKnownKeys, resolveStreamSettings, SHARED_OPTION_KEYS } from './options';
 import { type StreamAdapter, StreamEventSourceEngine } from './shard-poller';

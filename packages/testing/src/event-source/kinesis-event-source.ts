@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { type AwsClientOptions, resolveAwsClientConfig } from '@tidemark/core';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { EventSourceConfigurationError } from './event-source-errors';
+import { EventSourceConfigurationError } from '../errors';
 import { assertKnownKeys, resolveStreamSettings, SHARED_OPTION_KEYS } from './options';
 import { type ShardPosition, type StreamAdapter, StreamEventSourceEngine } from './shard-poller';
 import type { KinesisOnFailureRecord, StreamEventSource, StreamEventSourceOptions } from './types';

@@ -3,12 +3,13 @@
  *
  * @internal
  */
+
+import { EventSourceConfigurationError } from '../errors';
 import {
   assertFunctionTimeout,
   DEFAULT_FUNCTION_NAME,
   DEFAULT_FUNCTION_TIMEOUT_SECONDS,
 } from '../lambda-context';
-import { EventSourceConfigurationError } from './event-source-errors';
 import type { StreamEventSourceOptions, StreamHandler } from './types';
 
 /** The shared settings with every default applied. */

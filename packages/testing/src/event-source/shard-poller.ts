@@ -7,14 +7,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { fakeLambdaContext, lambdaFunctionArn } from '../lambda-context';
 import {
   EventSourceDrainTimeoutError,
   EventSourceFailedError,
   EventSourceStateError,
   FunctionTimeoutError,
   type PendingShardWork,
-} from './event-source-errors';
+} from '../errors';
+import { fakeLambdaContext, lambdaFunctionArn } from '../lambda-context';
 import type { ResolvedStreamSettings } from './options';
 import {
   type BatchWork,

@@ -13,7 +13,7 @@ import {
   EventSourceFailedError,
   EventSourceStateError,
   FunctionTimeoutError,
-} from '../../src/event-source/event-source-errors';
+} from '../../src/errors';
 import {
   createKinesisEventSource,
   type KinesisEventSource,

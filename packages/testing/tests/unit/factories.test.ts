@@ -8,10 +8,7 @@ import {
 } from '@tidemark/core';
 import type { AttributeValue } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import {
-  EventSourceConfigurationError,
-  LambdaContextMethodError,
-} from '../../src/event-source/event-source-errors';
+import { EventSourceConfigurationError, LambdaContextMethodError } from '../../src/errors';
 import {
   buildEnvelope,
   buildEnvelopes,
