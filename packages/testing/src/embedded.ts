@@ -22,6 +22,8 @@ export interface EmbeddedEngines {
   readonly dynamodbUrl: string;
   readonly kinesisUrl: string;
   readonly processes: readonly SupervisedProcess[];
+  /** Milliseconds from spawn to first answer, per process name. */
+  readonly readyInMs: Readonly<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -48,10 +50,15 @@ export async function startEmbeddedEngines(options: EmbeddedEngineOptions): Prom
     throw dynamodb.status === 'rejected' ? dynamodb.reason : (kinesis as PromiseRejectedResult).reason;
   }
   const processes = [dynamodb.value.process, kinesis.value.process];
+  const readyInMs = {
+    [dynamodb.value.process.name]: dynamodb.value.readyInMs,
+    [kinesis.value.process.name]: kinesis.value.readyInMs,
+  };
   return {
     dynamodbUrl: dynamodb.value.url,
     kinesisUrl: kinesis.value.url,
     processes,
+    readyInMs,
     async stop() {
       await Promise.all(processes.map((child) => child.stop()));
     },
@@ -61,6 +68,8 @@ export async function startEmbeddedEngines(options: EmbeddedEngineOptions): Prom
 interface StartedEngine {
   readonly url: string;
   readonly process: SupervisedProcess;
+  /** Milliseconds from spawning the engine to its first HTTP answer. */
+  readonly readyInMs: number;
 }
 
 async function startDynamoDbLocal(options: EmbeddedEngineOptions): Promise<StartedEngine> {
@@ -150,11 +159,12 @@ async function startWithFreePort(
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt += 1) {
     const port = await freePort();
+    const startedAt = performance.now();
     const child = await start(port);
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + options.startTimeoutMs;
     while (!child.hasExited && Date.now() < deadline) {
-      if (await answersHttp(port)) return { url, process: child };
+      if (await answersHttp(port)) return { url, process: child, readyInMs: Math.round(performance.now() - startedAt) };
       await sleep(POLL_MS);
     }
     const exitedEarly = child.hasExited;

@@ -87,6 +87,8 @@ export interface LocalAwsProcess {
   readonly pid: number;
   /** The pid of the supervisor that kills it if this process dies. */
   readonly supervisorPid: number;
+  /** Milliseconds from spawning the emulator to its first HTTP answer. */
+  readonly readyInMs: number;
 }
 
 /** Options of {@link LocalAws.createEventLogTable}. */
@@ -219,7 +221,12 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
         dynamodbStreams: running.dynamodbUrl,
         kinesis: running.kinesisUrl,
       };
-      processes = running.processes.map(({ name, pid, supervisorPid }) => ({ name, pid, supervisorPid }));
+      processes = running.processes.map(({ name, pid, supervisorPid }) => ({
+        name,
+        pid,
+        supervisorPid,
+        readyInMs: running.readyInMs[name] ?? 0,
+      }));
     } else if (choice.mode === 'endpoint') {
       if (choice.endpoint === undefined) {
         throw new EndpointUnavailableError(
