@@ -150,12 +150,12 @@ export type ContextFor<TTransactional extends boolean> = TTransactional extends 
   ? TransactionalHandlerContext
   : HandlerContext;
 
-/** A handler for one event type of the catalog. */
+/** A handler for one event type of the catalog. It may be async; what it returns is ignored. */
 export type EventHandler<
   C extends AnyEventCatalog,
   K extends EventTypeOf<C>,
   TTransactional extends boolean = false,
-> = (event: CatalogEvent<C, K>, context: ContextFor<TTransactional>) => Promise<void> | void;
+> = (event: CatalogEvent<C, K>, context: ContextFor<TTransactional>) => unknown;
 
 /** Handlers by event type. Types without a handler are skipped (and still advance the checkpoint). */
 export type EventHandlers<C extends AnyEventCatalog, TTransactional extends boolean = false> = {

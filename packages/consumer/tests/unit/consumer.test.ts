@@ -312,7 +312,7 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
           arrivedAt: '2026-09-21T14:13:20.500Z',
         },
       });
-      expect(Buffer.from(undecodable.record.data as Uint8Array).toString()).toBe('not json at all');
+      expect(Buffer.from((undecodable.record as { data: Uint8Array }).data).toString()).toBe('not json at all');
       expect(h.summaries[0]).toMatchObject({ parked: 2, applied: 1 });
     });
 
