@@ -504,7 +504,7 @@ describe('createKinesisEventSource', () => {
     await expect(events.drain()).rejects.toBeInstanceOf(EventSourceStateError);
   });
 
-  it.each([
+  it.each<[string, Record<string, unknown>]>([
     ['an unknown option', { batchsize: 10 }],
     ['a batch size of 0', { batchSize: 0 }],
     ['a batch size over 10,000', { batchSize: 10_001 }],
@@ -516,9 +516,8 @@ describe('createKinesisEventSource', () => {
     ['both streamName and streamArn', { streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/orders' }],
     ['a function timeout over 900 s', { functionTimeoutSeconds: 901 }],
   ])('refuses %s', (_, options) => {
-    expect(() => source(new FakeKinesis(), { handler: async () => undefined, ...options })).toThrow(
-      EventSourceConfigurationError,
-    );
+    const invalid = { handler: async () => undefined, ...options } as unknown as KinesisEventSourceOptions;
+    expect(() => source(new FakeKinesis(), invalid)).toThrow(EventSourceConfigurationError);
   });
 
   it('accepts a stream ARN instead of a name', async () => {
