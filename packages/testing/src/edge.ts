@@ -85,10 +85,19 @@ export async function startEdge(options: EdgeOptions): Promise<Edge> {
   };
   const agents = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
   const handler = (req: EdgeRequest, res: EdgeResponse): void => {
+    // A client that goes away mid-call is not the edge's problem: end that exchange only.
+    req.on('error', () => res.destroy());
+    res.on('error', () => req.destroy());
     handle(req, res, state, faults, agents).catch((error: unknown) => {
-      sendJson(res, 500, 'application/json', {
+      // The engine could not be reached or answered nonsense: tell the client (HTTP 502, which the
+      // SDK retries), or cut the exchange if the answer had already started.
+      if (res.headersSent || res.destroyed) {
+        res.destroy();
+        return;
+      }
+      sendJson(res, 502, 'application/json', {
         __type: 'TidemarkEdgeError',
-        message: `The Tidemark edge failed: ${String(error)}`,
+        message: `The Tidemark edge failed: ${error instanceof Error ? error.message : String(error)}`,
       });
     });
   };

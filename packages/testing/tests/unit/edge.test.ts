@@ -221,6 +221,34 @@ describe('startEdge', () => {
     expect(seen).toEqual([]);
   });
 
+  it('answers 502 when the engine cannot be reached, and keeps serving', async () => {
+    edge.routes = { ...edge.routes, dynamodb: 'http://127.0.0.1:9' };
+
+    const unreachable = await post1(edge, 'DynamoDB_20120810.ListTables', '{}');
+    const other = await post1(edge, 'DynamoDBStreams_20120810.ListStreams', '{}');
+
+    expect(unreachable.status).toBe(502);
+    expect(JSON.parse(unreachable.body)).toMatchObject({ __type: 'TidemarkEdgeError' });
+    expect(other.status).toBe(200);
+  });
+
+  it('survives a client that goes away in the middle of a call', async () => {
+    edge.faults.set({ latencyMs: 200 });
+    const request = http.request(`${edge.endpoint}/`, {
+      method: 'POST',
+      headers: { 'x-amz-target': 'DynamoDB_20120810.ListTables' },
+    });
+    request.on('error', () => undefined);
+    request.end('{}');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    request.destroy();
+    edge.faults.clear();
+
+    const after = await post1(edge, 'DynamoDB_20120810.ListTables', '{}');
+
+    expect(after.status).toBe(200);
+  });
+
   it('serves the fault-control API over HTTP', async () => {
     const url = `${edge.endpoint}/__tidemark/faults`;
 
