@@ -87,11 +87,17 @@ export function consumerFromEngine(engine: ConsumerEngine): Consumer {
   return Object.assign(handler, { consumerName: engine.name, deadLetters }) as Consumer;
 }
 
-/** @internal The engine behind a consumer, or `undefined` for anything else. */
+/**
+ * @internal The engine behind a consumer, or `undefined` for anything else. Recognised by shape
+ * (under a global symbol), so a consumer made by another copy of this package (ESM and CJS builds)
+ * is recognised too.
+ */
 export function engineOf(value: unknown): ConsumerEngine | undefined {
   if (typeof value !== 'function') return undefined;
-  const engine = (value as unknown as Record<symbol, unknown>)[ENGINE];
-  return engine instanceof ConsumerEngine ? engine : undefined;
+  const engine = (value as unknown as Record<symbol, unknown>)[ENGINE] as Partial<ConsumerEngine> | undefined;
+  return typeof engine?.processBatch === 'function' && typeof engine.redrive === 'function'
+    ? (engine as ConsumerEngine)
+    : undefined;
 }
 
 /**

@@ -37,7 +37,8 @@ export interface DeadLetters {
  * ```
  */
 export function createDeadLetters(options: DeadLettersOptions): DeadLetters {
-  if (typeof options !== 'object' || options === null) throw new TypeError('createDeadLetters: options must be an object');
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('createDeadLetters: options must be an object');
   rejectUnknownKeys(options, new Set(['consumer', 'tableName', 'dynamodb']), 'createDeadLetters');
   if (typeof options.consumer !== 'string' || options.consumer.length === 0) {
     throw new TypeError('createDeadLetters: consumer must be the consumer name');
@@ -46,7 +47,8 @@ export function createDeadLetters(options: DeadLettersOptions): DeadLetters {
     throw new TypeError('createDeadLetters: tableName must be a table name');
   }
   const client = resolveDynamoDb(options.dynamodb);
-  const store = () => new DeadLetterStore(new CountingClient(client, { requests: 0 }), options.tableName, options.consumer);
+  const store = () =>
+    new DeadLetterStore(new CountingClient(client, { requests: 0 }), options.tableName, options.consumer);
   return Object.freeze({
     async list(page: { limit?: number; cursor?: string } = {}): Promise<DeadLetterPage> {
       const limit = page.limit ?? 50;

@@ -25,7 +25,13 @@ import {
   StagedWriteRejectedError,
 } from './errors';
 import type { ResolvedConsumerOptions } from './options';
-import { type EventRecord, type ReadRecord, readStoredRecord, recordSourceOf, storedRecordOf } from './records';
+import {
+  type EventRecord,
+  type ReadRecord,
+  readStoredRecord,
+  recordSourceOf,
+  storedRecordOf,
+} from './records';
 import { CheckpointStore, CountingClient, DeadLetterStore, type RequestCounter } from './store';
 import {
   type CheckpointState,
@@ -123,7 +129,9 @@ export class ConsumerEngine {
     const tasks: (() => Promise<void>)[] = [];
     for (const record of bad) tasks.push(() => this.parkBadRecord(run, record));
     for (const [aggregateKey, list] of byAggregate) {
-      tasks.push(() => this.processAggregate(run, aggregateKey, list, states.get(aggregateKey), held.get(aggregateKey)));
+      tasks.push(() =>
+        this.processAggregate(run, aggregateKey, list, states.get(aggregateKey), held.get(aggregateKey)),
+      );
     }
     await runLimited(tasks, this.options.concurrency);
 
@@ -216,7 +224,8 @@ export class ConsumerEngine {
       await run.deadLetters.delete(id);
       return { id, outcome: aggregate.lastOutcome === 'skipped' ? 'skipped' : 'applied' };
     }
-    if (step === 'stop-concurrent') throw new ConcurrentConsumerError(this.name, read.aggregateKey, state.revision);
+    if (step === 'stop-concurrent')
+      throw new ConcurrentConsumerError(this.name, read.aggregateKey, state.revision);
     if (step === 'stop-infra') {
       throw new ConsumerStoreError('redrive', aggregate.lastInfraError ?? 'DynamoDB failed', { id });
     }
@@ -308,7 +317,12 @@ export class ConsumerEngine {
   private async parkBadRecord(run: Run, record: ReadRecord): Promise<void> {
     if (record.kind !== 'bad') return;
     try {
-      await this.park(run, { reason: record.reason, error: record.error, stored: record.stored, attempts: 0 });
+      await this.park(run, {
+        reason: record.reason,
+        error: record.error,
+        stored: record.stored,
+        attempts: 0,
+      });
     } catch (error) {
       this.options.logger.error(`tidemark consumer ${this.name}: could not park a bad record`, {
         sequenceNumber: record.stored.sequenceNumber,
@@ -386,7 +400,9 @@ export class ConsumerEngine {
       ...run.stats,
       failed: batch.failed,
       dynamodbRequests: run.counter.requests,
-      ...(batch.failedSequenceNumber === undefined ? {} : { failedSequenceNumber: batch.failedSequenceNumber }),
+      ...(batch.failedSequenceNumber === undefined
+        ? {}
+        : { failedSequenceNumber: batch.failedSequenceNumber }),
     };
     const { logger, metric, onBatchSummary } = this.options;
     logger.info(`tidemark consumer ${this.name}: batch done`, summary);
@@ -408,7 +424,10 @@ export class ConsumerEngine {
       try {
         metric(name, value);
       } catch (error) {
-        logger.warn(`tidemark consumer ${this.name}: the metrics hook threw`, { metric: name, error: describeCause(error) });
+        logger.warn(`tidemark consumer ${this.name}: the metrics hook threw`, {
+          metric: name,
+          error: describeCause(error),
+        });
       }
     }
     onBatchSummary?.(summary);
@@ -560,10 +579,13 @@ class AggregateRun {
     const handler = this.engine.handlerFor(envelope.type);
     const definition = this.engine.definitionFor(envelope.type);
     if (!handler || !definition) {
-      this.options.logger.debug(`tidemark consumer ${this.engine.name}: skipped ${envelope.type} (no handler)`, {
-        aggregate: this.aggregateKey,
-        version: envelope.aggregateversion,
-      });
+      this.options.logger.debug(
+        `tidemark consumer ${this.engine.name}: skipped ${envelope.type} (no handler)`,
+        {
+          aggregate: this.aggregateKey,
+          version: envelope.aggregateversion,
+        },
+      );
       this.run.stats.skipped += 1;
       this.lastOutcome = 'skipped';
       this.done(candidate);
@@ -592,7 +614,10 @@ class AggregateRun {
     let staged: TransactWriteItem[] = [];
     try {
       if (this.options.transactional) {
-        const transaction = new StagedTransaction({ aggregate: this.aggregateKey, version: envelope.aggregateversion });
+        const transaction = new StagedTransaction({
+          aggregate: this.aggregateKey,
+          version: envelope.aggregateversion,
+        });
         await handler(event, Object.freeze({ ...context, transaction }));
         staged = transaction.items();
       } else {
@@ -642,17 +667,24 @@ class AggregateRun {
         }
         const stagedReasons = reasons.slice(0, -1);
         if (stagedReasons.some((reason) => USER_CANCELLATION_CODES.has(reason.code))) {
-          return this.handlerFailed(candidate, attempt, new StagedWriteRejectedError(stagedReasons, { cause: error }));
+          return this.handlerFailed(
+            candidate,
+            attempt,
+            new StagedWriteRejectedError(stagedReasons, { cause: error }),
+          );
         }
       } else if ((error as Error)?.name === 'ValidationException') {
         return this.handlerFailed(candidate, attempt, error);
       }
       this.lastInfraError = describeCause(error);
-      this.options.logger.warn(`tidemark consumer ${this.engine.name}: transaction failed; will retry on redelivery`, {
-        aggregate: this.aggregateKey,
-        version: candidate.record.envelope.aggregateversion,
-        error: describeCause(error),
-      });
+      this.options.logger.warn(
+        `tidemark consumer ${this.engine.name}: transaction failed; will retry on redelivery`,
+        {
+          aggregate: this.aggregateKey,
+          version: candidate.record.envelope.aggregateversion,
+          error: describeCause(error),
+        },
+      );
       return 'stop-infra';
     }
     this.markDurable(next);
@@ -664,7 +696,13 @@ class AggregateRun {
 
   private async handlerFailed(candidate: Candidate, attempt: number, error: unknown): Promise<Step> {
     const { envelope } = candidate.record;
-    const failure = new EventHandlerError(envelope.type, this.aggregateKey, envelope.aggregateversion, attempt, error);
+    const failure = new EventHandlerError(
+      envelope.type,
+      this.aggregateKey,
+      envelope.aggregateversion,
+      attempt,
+      error,
+    );
     this.lastHandlerError = failure;
     this.run.stats.handlerFailures += 1;
     this.options.logger.warn(`tidemark consumer ${this.engine.name}: handler failed`, {
@@ -690,7 +728,12 @@ class AggregateRun {
     return 'stop-handler';
   }
 
-  private async parkEvent(candidate: Candidate, reason: ParkReason, error: unknown, attempts: number): Promise<boolean> {
+  private async parkEvent(
+    candidate: Candidate,
+    reason: ParkReason,
+    error: unknown,
+    attempts: number,
+  ): Promise<boolean> {
     if (this.redriving) {
       // The dead letter exists already; the caller records the new failure on it.
       this.parkedAgain = {
@@ -706,7 +749,13 @@ class AggregateRun {
       return true;
     }
     try {
-      await this.engine.park(this.run, { reason, error, stored: candidate.record.stored, attempts, record: candidate.record });
+      await this.engine.park(this.run, {
+        reason,
+        error,
+        stored: candidate.record.stored,
+        attempts,
+        record: candidate.record,
+      });
     } catch (parkError) {
       this.lastInfraError = describeCause(parkError);
       return false;
@@ -862,7 +911,12 @@ class AggregateRun {
   }
 
   private concurrent(actualRevision: number | undefined): Step {
-    const error = new ConcurrentConsumerError(this.engine.name, this.aggregateKey, this.baseRevision, actualRevision);
+    const error = new ConcurrentConsumerError(
+      this.engine.name,
+      this.aggregateKey,
+      this.baseRevision,
+      actualRevision,
+    );
     this.run.stats.concurrentUpdates += 1;
     this.options.logger.warn(`tidemark consumer ${this.engine.name}: ${error.message}`, error.context);
     return 'stop-concurrent';
@@ -876,23 +930,33 @@ class AggregateRun {
       await this.run.checkpoints.deleteHeld(this.aggregateKey, done);
     } catch (error) {
       // Harmless leftovers: the checkpoint no longer indexes them.
-      this.options.logger.warn(`tidemark consumer ${this.engine.name}: could not delete applied held records`, {
-        aggregate: this.aggregateKey,
-        versions: done,
-        error: describeCause(error),
-      });
+      this.options.logger.warn(
+        `tidemark consumer ${this.engine.name}: could not delete applied held records`,
+        {
+          aggregate: this.aggregateKey,
+          versions: done,
+          error: describeCause(error),
+        },
+      );
     }
   }
 }
 
-const USER_CANCELLATION_CODES = new Set(['ConditionalCheckFailed', 'ValidationError', 'ItemCollectionSizeLimitExceeded']);
+const USER_CANCELLATION_CODES = new Set([
+  'ConditionalCheckFailed',
+  'ValidationError',
+  'ItemCollectionSizeLimitExceeded',
+]);
 
 function cancellationReasons(
   error: unknown,
 ): { code: string; message?: string; revision?: number }[] | undefined {
   if ((error as Error)?.name !== 'TransactionCanceledException') return undefined;
-  const reasons = (error as { CancellationReasons?: { Code?: string; Message?: string; Item?: Record<string, { N?: string }> }[] })
-    .CancellationReasons;
+  const reasons = (
+    error as {
+      CancellationReasons?: { Code?: string; Message?: string; Item?: Record<string, { N?: string }> }[];
+    }
+  ).CancellationReasons;
   if (!Array.isArray(reasons)) return undefined;
   return reasons.map((reason) => ({
     code: reason.Code ?? 'None',
@@ -907,7 +971,9 @@ function errorInfo(error: unknown): DeadLetter['error'] {
     return {
       name: error.name,
       ...(typeof tidemark.code === 'string' ? { code: tidemark.code } : {}),
-      ...(tidemark.context && Object.keys(tidemark.context).length > 0 ? { context: { ...tidemark.context } } : {}),
+      ...(tidemark.context && Object.keys(tidemark.context).length > 0
+        ? { context: { ...tidemark.context } }
+        : {}),
     };
   }
   return { name: typeof error };

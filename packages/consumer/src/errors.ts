@@ -30,7 +30,12 @@ export class ConcurrentConsumerError extends ConsumerError {
 
 /** Reading or writing the consumer table failed (after the SDK's own retries). Retried by redelivery. */
 export class ConsumerStoreError extends ConsumerError {
-  constructor(operation: string, message: string, context: Record<string, unknown>, options: ErrorOptions = {}) {
+  constructor(
+    operation: string,
+    message: string,
+    context: Record<string, unknown>,
+    options: ErrorOptions = {},
+  ) {
     super('CONSUMER_STORE_FAILED', `${operation} failed: ${message}`, {
       ...options,
       context: { operation, ...context },
@@ -88,7 +93,13 @@ export class StagedWriteRejectedError extends ConsumerError {
 
 /** A gap stayed open longer than `gapTimeoutSeconds` (or held too many records) and was given up on. */
 export class GapExpiredError extends ConsumerError {
-  constructor(aggregateKey: string, missingFrom: number, missingTo: number, openSince: string, reason: string) {
+  constructor(
+    aggregateKey: string,
+    missingFrom: number,
+    missingTo: number,
+    openSince: string,
+    reason: string,
+  ) {
     super(
       'GAP_EXPIRED',
       `Versions ${missingFrom}${missingTo > missingFrom ? `-${missingTo}` : ''} of ${aggregateKey} never arrived (gap open since ${openSince}); ${reason}`,
@@ -111,9 +122,13 @@ export class DeadLetterNotFoundError extends ConsumerError {
 /** The dead letter cannot be redriven (a gap report carries no event to re-run). */
 export class DeadLetterNotRedrivableError extends ConsumerError {
   constructor(consumer: string, id: string, reason: string) {
-    super('DEAD_LETTER_NOT_REDRIVABLE', `Dead letter ${id} of consumer ${consumer} cannot be redriven: ${reason}`, {
-      context: { consumer, id },
-    });
+    super(
+      'DEAD_LETTER_NOT_REDRIVABLE',
+      `Dead letter ${id} of consumer ${consumer} cannot be redriven: ${reason}`,
+      {
+        context: { consumer, id },
+      },
+    );
     this.name = 'DeadLetterNotRedrivableError';
   }
 }

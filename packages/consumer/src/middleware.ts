@@ -51,7 +51,10 @@ export function consumerMiddleware<C extends AnyEventCatalog, const TTransaction
   const engine =
     engineOf(optionsOrConsumer) ??
     new ConsumerEngine(
-      resolveConsumerOptions(optionsOrConsumer as ConsumerOptions<AnyEventCatalog, boolean>, 'consumerMiddleware'),
+      resolveConsumerOptions(
+        optionsOrConsumer as ConsumerOptions<AnyEventCatalog, boolean>,
+        'consumerMiddleware',
+      ),
     );
   const consumer = consumerFromEngine(engine);
   const tidemarkConsumerAfter = async (request: MiddyLikeRequest): Promise<void> => {

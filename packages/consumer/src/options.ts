@@ -1,7 +1,13 @@
 /** Option validation: everything is checked when the consumer is created, so typos fail at cold start. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type AnyEventCatalog, resolveClient } from '@tidemark/core';
-import type { ConsumerLogger, ConsumerMetricName, ConsumerMetrics, ConsumerOptions, DynamoDbClientOption } from './types';
+import type {
+  ConsumerLogger,
+  ConsumerMetricName,
+  ConsumerMetrics,
+  ConsumerOptions,
+  DynamoDbClientOption,
+} from './types';
 
 /** Defaults of every optional setting. */
 export const CONSUMER_DEFAULTS = Object.freeze({
@@ -121,7 +127,8 @@ export function resolveConsumerOptions(
       throw new TypeError(`${where}: deadLetters must be { tableName?, dynamodb? }`);
     }
     rejectUnknownKeys(deadLetters, DEAD_LETTER_KEYS, `${where}: deadLetters`);
-    if (deadLetters.tableName !== undefined) checkTableName(deadLetters.tableName, `${where}: deadLetters.tableName`);
+    if (deadLetters.tableName !== undefined)
+      checkTableName(deadLetters.tableName, `${where}: deadLetters.tableName`);
     checkClientOption(deadLetters.dynamodb, `${where}: deadLetters.dynamodb`);
   }
 
@@ -143,7 +150,9 @@ export function resolveConsumerOptions(
     `${where}: maxHeldPerAggregate`,
   );
   if (maxHeldPerAggregate > 5000) {
-    throw new TypeError(`${where}: maxHeldPerAggregate must be 5000 or less (the index lives in one 400 KB item)`);
+    throw new TypeError(
+      `${where}: maxHeldPerAggregate must be 5000 or less (the index lives in one 400 KB item)`,
+    );
   }
   const concurrency = integer(options.concurrency, CONSUMER_DEFAULTS.concurrency, 1, `${where}: concurrency`);
   const transactional = options.transactional ?? CONSUMER_DEFAULTS.transactional;
@@ -152,7 +161,9 @@ export function resolveConsumerOptions(
   const logger = options.logger ?? DEFAULT_LOGGER;
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
     if (typeof logger?.[level] !== 'function') {
-      throw new TypeError(`${where}: logger must have debug, info, warn and error methods (missing ${level})`);
+      throw new TypeError(
+        `${where}: logger must have debug, info, warn and error methods (missing ${level})`,
+      );
     }
   }
   const metric = resolveMetrics(options.metrics, where);
@@ -199,7 +210,9 @@ function resolveMetrics(metrics: ConsumerMetrics | undefined, where: string) {
   if (typeof metrics === 'object' && metrics !== null && typeof metrics.addMetric === 'function') {
     return (name: ConsumerMetricName, value: number) => metrics.addMetric(name, 'Count', value);
   }
-  throw new TypeError(`${where}: metrics must be a function (name, value) or an object with addMetric(name, unit, value)`);
+  throw new TypeError(
+    `${where}: metrics must be a function (name, value) or an object with addMetric(name, unit, value)`,
+  );
 }
 
 /** @internal */
@@ -213,19 +226,24 @@ export function rejectUnknownKeys(value: object, allowed: ReadonlySet<string>, w
 
 function checkTableName(value: unknown, where: string): void {
   if (typeof value !== 'string' || !TABLE_PATTERN.test(value)) {
-    throw new TypeError(`${where} must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .); got ${JSON.stringify(value)}`);
+    throw new TypeError(
+      `${where} must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .); got ${JSON.stringify(value)}`,
+    );
   }
 }
 
 function checkClientOption(value: unknown, where: string): void {
   if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    throw new TypeError(`${where} must be a DynamoDBClient or a client config ({ region, endpoint, credentials })`);
+    throw new TypeError(
+      `${where} must be a DynamoDBClient or a client config ({ region, endpoint, credentials })`,
+    );
   }
 }
 
 function integer(value: number | undefined, fallback: number, min: number, where: string): number {
   const result = value ?? fallback;
-  if (!Number.isInteger(result) || result < min) throw new TypeError(`${where} must be an integer of ${min} or more`);
+  if (!Number.isInteger(result) || result < min)
+    throw new TypeError(`${where} must be an integer of ${min} or more`);
   return result;
 }
 

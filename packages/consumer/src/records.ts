@@ -68,7 +68,8 @@ export function readStoredRecord(stored: StoredRecord, index: number): ReadRecor
   try {
     return { kind: 'event', index, stored, envelope, aggregate, aggregateKey: aggregateKey(aggregate) };
   } catch (error) {
-    if (error instanceof InvalidAggregateError) return { kind: 'bad', index, stored, reason: 'invalid-envelope', error };
+    if (error instanceof InvalidAggregateError)
+      return { kind: 'bad', index, stored, reason: 'invalid-envelope', error };
     throw error;
   }
 }

@@ -98,7 +98,9 @@ export class CheckpointStore {
   }
 
   /** Reads held records (one BatchGetItem per 100). Missing items are left out. */
-  async readHeld(wanted: { aggregateKey: string; versions: number[] }[]): Promise<Map<string, Map<number, HeldRecord>>> {
+  async readHeld(
+    wanted: { aggregateKey: string; versions: number[] }[],
+  ): Promise<Map<string, Map<number, HeldRecord>>> {
     const keys = wanted.flatMap(({ aggregateKey, versions }) =>
       versions.map((version) => heldKey(this.consumer, aggregateKey, version)),
     );
@@ -124,7 +126,10 @@ export class CheckpointStore {
     if (records.length === 1) {
       await this.call('hold record', { aggregateKey }, () =>
         this.db.send(
-          new PutItemCommand({ TableName: this.tableName, Item: heldToItem(this.consumer, aggregateKey, records[0]!) }),
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: heldToItem(this.consumer, aggregateKey, records[0]!),
+          }),
         ),
       );
       return;
@@ -161,7 +166,10 @@ export class CheckpointStore {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException || (error as Error)?.name === 'ConditionalCheckFailedException') {
+      if (
+        error instanceof ConditionalCheckFailedException ||
+        (error as Error)?.name === 'ConditionalCheckFailedException'
+      ) {
         const current = (error as ConditionalCheckFailedException).Item;
         // An SDK retry of a write that did land (its answer was lost) finds its own writeId.
         if (current?.writeId?.S !== undefined && current.writeId.S === next.writeId) return;
@@ -172,9 +180,14 @@ export class CheckpointStore {
           current?.revision?.N === undefined ? undefined : Number(current.revision.N),
         );
       }
-      throw new ConsumerStoreError('write checkpoint', describeCause(error), { aggregateKey: next.aggregateKey }, {
-        cause: error,
-      });
+      throw new ConsumerStoreError(
+        'write checkpoint',
+        describeCause(error),
+        { aggregateKey: next.aggregateKey },
+        {
+          cause: error,
+        },
+      );
     }
   }
 
@@ -192,7 +205,9 @@ export class CheckpointStore {
 
   /** Sends one TransactWriteItems (errors are interpreted by the caller). */
   async transact(items: TransactWriteItem[], clientRequestToken: string): Promise<void> {
-    await this.db.send(new TransactWriteItemsCommand({ TransactItems: items, ClientRequestToken: clientRequestToken }));
+    await this.db.send(
+      new TransactWriteItemsCommand({ TransactItems: items, ClientRequestToken: clientRequestToken }),
+    );
   }
 
   private checkpointCondition(expectedRevision: number, existed: boolean) {
@@ -211,10 +226,14 @@ export class CheckpointStore {
       let pending: Key[] = keys.slice(start, start + MAX_BATCH_GET);
       for (let round = 0; pending.length > 0; round += 1) {
         if (round >= MAX_UNPROCESSED_ROUNDS) {
-          throw new ConsumerStoreError(operation, `${pending.length} keys still unprocessed after ${round} rounds`, {
-            tableName: this.tableName,
-            unprocessed: pending.length,
-          });
+          throw new ConsumerStoreError(
+            operation,
+            `${pending.length} keys still unprocessed after ${round} rounds`,
+            {
+              tableName: this.tableName,
+              unprocessed: pending.length,
+            },
+          );
         }
         if (round > 0) await backoff(round);
         const result = await this.call(operation, { keys: pending.length }, () =>
@@ -235,17 +254,28 @@ export class CheckpointStore {
   }
 
   private async batchWrite(requests: WriteRequest[], operation: string): Promise<void> {
-    await batchWrite(this.db, this.tableName, requests, operation, (op, context, fn) => this.call(op, context, fn));
+    await batchWrite(this.db, this.tableName, requests, operation, (op, context, fn) =>
+      this.call(op, context, fn),
+    );
   }
 
-  private async call<T>(operation: string, context: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
+  private async call<T>(
+    operation: string,
+    context: Record<string, unknown>,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await fn();
     } catch (error) {
       if (error instanceof ConsumerStoreError) throw error;
-      throw new ConsumerStoreError(operation, describeCause(error), { tableName: this.tableName, ...context }, {
-        cause: error,
-      });
+      throw new ConsumerStoreError(
+        operation,
+        describeCause(error),
+        { tableName: this.tableName, ...context },
+        {
+          cause: error,
+        },
+      );
     }
   }
 }
@@ -269,7 +299,11 @@ export class DeadLetterStore {
   async get(id: string): Promise<DeadLetterItem | undefined> {
     const result = await this.call('read dead letter', { id }, () =>
       this.db.send<{ Item?: Key }>(
-        new GetItemCommand({ TableName: this.tableName, Key: deadLetterKey(this.consumer, id), ConsistentRead: true }),
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: deadLetterKey(this.consumer, id),
+          ConsistentRead: true,
+        }),
       ),
     );
     return result.Item ? deadLetterFromItem(result.Item) : undefined;
@@ -308,13 +342,22 @@ export class DeadLetterStore {
     return result.Attributes !== undefined;
   }
 
-  private async call<T>(operation: string, context: Record<string, unknown>, fn: () => Promise<T>): Promise<T> {
+  private async call<T>(
+    operation: string,
+    context: Record<string, unknown>,
+    fn: () => Promise<T>,
+  ): Promise<T> {
     try {
       return await fn();
     } catch (error) {
-      throw new ConsumerStoreError(operation, describeCause(error), { tableName: this.tableName, ...context }, {
-        cause: error,
-      });
+      throw new ConsumerStoreError(
+        operation,
+        describeCause(error),
+        { tableName: this.tableName, ...context },
+        {
+          cause: error,
+        },
+      );
     }
   }
 }
@@ -330,9 +373,13 @@ async function batchWrite(
     let pending = requests.slice(start, start + MAX_BATCH_WRITE);
     for (let round = 0; pending.length > 0; round += 1) {
       if (round >= MAX_UNPROCESSED_ROUNDS) {
-        throw new ConsumerStoreError(operation, `${pending.length} writes still unprocessed after ${round} rounds`, {
-          tableName,
-        });
+        throw new ConsumerStoreError(
+          operation,
+          `${pending.length} writes still unprocessed after ${round} rounds`,
+          {
+            tableName,
+          },
+        );
       }
       if (round > 0) await backoff(round);
       const result = await call(operation, { writes: pending.length }, () =>

@@ -128,7 +128,10 @@ export interface CheckpointState {
   updatedAt?: string;
 }
 
-export function emptyCheckpoint(aggregateKey: string, aggregate: { type: string; id: string }): CheckpointState {
+export function emptyCheckpoint(
+  aggregateKey: string,
+  aggregate: { type: string; id: string },
+): CheckpointState {
   return {
     aggregateKey,
     aggregate,
@@ -198,7 +201,11 @@ export function checkpointFromItem(aggregateKey: string, item: Key): CheckpointS
   if (raw.commandId !== undefined) state.commandId = raw.commandId;
   if (raw.eventId !== undefined) state.eventId = raw.eventId;
   if (raw.failure !== undefined) {
-    state.failure = { ...raw.failure, version: Number(raw.failure.version), attempts: Number(raw.failure.attempts) };
+    state.failure = {
+      ...raw.failure,
+      version: Number(raw.failure.version),
+      attempts: Number(raw.failure.attempts),
+    };
   }
   if (raw.writeId !== undefined) state.writeId = raw.writeId;
   if (raw.updatedAt !== undefined) state.updatedAt = raw.updatedAt;
@@ -274,7 +281,9 @@ export function deadLetterFromItem(item: Key): DeadLetterItem {
     error: {
       name: error.name,
       ...(error.code === undefined ? {} : { code: error.code }),
-      ...(error.context === undefined ? {} : { context: JSON.parse(error.context) as Record<string, unknown> }),
+      ...(error.context === undefined
+        ? {}
+        : { context: JSON.parse(error.context) as Record<string, unknown> }),
     },
     record: { ...raw.record },
   } as unknown as DeadLetterItem;
@@ -304,7 +313,9 @@ export function deadLetterId(
 
 function safeJson(value: unknown): string {
   try {
-    return JSON.stringify(value, (_key, inner) => (typeof inner === 'bigint' ? inner.toString() : inner)) ?? '{}';
+    return (
+      JSON.stringify(value, (_key, inner) => (typeof inner === 'bigint' ? inner.toString() : inner)) ?? '{}'
+    );
   } catch {
     return '{}';
   }

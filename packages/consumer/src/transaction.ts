@@ -40,14 +40,17 @@ export class StagedTransaction implements Transaction {
   }
 
   #stage(item: TransactWriteItem): void {
-    if (this.#items.length >= MAX_STAGED_WRITES) throw new TransactionLimitError(MAX_STAGED_WRITES, this.context);
+    if (this.#items.length >= MAX_STAGED_WRITES)
+      throw new TransactionLimitError(MAX_STAGED_WRITES, this.context);
     this.#items.push(item);
   }
 }
 
 function requireTable<T extends { TableName: string | undefined }>(value: T, method: string): T {
   if (typeof value !== 'object' || value === null || typeof value.TableName !== 'string') {
-    throw new TypeError(`transaction.${method}: expects the TransactWriteItems ${method} shape with a TableName`);
+    throw new TypeError(
+      `transaction.${method}: expects the TransactWriteItems ${method} shape with a TableName`,
+    );
   }
   return { ...value };
 }

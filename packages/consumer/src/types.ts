@@ -300,7 +300,11 @@ export interface DeadLetter {
   /** The error, for humans. */
   readonly message: string;
   /** The error's name and code. */
-  readonly error: { readonly name: string; readonly code?: string; readonly context?: Record<string, unknown> };
+  readonly error: {
+    readonly name: string;
+    readonly code?: string;
+    readonly context?: Record<string, unknown>;
+  };
   /** When it was parked (ISO 8601). */
   readonly parkedAt: string;
   /** Handler attempts made before parking (0 for bad input). */

@@ -1,5 +1,12 @@
 /** Test events, envelopes and Kinesis batches for the consumer's unit tests. */
-import { createEnvelope, defineCatalog, defineEvent, type EventEnvelope, encodeEnvelope, newCommandId } from '@tidemark/core';
+import {
+  createEnvelope,
+  defineCatalog,
+  defineEvent,
+  type EventEnvelope,
+  encodeEnvelope,
+  newCommandId,
+} from '@tidemark/core';
 import { z } from 'zod';
 import type { KinesisEvent, KinesisRecord, LambdaContextLike } from '../../src/types';
 
@@ -52,7 +59,10 @@ export function taskEnvelope(
     aggregate: { type: 'Task', id },
     version,
     commandId: newCommandId(),
-    data: overrides.data ?? { ...dataFor[type]!, ...(type === 'TaskRenamed' ? { name: `name-${version}` } : {}) },
+    data: overrides.data ?? {
+      ...dataFor[type]!,
+      ...(type === 'TaskRenamed' ? { name: `name-${version}` } : {}),
+    },
     schemaVersion: overrides.schemaVersion ?? (type === 'TaskRenamed' ? 2 : 1),
   });
 }

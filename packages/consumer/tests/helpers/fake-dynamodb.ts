@@ -64,7 +64,9 @@ export class FakeDynamoDb {
           throw new ConditionalCheckFailedException({
             message: 'The conditional request failed',
             $metadata: {},
-            ...(put.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && current ? { Item: structuredClone(current) } : {}),
+            ...(put.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && current
+              ? { Item: structuredClone(current) }
+              : {}),
           });
         }
         table.set(keyOf(put.Item), structuredClone(put.Item));
@@ -84,7 +86,8 @@ export class FakeDynamoDb {
         for (const [tableName, requests] of Object.entries(RequestItems)) {
           const table = this.table(tableName);
           for (const request of requests) {
-            if (request.PutRequest) table.set(keyOf(request.PutRequest.Item), structuredClone(request.PutRequest.Item));
+            if (request.PutRequest)
+              table.set(keyOf(request.PutRequest.Item), structuredClone(request.PutRequest.Item));
             if (request.DeleteRequest) table.delete(keyOf(request.DeleteRequest.Key));
           }
         }
@@ -101,11 +104,16 @@ export class FakeDynamoDb {
         const items = [...this.table(query.TableName).values()]
           .filter((item) => item.pk!.S === pk)
           .sort((a, b) => (a.sk!.S! < b.sk!.S! ? -1 : 1));
-        const start = query.ExclusiveStartKey ? items.findIndex((item) => item.sk!.S! > query.ExclusiveStartKey!.sk!.S!) : 0;
+        const start = query.ExclusiveStartKey
+          ? items.findIndex((item) => item.sk!.S! > query.ExclusiveStartKey!.sk!.S!)
+          : 0;
         const rest = start < 0 ? [] : items.slice(start);
         const page = rest.slice(0, query.Limit ?? rest.length);
         const more = rest.length > page.length;
-        return { Items: page, ...(more ? { LastEvaluatedKey: { pk: page.at(-1)!.pk, sk: page.at(-1)!.sk } } : {}) };
+        return {
+          Items: page,
+          ...(more ? { LastEvaluatedKey: { pk: page.at(-1)!.pk, sk: page.at(-1)!.sk } } : {}),
+        };
       }
       case 'TransactWriteItems':
         return this.transact(input as never);

@@ -1,12 +1,13 @@
 /** Builds consumers over the fake DynamoDB, through either entry point, recording what handlers see. */
-import middy from '@middy/core';
+
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import middy from '@middy/core';
 import type { AnyEventCatalog } from '@tidemark/core';
 import { createConsumer } from '../../src/consumer';
 import { consumerMiddleware } from '../../src/middleware';
 import type { BatchSummary, ConsumerOptions, KinesisBatchResponse, KinesisEvent } from '../../src/types';
-import { FakeDynamoDb } from './fake-dynamodb';
 import { lambdaContext, memoryLogger, taskEvents } from './events';
+import { FakeDynamoDb } from './fake-dynamodb';
 
 export const TABLE = 'consumer-state';
 export const NAME = 'unit-consumer';

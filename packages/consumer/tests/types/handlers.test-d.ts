@@ -1,6 +1,7 @@
 /** Type tests: checked by `tsc -p tests/tsconfig.json`, never run. */
-import type { Context, KinesisStreamEvent, KinesisStreamHandler } from 'aws-lambda';
+
 import { defineCatalog, defineEvent, type Ulid } from '@tidemark/core';
+import type { Context, KinesisStreamEvent, KinesisStreamHandler } from 'aws-lambda';
 import { expectTypeOf } from 'vitest';
 import { z } from 'zod';
 import {
@@ -56,7 +57,8 @@ export const handler = createConsumer({
 
 // The handler fits Lambda's Kinesis handler type.
 expectTypeOf(handler).parameter(0).toMatchTypeOf<KinesisStreamEvent | { Records: readonly unknown[] }>();
-export const lambdaHandler: (event: KinesisStreamEvent, context: Context) => Promise<KinesisBatchResponse> = handler;
+export const lambdaHandler: (event: KinesisStreamEvent, context: Context) => Promise<KinesisBatchResponse> =
+  handler;
 export const typedLambdaHandler: KinesisStreamHandler = handler;
 
 // A handler for a type the catalog does not declare does not compile.
@@ -104,7 +106,13 @@ const transactionalHandlers: EventHandlers<typeof taskEvents, true> = {
     expectTypeOf(context.transaction.size).toEqualTypeOf<number>();
   },
 };
-createConsumer({ name: 'x', events: taskEvents, transactional: true, handlers: transactionalHandlers, checkpoints });
+createConsumer({
+  name: 'x',
+  events: taskEvents,
+  transactional: true,
+  handlers: transactionalHandlers,
+  checkpoints,
+});
 
 // Options are typed too.
 createConsumer({

@@ -21,7 +21,13 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
       expect(h.db.count('PutItem')).toBe(2);
       expect(h.db.count()).toBe(3);
       expect(h.checkpoint('a')).toMatchObject({ version: 3, revision: 1 });
-      expect(h.summaries[0]).toMatchObject({ records: 5, aggregates: 2, applied: 5, duplicates: 0, dynamodbRequests: 3 });
+      expect(h.summaries[0]).toMatchObject({
+        records: 5,
+        aggregates: 2,
+        applied: 5,
+        duplicates: 0,
+        dynamodbRequests: 3,
+      });
     });
 
     it('skips a whole redelivered batch with one read and no write', async () => {
@@ -223,7 +229,9 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
 
       expect(h.applied).toEqual(expect.arrayContaining(['a@1', 'b@1', 'b@2', 'b@3']));
       expect(h.applied).not.toContain('a@3');
-      expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[2]!.kinesis.sequenceNumber }]);
+      expect(response.batchItemFailures).toEqual([
+        { itemIdentifier: event.Records[2]!.kinesis.sequenceNumber },
+      ]);
       expect(h.checkpoint('a')).toMatchObject({ version: 1, failure: { version: 2, attempts: 1 } });
       expect(h.checkpoint('b')).toMatchObject({ version: 3 });
       expect(h.summaries[0]).toMatchObject({ handlerFailures: 1, failed: 2 });
@@ -237,7 +245,9 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
 
       const response = await h.handle(event);
 
-      expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[1]!.kinesis.sequenceNumber }]);
+      expect(response.batchItemFailures).toEqual([
+        { itemIdentifier: event.Records[1]!.kinesis.sequenceNumber },
+      ]);
     });
 
     it('applies the failed event on redelivery and skips what was already applied', async () => {
@@ -281,7 +291,9 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
 
       const response = await h.handle(event);
 
-      expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]!.kinesis.sequenceNumber }]);
+      expect(response.batchItemFailures).toEqual([
+        { itemIdentifier: event.Records[0]!.kinesis.sequenceNumber },
+      ]);
       h.failing.clear();
       await h.handle(event);
       expect(h.applied).toEqual(['a@1', 'a@2', 'a@3']);
@@ -312,7 +324,9 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
           arrivedAt: '2026-09-21T14:13:20.500Z',
         },
       });
-      expect(Buffer.from((undecodable.record as { data: Uint8Array }).data).toString()).toBe('not json at all');
+      expect(Buffer.from((undecodable.record as { data: Uint8Array }).data).toString()).toBe(
+        'not json at all',
+      );
       expect(h.summaries[0]).toMatchObject({ parked: 2, applied: 1 });
     });
 
@@ -371,7 +385,9 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
 
       const response = await h.handle(event);
 
-      expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[1]!.kinesis.sequenceNumber }]);
+      expect(response.batchItemFailures).toEqual([
+        { itemIdentifier: event.Records[1]!.kinesis.sequenceNumber },
+      ]);
     });
   });
 
@@ -390,7 +406,9 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
       const event = kinesisEvent(history('a', 1, 2));
 
       const response = await h.handle(event);
-      expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]!.kinesis.sequenceNumber }]);
+      expect(response.batchItemFailures).toEqual([
+        { itemIdentifier: event.Records[0]!.kinesis.sequenceNumber },
+      ]);
 
       await h.handle(event);
       expect(h.applied).toEqual(['a@1', 'a@2', 'a@1', 'a@2']);
@@ -414,9 +432,13 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
 
       const response = await h.handle(event);
 
-      expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]!.kinesis.sequenceNumber }]);
+      expect(response.batchItemFailures).toEqual([
+        { itemIdentifier: event.Records[0]!.kinesis.sequenceNumber },
+      ]);
       expect(h.summaries[1]).toMatchObject({ concurrentUpdates: 1 });
-      expect(h.logger.lines.some((line) => line.message.includes('changed by another invocation'))).toBe(true);
+      expect(h.logger.lines.some((line) => line.message.includes('changed by another invocation'))).toBe(
+        true,
+      );
     });
 
     it('recognises its own write when a retried PutItem finds it already landed', async () => {
@@ -471,7 +493,12 @@ describe('createConsumer event handling details', () => {
     const h = harness('createConsumer', {
       handlers: {
         TaskRenamed: (event, context) => {
-          seen.push({ event, attempt: context.attempt, redrive: context.redrive, consumer: context.consumer });
+          seen.push({
+            event,
+            attempt: context.attempt,
+            redrive: context.redrive,
+            consumer: context.consumer,
+          });
         },
       },
     });
@@ -559,7 +586,9 @@ describe('createConsumer event handling details', () => {
 
     const [held] = h.held('a');
 
-    expect(Buffer.from((held!.record as { data: Uint8Array }).data).equals(Buffer.from(encodeEnvelope(v3)))).toBe(true);
+    expect(
+      Buffer.from((held!.record as { data: Uint8Array }).data).equals(Buffer.from(encodeEnvelope(v3))),
+    ).toBe(true);
   });
 
   it('answers a ConditionalCheckFailedException without the old item as a concurrent update', async () => {

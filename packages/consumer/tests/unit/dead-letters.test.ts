@@ -2,8 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { createConsumer } from '../../src/consumer';
 import { createDeadLetters } from '../../src/dead-letters';
 import { DeadLetterNotFoundError, DeadLetterNotRedrivableError } from '../../src/errors';
+import {
+  history,
+  kinesisEvent,
+  lambdaContext,
+  memoryLogger,
+  rawRecord,
+  taskEnvelope,
+  taskEvents,
+} from '../helpers/events';
 import { FakeDynamoDb } from '../helpers/fake-dynamodb';
-import { history, kinesisEvent, lambdaContext, memoryLogger, rawRecord, taskEnvelope, taskEvents } from '../helpers/events';
 import { NAME, TABLE } from '../helpers/harness';
 
 function setup(options: { maxAttempts?: number; transactional?: boolean } = {}) {
@@ -103,7 +111,10 @@ describe('consumer.deadLetters', () => {
 
     const result = await consumer.deadLetters.redrive(letter!.id);
 
-    expect(result).toMatchObject({ outcome: 'parked', deadLetter: { reason: 'undecodable', redriveAttempts: 1 } });
+    expect(result).toMatchObject({
+      outcome: 'parked',
+      deadLetter: { reason: 'undecodable', redriveAttempts: 1 },
+    });
   });
 
   it('refuses to redrive a gap report', async () => {
@@ -120,7 +131,9 @@ describe('consumer.deadLetters', () => {
     const [letter] = (await consumer.deadLetters.list()).items;
 
     expect(letter).toMatchObject({ reason: 'gap-expired', missing: { from: 2, to: 2 } });
-    await expect(consumer.deadLetters.redrive(letter!.id)).rejects.toBeInstanceOf(DeadLetterNotRedrivableError);
+    await expect(consumer.deadLetters.redrive(letter!.id)).rejects.toBeInstanceOf(
+      DeadLetterNotRedrivableError,
+    );
   });
 
   it('throws DeadLetterNotFoundError when redriving an unknown id', async () => {
@@ -153,8 +166,14 @@ describe('createDeadLetters', () => {
   });
 
   it('rejects unknown options and bad limits', async () => {
-    expect(() => createDeadLetters({ consumer: NAME, tableName: TABLE, table: 'x' } as never)).toThrow(TypeError);
-    const deadLetters = createDeadLetters({ consumer: NAME, tableName: TABLE, dynamodb: new FakeDynamoDb() as never });
+    expect(() => createDeadLetters({ consumer: NAME, tableName: TABLE, table: 'x' } as never)).toThrow(
+      TypeError,
+    );
+    const deadLetters = createDeadLetters({
+      consumer: NAME,
+      tableName: TABLE,
+      dynamodb: new FakeDynamoDb() as never,
+    });
     await expect(deadLetters.list({ limit: 0 })).rejects.toBeInstanceOf(TypeError);
   });
 });

@@ -4,8 +4,8 @@ import { createConsumer, isConsumer } from '../../src/consumer';
 import { consumerMiddleware } from '../../src/middleware';
 import { consumerTableDescription } from '../../src/table';
 import type { ConsumerOptions } from '../../src/types';
-import { FakeDynamoDb } from '../helpers/fake-dynamodb';
 import { taskEvents } from '../helpers/events';
+import { FakeDynamoDb } from '../helpers/fake-dynamodb';
 
 const valid = (): ConsumerOptions<typeof taskEvents> => ({
   name: 'orders-view',
@@ -17,7 +17,11 @@ const valid = (): ConsumerOptions<typeof taskEvents> => ({
 describe('createConsumer options', () => {
   it.each([
     ['an unknown option', { maxAttempt: 3 }, /unknown option "maxAttempt"/],
-    ['an unknown checkpoints option', { checkpoints: { tableName: 'consumer-state', table: 'x' } }, /checkpoints: unknown option "table"/],
+    [
+      'an unknown checkpoints option',
+      { checkpoints: { tableName: 'consumer-state', table: 'x' } },
+      /checkpoints: unknown option "table"/,
+    ],
     ['an unknown deadLetters option', { deadLetters: { table: 'x' } }, /deadLetters: unknown option "table"/],
     ['a name with #', { name: 'a#b' }, /name must be/],
     ['a missing table name', { checkpoints: {} }, /checkpoints.tableName/],
@@ -30,7 +34,11 @@ describe('createConsumer options', () => {
     ['metrics that are neither a function nor addMetric', { metrics: {} }, /metrics/],
     ['an empty handlers object', { handlers: {} }, /handlers is empty/],
     ['a handler for an undeclared type', { handlers: { TaskExploded: () => {} } }, /does not declare/],
-    ['a handler that is not a function', { handlers: { TaskCreated: 'yes' } }, /handlers.TaskCreated must be a function/],
+    [
+      'a handler that is not a function',
+      { handlers: { TaskCreated: 'yes' } },
+      /handlers.TaskCreated must be a function/,
+    ],
     ['events that are not a catalog', { events: {} }, /catalog/],
   ])('throws a TypeError for %s', (_what, override, message) => {
     const options = { ...valid(), ...override } as never;
@@ -42,7 +50,10 @@ describe('createConsumer options', () => {
   it('accepts a client config instead of a client', () => {
     const consumer = createConsumer({
       ...valid(),
-      checkpoints: { tableName: 'consumer-state', dynamodb: { region: 'eu-west-1', endpoint: 'http://127.0.0.1:1' } },
+      checkpoints: {
+        tableName: 'consumer-state',
+        dynamodb: { region: 'eu-west-1', endpoint: 'http://127.0.0.1:1' },
+      },
     });
     expect(isConsumer(consumer)).toBe(true);
     expect(consumer.consumerName).toBe('orders-view');

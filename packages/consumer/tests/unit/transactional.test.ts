@@ -3,21 +3,33 @@ import { describe, expect, it } from 'vitest';
 import { createConsumer } from '../../src/consumer';
 import { TransactionLimitError } from '../../src/errors';
 import type { BatchSummary, TransactionalHandlerContext } from '../../src/types';
+import {
+  history,
+  kinesisEvent,
+  lambdaContext,
+  memoryLogger,
+  taskEnvelope,
+  taskEvents,
+} from '../helpers/events';
 import { FakeDynamoDb } from '../helpers/fake-dynamodb';
-import { history, kinesisEvent, lambdaContext, memoryLogger, taskEnvelope, taskEvents } from '../helpers/events';
 import { ENTRY_POINTS, handlerFor, NAME, TABLE } from '../helpers/harness';
 
 const EFFECTS = 'effects';
 
 function transactionalHarness(
   entry: (typeof ENTRY_POINTS)[number],
-  stage: (event: { aggregate: { id: string }; version: number; type: string }, context: TransactionalHandlerContext) => void,
+  stage: (
+    event: { aggregate: { id: string }; version: number; type: string },
+    context: TransactionalHandlerContext,
+  ) => void,
   maxAttempts = 3,
 ) {
   const db = new FakeDynamoDb();
   const summaries: BatchSummary[] = [];
-  const handler = (event: { aggregate: { id: string }; version: number; type: string }, context: TransactionalHandlerContext) =>
-    stage(event, context);
+  const handler = (
+    event: { aggregate: { id: string }; version: number; type: string },
+    context: TransactionalHandlerContext,
+  ) => stage(event, context);
   const handle = handlerFor(entry, {
     name: NAME,
     events: taskEvents,
@@ -40,7 +52,10 @@ function transactionalHarness(
   return { db, handle, effects, checkpoint, summaries };
 }
 
-const putEffect = (event: { aggregate: { id: string }; version: number }, context: TransactionalHandlerContext) =>
+const putEffect = (
+  event: { aggregate: { id: string }; version: number },
+  context: TransactionalHandlerContext,
+) =>
   context.transaction.put({
     TableName: EFFECTS,
     Item: marshall({ pk: 'effect', sk: `${event.aggregate.id}@${event.version}` }),
@@ -82,7 +97,9 @@ describe.each(ENTRY_POINTS)('transactional mode through %s', (entry) => {
 
     const response = await h.handle(event);
 
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[1]!.kinesis.sequenceNumber }]);
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: event.Records[1]!.kinesis.sequenceNumber },
+    ]);
     expect(h.effects()).toEqual(['a@1', 'a@2']);
     expect(h.checkpoint('a')).toMatchObject({
       version: 1,
@@ -92,7 +109,10 @@ describe.each(ENTRY_POINTS)('transactional mode through %s', (entry) => {
 
   it('does not count a DynamoDB failure of the transaction as an attempt, and applies once on redelivery', async () => {
     const h = transactionalHarness(entry, putEffect);
-    h.db.failNext('TransactWriteItems', Object.assign(new Error('injected'), { name: 'InternalServerError' }));
+    h.db.failNext(
+      'TransactWriteItems',
+      Object.assign(new Error('injected'), { name: 'InternalServerError' }),
+    );
     const event = kinesisEvent(history('a', 1, 2));
 
     const first = await h.handle(event);
@@ -111,12 +131,17 @@ describe.each(ENTRY_POINTS)('transactional mode through %s', (entry) => {
   it('keeps earlier committed events when a later transaction fails', async () => {
     const h = transactionalHarness(entry, putEffect);
     h.db.failNext('TransactWriteItems', () => undefined);
-    h.db.failNext('TransactWriteItems', Object.assign(new Error('injected'), { name: 'InternalServerError' }));
+    h.db.failNext(
+      'TransactWriteItems',
+      Object.assign(new Error('injected'), { name: 'InternalServerError' }),
+    );
     const event = kinesisEvent(history('a', 1, 3));
 
     const response = await h.handle(event);
 
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[1]!.kinesis.sequenceNumber }]);
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: event.Records[1]!.kinesis.sequenceNumber },
+    ]);
     expect(h.effects()).toEqual(['a@1']);
     expect(h.checkpoint('a')).toMatchObject({ version: 1 });
   });
@@ -145,7 +170,10 @@ describe.each(ENTRY_POINTS)('transactional mode through %s', (entry) => {
       (event, context) => {
         try {
           for (let index = 0; index < 100; index += 1) {
-            context.transaction.put({ TableName: EFFECTS, Item: marshall({ pk: 'effect', sk: `${event.version}-${index}` }) });
+            context.transaction.put({
+              TableName: EFFECTS,
+              Item: marshall({ pk: 'effect', sk: `${event.version}-${index}` }),
+            });
           }
         } catch (error) {
           thrown = error;
