@@ -1,0 +1,221 @@
+/** The event log's invariants on DynamoDB Local: races, command ids, sizes, storage, paging. */
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
+import { newCommandId, newCommandIdAfter, RecordTooLargeError } from '@tidemark/core';
+import { test } from '@tidemark/testing/vitest';
+import { describe, expect } from 'vitest';
+import { CommandIdNotIncreasingError, ConcurrencyError, createEventLog } from '../../src/index';
+import { catalog } from '../helpers/fakes';
+
+const countItems = async (
+  aws: { dynamodb: import('@aws-sdk/client-dynamodb').DynamoDBClient },
+  tableName: string,
+  pk: string,
+) =>
+  (
+    await aws.dynamodb.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: pk } },
+        ConsistentRead: true,
+        Select: 'COUNT',
+      }),
+    )
+  ).Count;
+
+describe('createEventLog on DynamoDB Local', () => {
+  test('concurrent appends to one aggregate: exactly one writer wins each version', async ({
+    aws,
+    eventLogTable,
+  }) => {
+    const log = createEventLog({
+      tableName: eventLogTable.tableName,
+      dynamodb: aws.dynamodb,
+      catalog,
+      source: '/it',
+    });
+    const aggregate = { type: 'Task', id: 'contended' };
+    await log.append({
+      aggregate,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'start' } }],
+    });
+
+    // Round after round, 6 writers race for the same next version with expectedVersion.
+    for (let round = 0; round < 4; round += 1) {
+      const head = (await log.head(aggregate))!;
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 6 }, (_, writer) =>
+          log.append({
+            aggregate,
+            commandId: newCommandIdAfter(head.lastCommandId),
+            expectedVersion: head.version,
+            events: [{ type: 'TaskRenamed', data: { name: `round ${round} writer ${writer}` } }],
+          }),
+        ),
+      );
+      const won = outcomes.filter((o) => o.status === 'fulfilled');
+      const lost = outcomes.filter((o) => o.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost.every((o) => o.reason instanceof ConcurrencyError && o.reason.retryable)).toBe(true);
+      expect((await log.head(aggregate))!.version).toBe(head.version + 1);
+    }
+
+    // Without expectedVersion, writers that retry on ConcurrencyError all get in, one version each.
+    const writers = 5;
+    await Promise.all(
+      Array.from({ length: writers }, async (_, writer) => {
+        for (let attempt = 0; attempt < 50; attempt += 1) {
+          const head = (await log.head(aggregate))!;
+          try {
+            await log.append({
+              aggregate,
+              commandId: newCommandIdAfter(head.lastCommandId),
+              events: [{ type: 'TaskRenamed', data: { name: `free writer ${writer}` } }],
+            });
+            return;
+          } catch (error) {
+            if (!(error instanceof ConcurrencyError || error instanceof CommandIdNotIncreasingError))
+              throw error;
+          }
+        }
+        throw new Error(`writer ${writer} never got in`);
+      }),
+    );
+    const events = await log.readAll(aggregate);
+    expect(events.map((e) => e.version)).toEqual(Array.from({ length: 1 + 4 + writers }, (_, i) => i + 1));
+    const commandIds = events.map((e) => e.commandId);
+    expect([...commandIds].sort()).toEqual(commandIds); // strictly increasing with versions
+    expect(new Set(commandIds).size).toBe(commandIds.length);
+  });
+
+  test('a stale command id is refused and nothing is written', async ({ aws, eventLogTable }) => {
+    const log = createEventLog({
+      tableName: eventLogTable.tableName,
+      dynamodb: aws.dynamodb,
+      catalog,
+      source: '/it',
+    });
+    const aggregate = { type: 'Task', id: 'stale' };
+    const stale = newCommandId();
+    await log.append({
+      aggregate,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+    });
+    await expect(
+      log.append({ aggregate, commandId: stale, events: [{ type: 'TaskRenamed', data: { name: 'b' } }] }),
+    ).rejects.toBeInstanceOf(CommandIdNotIncreasingError);
+    expect(await countItems(aws, eventLogTable.tableName, 'Task#stale')).toBe(1);
+  });
+
+  test('an older retried command is found by binary search and returns its first outcome', async ({
+    aws,
+    eventLogTable,
+  }) => {
+    const log = createEventLog({
+      tableName: eventLogTable.tableName,
+      dynamodb: aws.dynamodb,
+      catalog,
+      source: '/it',
+    });
+    const aggregate = { type: 'Task', id: 'older' };
+    const results = [];
+    for (let i = 0; i < 9; i += 1) {
+      results.push(
+        await log.append({
+          aggregate,
+          commandId: newCommandId(),
+          events: [{ type: i === 0 ? 'TaskCreated' : 'TaskRenamed', data: { name: `n${i}` } }],
+        }),
+      );
+    }
+    const retry = await log.append({
+      aggregate,
+      commandId: results[3]!.commandId,
+      events: [{ type: 'TaskRenamed', data: { name: 'n3' } }],
+    });
+    expect(retry).toEqual({ ...results[3], duplicate: true });
+    expect(await countItems(aws, eventLogTable.tableName, 'Task#older')).toBe(9);
+  });
+
+  test('an oversized event is refused before anything is written', async ({ aws, eventLogTable }) => {
+    const log = createEventLog({
+      tableName: eventLogTable.tableName,
+      dynamodb: aws.dynamodb,
+      catalog,
+      source: '/it',
+    });
+    const aggregate = { type: 'Task', id: 'big' };
+    await expect(
+      log.append({
+        aggregate,
+        commandId: newCommandId(),
+        events: [
+          { type: 'TaskCreated', data: { name: 'small' } },
+          { type: 'NoteAdded', data: { text: '\u0002'.repeat(190_000) } },
+        ],
+      }),
+    ).rejects.toBeInstanceOf(RecordTooLargeError);
+    expect(await countItems(aws, eventLogTable.tableName, 'Task#big')).toBe(0);
+  });
+
+  test('payloads come back exactly: empty strings, empty lists and maps, nulls, numbers', async ({
+    aws,
+    eventLogTable,
+  }) => {
+    const log = createEventLog({
+      tableName: eventLogTable.tableName,
+      dynamodb: aws.dynamodb,
+      catalog,
+      source: '/it',
+    });
+    const aggregate = { type: 'Note', id: 'shapes' };
+    const extra = {
+      empty: '',
+      list: [],
+      map: {},
+      nested: { a: [{ b: '' }, null, true, 0], c: { d: {} } },
+      numbers: [0, -1, 0.1, 1.5e-20, 123456789.125, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 1e-7],
+      unicode: 'héllo 🌊 \u0000 "quoted"',
+    };
+    const { events } = await log.append({
+      aggregate,
+      commandId: newCommandId(),
+      events: [{ type: 'NoteAdded', data: { text: '', extra } }],
+    });
+    const [read] = await log.readAll(aggregate);
+    expect(read!.data).toEqual({ text: '', extra });
+    expect(JSON.parse(JSON.stringify(events[0]!.data))).toEqual({ text: '', extra });
+  });
+
+  test('reads a long aggregate page by page', async ({ aws, eventLogTable }) => {
+    const log = createEventLog({
+      tableName: eventLogTable.tableName,
+      dynamodb: aws.dynamodb,
+      catalog,
+      source: '/it',
+    });
+    const aggregate = { type: 'Task', id: 'long' };
+    await log.append({
+      aggregate,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+    });
+    for (let i = 0; i < 3; i += 1) {
+      await log.append({
+        aggregate,
+        commandId: newCommandId(),
+        events: Array.from({ length: 80 }, (_, k) => ({
+          type: 'TaskRenamed' as const,
+          data: { name: `n${i}.${k}` },
+        })),
+      });
+    }
+    const all = await log.readAll(aggregate, { pageSize: 37 });
+    expect(all.map((e) => e.version)).toEqual(Array.from({ length: 241 }, (_, i) => i + 1));
+    const window = await log.readAll(aggregate, { fromVersion: 100, toVersion: 140, pageSize: 9 });
+    expect(window.map((e) => e.version)).toEqual(Array.from({ length: 41 }, (_, i) => i + 100));
+    expect(await log.head(aggregate)).toEqual({ version: 241, lastCommandId: all[240]!.commandId });
+  });
+});
