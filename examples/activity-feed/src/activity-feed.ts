@@ -119,9 +119,6 @@ export function createActivityFeedListener(options: ActivityFeedOptions) {
     options.onEvent?.(event);
   };
 
-  const task = async (event: CatalogEvent<FeedEvents>) =>
-    `“${(await nameOf('Task', event.aggregate.id)) ?? event.aggregate.id}”`;
-
   const handlers: EventHandlers<FeedEvents, true> = {
     TaskCreated: (event, context) =>
       record(
@@ -131,31 +128,26 @@ export function createActivityFeedListener(options: ActivityFeedOptions) {
         event.data.name,
       ),
     TaskUpdated: async (event, context) => {
-      const changes = [
-        ...(event.data.name === undefined ? [] : [`renamed to “${event.data.name}”`]),
-        ...(event.data.summary === undefined
-          ? []
-          : [event.data.summary === null ? 'summary removed' : 'summary changed']),
-      ];
-      await record(event, context, `Task ${await task(event)} was ${changes.join(' and ')}`, event.data.name);
+      // The feed remembers task names from earlier events: a summary-only change carries none.
+      const known = (await nameOf('Task', event.aggregate.id)) ?? event.aggregate.id;
+      const { name, summary } = event.data;
+      const summaryChange = summary === undefined ? undefined : summary === null ? 'removed' : 'changed';
+      const text =
+        name === undefined
+          ? `The summary of task “${known}” was ${summaryChange}`
+          : `Task “${known}” was renamed to “${name}”${summaryChange === undefined ? '' : ` and its summary ${summaryChange}`}`;
+      await record(event, context, text, name);
     },
-    TaskCompleted: async (event, context) =>
-      record(event, context, `Task ${await task(event)} was completed`),
-    TaskReopened: async (event, context) => record(event, context, `Task ${await task(event)} was reopened`),
-    TaskDeleted: async (event, context) =>
+    TaskCompleted: (event, context) => record(event, context, `Task “${event.data.name}” was completed`),
+    TaskReopened: (event, context) => record(event, context, `Task “${event.data.name}” was reopened`),
+    TaskDeleted: (event, context) =>
       record(
         event,
         context,
-        `Task ${await task(event)} was deleted${event.data.reason === 'project-deleted' ? ' with its project' : ''}`,
+        `Task “${event.data.name}” was deleted${event.data.reason === 'project-deleted' ? ' with its project' : ''}`,
       ),
-    ProjectCreated: (event, context) =>
-      record(event, context, `Project “${event.data.name}” was created`, event.data.name),
-    ProjectDeleted: async (event, context) =>
-      record(
-        event,
-        context,
-        `Project “${(await nameOf('Project', event.aggregate.id)) ?? event.aggregate.id}” was deleted`,
-      ),
+    ProjectCreated: (event, context) => record(event, context, `Project “${event.data.name}” was created`),
+    ProjectDeleted: (event, context) => record(event, context, `Project “${event.data.name}” was deleted`),
   };
 
   return createConsumer({

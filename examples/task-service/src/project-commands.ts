@@ -122,7 +122,7 @@ export function createProjectCommands({ log }: { readonly log: ProjectLog }): Pr
         aggregateId: projectId,
         expectedVersion: project.version,
         commandId: options.commandId ?? newCommandIdAfter(project.lastCommandId),
-        events: [{ type: 'ProjectDeleted', data: {} }],
+        events: [{ type: 'ProjectDeleted', data: { name: project.name } }],
       });
       return { project: await reload(projectId), result: 'applied' };
     },

@@ -164,8 +164,9 @@ export function createTaskCommands({ log, projects }: TaskCommandsOptions): Task
             changed.summary = input.summary;
           }
           if (Object.keys(changed).length > 0) produced.push({ type: 'TaskUpdated', data: changed });
-          if (input.done === true && !task.done) produced.push({ type: 'TaskCompleted', data: {} });
-          if (input.done === false && task.done) produced.push({ type: 'TaskReopened', data: {} });
+          const name = changed.name ?? task.name;
+          if (input.done === true && !task.done) produced.push({ type: 'TaskCompleted', data: { name } });
+          if (input.done === false && task.done) produced.push({ type: 'TaskReopened', data: { name } });
           return produced;
         },
         false,
@@ -184,8 +185,8 @@ export function createTaskCommands({ log, projects }: TaskCommandsOptions): Task
                   type: 'TaskDeleted',
                   data:
                     input.reason === 'project-deleted'
-                      ? { reason: 'project-deleted', projectId: input.projectId }
-                      : { reason: 'requested' },
+                      ? { name: task.name, reason: 'project-deleted', projectId: input.projectId }
+                      : { name: task.name, reason: 'requested' },
                 },
               ],
         true,

@@ -6,24 +6,24 @@ export const PROJECT_AGGREGATE_TYPE = 'Project';
 /** The `source` of every event the project service appends. */
 export const PROJECT_SERVICE_SOURCE = '/project-service';
 
+const projectName = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+
 /** A project was created. */
 export const ProjectCreated = defineEvent({
   type: 'ProjectCreated',
   schemaVersion: 1,
   aggregateType: PROJECT_AGGREGATE_TYPE,
   description: 'A project was created.',
-  schema: z.object({
-    name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-  }),
+  schema: z.object({ name: projectName }),
 });
 
-/** A project was deleted; the task service deletes its tasks. */
+/** A project was deleted (it carries the project's name); the task service deletes its tasks. */
 export const ProjectDeleted = defineEvent({
   type: 'ProjectDeleted',
   schemaVersion: 1,
   aggregateType: PROJECT_AGGREGATE_TYPE,
   description: 'A project was deleted.',
-  schema: z.object({}),
+  schema: z.object({ name: projectName }),
 });
 
 /** Every event the project service publishes. */

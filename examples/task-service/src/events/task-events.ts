@@ -41,13 +41,16 @@ export const TaskUpdated = defineEvent({
     }),
 });
 
-/** A task was marked done. */
+/**
+ * A task was marked done. Like TaskReopened and TaskDeleted it carries the task's name at that
+ * moment, so that listeners that show tasks (an activity feed) need not keep task state.
+ */
 export const TaskCompleted = defineEvent({
   type: 'TaskCompleted',
   schemaVersion: 1,
   aggregateType: TASK_AGGREGATE_TYPE,
   description: 'A task was marked done.',
-  schema: z.object({}),
+  schema: z.object({ name: taskName }),
 });
 
 /** A done task was marked not done again. */
@@ -56,7 +59,7 @@ export const TaskReopened = defineEvent({
   schemaVersion: 1,
   aggregateType: TASK_AGGREGATE_TYPE,
   description: 'A done task was marked not done again.',
-  schema: z.object({}),
+  schema: z.object({ name: taskName }),
 });
 
 /**
@@ -69,6 +72,7 @@ export const TaskDeleted = defineEvent({
   aggregateType: TASK_AGGREGATE_TYPE,
   description: 'A task was deleted (soft delete).',
   schema: z.object({
+    name: taskName,
     reason: z.enum(['requested', 'project-deleted']),
     projectId: z.string().min(1).optional(),
   }),

@@ -132,7 +132,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
       streamArn,
       functionName: name,
       functionTimeoutSeconds: FUNCTION_TIMEOUT_SECONDS,
-      ...PUBLISHER_MAPPING,
+      ...emulated(PUBLISHER_MAPPING),
       handler: createPublisher({ kinesis: aws.kinesis, streamName: stream.streamName, logger: quietLogger }),
     });
   const listenerSource = (name: string, handler: Parameters<typeof createKinesisEventSource>[0]['handler']) =>
@@ -141,7 +141,7 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
       streamName: stream.streamName,
       functionName: name,
       functionTimeoutSeconds: FUNCTION_TIMEOUT_SECONDS,
-      ...LISTENER_MAPPING,
+      ...emulated(LISTENER_MAPPING),
       handler,
     });
 
@@ -248,6 +248,14 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
       if (failed) throw (failed as PromiseRejectedResult).reason;
     },
   };
+}
+
+/** The mapping settings the emulation takes: all but the parallelization factor (it runs one batch per shard, i.e. 1). */
+function emulated<T extends { parallelizationFactor: number }>(
+  settings: T,
+): Omit<T, 'parallelizationFactor'> {
+  const { parallelizationFactor: _alwaysOne, ...rest } = settings;
+  return rest;
 }
 
 function withoutName<T extends { TableName?: string | undefined }>(description: T): Omit<T, 'TableName'> {

@@ -210,7 +210,7 @@ describe('PATCH /tasks/:id', () => {
         aggregateId: created.id,
         expectedVersion: 1,
         commandId: newCommandId(),
-        events: [{ type: 'TaskCompleted', data: {} }],
+        events: [{ type: 'TaskCompleted', data: { name: 'Write the docs' } }],
       });
     };
 

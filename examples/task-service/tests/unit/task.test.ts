@@ -21,9 +21,9 @@ describe('foldTask', () => {
     const task = foldTask([
       event('TaskCreated', { name: 'a', summary: 's', projectId: 'p' }, 1),
       event('TaskUpdated', { name: 'b' }, 2),
-      event('TaskCompleted', {}, 3),
+      event('TaskCompleted', { name: 'b' }, 3),
       event('TaskUpdated', { summary: null }, 4),
-      event('TaskDeleted', { reason: 'requested' }, 5),
+      event('TaskDeleted', { name: 'b', reason: 'requested' }, 5),
     ]);
     expect(task).toMatchObject({
       id: 't-1',
@@ -37,7 +37,9 @@ describe('foldTask', () => {
   });
 
   it('refuses a history that does not start with TaskCreated', () => {
-    expect(() => applyTaskEvent(undefined, event('TaskCompleted', {}, 1))).toThrow(AggregateHistoryError);
+    expect(() => applyTaskEvent(undefined, event('TaskCompleted', { name: 'a' }, 1))).toThrow(
+      AggregateHistoryError,
+    );
   });
 
   it('refuses a second TaskCreated', () => {

@@ -1,0 +1,69 @@
+import { test } from '@tidemark/testing/vitest';
+import { describe, expect } from 'vitest';
+import { startLocalApp } from '../../src/local/local-app';
+import { checkOutcome, runScenario } from '../../src/local/scenario';
+
+describe('the task service end to end (HTTP → event log → publisher → Kinesis → listeners)', () => {
+  test('runs the demo scenario and ends in the expected state', async ({ aws }) => {
+    const app = await startLocalApp({ aws });
+    try {
+      const progress: string[] = [];
+
+      const result = await runScenario({ url: app.url, log: (line) => progress.push(line) });
+      await app.settle();
+
+      expect(await checkOutcome(app, result)).toEqual([]);
+      expect(result.concurrentStatuses).toEqual([200, 409]);
+      expect(await app.readModel.get(result.tasks.readme)).toMatchObject({
+        done: true,
+        deleted: false,
+        version: 4,
+        summary: 'architecture, commands, curl lines, the scenario',
+      });
+      expect(app.cascadeDeletions).toHaveLength(2);
+      for (const taskId of [result.tasks.venue, result.tasks.invitations]) {
+        expect(await app.readModel.get(taskId)).toMatchObject({ deleted: true, projectId: result.projectId });
+      }
+      expect(app.seen.projects.map((event) => event.type).sort()).toEqual([
+        'ProjectCreated',
+        'ProjectDeleted',
+        'TaskCreated',
+        'TaskCreated',
+        'TaskCreated',
+        'TaskCreated',
+      ]);
+      const feed = (await app.feed()).map((entry) => entry.text);
+      expect(feed).toContain('Project “Launch party” was deleted');
+      expect(feed.filter((text) => text.endsWith('was deleted with its project'))).toHaveLength(2);
+      expect(feed.filter((text) => text.endsWith('was completed'))).toHaveLength(1);
+      expect(progress.join('\n')).toMatch(/409 client [AB]/);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  test('serves the read model: a task read right after its events settle has their version', async ({
+    aws,
+  }) => {
+    const app = await startLocalApp({ aws, shardCount: 1 });
+    try {
+      const created = await fetch(`${app.url}/tasks`, {
+        method: 'POST',
+        body: JSON.stringify({ name: 'Settle me' }),
+      }).then((response) => response.json());
+      await fetch(`${app.url}/tasks/${created.id}`, {
+        method: 'PATCH',
+        body: JSON.stringify({ done: true }),
+      });
+      await app.settle();
+
+      const response = await fetch(`${app.url}/tasks/${created.id}`);
+
+      expect(response.status).toBe(200);
+      expect(response.headers.get('etag')).toBe('"2"');
+      expect(await response.json()).toMatchObject({ id: created.id, done: true, version: 2 });
+    } finally {
+      await app.stop();
+    }
+  });
+});
