@@ -31,10 +31,13 @@ export interface EdgeOptions {
 export interface Edge {
   /** `http://127.0.0.1:<port>`. */
   readonly endpoint: string;
+  /** The port the OS chose. */
   readonly port: number;
+  /** The edge's fault state (in this process; other processes use the HTTP control API). */
   readonly faults: FaultInjector;
   /** Where calls go; may be replaced while the edge runs (the engines may start after the edge). */
   routes: EdgeRoutes;
+  /** Stops listening and closes every connection. */
   close(): Promise<void>;
 }
 
@@ -167,7 +170,16 @@ function sniff(socket: net.Socket, decided: (isHttp2: boolean) => void): void {
   socket.on('data', onData);
 }
 
-/** Tells which service a call is for, from its `X-Amz-Target` header. */
+/**
+ * Tells which service a call is for, from its `X-Amz-Target` header.
+ *
+ * @example
+ * ```ts
+ * import { routeTarget } from '@tidemark/testing';
+ *
+ * routeTarget('Kinesis_20131202.PutRecords'); // { service: 'kinesis', operation: 'PutRecords' }
+ * ```
+ */
 export function routeTarget(
   target: string | undefined,
 ): { service: EdgeService; operation: string } | undefined {

@@ -103,9 +103,13 @@ export type EdgeService = 'kinesis' | 'dynamodb' | 'dynamodbStreams';
 
 /** The edge's answer for a rejected call: HTTP status, and the error type and JSON body the SDK parses. */
 export interface InjectedError {
+  /** The HTTP status (400, or 500 for `InternalServerError`). */
   readonly status: number;
+  /** The error type, as in `x-amzn-ErrorType`. */
   readonly type: string;
+  /** The JSON body, with `__type` and `message`. */
   readonly body: string;
+  /** `application/x-amz-json-1.1` (Kinesis) or `application/x-amz-json-1.0` (DynamoDB). */
   readonly contentType: string;
 }
 
@@ -224,6 +228,15 @@ const SERVICE_LABEL: Record<EdgeService, string> = {
  * The edge's fault state: takes the seeded decisions and counts what it injected. One per edge.
  * Decisions are drawn from one pseudo-random sequence in the order calls arrive, so a test that makes
  * the same calls in the same order with the same seed gets the same faults.
+ *
+ * @example
+ * ```ts
+ * import { FaultInjector } from '@tidemark/testing';
+ *
+ * const injector = new FaultInjector();
+ * injector.set({ seed: 3, dynamodb: { failureRate: 1, operations: ['UpdateItem'] } });
+ * injector.callError('dynamodb', 'UpdateItem'); // { status: 400, type: 'ProvisionedThroughputExceededException', ... }
+ * ```
  */
 export class FaultInjector {
   #settings: FaultSettings = {};

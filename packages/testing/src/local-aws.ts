@@ -74,8 +74,11 @@ export interface LocalAwsConnection {
 
 /** A config that any SDK v3 client constructor takes. */
 export interface LocalAwsClientConfig {
+  /** The edge endpoint. */
   readonly endpoint: string;
+  /** The region. */
   readonly region: string;
+  /** The credentials (a fresh copy per config: the SDK writes into it). */
   readonly credentials: AwsCredentials;
 }
 
@@ -110,6 +113,7 @@ export type CreateTableInput = Omit<CreateTableCommandInput, 'TableName'> & { re
 
 /** A created table. */
 export interface CreatedTable {
+  /** The table name. */
   readonly tableName: string;
   /** The stream ARN when the table has a stream. */
   readonly streamArn?: string;
@@ -117,13 +121,17 @@ export interface CreatedTable {
 
 /** A created event-log table (always with a `NEW_IMAGE` stream). */
 export interface CreatedEventLogTable {
+  /** The table name. */
   readonly tableName: string;
+  /** The ARN of its `NEW_IMAGE` stream. */
   readonly streamArn: string;
 }
 
 /** A created Kinesis stream. */
 export interface CreatedKinesisStream {
+  /** The stream name. */
   readonly streamName: string;
+  /** The stream ARN. */
   readonly streamArn: string;
 }
 
@@ -133,14 +141,19 @@ export interface LocalAws extends AsyncDisposable {
   readonly mode: LocalAwsMode;
   /** The edge endpoint: stock SDK clients need only this (and region, credentials). */
   readonly endpoint: string;
+  /** The region of the clients and resources. */
   readonly region: string;
+  /** The credentials the clients sign with. */
   readonly credentials: AwsCredentials;
   /** `{ endpoint, region, credentials }`: pass it to any SDK v3 client constructor. */
   readonly clientConfig: LocalAwsClientConfig;
   /** What a worker needs to connect ({@link connectLocalAws}). */
   readonly connection: LocalAwsConnection;
+  /** A ready DynamoDB client (HTTP/1.1 to the edge). */
   readonly dynamodb: DynamoDBClient;
+  /** A ready DynamoDB Streams client. */
   readonly dynamodbStreams: DynamoDBStreamsClient;
+  /** A ready Kinesis client (HTTP/2 cleartext to the edge). */
   readonly kinesis: KinesisClient;
   /** The emulator processes this handle started (embedded mode only; empty otherwise). */
   readonly processes: readonly LocalAwsProcess[];
@@ -330,6 +343,7 @@ function createHandle(
     faults: createFaultControl(endpoint),
     createTable,
     async createEventLogTable(options = {}) {
+      checkHelperOptions('createEventLogTable', options, ['prefix']);
       const { tableName, streamArn } = await createTable(
         eventLogTableDescription(uniqueName(options.prefix ?? 'event-log')),
       );
@@ -339,6 +353,7 @@ function createHandle(
       return { tableName, streamArn };
     },
     async createKinesisStream(options = {}) {
+      checkHelperOptions('createKinesisStream', options, ['prefix', 'shardCount']);
       const shardCount = options.shardCount ?? 1;
       if (!Number.isInteger(shardCount) || shardCount < 1) {
         throw new LocalAwsOptionsError(`shardCount must be a positive integer, got ${shardCount}`, {
@@ -499,6 +514,20 @@ export function uniqueName(prefix: string): string {
     );
   }
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+function checkHelperOptions(helper: string, options: object, known: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new LocalAwsOptionsError(
+        `Unknown ${helper} option "${key}"; known options: ${known.join(', ')}`,
+        {
+          helper,
+          key,
+        },
+      );
+    }
+  }
 }
 
 function validateOptions(options: StartLocalAwsOptions): void {

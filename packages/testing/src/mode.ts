@@ -76,6 +76,13 @@ function endpointReason(option: string | undefined, endpoint: string): string {
 /**
  * Where the Docker engine would be: `DOCKER_HOST` (`unix://` or `tcp://`), else the usual sockets
  * (`/var/run/docker.sock`, rootless `$XDG_RUNTIME_DIR/docker.sock`, Docker Desktop `~/.docker/run`).
+ *
+ * @example
+ * ```ts
+ * import { dockerEndpoint } from '@tidemark/testing';
+ *
+ * dockerEndpoint({ DOCKER_HOST: 'tcp://10.0.0.5:2376' }); // { host: '10.0.0.5', port: 2376 }
+ * ```
  */
 export function dockerEndpoint(
   env: Readonly<Record<string, string | undefined>> = process.env,

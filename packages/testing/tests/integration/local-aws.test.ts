@@ -239,6 +239,14 @@ describe('resource helpers and fixtures', () => {
     expect(named.tableName).toMatch(/^named-/);
   });
 
+  test('helpers reject unknown options and bad values', async ({ aws }) => {
+    await expect(aws.createKinesisStream({ shards: 2 } as never)).rejects.toThrow(
+      /Unknown createKinesisStream option "shards"/,
+    );
+    await expect(aws.createKinesisStream({ shardCount: 0 })).rejects.toThrow(/positive integer/);
+    await expect(aws.createEventLogTable({ prefix: 'no spaces' })).rejects.toThrow(/prefix must be/);
+  });
+
   test('the fixture handle is the same as localAws() and its stop() leaves the run running', async ({
     aws,
   }) => {

@@ -1,7 +1,12 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { JavaNotFoundError, type LocalAwsProcess, startLocalAws } from '@tidemark/testing';
+import {
+  EmulatorStartError,
+  JavaNotFoundError,
+  type LocalAwsProcess,
+  startLocalAws,
+} from '@tidemark/testing';
 import { describe, expect, it } from 'vitest';
 import { isAlive, processesWithEnv, waitUntilGone } from '../helpers/processes';
 
@@ -86,6 +91,25 @@ describe('process hygiene', () => {
 
     expect(await waitUntilGone(pids)).toEqual([]);
   });
+
+  it.skipIf(!onLinux)(
+    'an emulator that exits at once gives EmulatorStartError and leaves no process (reads /proc, Linux only)',
+    async () => {
+      const marker = randomUUID();
+      process.env.TIDEMARK_HYGIENE_MARKER = marker;
+      try {
+        const error = await startLocalAws({ mode: 'embedded', java: '/bin/false' }).catch(
+          (caught: unknown) => caught,
+        );
+
+        expect(error).toBeInstanceOf(EmulatorStartError);
+        expect(error).toMatchObject({ emulator: 'dynamodb-local', message: expect.stringMatching(/exited/) });
+        expect(await waitUntilGone(processesWithEnv('TIDEMARK_HYGIENE_MARKER', marker))).toEqual([]);
+      } finally {
+        delete process.env.TIDEMARK_HYGIENE_MARKER;
+      }
+    },
+  );
 
   it.skipIf(!onLinux)(
     'missing Java gives JavaNotFoundError naming both fixes and leaves no process (reads /proc, Linux only)',
