@@ -43,7 +43,7 @@ import {
   UnknownEventTypeError,
   type ValidationIssue,
 } from '@tidemark/core';
-import pRetry from 'p-retry';
+import pRetryImport from 'p-retry';
 import {
   AppendValidationError,
   CommandIdNotIncreasingError,
@@ -52,8 +52,11 @@ import {
   EventLogBusyError,
   TooManyEventsError,
 } from './errors';
+import { defaultExport } from './interop';
 import { assertInteger, assertKnownKeys, errorName } from './options';
 import { dynamoDbItemSize, marshallItem, payloadIssues } from './storage';
+
+const pRetry = defaultExport(pRetryImport);
 
 /** Events one command may append: a transaction holds 100 items, one is the version check. */
 export const MAX_EVENTS_PER_COMMAND = 99;

@@ -6,10 +6,13 @@
  */
 import { type KinesisClient, PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { KINESIS_LIMITS } from '@tidemark/core';
-import pRetry from 'p-retry';
+import pRetryImport from 'p-retry';
+import { defaultExport } from './interop';
 import { describeError, type PublisherLogger } from './observability';
 import { assertInteger, assertKnownKeys, assertNumber, errorName } from './options';
 import { type CallLimits, PUT_RECORDS_LIMITS, splitIntoCalls } from './waves';
+
+const pRetry = defaultExport(pRetryImport);
 
 /** How failed entries and failed calls are retried within one wave. */
 export interface PublishRetryOptions {

@@ -5,8 +5,8 @@
  */
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import middy from '@middy/core';
-import eventNormalizer from '@middy/event-normalizer';
+import middyImport from '@middy/core';
+import eventNormalizerImport from '@middy/event-normalizer';
 import {
   type AwsClientOptions,
   EVENT_LOG_KEY,
@@ -19,6 +19,7 @@ import {
 } from '@tidemark/core';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { PublisherError } from './errors';
+import { defaultExport } from './interop';
 import {
   createJsonLogger,
   describeError,
@@ -33,6 +34,9 @@ import {
   publishInOrder,
   resolveRetryOptions,
 } from './ordered-publish';
+
+const middy = defaultExport(middyImport);
+const eventNormalizer = defaultExport(eventNormalizerImport);
 
 /** Chooses the Kinesis stream of an event: a stream name, or a stream ARN (`arn:aws:kinesis:…`). */
 export type StreamRoute = (envelope: EventEnvelope) => string;
