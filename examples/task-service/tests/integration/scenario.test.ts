@@ -50,7 +50,7 @@ describe('the task service end to end (HTTP → event log → publisher → Kine
       const created = await fetch(`${app.url}/tasks`, {
         method: 'POST',
         body: JSON.stringify({ name: 'Settle me' }),
-      }).then((response) => response.json());
+      }).then((response) => response.json() as Promise<{ id: string }>);
       await fetch(`${app.url}/tasks/${created.id}`, {
         method: 'PATCH',
         body: JSON.stringify({ done: true }),

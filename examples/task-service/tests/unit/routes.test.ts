@@ -6,20 +6,20 @@ import { taskEvents } from '../../src/events/task-events';
 import { apiGatewayHandler } from '../../src/http/lambda-adapter';
 import { createRoutes } from '../../src/http/routes';
 import type { HttpHandler, HttpRequest } from '../../src/http/types';
-import { createProjectCommands } from '../../src/project-commands';
-import { foldTask } from '../../src/task';
+import { createProjectCommands, type ProjectEvent } from '../../src/project-commands';
+import { foldTask, type TaskEvent } from '../../src/task';
 import { createTaskCommands } from '../../src/task-commands';
 import { InMemoryLog, InMemoryProjects } from '../helpers/in-memory';
 
-let taskLog: InMemoryLog<typeof taskEvents>;
-let projectLog: InMemoryLog<typeof projectEvents>;
+let taskLog: InMemoryLog<TaskEvent>;
+let projectLog: InMemoryLog<ProjectEvent>;
 let projects: InMemoryProjects;
 let logger: { error: ReturnType<typeof vi.fn> };
 let handle: HttpHandler;
 
 beforeEach(() => {
-  taskLog = new InMemoryLog(taskEvents, 'Task', '/task-service');
-  projectLog = new InMemoryLog(projectEvents, 'Project', '/project-service');
+  taskLog = new InMemoryLog<TaskEvent>(taskEvents, 'Task', '/task-service');
+  projectLog = new InMemoryLog<ProjectEvent>(projectEvents, 'Project', '/project-service');
   projects = new InMemoryProjects();
   logger = { error: vi.fn() };
   handle = createRoutes({
