@@ -282,9 +282,9 @@ export interface DynamoDbStreamRecordInput {
   /** INSERT, MODIFY or REMOVE. */
   readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
   /** The item after the change (INSERT, MODIFY), plain JavaScript. */
-  readonly newImage?: Record<string, unknown>;
+  readonly newImage?: object;
   /** The item before the change (MODIFY, REMOVE), plain JavaScript. */
-  readonly oldImage?: Record<string, unknown>;
+  readonly oldImage?: object;
 }
 
 let nextDynamoDbSequence = 400000000000000000001n;
@@ -306,7 +306,7 @@ let nextDynamoDbSequence = 400000000000000000001n;
  * ```
  */
 export function dynamoDbStreamEventFromItems(
-  items: readonly Record<string, unknown>[],
+  items: readonly object[],
   options: DynamoDbStreamEventFactoryOptions = {},
 ): DynamoDBStreamEvent {
   const eventName = options.eventName ?? 'INSERT';
@@ -331,7 +331,7 @@ export function dynamoDbStreamEventFromEnvelopes(
   options: DynamoDbStreamEventFactoryOptions = {},
 ): DynamoDBStreamEvent {
   return dynamoDbStreamEventFromItems(
-    envelopes.map((envelope) => eventLogItemFromEnvelope(envelope) as unknown as Record<string, unknown>),
+    envelopes.map((envelope) => eventLogItemFromEnvelope(envelope)),
     options,
   );
 }
@@ -396,7 +396,7 @@ export function dynamoDbStreamRecord(
     eventName === 'INSERT'
       ? undefined
       : (input.oldImage ?? (eventName === 'MODIFY' ? input.newImage : undefined));
-  const keySource = newItem ?? oldItem;
+  const keySource = (newItem ?? oldItem) as Record<string, unknown> | undefined;
   if (keySource === undefined) {
     throw new EventSourceConfigurationError(
       `${eventName} needs ${eventName === 'REMOVE' ? 'oldImage' : 'newImage'}`,

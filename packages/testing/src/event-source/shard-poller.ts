@@ -194,11 +194,18 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
       }
       this.#refreshedTick = tick;
     } catch (error) {
-      this.#state = 'stopped';
-      this.#adapter.close();
+      if (this.#state === 'starting') {
+        this.#state = 'stopped';
+        this.#adapter.close();
+      }
       throw error instanceof EventSourceFailedError
         ? error
         : new EventSourceFailedError(this.#adapter.description, 'starting', error);
+    }
+    if (this.#state !== 'starting') {
+      throw new EventSourceStateError(`${this.#adapter.description}: stopped while starting`, {
+        state: this.#state,
+      });
     }
     this.#state = 'running';
     for (const shard of this.#shards.values()) shard.loop = this.#runShard(shard);

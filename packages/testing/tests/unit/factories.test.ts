@@ -169,6 +169,8 @@ describe('dynamoDbStreamEventFromItems', () => {
     expect(BigInt(first!.dynamodb!.SequenceNumber!) < BigInt(second!.dynamodb!.SequenceNumber!)).toBe(true);
     const image = unmarshall(first!.dynamodb!.NewImage as Record<string, never>) as EventLogItem;
     expect(parseEventLogItem(image)).toEqual(eventLogItemFromEnvelope(envelopes[0]!));
+    const fromItems = dynamoDbStreamEventFromItems(envelopes.map(eventLogItemFromEnvelope));
+    expect(fromItems.Records[0]!.dynamodb!.NewImage).toEqual(first!.dynamodb!.NewImage);
   });
 
   it('carries only the keys of a REMOVE in a NEW_IMAGE stream, and the old image in NEW_AND_OLD_IMAGES', () => {
