@@ -1,4 +1,10 @@
-import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import {
+  DescribeStreamSummaryCommand,
+  type KinesisClient,
+  ListShardsCommand,
+  PutRecordsCommand,
+  UpdateShardCountCommand,
+} from '@aws-sdk/client-kinesis';
 import {
   createKinesisEventSource,
   type KinesisEventSource,
@@ -331,5 +337,65 @@ describe('Kinesis event source on kinesis-mock', () => {
       [true, 'failure'],
       [false, 'success'],
     ]);
+  });
+
+  test('after resharding, reads the closed parent shard to its end before its children', async ({
+    aws,
+    kinesisStream,
+  }) => {
+    const { streamName } = kinesisStream;
+    await put(aws.kinesis, streamName, 'p1', 'p2', 'p3');
+    await aws.kinesis.send(
+      new UpdateShardCountCommand({
+        StreamName: streamName,
+        TargetShardCount: 2,
+        ScalingType: 'UNIFORM_SCALING',
+      }),
+    );
+    for (let status = ''; status !== 'ACTIVE'; await sleep(50)) {
+      const summary = await aws.kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+      status = summary.StreamDescriptionSummary?.StreamStatus ?? '';
+    }
+    const { Shards: shards = [] } = await aws.kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+    expect(shards.filter((shard) => shard.ParentShardId === 'shardId-000000000000').length).toBeGreaterThan(
+      0,
+    );
+    await aws.kinesis.send(
+      new PutRecordsCommand({
+        StreamName: streamName,
+        Records: ['c1', 'c2', 'c3', 'c4'].map((item, index) => ({
+          Data: Buffer.from(item),
+          PartitionKey: `key-${index}`,
+        })),
+      }),
+    );
+    const order: { shardId: string; data: string }[] = [];
+    const source = eventSource({
+      kinesis: aws.kinesis,
+      streamName,
+      batchSize: 1,
+      handler: async (event) => {
+        await sleep(5);
+        for (const record of event.Records) {
+          order.push({
+            shardId: record.eventID.split(':')[0]!,
+            data: Buffer.from(record.kinesis.data, 'base64').toString(),
+          });
+        }
+      },
+    });
+    await source.start();
+    await source.drain({ timeoutMs: 20_000 });
+
+    expect(order.slice(0, 3)).toEqual(
+      ['p1', 'p2', 'p3'].map((data) => ({ shardId: 'shardId-000000000000', data })),
+    );
+    expect(
+      order
+        .slice(3)
+        .map((entry) => entry.data)
+        .sort(),
+    ).toEqual(['c1', 'c2', 'c3', 'c4']);
+    expect(order.slice(3).every((entry) => entry.shardId !== 'shardId-000000000000')).toBe(true);
   });
 });
