@@ -126,12 +126,13 @@ export function mutators(handledType: string): Record<string, Mutator> {
     },
     'wrong-field-type': (random, id) => {
       const value = envelope(id);
-      // Every value here is wrong for every field except `data: {}`, so `data` is left out.
-      const field = pick(
-        random,
-        REQUIRED_FIELDS.filter((name) => name !== 'data'),
-      );
-      value[field] = pick(random, [42, null, [], {}, true, '']);
+      // Every value here is wrong for its field (an integer would be a valid version, `{}` valid data).
+      const field = pick(random, REQUIRED_FIELDS);
+      const numeric = field === 'aggregateversion' || field === 'schemaversion';
+      value[field] =
+        field === 'data'
+          ? pick(random, [42, null, [], true, 'text'])
+          : pick(random, numeric ? [null, [], {}, true, '', '1'] : [42, null, [], {}, true, '']);
       return parked('wrong-field-type', json(value), 'invalid-envelope');
     },
     'bad-ulid': (random, id) => {
