@@ -69,6 +69,7 @@ interface Stats {
   parked: number;
   handlerFailures: number;
   concurrentUpdates: number;
+  deferred: number;
 }
 
 /** Everything one batch (or one redrive) works with. */
@@ -89,7 +90,7 @@ interface Candidate {
   readonly fromHeld: boolean;
 }
 
-type Step = 'done' | 'stop-handler' | 'stop-infra' | 'stop-concurrent';
+type Step = 'done' | 'stop-handler' | 'stop-infra' | 'stop-concurrent' | 'stop-time';
 
 /** The engine shared by the Lambda handler, the middleware and the dead-letter API. */
 export class ConsumerEngine {
@@ -253,6 +254,12 @@ export class ConsumerEngine {
   // ---------------------------------------------------------------------------------------------
   // Internals (used by AggregateRun)
 
+  /** @internal Whether the invocation is too close to its timeout to start another event. */
+  outOfTime(run: Run): boolean {
+    const remaining = run.lambdaContext?.getRemainingTimeInMillis?.();
+    return typeof remaining === 'number' && remaining < this.options.timeoutMarginMs;
+  }
+
   /** @internal */
   handlerFor(type: string): AnyHandler | undefined {
     return this.options.handlers[type] as AnyHandler | undefined;
@@ -382,6 +389,7 @@ export class ConsumerEngine {
         parked: 0,
         handlerFailures: 0,
         concurrentUpdates: 0,
+        deferred: 0,
       },
       lambdaContext,
       notCompleted: new Set(),
@@ -480,7 +488,6 @@ class AggregateRun {
     if (!state.exists) {
       state.version =
         this.options.firstContact === 'require-first' ? 0 : Math.min(...records.map(versionOf)) - 1;
-      this.dirty = true;
     }
 
     const candidates = new Map<number, Candidate>();
@@ -510,6 +517,12 @@ class AggregateRun {
     let failedCandidate: Candidate | undefined;
     for (;;) {
       for (let next = candidates.get(state.version + 1); next; next = candidates.get(state.version + 1)) {
+        if (this.engine.outOfTime(run)) {
+          stop = 'stop-time';
+          failedCandidate = next;
+          run.stats.deferred += [...candidates.values()].filter((candidate) => !candidate.fromHeld).length;
+          break;
+        }
         const step = await this.runEvent(next, this.attemptFor(state.version + 1));
         if (step !== 'done') {
           stop = step;

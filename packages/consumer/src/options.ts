@@ -17,6 +17,7 @@ export const CONSUMER_DEFAULTS = Object.freeze({
   maxHeldPerAggregate: 1000,
   transactional: false,
   concurrency: 8,
+  timeoutMarginMs: 1000,
 });
 
 const OPTION_KEYS = new Set([
@@ -31,6 +32,7 @@ const OPTION_KEYS = new Set([
   'maxHeldPerAggregate',
   'transactional',
   'concurrency',
+  'timeoutMarginMs',
   'logger',
   'metrics',
   'onBatchSummary',
@@ -56,6 +58,7 @@ export interface ResolvedConsumerOptions {
   readonly maxHeldPerAggregate: number;
   readonly transactional: boolean;
   readonly concurrency: number;
+  readonly timeoutMarginMs: number;
   readonly logger: ConsumerLogger;
   readonly metric: (name: ConsumerMetricName, value: number) => void;
   readonly onBatchSummary: ((summary: import('./types').BatchSummary) => void) | undefined;
@@ -155,6 +158,12 @@ export function resolveConsumerOptions(
     );
   }
   const concurrency = integer(options.concurrency, CONSUMER_DEFAULTS.concurrency, 1, `${where}: concurrency`);
+  const timeoutMarginMs = number(
+    options.timeoutMarginMs,
+    CONSUMER_DEFAULTS.timeoutMarginMs,
+    0,
+    `${where}: timeoutMarginMs`,
+  );
   const transactional = options.transactional ?? CONSUMER_DEFAULTS.transactional;
   if (typeof transactional !== 'boolean') throw new TypeError(`${where}: transactional must be a boolean`);
 
@@ -192,6 +201,7 @@ export function resolveConsumerOptions(
     maxHeldPerAggregate,
     transactional,
     concurrency,
+    timeoutMarginMs,
     logger,
     metric,
     onBatchSummary: options.onBatchSummary,

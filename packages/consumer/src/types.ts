@@ -224,6 +224,12 @@ export interface ConsumerOptions<
    * Default: `false`.
    */
   readonly transactional?: TTransactional;
+  /**
+   * When the invocation has less than this many milliseconds left, the consumer starts no further
+   * event: it writes the checkpoints of what it did and names the rest in `batchItemFailures`, so
+   * a Lambda timeout never makes a whole batch run again. Default: `1000`.
+   */
+  readonly timeoutMarginMs?: number;
   /** How many aggregates are processed at once. One aggregate's events always run one by one, in version order. Default: `8`. */
   readonly concurrency?: number;
   /** The logger. Default: warnings and errors to `console`, nothing else. */
@@ -258,6 +264,8 @@ export interface BatchSummary {
   readonly gapsExpired: number;
   /** Records parked in the dead-letter store. */
   readonly parked: number;
+  /** Events not started because the invocation was about to time out (`timeoutMarginMs`). */
+  readonly deferred: number;
   /** Handler failures (each one counts towards `maxAttempts`). */
   readonly handlerFailures: number;
   /** Records not completed (named by `batchItemFailures` or after it): Lambda delivers them again. */

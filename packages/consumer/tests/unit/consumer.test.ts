@@ -1,9 +1,11 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { encodeEnvelope } from '@tidemark/core';
 import { describe, expect, it } from 'vitest';
+import { createConsumer } from '../../src/consumer';
 import { ConsumerStoreError } from '../../src/errors';
-import { history, kinesisEvent, rawRecord, taskEnvelope } from '../helpers/events';
+import { history, kinesisEvent, memoryLogger, rawRecord, taskEnvelope, taskEvents } from '../helpers/events';
+import { FakeDynamoDb } from '../helpers/fake-dynamodb';
 import { ENTRY_POINTS, harness, NAME, TABLE } from '../helpers/harness';
 
 describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
@@ -488,6 +490,36 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
 });
 
 describe('createConsumer event handling details', () => {
+  it('starts no further event close to the timeout, keeps what it did and names the rest', async () => {
+    const db = new FakeDynamoDb();
+    const applied: number[] = [];
+    let remaining = 10_000;
+    const consumer = createConsumer({
+      name: NAME,
+      events: taskEvents,
+      handlers: {
+        TaskRenamed: (event) => {
+          applied.push(event.version);
+          remaining -= 3_000;
+        },
+        TaskCreated: (event) => void applied.push(event.version),
+      },
+      checkpoints: { tableName: TABLE, dynamodb: db as never },
+      timeoutMarginMs: 2_000,
+      concurrency: 1,
+      logger: memoryLogger(),
+    });
+    const event = kinesisEvent(history('a', 1, 6));
+
+    const response = await consumer(event, { getRemainingTimeInMillis: () => remaining });
+
+    expect(applied).toEqual([1, 2, 3, 4]);
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: event.Records[4]!.kinesis.sequenceNumber },
+    ]);
+    expect(unmarshall(db.get(TABLE, `consumer#${NAME}#Task#a`, 'checkpoint')!)).toMatchObject({ version: 4 });
+  });
+
   it('gives handlers the typed event and its context', async () => {
     const seen: unknown[] = [];
     const h = harness('createConsumer', {

@@ -1,0 +1,424 @@
+/**
+ * The consumer on the real engines: events put on kinesis-mock, delivered by the Lambda
+ * event-source emulation (ReportBatchItemFailures on), checkpoints in DynamoDB Local.
+ */
+import { DynamoDBClient, QueryCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import middy from '@middy/core';
+import {
+  defineCatalog,
+  defineEvent,
+  type EventEnvelope,
+  encodeEnvelope,
+  envelopePartitionKey,
+} from '@tidemark/core';
+import {
+  buildEnvelope,
+  buildEnvelopes,
+  createKinesisEventSource,
+  type KinesisEventSource,
+  type KinesisEventSourceOptions,
+  type LocalAws,
+} from '@tidemark/testing';
+import { test } from '@tidemark/testing/vitest';
+import { afterEach, describe, expect } from 'vitest';
+import { z } from 'zod';
+import { type Consumer, consumerTableDescription, createConsumer } from '../../src/index';
+import { consumerMiddleware } from '../../src/middleware';
+import type { BatchSummary, ConsumerOptions } from '../../src/types';
+
+const CounterIncremented = defineEvent({
+  type: 'CounterIncremented',
+  schemaVersion: 1,
+  aggregateType: 'Counter',
+  schema: z.object({ by: z.number().int().positive() }),
+});
+
+const counterEvents = defineCatalog([CounterIncremented]);
+
+const sources: KinesisEventSource[] = [];
+afterEach(async () => {
+  await Promise.all(sources.splice(0).map((source) => source.stop()));
+});
+
+function eventSource(options: KinesisEventSourceOptions): KinesisEventSource {
+  const source = createKinesisEventSource({
+    pollIntervalMs: 20,
+    reportBatchItemFailures: true,
+    maximumRetryAttempts: -1,
+    startingPosition: 'TRIM_HORIZON',
+    ...options,
+  });
+  sources.push(source);
+  return source;
+}
+
+/** Puts records in order (one shard keeps it), 500 per call. */
+async function putRecords(
+  kinesis: KinesisClient,
+  streamName: string,
+  records: { data: Uint8Array; key: string }[],
+) {
+  for (let start = 0; start < records.length; start += 500) {
+    const chunk = records.slice(start, start + 500);
+    const response = await kinesis.send(
+      new PutRecordsCommand({
+        StreamName: streamName,
+        Records: chunk.map((record) => ({ Data: record.data, PartitionKey: record.key })),
+      }),
+    );
+    expect(response.FailedRecordCount ?? 0).toBe(0);
+  }
+}
+
+const asRecords = (envelopes: readonly EventEnvelope[]) =>
+  envelopes.map((envelope) => ({ data: encodeEnvelope(envelope), key: envelopePartitionKey(envelope) }));
+
+function counterHistory(id: string, count: number): EventEnvelope[] {
+  return buildEnvelopes(count, {
+    type: 'CounterIncremented',
+    aggregate: { type: 'Counter', id },
+    data: { by: 1 },
+  });
+}
+
+async function consumerTable(aws: LocalAws): Promise<string> {
+  const { TableName: _name, ...description } = consumerTableDescription('unused');
+  return (await aws.createTable(description)).tableName;
+}
+
+async function effectsTable(aws: LocalAws): Promise<string> {
+  const { TableName: _name, ...description } = consumerTableDescription('unused');
+  return (await aws.createTable(description)).tableName;
+}
+
+/** Every effect item: how many times each (aggregate, version) was applied. */
+async function effects(aws: LocalAws, tableName: string): Promise<Map<string, number>> {
+  const result = new Map<string, number>();
+  let start: Record<string, never> | undefined;
+  do {
+    const page = await aws.dynamodb.send(
+      new ScanCommand({
+        TableName: tableName,
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const { pk, sk, applications } = unmarshall(item);
+      result.set(`${pk}@${sk}`, Number(applications ?? 1));
+    }
+    start = page.LastEvaluatedKey as Record<string, never> | undefined;
+  } while (start);
+  return result;
+}
+
+type EntryPoint = 'createConsumer' | 'middy middleware';
+
+function makeConsumer<T extends boolean>(
+  entry: EntryPoint,
+  options: ConsumerOptions<typeof counterEvents, T>,
+) {
+  if (entry === 'createConsumer') return createConsumer(options);
+  const handler = middy().use(consumerMiddleware(options));
+  return handler as unknown as Consumer;
+}
+
+describe('createConsumer on DynamoDB Local and kinesis-mock', () => {
+  test.for(['createConsumer', 'middy middleware'] as const)(
+    'applies a whole batch once and skips it entirely when it is delivered again (%s)',
+    async (entry, { aws, kinesisStream }) => {
+      const table = await consumerTable(aws);
+      const effectTable = await effectsTable(aws);
+      const summaries: BatchSummary[] = [];
+      const consumer = makeConsumer(entry, {
+        name: 'redelivery',
+        events: counterEvents,
+        handlers: {
+          CounterIncremented: async (event) => {
+            await aws.dynamodb.send(
+              new UpdateItemCommand({
+                TableName: effectTable,
+                Key: marshall({ pk: event.aggregate.id, sk: String(event.version) }),
+                UpdateExpression: 'ADD applications :one',
+                ExpressionAttributeValues: marshall({ ':one': 1 }),
+              }),
+            );
+          },
+        },
+        checkpoints: { tableName: table, dynamodb: aws.clientConfig },
+        concurrency: 16,
+        onBatchSummary: (summary) => summaries.push(summary),
+      });
+      // 100 aggregates × 10 versions, interleaved as many writers would put them.
+      const histories = Array.from({ length: 100 }, (_, index) => counterHistory(`c${index}`, 10));
+      const envelopes = Array.from({ length: 10 }, (_, version) =>
+        histories.map((history) => history[version]!),
+      ).flat();
+      await putRecords(aws.kinesis, kinesisStream.streamName, asRecords(envelopes));
+
+      // A timeout long enough for the cold JVM of DynamoDB Local (see the timeout test for the short one).
+      const mapping = {
+        kinesis: aws.kinesis,
+        streamName: kinesisStream.streamName,
+        handler: consumer,
+        batchSize: 1000,
+        functionTimeoutSeconds: 120,
+      };
+      const first = eventSource(mapping);
+      await first.start();
+      await first.drain({ timeoutMs: 60_000 });
+      await first.stop();
+      const firstSummaries = summaries.splice(0);
+
+      // Lambda delivers the same records again (say, after the mapping was recreated).
+      expect(first.invocations.every((invocation) => invocation.outcome === 'success')).toBe(true);
+      const again = eventSource(mapping);
+      await again.start();
+      await again.drain({ timeoutMs: 60_000 });
+
+      const applied = await effects(aws, effectTable);
+      expect(applied.size).toBe(1000);
+      expect([...applied.values()].every((count) => count === 1)).toBe(true);
+      expect(firstSummaries.reduce((sum, summary) => sum + summary.applied, 0)).toBe(1000);
+      for (const summary of firstSummaries) {
+        // One BatchGetItem per 100 aggregates and one checkpoint write per aggregate.
+        expect(summary.dynamodbRequests).toBe(Math.ceil(summary.aggregates / 100) + summary.aggregates);
+      }
+      expect(summaries.reduce((sum, summary) => sum + summary.duplicates, 0)).toBe(1000);
+      for (const summary of summaries) {
+        expect(summary.applied).toBe(0);
+        expect(summary.dynamodbRequests).toBe(Math.ceil(summary.aggregates / 100));
+      }
+      console.info(
+        `[consumer] 1,000 records / 100 aggregates: first delivery ${firstSummaries.reduce((s, x) => s + x.dynamodbRequests, 0)} DynamoDB requests in ${firstSummaries.length} batch(es), redelivery ${summaries.reduce((s, x) => s + x.dynamodbRequests, 0)}`,
+      );
+    },
+  );
+
+  test('applies shuffled and duplicated input once per event, in version order, never early', async ({
+    aws,
+    kinesisStream,
+  }) => {
+    const table = await consumerTable(aws);
+    const seen = new Map<string, number[]>();
+    const summaries: BatchSummary[] = [];
+    const consumer = createConsumer({
+      name: 'shuffled',
+      events: counterEvents,
+      handlers: {
+        CounterIncremented: (event) => {
+          const list = seen.get(event.aggregate.id) ?? [];
+          list.push(event.version);
+          seen.set(event.aggregate.id, list);
+        },
+      },
+      checkpoints: { tableName: table, dynamodb: aws.clientConfig },
+      firstContact: 'require-first',
+      onBatchSummary: (summary) => summaries.push(summary),
+    });
+    const histories = Array.from({ length: 8 }, (_, index) => counterHistory(`s${index}`, 12));
+    const all = histories.flat();
+    const random = seeded(7);
+    const shuffled = [...all, ...all.filter(() => random() < 0.3)].sort(() => random() - 0.5);
+    await putRecords(aws.kinesis, kinesisStream.streamName, asRecords(shuffled));
+
+    const source = eventSource({
+      kinesis: aws.kinesis,
+      streamName: kinesisStream.streamName,
+      handler: consumer,
+      batchSize: 9,
+    });
+    await source.start();
+    await source.drain({ timeoutMs: 60_000 });
+
+    for (const [index] of histories.entries()) {
+      expect(seen.get(`s${index}`)).toEqual(Array.from({ length: 12 }, (_, version) => version + 1));
+    }
+    expect(summaries.reduce((sum, summary) => sum + summary.gapsHeld, 0)).toBeGreaterThan(0);
+    expect(summaries.reduce((sum, summary) => sum + summary.failed, 0)).toBe(0);
+    const leftovers = await aws.dynamodb.send(
+      new ScanCommand({
+        TableName: table,
+        FilterExpression: 'begins_with(sk, :held)',
+        ExpressionAttributeValues: marshall({ ':held': 'held#' }),
+      }),
+    );
+    expect(leftovers.Items).toEqual([]);
+  });
+
+  test("keeps a failing aggregate's order while the others progress", async ({ aws, kinesisStream }) => {
+    const table = await consumerTable(aws);
+    const seen = new Map<string, number[]>();
+    let refusals = 0;
+    const consumer = createConsumer({
+      name: 'failing',
+      events: counterEvents,
+      handlers: {
+        CounterIncremented: (event) => {
+          if (event.aggregate.id === 'bad' && event.version === 3 && refusals < 2) {
+            refusals += 1;
+            throw new Error('not yet');
+          }
+          const list = seen.get(event.aggregate.id) ?? [];
+          list.push(event.version);
+          seen.set(event.aggregate.id, list);
+        },
+      },
+      checkpoints: { tableName: table, dynamodb: aws.clientConfig },
+      maxAttempts: 5,
+    });
+    const bad = counterHistory('bad', 6);
+    const good = [counterHistory('g1', 6), counterHistory('g2', 6)];
+    const interleaved = bad.flatMap((envelope, index) => [envelope, good[0]![index]!, good[1]![index]!]);
+    await putRecords(aws.kinesis, kinesisStream.streamName, asRecords(interleaved));
+
+    const source = eventSource({
+      kinesis: aws.kinesis,
+      streamName: kinesisStream.streamName,
+      handler: consumer,
+      batchSize: 18,
+    });
+    await source.start();
+    await source.drain({ timeoutMs: 60_000 });
+
+    expect(refusals).toBe(2);
+    expect(seen.get('bad')).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(seen.get('g1')).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(seen.get('g2')).toEqual([1, 2, 3, 4, 5, 6]);
+    const partial = source.invocations.filter((invocation) => invocation.outcome === 'partial-failure');
+    expect(partial.length).toBe(2);
+    // The failed record is named: Lambda retried from bad v3 (index 6 of the batch).
+    expect(partial[0]!.response).toEqual({
+      batchItemFailures: [{ itemIdentifier: partial[0]!.sequenceNumbers[6] }],
+    });
+    expect(source.onFailure).toEqual([]);
+  });
+
+  test('parks poison records and never blocks the shard', async ({ aws, kinesisStream }) => {
+    const table = await consumerTable(aws);
+    const applied: string[] = [];
+    const consumer = createConsumer({
+      name: 'poison',
+      events: counterEvents,
+      handlers: {
+        CounterIncremented: (event) => void applied.push(`${event.aggregate.id}@${event.version}`),
+      },
+      checkpoints: { tableName: table, dynamodb: aws.clientConfig },
+    });
+    const [v1, , v3] = counterHistory('p', 3);
+    const badPayload = buildEnvelope({
+      type: 'CounterIncremented',
+      aggregate: { type: 'Counter', id: 'p' },
+      version: 2,
+      data: { by: -5 },
+    });
+    await putRecords(aws.kinesis, kinesisStream.streamName, [
+      { data: Buffer.from('\u0000not json'), key: 'garbage' },
+      ...asRecords([v1!]),
+      { data: Buffer.from(JSON.stringify({ specversion: '1.0', id: 'nope' })), key: 'Counter#p' },
+      ...asRecords([badPayload, v3!]),
+    ]);
+
+    const source = eventSource({
+      kinesis: aws.kinesis,
+      streamName: kinesisStream.streamName,
+      handler: consumer,
+      batchSize: 2,
+    });
+    await source.start();
+    await source.drain({ timeoutMs: 60_000 });
+
+    expect(applied).toEqual(['p@1', 'p@3']);
+    expect(source.invocations.every((invocation) => invocation.outcome === 'success')).toBe(true);
+    const { items } = await consumer.deadLetters.list();
+    expect(items.map((item) => item.reason).sort()).toEqual([
+      'invalid-envelope',
+      'invalid-payload',
+      'undecodable',
+    ]);
+    const payload = items.find((item) => item.reason === 'invalid-payload')!;
+    expect(payload).toMatchObject({
+      aggregate: { type: 'Counter', id: 'p' },
+      version: 2,
+      record: { partitionKey: 'Counter#p' },
+    });
+    expect(payload.record.eventSourceARN).toBe(kinesisStream.streamArn);
+  });
+
+  test('moves effects and checkpoints together in transactional mode under injected DynamoDB failures', async ({
+    aws,
+    kinesisStream,
+  }) => {
+    const table = await consumerTable(aws);
+    const effectTable = await effectsTable(aws);
+    const summaries: BatchSummary[] = [];
+    // No SDK retries: every injected failure reaches the consumer.
+    const dynamodb = new DynamoDBClient({ ...aws.clientConfig, maxAttempts: 1 });
+    const consumer = createConsumer({
+      name: 'transactional',
+      events: counterEvents,
+      transactional: true,
+      handlers: {
+        CounterIncremented: (event, context) => {
+          context.transaction.put({
+            TableName: effectTable,
+            Item: marshall({ pk: event.aggregate.id, sk: String(event.version) }),
+            // A second application would fail here: exactly once, or the test sees a parked record.
+            ConditionExpression: 'attribute_not_exists(pk)',
+          });
+        },
+      },
+      checkpoints: { tableName: table, dynamodb },
+      maxAttempts: 2,
+      onBatchSummary: (summary) => summaries.push(summary),
+    });
+    const histories = Array.from({ length: 10 }, (_, index) => counterHistory(`t${index}`, 8));
+    await putRecords(aws.kinesis, kinesisStream.streamName, asRecords(histories.flat()));
+    await aws.faults.set({
+      seed: 11,
+      dynamodb: { failureRate: 0.3, operations: ['TransactWriteItems'], error: 'InternalServerError' },
+    });
+
+    try {
+      const source = eventSource({
+        kinesis: aws.kinesis,
+        streamName: kinesisStream.streamName,
+        handler: consumer,
+        batchSize: 25,
+      });
+      await source.start();
+      await source.drain({ timeoutMs: 90_000 });
+    } finally {
+      await aws.faults.clear();
+    }
+
+    const applied = await effects(aws, effectTable);
+    expect(applied.size).toBe(80);
+    expect((await consumer.deadLetters.list()).items).toEqual([]);
+    expect(summaries.reduce((sum, summary) => sum + summary.failed, 0)).toBeGreaterThan(0);
+    for (const [index] of histories.entries()) {
+      const checkpoint = await aws.dynamodb.send(
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: marshall({ ':pk': `consumer#transactional#Counter#t${index}` }),
+          ConsistentRead: true,
+        }),
+      );
+      expect(unmarshall(checkpoint.Items![0]!)).toMatchObject({ version: 8 });
+    }
+  });
+});
+
+/** A small seeded PRNG (mulberry32), so the shuffle is the same every run. */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
