@@ -84,7 +84,8 @@ export type PublisherOptions = PublishingOptions &
   StreamTargetOptions & {
     /**
      * Time kept free at the end of the invocation, in ms: no retry starts later than the Lambda's
-     * remaining time minus this, so the handler always answers before it times out. At least 100.
+     * remaining time minus this, so the handler always answers before it times out. At least 100;
+     * capped at a quarter of the remaining time, so short timeouts still leave time to publish.
      * Default: `5000`.
      */
     readonly safetyMarginMs?: number;
@@ -314,10 +315,12 @@ export function createPublisher(options: PublisherOptions): Publisher {
       typeof context?.getRemainingTimeInMillis === 'function'
         ? context.getRemainingTimeInMillis()
         : defaultTimeBudgetMs;
-    const deadline = started + remaining - safetyMarginMs;
+    // A short timeout (Lambda's default is 3 s) would leave no time at all: cap the margin at a quarter.
+    const margin = Math.min(safetyMarginMs, Math.max(100, Math.floor(remaining / 4)));
+    const deadline = started + remaining - margin;
     // Calls still in flight are aborted before the end, so the answer always gets out (middy also
     // answers with a TimeoutError 5 ms before the end, which makes Lambda retry the whole batch).
-    const abortAt = started + remaining - Math.max(50, Math.min(1000, Math.ceil(safetyMarginMs / 2)));
+    const abortAt = started + remaining - Math.max(50, Math.min(1000, Math.ceil(margin / 2)));
 
     const classified = records.map((record, index) => classify(record, images[index], index));
     const positions: number[] = [];
