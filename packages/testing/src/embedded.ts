@@ -98,7 +98,10 @@ async function startDynamoDbLocal(options: EmbeddedEngineOptions): Promise<Start
         env: {
           ...process.env,
           DDB_LOCAL_TELEMETRY: '0',
-          JAVA_TOOL_OPTIONS: [process.env.JAVA_TOOL_OPTIONS, '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC']
+          JAVA_TOOL_OPTIONS: [
+            process.env.JAVA_TOOL_OPTIONS,
+            '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData',
+          ]
             .filter(Boolean)
             .join(' '),
         },
@@ -164,7 +167,8 @@ async function startWithFreePort(
     const url = `http://127.0.0.1:${port}`;
     const deadline = Date.now() + options.startTimeoutMs;
     while (!child.hasExited && Date.now() < deadline) {
-      if (await answersHttp(port)) return { url, process: child, readyInMs: Math.round(performance.now() - startedAt) };
+      if (await answersHttp(port))
+        return { url, process: child, readyInMs: Math.round(performance.now() - startedAt) };
       await sleep(POLL_MS);
     }
     const exitedEarly = child.hasExited;

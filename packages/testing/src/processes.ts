@@ -121,11 +121,18 @@ export function spawnSupervised(options: SpawnSupervisedOptions): Promise<Superv
       reject(error);
     };
     supervisor.once('error', fail);
+    const exitedEarly = (): void =>
+      fail(
+        new SpawnFailure(`the supervisor exited before starting it: ${output.slice(-2000)}`, options.command),
+      );
+    // 'close' comes after every byte of fd 3 was read, so a reported spawn error wins over this.
+    supervisor.once('close', exitedEarly);
     control.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
       const newline = buffered.indexOf('\n');
       if (newline < 0) return;
       const message = JSON.parse(buffered.slice(0, newline)) as { pid?: number; error?: string };
+      supervisor.off('close', exitedEarly);
       control.removeAllListeners('data');
       control.resume();
       if (message.error !== undefined || message.pid === undefined || supervisor.pid === undefined) {
