@@ -1,6 +1,9 @@
 /**
  * `npm start`: the whole architecture on an embedded local AWS, driven over HTTP, in one command.
- * `npm start -- --serve [--port 3000]`: the same, but keeps the API running for manual use.
+ * `npm start -- serve` (or `tsx src/main.ts --serve --port 3000`): the same resources, but keeps the
+ * API running for manual use instead of running the scenario. The port comes from `--port` or
+ * `PORT` (default 3000). A bare `serve` is accepted because npm swallows `--serve` when the root
+ * script forwards its arguments to the workspace.
  */
 import type { DomainEvent } from '@tidemark/core';
 import { type LocalAws, startLocalAws } from '@tidemark/testing';
@@ -8,7 +11,7 @@ import { type ListenerName, type LocalApp, startLocalApp } from './local/local-a
 import { checkOutcome, runScenario } from './local/scenario';
 
 const args = process.argv.slice(2);
-const serve = args.includes('--serve');
+const serve = args.includes('--serve') || args.includes('serve');
 const portArg = args.indexOf('--port');
 const port = portArg >= 0 ? Number(args[portArg + 1]) : serve ? Number(process.env.PORT ?? 3000) : 0;
 

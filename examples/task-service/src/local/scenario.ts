@@ -275,7 +275,7 @@ export async function checkOutcome(app: LocalApp, result: ScenarioResult): Promi
   const problems: string[] = [];
   const tasks = new Map((await app.tasks()).map((task) => [task.id, task]));
   const readme = tasks.get(result.tasks.readme);
-  if (!readme || !readme.done || readme.deleted || readme.version !== 4 || !readme.name.includes('(client')) {
+  if (!readme?.done || readme.deleted || readme.version !== 4 || !readme.name.includes('(client')) {
     problems.push(`the README task is not done at version 4 in the read model: ${JSON.stringify(readme)}`);
   }
   for (const id of [result.tasks.throwaway, result.tasks.venue, result.tasks.invitations]) {

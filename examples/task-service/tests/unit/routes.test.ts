@@ -348,3 +348,27 @@ describe('apiGatewayHandler', () => {
     expect(taskLog.appends).toHaveLength(1);
   });
 });
+
+describe('command ids', () => {
+  it('answers 409 for an Idempotency-Key older than the task’s last change, and appends nothing', async () => {
+    const oldKey = newCommandId();
+    const created = await createTask();
+
+    const response = await request(
+      'PATCH',
+      `/tasks/${created.id}`,
+      { done: true },
+      { 'idempotency-key': oldKey },
+    );
+
+    expect(response.status).toBe(409);
+    expect(parse(response).error.code).toBe('IDEMPOTENCY_KEY_CONFLICT');
+    expect(taskLog.appends).toHaveLength(1);
+  });
+
+  it('gives each change a command id greater than the task’s last one', async () => {
+    const created = await createTask();
+    const updated = parse(await request('PATCH', `/tasks/${created.id}`, { done: true }));
+    expect(updated.lastCommandId > created.lastCommandId).toBe(true);
+  });
+});
