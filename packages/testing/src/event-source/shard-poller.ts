@@ -33,6 +33,11 @@ import type {
   StreamEventSource,
 } from './types';
 
+/** The longest an idle shard waits between reads (unless `pollIntervalMs` is longer). */
+export const MAX_IDLE_POLL_MS = 500;
+/** How often the shard list is read again to find new shards (resharding). */
+export const SHARD_REFRESH_INTERVAL_MS = 2000;
+
 /** Lambda's payload limit for a synchronous invocation, in bytes. */
 export const MAX_INVOCATION_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
@@ -125,6 +130,8 @@ interface ShardRuntime<TRecord> {
   lastInvocation: LastInvocation | undefined;
   lastReadError: unknown;
   readErrorStreak: number;
+  /** Reads in a row that found nothing new (the idle poll interval grows with it). */
+  emptyReadStreak: number;
   wake: (() => void) | undefined;
   loop: Promise<void> | undefined;
 }
@@ -295,6 +302,7 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
       lastInvocation: undefined,
       lastReadError: undefined,
       readErrorStreak: 0,
+      emptyReadStreak: 0,
       wake: undefined,
       loop: undefined,
     };
@@ -345,9 +353,16 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
     }
   }
 
+  /**
+   * How long an idle shard waits before reading again: `pollIntervalMs`, doubling while reads
+   * keep finding nothing up to {@link MAX_IDLE_POLL_MS} (drain() and stop() wake it at once); after
+   * read errors, 50 ms doubling up to 1 s.
+   */
   #backoff(shard: ShardRuntime<TRecord>): number {
-    if (shard.readErrorStreak === 0) return this.#settings.pollIntervalMs;
-    return Math.max(this.#settings.pollIntervalMs, Math.min(1000, 50 * 2 ** shard.readErrorStreak));
+    const poll = this.#settings.pollIntervalMs;
+    if (shard.readErrorStreak > 0) return Math.max(poll, Math.min(1000, 50 * 2 ** shard.readErrorStreak));
+    const idle = poll * 2 ** Math.min(10, Math.max(0, shard.emptyReadStreak - 1));
+    return Math.min(Math.max(poll, MAX_IDLE_POLL_MS), idle);
   }
 
   /** Reads once; returns how many records were added to the buffer. */
@@ -381,6 +396,7 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
       shard.iterator = result.nextIterator;
       if (result.nextIterator === undefined) shard.closed = true;
       if (result.records.length === 0 || shard.closed) shard.caughtUpTick = tick;
+      shard.emptyReadStreak = result.records.length === 0 ? shard.emptyReadStreak + 1 : 0;
       this.#notify();
       return result.records.length;
     } catch (error) {
@@ -585,7 +601,7 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
   async #runRefresh(): Promise<void> {
     while (this.#running) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, 1000);
+        const timer = setTimeout(done, SHARD_REFRESH_INTERVAL_MS);
         function done() {
           clearTimeout(timer);
           resolve();
@@ -659,7 +675,10 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
   }
 
   #wakeShards(): void {
-    for (const shard of this.#shards.values()) shard.wake?.();
+    for (const shard of this.#shards.values()) {
+      shard.emptyReadStreak = 0;
+      shard.wake?.();
+    }
   }
 
   #sleep(shard: ShardRuntime<TRecord>, ms: number): Promise<void> {

@@ -482,6 +482,25 @@ describe('createKinesisEventSource', () => {
     await expect(events.drain()).rejects.toBeInstanceOf(EventSourceStateError);
   });
 
+  it('reads an idle shard less and less often, and at once again on drain', async () => {
+    const kinesis = new FakeKinesis();
+    const shard = kinesis.shard('shardId-000000000000');
+    const events = source(kinesis, { pollIntervalMs: 5, handler: async () => undefined });
+    await events.start();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // At a fixed 5 ms interval this would be about 200 reads; backing off to 500 ms it is about 10.
+    expect(kinesis.getRecordsCalls).toBeLessThan(30);
+    kinesis.put(shard, 'late');
+    await events.drain({ timeoutMs: 5000 });
+    expect(events.invocations).toHaveLength(1);
+  });
+
+  it('refuses to start after stop', async () => {
+    const events = source(new FakeKinesis(), { handler: async () => undefined });
+    await events.stop();
+    await expect(events.start()).rejects.toBeInstanceOf(EventSourceStateError);
+  });
+
   it('supports await using', async () => {
     const kinesis = new FakeKinesis();
     kinesis.put(kinesis.shard('shardId-000000000000'), 'a');
