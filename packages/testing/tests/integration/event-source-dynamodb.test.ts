@@ -69,14 +69,17 @@ describe('DynamoDB stream event source on DynamoDB Local', () => {
     expect(remove!.dynamodb!.Keys).toEqual(key);
   });
 
-  test('with LATEST delivers only changes made after start()', async ({ aws, eventLogTable }) => {
+  test('with LATEST delivers only changes made after start() (client built from a config)', async ({
+    aws,
+    eventLogTable,
+  }) => {
     const { tableName, streamArn } = eventLogTable;
     await aws.dynamodb.send(
       new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'A#before' }, sk: { N: '1' } } }),
     );
     const keys: string[] = [];
     const source = createDynamoDbStreamEventSource({
-      dynamodbStreams: aws.dynamodbStreams,
+      dynamodbStreams: aws.clientConfig,
       streamArn,
       startingPosition: 'LATEST',
       pollIntervalMs: 20,
