@@ -266,7 +266,13 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
       cleanup,
     );
   } catch (error) {
-    await cleanup().catch(() => undefined);
+    // The start error is what the caller must see; a failure to clean up after it is reported as
+    // its companion rather than replacing it.
+    await cleanup().catch((cleanupError: unknown) => {
+      if (error instanceof Error && error.cause === undefined) {
+        Object.defineProperty(error, 'cause', { value: cleanupError, configurable: true, writable: true });
+      }
+    });
     throw error;
   }
 }
