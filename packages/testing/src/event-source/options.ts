@@ -78,8 +78,17 @@ export function resolveStreamSettings<TEvent, TResponse, TFailure, TRecord>(
   const maximumRetryAttempts = options.maximumRetryAttempts ?? -1;
   integerInRange('maximumRetryAttempts', maximumRetryAttempts, -1, 10_000);
   const maximumRecordAgeInSeconds = options.maximumRecordAgeInSeconds ?? -1;
-  if (maximumRecordAgeInSeconds !== -1)
-    integerInRange('maximumRecordAgeInSeconds', maximumRecordAgeInSeconds, 60, 604_800);
+  if (
+    maximumRecordAgeInSeconds !== -1 &&
+    (!Number.isInteger(maximumRecordAgeInSeconds) ||
+      maximumRecordAgeInSeconds < 60 ||
+      maximumRecordAgeInSeconds > 604_800)
+  ) {
+    throw new EventSourceConfigurationError(
+      'maximumRecordAgeInSeconds must be -1 (infinite) or an integer from 60 to 604800 (Lambda limits); use `clock` to test record ages without waiting',
+      { maximumRecordAgeInSeconds },
+    );
+  }
   const functionTimeoutSeconds = options.functionTimeoutSeconds ?? DEFAULT_FUNCTION_TIMEOUT_SECONDS;
   assertFunctionTimeout(functionTimeoutSeconds, 'functionTimeoutSeconds');
   const memoryLimitInMB = options.memoryLimitInMB ?? 128;
