@@ -300,7 +300,15 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
     );
     const item = output.Items?.[0];
     if (!item) return undefined;
-    return { version: Number(item[SK]?.N), lastCommandId: String(item.commandId?.S) };
+    const version = Number(item[SK]?.N);
+    const lastCommandId = item.commandId?.S;
+    if (!Number.isSafeInteger(version) || version < 1 || lastCommandId === undefined) {
+      throw new CorruptEventLogItemError(
+        { tableName, pk, sk: item[SK]?.N },
+        'the head item has no version or command id',
+      );
+    }
+    return { version, lastCommandId };
   };
 
   const commandIdAt = async (pk: string, version: number): Promise<string | undefined> => {

@@ -250,6 +250,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const classify = (
     record: DynamoDBRecord,
     image: Record<string, unknown> | undefined,
+    itemKeys: Record<string, unknown> | undefined,
     index: number,
   ): Classified => {
     const keys = { sequenceNumber: record.dynamodb?.SequenceNumber, index };
@@ -257,7 +258,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       logger.error(`A ${record.eventName} on the event log breaks its immutability; it is not published`, {
         ...keys,
         eventName: record.eventName,
-        keys: keyAttributes(image),
+        keys: keyAttributes(itemKeys ?? image),
       });
       return { kind: 'skip', reason: record.eventName === 'MODIFY' ? 'modify' : 'remove' };
     }
@@ -270,7 +271,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }
     if (image === undefined) {
       // Not skipped: the event exists but its image is missing (stream view type not NEW_IMAGE).
-      const pk = record.dynamodb?.Keys?.[EVENT_LOG_KEY.partitionKey]?.S;
+      const pk = itemKeys?.[EVENT_LOG_KEY.partitionKey];
       logger.error(
         'An INSERT without NewImage cannot be published; set the stream view type to NEW_IMAGE',
         keys,
@@ -293,7 +294,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     } catch (error) {
       logger.error('An item inserted in the event log is not an event; it is not published', {
         ...keys,
-        keys: keyAttributes(image),
+        keys: keyAttributes(itemKeys ?? image),
         error: describeError(error),
       });
       return { kind: 'skip', reason: 'not-an-event' };
@@ -308,6 +309,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const publishRecords = async (
     records: readonly DynamoDBRecord[],
     images: readonly (Record<string, unknown> | undefined)[],
+    itemKeys: readonly (Record<string, unknown> | undefined)[],
     context: Partial<Pick<Context, 'getRemainingTimeInMillis'>> | undefined,
   ): Promise<PublishBatchResult> => {
     const started = Date.now();
@@ -322,7 +324,9 @@ export function createPublisher(options: PublisherOptions): Publisher {
     // answers with a TimeoutError 5 ms before the end, which makes Lambda retry the whole batch).
     const abortAt = started + remaining - Math.max(50, Math.min(1000, Math.ceil(margin / 2)));
 
-    const classified = records.map((record, index) => classify(record, images[index], index));
+    const classified = records.map((record, index) =>
+      classify(record, images[index], itemKeys[index], index),
+    );
     const positions: number[] = [];
     const outgoing: OutgoingRecord[] = [];
     classified.forEach((entry, index) => {
@@ -420,7 +424,11 @@ export function createPublisher(options: PublisherOptions): Publisher {
       const image = record.dynamodb?.NewImage;
       return image === undefined ? undefined : unmarshallLoosely(image);
     });
-    return publishRecords(records, images, context);
+    const itemKeys = records.map((record) => {
+      const keys = record.dynamodb?.Keys;
+      return keys === undefined ? undefined : unmarshallLoosely(keys);
+    });
+    return publishRecords(records, images, itemKeys, context);
   };
 
   // After @middy/event-normalizer, NewImage is a plain object ({} when the record had none).
@@ -433,7 +441,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
       const image = record.dynamodb?.NewImage as Record<string, unknown> | undefined;
       return image === undefined || Object.keys(image).length === 0 ? undefined : image;
     });
-    const { batchItemFailures } = await publishRecords(records, images, context);
+    const itemKeys = records.map((record) => record.dynamodb?.Keys as Record<string, unknown> | undefined);
+    const { batchItemFailures } = await publishRecords(records, images, itemKeys, context);
     return { batchItemFailures };
   };
 

@@ -182,6 +182,8 @@ describe.each(entryPoints)('createPublisher through %s', (_name, invoke) => {
     const errors = lines.filter((line) => line.level === 'error').map((line) => line.message);
     expect(errors).toHaveLength(3);
     expect(errors[0]).toContain('MODIFY');
+    const removed = lines.find((line) => line.message.includes('REMOVE'))!;
+    expect(removed.attributes.keys).toEqual({ pk: 'Task#a', sk: 1 });
   });
 
   it('never logs payloads', async () => {
