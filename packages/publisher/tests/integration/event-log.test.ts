@@ -89,6 +89,43 @@ describe('createEventLog on DynamoDB Local', () => {
     expect(new Set(commandIds).size).toBe(commandIds.length);
   });
 
+  test('appends survive failing and throttled transactions: every command lands once, versions stay contiguous', async ({
+    aws,
+    eventLogTable,
+  }) => {
+    const log = createEventLog({
+      tableName: eventLogTable.tableName,
+      dynamodb: aws.dynamodb,
+      catalog,
+      source: '/it',
+      retry: { retries: 10, minTimeoutMs: 1, maxTimeoutMs: 20 },
+    });
+    const aggregate = { type: 'Task', id: 'flaky' };
+    await aws.faults.set({
+      seed: 11,
+      dynamodb: { failureRate: 0.5, operations: ['TransactWriteItems'], error: 'InternalServerError' },
+    });
+    const commandIds: string[] = [];
+    try {
+      for (let i = 0; i < 15; i += 1) {
+        const commandId = newCommandId();
+        commandIds.push(commandId);
+        await log.append({
+          aggregate,
+          commandId,
+          events: [{ type: i === 0 ? 'TaskCreated' : 'TaskRenamed', data: { name: `n${i}` } }],
+        });
+      }
+    } finally {
+      const stats = await aws.faults.stats();
+      await aws.faults.clear();
+      expect(stats.dynamodbFailed).toBeGreaterThan(0);
+    }
+    const events = await log.readAll(aggregate);
+    expect(events.map((e) => e.version)).toEqual(Array.from({ length: 15 }, (_, i) => i + 1));
+    expect(events.map((e) => e.commandId)).toEqual(commandIds);
+  });
+
   test('a stale command id is refused and nothing is written', async ({ aws, eventLogTable }) => {
     const log = createEventLog({
       tableName: eventLogTable.tableName,
