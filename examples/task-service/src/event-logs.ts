@@ -66,12 +66,13 @@ export function openProjectEventLog(options: {
 export function taskLog(log: TaskEventLog): TaskLog {
   return {
     read: (id) => log.readAll({ type: TASK_AGGREGATE_TYPE, id }),
-    append: async ({ aggregateId, expectedVersion, commandId, events }) => {
+    append: async ({ aggregateId, expectedVersion, commandId, events, metadata }) => {
       await log.append({
         aggregate: { type: TASK_AGGREGATE_TYPE, id: aggregateId },
         expectedVersion,
         commandId,
         events,
+        ...(metadata === undefined ? {} : { metadata }),
       });
     },
   };
@@ -88,12 +89,13 @@ export function taskLog(log: TaskEventLog): TaskLog {
 export function projectLog(log: ProjectEventLog): ProjectLog {
   return {
     read: (id) => log.readAll({ type: PROJECT_AGGREGATE_TYPE, id }),
-    append: async ({ aggregateId, expectedVersion, commandId, events }) => {
+    append: async ({ aggregateId, expectedVersion, commandId, events, metadata }) => {
       await log.append({
         aggregate: { type: PROJECT_AGGREGATE_TYPE, id: aggregateId },
         expectedVersion,
         commandId,
         events,
+        ...(metadata === undefined ? {} : { metadata }),
       });
     },
   };

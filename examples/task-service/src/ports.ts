@@ -1,4 +1,4 @@
-import type { Ulid } from '@tidemark/core';
+import type { EventMetadata, Ulid } from '@tidemark/core';
 
 /**
  * What the commands need from an event log, for one aggregate type: read an aggregate's events in
@@ -19,6 +19,8 @@ export interface AggregateLog<TEvent, TInput> {
     readonly expectedVersion: number;
     readonly commandId: Ulid;
     readonly events: readonly TInput[];
+    /** Correlation and causation ids stored with the events. Default: none. */
+    readonly metadata?: EventMetadata;
   }): Promise<void>;
 }
 

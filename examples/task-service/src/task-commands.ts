@@ -1,4 +1,10 @@
-import { type EventInput, newCommandId, newCommandIdAfter, type Ulid } from '@tidemark/core';
+import {
+  type EventInput,
+  type EventMetadata,
+  newCommandId,
+  newCommandIdAfter,
+  type Ulid,
+} from '@tidemark/core';
 import {
   IdempotencyKeyConflictError,
   TaskNotFoundError,
@@ -29,6 +35,8 @@ export interface CommandOptions {
   readonly commandId?: Ulid;
   /** The version the caller expects the task at (`If-Match`). Default: none (the current version). */
   readonly expectedVersion?: number;
+  /** Correlation and causation ids stored with the events. Default: none. */
+  readonly metadata?: EventMetadata;
 }
 
 /** The fields of a new task. */
@@ -53,7 +61,10 @@ export type DeleteTaskInput =
 /** The task commands. */
 export interface TaskCommands {
   /** Creates a task; its id is the command id, so a retried create finds the task it made. */
-  create(input: CreateTaskInput, options?: Pick<CommandOptions, 'commandId'>): Promise<CommandOutcome>;
+  create(
+    input: CreateTaskInput,
+    options?: Pick<CommandOptions, 'commandId' | 'metadata'>,
+  ): Promise<CommandOutcome>;
   /** Changes the given fields of a task. */
   update(taskId: string, input: UpdateTaskInput, options?: CommandOptions): Promise<CommandOutcome>;
   /** Deletes a task (soft delete); deleting a deleted task changes nothing. */
@@ -123,6 +134,7 @@ export function createTaskCommands({ log, projects }: TaskCommandsOptions): Task
       expectedVersion: task.version,
       commandId: commandId ?? newCommandIdAfter(task.lastCommandId),
       events: produced,
+      ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
     });
     return { task: await reload(taskId), result: 'applied' };
   };
@@ -131,23 +143,41 @@ export function createTaskCommands({ log, projects }: TaskCommandsOptions): Task
     async create(input, options = {}) {
       const commandId = options.commandId ?? newCommandId();
       const taskId = commandId;
-      const existing = await load(taskId);
-      if (existing.task !== undefined) return { task: existing.task, result: 'replayed' };
-      if (input.projectId !== undefined) {
-        const status = await projects.status(input.projectId);
-        if (status !== 'active') throw new UnknownProjectError(input.projectId, status === 'deleted');
-      }
       const data = {
         name: input.name,
         ...(input.summary === undefined ? {} : { summary: input.summary }),
         ...(input.projectId === undefined ? {} : { projectId: input.projectId }),
       };
-      await log.append({
-        aggregateId: taskId,
-        expectedVersion: 0,
-        commandId,
-        events: [{ type: 'TaskCreated', data }],
-      });
+      /** A task already made by this command id: the same request retried, or a reused key. */
+      const replay = (events: readonly TaskEvent[], task: Task): CommandOutcome => {
+        const creation = events[0];
+        if (creation?.type !== 'TaskCreated' || !sameFields(creation.data, data)) {
+          throw new IdempotencyKeyConflictError(taskId, commandId, 'it already created a different task');
+        }
+        return { task, result: 'replayed' };
+      };
+      const existing = await load(taskId);
+      if (existing.task !== undefined) return replay(existing.events, existing.task);
+      if (input.projectId !== undefined) {
+        const status = await projects.status(input.projectId);
+        if (status !== 'active') throw new UnknownProjectError(input.projectId, status === 'deleted');
+      }
+      try {
+        await log.append({
+          aggregateId: taskId,
+          expectedVersion: 0,
+          commandId,
+          events: [{ type: 'TaskCreated', data }],
+          ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
+        });
+      } catch (error) {
+        // Two deliveries of one request can race: the loser finds the winner's task.
+        const raced = await load(taskId);
+        if (raced.task !== undefined && raced.events[0]?.commandId === commandId) {
+          return replay(raced.events, raced.task);
+        }
+        throw error;
+      }
       return { task: await reload(taskId), result: 'applied' };
     },
 
@@ -193,4 +223,9 @@ export function createTaskCommands({ log, projects }: TaskCommandsOptions): Task
       );
     },
   };
+}
+
+function sameFields(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((key) => a[key] === b[key]);
 }

@@ -50,10 +50,15 @@ export interface ProjectsListenerOptions {
 export function createProjectsListener(options: ProjectsListenerOptions) {
   const { projects, tasks } = options;
 
-  const deleteTask = async (taskId: string, projectId: string): Promise<void> => {
+  const deleteTask = async (taskId: string, projectId: string, cause: DomainEvent): Promise<void> => {
+    // The deletion is caused by the event being handled, and shares its correlation id.
+    const metadata = {
+      causationId: cause.eventId,
+      correlationId: cause.metadata.correlationId ?? cause.eventId,
+    };
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcome = await tasks.delete(taskId, { reason: 'project-deleted', projectId });
+        const outcome = await tasks.delete(taskId, { reason: 'project-deleted', projectId }, { metadata });
         if (outcome.result === 'applied') options.onTaskDeleted?.(taskId, projectId);
         return;
       } catch (error) {
@@ -75,7 +80,7 @@ export function createProjectsListener(options: ProjectsListenerOptions) {
       ProjectDeleted: async (event) => {
         const projectId = event.aggregate.id;
         await projects.deleted(projectId);
-        for (const taskId of await projects.tasksOf(projectId)) await deleteTask(taskId, projectId);
+        for (const taskId of await projects.tasksOf(projectId)) await deleteTask(taskId, projectId, event);
         options.onEvent?.(event);
       },
       TaskCreated: async (event) => {
@@ -83,7 +88,7 @@ export function createProjectsListener(options: ProjectsListenerOptions) {
         if (projectId !== undefined) {
           await projects.addTask(projectId, event.aggregate.id);
           if ((await projects.status(projectId)) === 'deleted')
-            await deleteTask(event.aggregate.id, projectId);
+            await deleteTask(event.aggregate.id, projectId, event);
         }
         options.onEvent?.(event);
       },

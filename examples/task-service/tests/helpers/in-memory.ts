@@ -3,6 +3,7 @@ import {
   aggregateKey,
   createEnvelope,
   type DomainEvent,
+  type EventMetadata,
   type Ulid,
 } from '@tidemark/core';
 import { ConcurrencyError } from '@tidemark/publisher';
@@ -36,6 +37,7 @@ export class InMemoryLog<TEvent extends DomainEvent>
     expectedVersion: number;
     commandId: Ulid;
     events: readonly { type: string; data: Record<string, unknown> }[];
+    metadata?: EventMetadata;
   }): Promise<void> {
     const hook = this.beforeNextAppend;
     this.beforeNextAppend = undefined;
@@ -59,6 +61,7 @@ export class InMemoryLog<TEvent extends DomainEvent>
         version: existing.length + index + 1,
         commandId: input.commandId,
         data: event.data,
+        ...(input.metadata === undefined ? {} : { metadata: input.metadata }),
       });
       // parse validates the payload against the event's schema, as the real log does.
       return this.catalog.parse(envelope) as TEvent;

@@ -62,8 +62,10 @@ describe('the projects listener', () => {
 
     expect(first.batchItemFailures).toEqual([]);
     expect(second.batchItemFailures).toEqual([]);
-    const types = (await taskEventLog.readAll({ type: 'Task', id: task.id })).map((event) => event.type);
-    expect(types).toEqual(['TaskCreated', 'TaskDeleted']);
+    const events = await taskEventLog.readAll({ type: 'Task', id: task.id });
+    expect(events.map((event) => event.type)).toEqual(['TaskCreated', 'TaskDeleted']);
+    const projectDeleted = (await projectEnvelopes(project.id))[1]!;
+    expect(events[1]?.metadata).toEqual({ causationId: projectDeleted.id, correlationId: projectDeleted.id });
     expect(await projects.status(project.id)).toBe('deleted');
   });
 

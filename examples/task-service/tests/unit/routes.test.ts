@@ -106,6 +106,17 @@ describe('POST /tasks', () => {
     expect(taskLog.appends).toHaveLength(1);
   });
 
+  it('answers 409 when an Idempotency-Key that created a task comes back with another body', async () => {
+    const key = newCommandId();
+    await request('POST', '/tasks', { name: 'First' }, { 'idempotency-key': key });
+
+    const reused = await request('POST', '/tasks', { name: 'Second' }, { 'idempotency-key': key });
+
+    expect(reused.status).toBe(409);
+    expect(parse(reused).error.code).toBe('IDEMPOTENCY_KEY_CONFLICT');
+    expect(taskLog.appends).toHaveLength(1);
+  });
+
   it('answers 400 for an Idempotency-Key that is not a ULID', async () => {
     const response = await request('POST', '/tasks', { name: 'x' }, { 'idempotency-key': 'abc' });
     expect(response.status).toBe(400);

@@ -18,7 +18,7 @@ describe('TaskServiceStack', () => {
       tableRemovalPolicy: RemovalPolicy.DESTROY,
     });
     template = Template.fromStack(stack);
-  });
+  }, 60_000);
 
   /** The logical id of the function whose handler is `<entry>.handler`. */
   const functionId = (entry: string): string => {
