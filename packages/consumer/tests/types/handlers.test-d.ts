@@ -142,3 +142,18 @@ consumerMiddleware({
   },
   checkpoints,
 });
+
+// Powertools Logger fits the logger option.
+import { Logger } from '@aws-lambda-powertools/logger';
+
+createConsumer({
+  name: 'x',
+  events: taskEvents,
+  handlers: { TaskCreated: () => {} },
+  checkpoints,
+  logger: new Logger({ serviceName: 'tasks' }),
+  metrics: (name, value) => {
+    expectTypeOf(name).toEqualTypeOf<import('../../src/index').ConsumerMetricName>();
+    expectTypeOf(value).toEqualTypeOf<number>();
+  },
+});

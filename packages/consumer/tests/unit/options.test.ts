@@ -103,3 +103,31 @@ describe('the middleware module', () => {
     expect(request.response).toEqual({ batchItemFailures: [] });
   });
 });
+
+describe('consumerMiddleware with other middlewares', () => {
+  it('runs after the before middlewares and hands its response to the after middlewares registered before it', async () => {
+    const { default: middy } = await import('@middy/core');
+    const order: string[] = [];
+    let seenByOuterAfter: unknown;
+    const consumer = createConsumer({
+      ...valid(),
+      handlers: { TaskCreated: () => void order.push('handler') },
+    });
+    const handler = middy()
+      .use({
+        before: async () => void order.push('outer before'),
+        after: async (request) => {
+          order.push('outer after');
+          seenByOuterAfter = request.response;
+        },
+      })
+      .use(consumerMiddleware(consumer));
+    const { kinesisEvent, taskEnvelope, lambdaContext } = await import('../helpers/events');
+
+    const response = await handler(kinesisEvent([taskEnvelope('a', 1)]) as never, lambdaContext() as never);
+
+    expect(order).toEqual(['outer before', 'handler', 'outer after']);
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(seenByOuterAfter).toEqual({ batchItemFailures: [] });
+  });
+});
