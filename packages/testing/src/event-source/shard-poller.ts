@@ -31,6 +31,7 @@ import type {
   OnFailureRecordBase,
   StreamBatchInfo,
   StreamEventSource,
+  StreamHandler,
 } from './types';
 
 /** The longest an idle shard waits between reads (unless `pollIntervalMs` is longer). */
@@ -505,9 +506,8 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
       | { kind: 'returned'; response: unknown }
       | { kind: 'threw'; error: unknown }
       | { kind: 'timeout' };
-    const handler = this.#settings.handler;
     const result: Result = await Promise.race([
-      (async () => handler(event, context))().then(
+      callHandler(this.#settings.handler, event, context).then(
         (response): Result => ({ kind: 'returned', response }),
         (error: unknown): Result => ({ kind: 'threw', error }),
       ),
@@ -692,6 +692,41 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
       shard.wake = done;
     });
   }
+}
+
+/**
+ * Calls a handler the way the Node.js runtime does: a returned promise is awaited; a handler that
+ * declares the callback parameter and returns no promise answers through the callback; otherwise
+ * what it returned is its answer. A synchronous throw is a failure like a rejection.
+ */
+export function callHandler<TEvent, TResponse>(
+  handler: StreamHandler<TEvent, TResponse>,
+  event: TEvent,
+  context: Context,
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const callback = (error?: Error | string | null, result?: unknown) => {
+      if (error !== undefined && error !== null) reject(typeof error === 'string' ? new Error(error) : error);
+      else resolve(result);
+    };
+    let returned: unknown;
+    try {
+      returned = handler(event, context, callback);
+    } catch (error) {
+      reject(error);
+      return;
+    }
+    if (isThenable(returned)) returned.then(resolve, reject);
+    else if (handler.length < 3) resolve(returned);
+  });
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 const TRANSIENT_ERRORS = new Set([

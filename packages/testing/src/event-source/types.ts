@@ -1,12 +1,18 @@
 /**
  * Public types of the Lambda event-source emulation.
  */
-import type { Context } from 'aws-lambda';
+import type { Callback, Context } from 'aws-lambda';
 
-/** A Lambda handler for a stream event source. It may return its response or a promise of it. */
+/**
+ * A Lambda handler for a stream event source, compatible with `@types/aws-lambda`'s
+ * `KinesisStreamHandler` / `DynamoDBStreamHandler` (and middy handlers): it returns a promise (or
+ * its response), or, declaring a third parameter, answers through the Node.js runtime's callback.
+ */
 export type StreamHandler<TEvent, TResponse> = (
   event: TEvent,
   context: Context,
+  // biome-ignore lint/suspicious/noConfusingVoidType: Lambda handlers may answer nothing
+  callback: Callback<TResponse | void>,
   // biome-ignore lint/suspicious/noConfusingVoidType: Lambda handlers may return nothing
 ) => Promise<TResponse | void> | TResponse | void;
 

@@ -5,7 +5,7 @@ import {
   type KinesisClient,
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
-import type { KinesisStreamEvent } from 'aws-lambda';
+import type { KinesisStreamEvent, KinesisStreamHandler } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   EventSourceConfigurationError,
@@ -499,6 +499,47 @@ describe('createKinesisEventSource', () => {
     const events = source(new FakeKinesis(), { handler: async () => undefined });
     await events.stop();
     await expect(events.start()).rejects.toBeInstanceOf(EventSourceStateError);
+  });
+
+  it('accepts handlers typed with @types/aws-lambda, answering by promise, callback or plain return', async () => {
+    const kinesis = new FakeKinesis();
+    const shard = kinesis.shard('shardId-000000000000');
+    const [first] = kinesis.put(shard, 'a', 'b');
+    const byCallback: KinesisStreamHandler = (_event, _context, callback) => {
+      setTimeout(() => callback(null, { batchItemFailures: [{ itemIdentifier: first! }] }), 5);
+    };
+    let calls = 0;
+    const events = source(kinesis, {
+      reportBatchItemFailures: true,
+      handler: (event, context, callback) => {
+        calls += 1;
+        if (calls === 1) return byCallback(event, context, callback);
+        if (calls === 2) return callback(new Error('failed through the callback'));
+        return callback(null);
+      },
+    });
+    await events.start();
+    await events.drain({ timeoutMs: 5000 });
+    expect(events.invocations.map((invocation) => invocation.outcome)).toEqual([
+      'partial-failure',
+      'failure',
+      'success',
+    ]);
+    expect(events.invocations[1]!.error).toEqual(new Error('failed through the callback'));
+
+    const plain = new FakeKinesis();
+    plain.put(plain.shard('shardId-000000000000'), 'c');
+    const seen: string[] = [];
+    const syncHandler: KinesisStreamHandler = (event) => {
+      seen.push(...dataOf(event));
+    };
+    const syncSource = source(plain, {
+      handler: (event, context) => syncHandler(event, context, () => undefined),
+    });
+    await syncSource.start();
+    await syncSource.drain({ timeoutMs: 5000 });
+    expect(seen).toEqual(['c']);
+    expect(syncSource.invocations[0]!.outcome).toBe('success');
   });
 
   it('supports await using', async () => {
