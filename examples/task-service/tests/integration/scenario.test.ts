@@ -42,6 +42,30 @@ describe('the task service end to end (HTTP → event log → publisher → Kine
     }
   });
 
+  test('ends in the same state when PutRecords entries fail and stream reads are throttled', async ({
+    aws,
+  }) => {
+    const app = await startLocalApp({ aws });
+    try {
+      await aws.faults.set({
+        seed: 7,
+        kinesis: { putRecordsEntryFailureRate: 0.3, throttleRate: 0.1, operations: ['GetRecords'] },
+        dynamodb: { failureRate: 0.1, operations: ['BatchGetItem'] },
+      });
+
+      const result = await runScenario({ url: app.url, log: () => {} });
+      await app.settle({ timeoutMs: 90_000 });
+      const stats = await aws.faults.stats();
+      await aws.faults.clear();
+
+      expect(stats.putRecordsEntriesFailed).toBeGreaterThan(0);
+      expect(await checkOutcome(app, result)).toEqual([]);
+    } finally {
+      await aws.faults.clear();
+      await app.stop();
+    }
+  });
+
   test('serves the read model: a task read right after its events settle has their version', async ({
     aws,
   }) => {
