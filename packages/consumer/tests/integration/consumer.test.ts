@@ -17,8 +17,10 @@ import {
   buildEnvelope,
   buildEnvelopes,
   createKinesisEventSource,
+  fakeLambdaContext,
   type KinesisEventSource,
   type KinesisEventSourceOptions,
+  kinesisEventFromEnvelopes,
   type LocalAws,
 } from '@tidemark/testing';
 import { test } from '@tidemark/testing/vitest';
@@ -409,6 +411,77 @@ describe('createConsumer on DynamoDB Local and kinesis-mock', () => {
       );
       expect(unmarshall(checkpoint.Items![0]!)).toMatchObject({ version: 8 });
     }
+  });
+
+  test('lets one of two racing invocations win in transactional mode: effects once, the loser redelivers', async ({
+    aws,
+  }) => {
+    const table = await consumerTable(aws);
+    const effectTable = await effectsTable(aws);
+    const summaries: BatchSummary[] = [];
+    const consumer = createConsumer({
+      name: 'racing',
+      events: counterEvents,
+      transactional: true,
+      handlers: {
+        CounterIncremented: (event, context) =>
+          context.transaction.update({
+            TableName: effectTable,
+            Key: marshall({ pk: event.aggregate.id, sk: String(event.version) }),
+            UpdateExpression: 'ADD applications :one',
+            ExpressionAttributeValues: marshall({ ':one': 1 }),
+          }),
+      },
+      checkpoints: { tableName: table, dynamodb: aws.clientConfig },
+      onBatchSummary: (summary) => summaries.push(summary),
+    });
+    const event = kinesisEventFromEnvelopes(counterHistory('r', 3));
+
+    const responses = await Promise.all([
+      consumer(event, fakeLambdaContext()),
+      consumer(event, fakeLambdaContext()),
+    ]);
+
+    expect(responses.filter((response) => response.batchItemFailures.length > 0).length).toBeLessThanOrEqual(
+      1,
+    );
+    expect(summaries.reduce((sum, summary) => sum + summary.applied, 0)).toBe(3);
+    const applied = await effects(aws, effectTable);
+    expect(applied.size).toBe(3);
+    expect([...applied.values()]).toEqual([1, 1, 1]);
+    // Lambda delivers the loser's records again: all duplicates now.
+    const again = await consumer(event, fakeLambdaContext());
+    expect(again.batchItemFailures).toEqual([]);
+    expect(summaries.at(-1)).toMatchObject({ applied: 0, duplicates: 3 });
+  });
+
+  test('redrives a parked event through the handlers once, on DynamoDB Local', async ({ aws }) => {
+    const table = await consumerTable(aws);
+    const applied: string[] = [];
+    let broken = true;
+    const consumer = createConsumer({
+      name: 'redrive',
+      events: counterEvents,
+      handlers: {
+        CounterIncremented: (event, context) => {
+          if (broken && event.version === 2) throw new Error('bug in the handler');
+          applied.push(`${event.version}${context.redrive ? ' (redrive)' : ''}`);
+        },
+      },
+      checkpoints: { tableName: table, dynamodb: aws.clientConfig },
+      maxAttempts: 1,
+    });
+    const history = counterHistory('d', 3);
+    await consumer(kinesisEventFromEnvelopes(history), fakeLambdaContext());
+    const [letter] = (await consumer.deadLetters.list()).items;
+    expect(letter).toMatchObject({ reason: 'handler-failed', version: 2, attempts: 1 });
+    broken = false;
+
+    expect(await consumer.deadLetters.redrive(letter!.id)).toEqual({ id: letter!.id, outcome: 'applied' });
+    await consumer(kinesisEventFromEnvelopes(history), fakeLambdaContext());
+
+    expect(applied).toEqual(['1', '3', '2 (redrive)']);
+    expect((await consumer.deadLetters.list()).items).toEqual([]);
   });
 });
 
