@@ -23,13 +23,11 @@ import {
   type AwsClientOptions,
   aggregateKey,
   type CatalogEvent,
-  eventLogTableDescription as coreEventLogTableDescription,
   createEnvelope,
   DYNAMODB_MAX_ITEM_BYTES,
   EVENT_LOG_KEY,
   type EventEnvelope,
   type EventInput,
-  type EventLogTableDescription,
   type EventMetadata,
   type EventTypeOf,
   envelopeFromEventLogItem,
@@ -78,7 +76,7 @@ export interface AppendRetryOptions {
 
 /** Options of {@link createEventLog}. */
 export interface EventLogOptions<C extends AnyEventCatalog> {
-  /** The event-log table (see {@link eventLogTableDescription}). Required. */
+  /** The event-log table (create it with `eventLogTableDescription` from `@tidemark/core`). Required. */
   readonly tableName: string;
   /** A DynamoDB client, or the config to make one. Default: a client from the environment. */
   readonly dynamodb?: DynamoDBClient | AwsClientOptions;
@@ -170,22 +168,6 @@ export interface EventLog<C extends AnyEventCatalog> {
   readEnvelopes(aggregate: AggregateRef, options?: ReadOptions): AsyncIterable<EventEnvelope>;
   /** All of {@link EventLog.read} in one array (for aggregates of modest size). */
   readAll(aggregate: AggregateRef, options?: ReadOptions): Promise<CatalogEvent<C>[]>;
-}
-
-/**
- * Describes an event-log table for CreateTable (tests) and infrastructure code: `pk` (S, the
- * aggregate key) and `sk` (N, the version), on-demand, stream `NEW_IMAGE`. The same as core's.
- *
- * @example
- * ```ts
- * import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
- * import { eventLogTableDescription } from '@tidemark/publisher';
- *
- * await dynamodb.send(new CreateTableCommand(eventLogTableDescription('task-events')));
- * ```
- */
-export function eventLogTableDescription(tableName: string): EventLogTableDescription {
-  return coreEventLogTableDescription(tableName);
 }
 
 const OPTION_KEYS = ['tableName', 'dynamodb', 'catalog', 'source', 'retry', 'clock'] as const;

@@ -20,7 +20,6 @@ export type {
 } from './event-log';
 export {
   createEventLog,
-  eventLogTableDescription,
   MAX_EVENTS_PER_COMMAND,
   MAX_TRANSACTION_BYTES,
 } from './event-log';

@@ -17,7 +17,6 @@ import {
   CorruptEventLogItemError,
   createEventLog,
   EventLogBusyError,
-  eventLogTableDescription,
   MAX_EVENTS_PER_COMMAND,
   TooManyEventsError,
 } from '../../src/index';
@@ -424,17 +423,6 @@ describe('createEventLog', () => {
       createEventLog({ tableName: 'events', catalog, source: '/x', tablename: 'x' } as never),
     ).toThrow(TypeError);
     expect(() => createEventLog({ tableName: 'events', catalog, source: '' })).toThrow('source');
-  });
-
-  it('describes the table with the key schema and a NEW_IMAGE stream', () => {
-    expect(eventLogTableDescription('events')).toMatchObject({
-      TableName: 'events',
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
-    });
   });
 });
 
