@@ -658,6 +658,9 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
     assertInteger('read: fromVersion', fromVersion, 1);
     assertInteger('read: toVersion', toVersion, 1);
     assertInteger('read: pageSize', pageSize, 1, 10_000);
+    if (toVersion < fromVersion) {
+      throw new RangeError(`read: toVersion (${toVersion}) must not be below fromVersion (${fromVersion})`);
+    }
     return { pk, fromVersion, toVersion, pageSize };
   };
 

@@ -411,6 +411,8 @@ describe('createEventLog', () => {
     expect(slice).toEqual([5, 6, 7]);
     expect(await log.readAll({ type: 'Task', id: 'none' })).toEqual([]);
     expect(await log.head({ type: 'Task', id: 'none' })).toBeUndefined();
+    expect(() => log.readEnvelopes(task, { fromVersion: 5, toVersion: 4 })).toThrow(RangeError);
+    expect(() => log.read(task, { pagesize: 4 } as never)).toThrow('unknown option pagesize');
   });
 
   it('reports an item that is not an event as corrupt instead of skipping it', async () => {
