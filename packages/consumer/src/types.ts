@@ -268,7 +268,7 @@ export interface BatchSummary {
   readonly deferred: number;
   /** Handler failures (each one counts towards `maxAttempts`). */
   readonly handlerFailures: number;
-  /** Records not completed (named by `batchItemFailures` or after it): Lambda delivers them again. */
+  /** Records not completed. Lambda delivers them again (from the first of them, named by `batchItemFailures`, on). */
   readonly failed: number;
   /** Checkpoint writes refused because another invocation advanced the checkpoint. */
   readonly concurrentUpdates: number;

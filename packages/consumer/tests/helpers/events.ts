@@ -1,14 +1,14 @@
-/** Test events, envelopes and Kinesis batches for the consumer's unit tests. */
+/** Test events for the consumer's unit tests, built with the factories of `@tidemark/testing`. */
 import {
-  createEnvelope,
   defineCatalog,
   defineEvent,
   type EventEnvelope,
   encodeEnvelope,
-  newCommandId,
+  envelopePartitionKey,
 } from '@tidemark/core';
+import { buildEnvelope, fakeLambdaContext, kinesisEventFromData } from '@tidemark/testing';
 import { z } from 'zod';
-import type { KinesisEvent, KinesisRecord, LambdaContextLike } from '../../src/types';
+import type { KinesisEvent, LambdaContextLike } from '../../src/types';
 
 export const TaskCreated = defineEvent({
   type: 'TaskCreated',
@@ -53,12 +53,11 @@ export function taskEnvelope(
   overrides: { type?: string; data?: Record<string, unknown>; schemaVersion?: number } = {},
 ): EventEnvelope {
   const type = overrides.type ?? (version === 1 ? 'TaskCreated' : 'TaskRenamed');
-  return createEnvelope({
+  return buildEnvelope({
     source: '/tests',
     type,
     aggregate: { type: 'Task', id },
     version,
-    commandId: newCommandId(),
     data: overrides.data ?? {
       ...dataFor[type]!,
       ...(type === 'TaskRenamed' ? { name: `name-${version}` } : {}),
@@ -72,37 +71,35 @@ export function history(id: string, from: number, to: number): EventEnvelope[] {
   return Array.from({ length: to - from + 1 }, (_, index) => taskEnvelope(id, from + index));
 }
 
-let sequence = 49_000_000_000_000_000_000n;
-const STREAM_ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/unit-test-stream';
-
-/** A Kinesis record with raw data (bytes or text). */
-export function rawRecord(data: Uint8Array | string, partitionKey = 'Task#x'): KinesisRecord {
-  sequence += 1n;
-  const sequenceNumber = sequence.toString();
-  return {
-    eventID: `shardId-000000000000:${sequenceNumber}`,
-    eventSourceARN: STREAM_ARN,
-    kinesis: {
-      data: Buffer.from(typeof data === 'string' ? Buffer.from(data, 'utf8') : data).toString('base64'),
-      partitionKey,
-      sequenceNumber,
-      approximateArrivalTimestamp: 1_790_000_000.5,
-    },
-  };
+/** Raw record data (bytes or text) for {@link kinesisEvent}: malformed input. */
+export interface RawEntry {
+  readonly raw: Uint8Array | string;
+  readonly partitionKey: string;
 }
 
-/** A Kinesis event, one record per envelope (or raw record), in the given order. */
-export function kinesisEvent(entries: readonly (EventEnvelope | KinesisRecord)[]): KinesisEvent {
-  return {
-    Records: entries.map((entry) =>
-      'kinesis' in entry ? entry : rawRecord(encodeEnvelope(entry), `Task#${entry.aggregateid}`),
+/** A raw record entry for {@link kinesisEvent}. */
+export function rawRecord(data: Uint8Array | string, partitionKey = 'Task#x'): RawEntry {
+  return { raw: data, partitionKey };
+}
+
+/** When the test records arrived (2026-09-21T14:13:20.500Z). */
+export const ARRIVAL = new Date(1_790_000_000_500);
+
+/** A Kinesis event (the testing package's factory), one record per entry, in the given order. */
+export function kinesisEvent(entries: readonly (EventEnvelope | RawEntry)[]): KinesisEvent {
+  return kinesisEventFromData(
+    entries.map((entry) =>
+      'raw' in entry
+        ? { data: entry.raw, partitionKey: entry.partitionKey }
+        : { data: encodeEnvelope(entry), partitionKey: envelopePartitionKey(entry) },
     ),
-  };
+    { approximateArrivalTimestamp: ARRIVAL },
+  );
 }
 
-/** A Lambda context with plenty of time left. */
+/** A Lambda context with a minute left. */
 export function lambdaContext(): LambdaContextLike {
-  return { getRemainingTimeInMillis: () => 60_000, awsRequestId: 'test-request', functionName: 'test' };
+  return fakeLambdaContext({ timeoutSeconds: 60 });
 }
 
 /** A logger that keeps what it is told. */

@@ -305,10 +305,14 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
   describe('bad input never blocks the shard', () => {
     it('parks undecodable data and invalid envelopes with the raw record and goes on', async () => {
       const h = harness(entry);
-      const notJson = rawRecord('not json at all');
-      const notEnvelope = rawRecord(JSON.stringify({ hello: 'world' }));
+      const event = kinesisEvent([
+        rawRecord('not json at all'),
+        taskEnvelope('a', 1),
+        rawRecord(JSON.stringify({ hello: 'world' })),
+      ]);
+      const notJson = event.Records[0]!;
 
-      const response = await h.handle(kinesisEvent([notJson, taskEnvelope('a', 1), notEnvelope]));
+      const response = await h.handle(event);
 
       expect(response.batchItemFailures).toEqual([]);
       expect(h.applied).toEqual(['a@1']);
