@@ -231,22 +231,39 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     const items = (page.Items ?? []).map((item) => unmarshall(item));
     scanned += items.length;
 
-    // Items in scan order; the ones that are events become records (in the same order).
-    const records: OutgoingRecord[] = [];
-    const recordOfItem: (number | undefined)[] = [];
-    for (const item of items) {
+    // Items in scan order. DynamoDB stores an aggregate's items together in version order and a
+    // Scan reads them so; the records are still put in version order per aggregate, as the waves
+    // need, and `recordOfItem` maps each item (scan order, for the resume point) to its record.
+    const candidates: { record: OutgoingRecord; version: number; item: number }[] = [];
+    const recordOfItem: (number | undefined)[] = items.map(() => undefined);
+    items.forEach((item, index) => {
       try {
         const envelope = envelopeFromEventLogItem(parseEventLogItem(item));
-        recordOfItem.push(records.length);
-        records.push(outgoingRecord(envelope, route));
+        candidates.push({
+          record: outgoingRecord(envelope, route),
+          version: envelope.aggregateversion,
+          item: index,
+        });
       } catch (error) {
         skipped += 1;
-        recordOfItem.push(undefined);
         logger.error('An item of the event log is not an event; replay skips it', {
           pk: item[EVENT_LOG_KEY.partitionKey],
           sk: item[EVENT_LOG_KEY.sortKey],
           error: describeError(error),
         });
+      }
+    });
+    const byAggregate = new Map<string, typeof candidates>();
+    for (const candidate of candidates) {
+      const list = byAggregate.get(candidate.record.key);
+      if (list) list.push(candidate);
+      else byAggregate.set(candidate.record.key, [candidate]);
+    }
+    const records: OutgoingRecord[] = [];
+    for (const list of byAggregate.values()) {
+      for (const candidate of list.sort((a, b) => a.version - b.version)) {
+        recordOfItem[candidate.item] = records.length;
+        records.push(candidate.record);
       }
     }
     const report = await publishInOrder(records, {

@@ -60,6 +60,8 @@ export class FakeDynamoDb {
   /** Returns cancellation reasons to refuse a transaction with (before its conditions are checked). */
   refuseTransact: ((attempt: number) => string[] | undefined) | undefined;
   transactAttempts = 0;
+  /** Reorders each Scan page (to check callers do not rely on the order within a page). */
+  scanPageOrder: ((items: Item[]) => Item[]) | undefined;
 
   async send(command: unknown): Promise<unknown> {
     if (command instanceof QueryCommand) return this.query(command.input);
@@ -132,8 +134,9 @@ export class FakeDynamoDb {
     const page = all.slice(start, start + limit);
     const more = start + page.length < all.length;
     const last = page[page.length - 1];
+    const ordered = this.scanPageOrder ? this.scanPageOrder([...page]) : page;
     return {
-      Items: page.map((item) => structuredClone(item)),
+      Items: ordered.map((item) => structuredClone(item)),
       ...(more && last ? { LastEvaluatedKey: { pk: last.pk, sk: last.sk } } : {}),
     };
   }

@@ -57,6 +57,13 @@ describe('replay', () => {
     for (const call of kinesis.calls) expect(new Set(call.keys).size).toBe(call.keys.length);
   });
 
+  it('publishes each aggregate in version order even when a page lists its items out of order', async () => {
+    dynamodb.scanPageOrder = (items) => items.reverse();
+    const result = await replay({ ...base(), pageSize: 100 });
+    expect(result).toMatchObject({ complete: true, published: 20 });
+    for (const id of ['a', 'b', 'c', 'd']) expect(firstArrivals().get(id)).toEqual([1, 2, 3, 4, 5]);
+  });
+
   it('republishes one aggregate from a version', async () => {
     const result = await replay({
       ...base(),
