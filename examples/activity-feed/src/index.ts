@@ -5,5 +5,6 @@ export {
   feedTableDescription,
   readFeed,
 } from './activity-feed';
+export { MissingSettingError } from './errors';
 export type { FeedEvents } from './feed-events';
 export { feedEvents } from './feed-events';
