@@ -186,7 +186,9 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
     try {
       this.#region = await this.#adapter.region();
       const tick = ++this.#tick;
-      const { streamArn, shards } = await this.#adapter.describe(this.#abort.signal);
+      const { streamArn, shards } = await this.#retryTransient(() =>
+        this.#adapter.describe(this.#abort.signal),
+      );
       this.streamArn = streamArn;
       const accountId = /^arn:[^:]+:[^:]+:[^:]*:(\d{12}):/.exec(streamArn)?.[1] ?? '000000000000';
       this.#functionArn = lambdaFunctionArn(this.#settings.functionName, this.#region, accountId);
@@ -195,7 +197,9 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
         // LATEST is "now": take the positions of the open shards before start() resolves.
         for (const shard of this.#shards.values()) {
           if (shard.closed) continue;
-          shard.iterator = await this.#adapter.getIterator(shard.shardId, shard.position, this.#abort.signal);
+          shard.iterator = await this.#retryTransient(() =>
+            this.#adapter.getIterator(shard.shardId, shard.position, this.#abort.signal),
+          );
           shard.positioned = true;
           if (shard.iterator === undefined) shard.closed = true;
         }
@@ -280,6 +284,20 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
     this.#state = 'stopped';
     this.#notify();
     this.#adapter.close();
+  }
+
+  /** Runs a call of `start()`, retrying errors that retrying can fix (throttling) for up to 30 s. */
+  async #retryTransient<T>(call: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + 30_000;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await call();
+      } catch (error) {
+        const kind = classifyReadError(error);
+        if (kind === 'fatal' || this.#state !== 'starting' || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** attempt)));
+      }
+    }
   }
 
   get #running(): boolean {

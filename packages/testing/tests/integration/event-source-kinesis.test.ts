@@ -398,4 +398,33 @@ describe('Kinesis event source on kinesis-mock', () => {
     ).toEqual(['c1', 'c2', 'c3', 'c4']);
     expect(order.slice(3).every((entry) => entry.shardId !== 'shardId-000000000000')).toBe(true);
   });
+
+  test('keeps reading through throttled reads (fault injection) and delivers every record once, in order', async ({
+    aws,
+    kinesisStream,
+  }) => {
+    const written = ['a', 'b', 'c', 'd', 'e', 'f'];
+    await put(aws.kinesis, kinesisStream.streamName, ...written);
+    await aws.faults.set({
+      seed: 11,
+      kinesis: {
+        throttleRate: 0.3,
+        operations: ['GetRecords', 'GetShardIterator', 'ListShards', 'DescribeStreamSummary'],
+      },
+    });
+    try {
+      const source = eventSource({
+        kinesis: aws.kinesis,
+        streamName: kinesisStream.streamName,
+        batchSize: 2,
+        handler: async () => undefined,
+      });
+      await source.start();
+      await source.drain({ timeoutMs: 30_000 });
+      expect(source.invocations.flatMap((invocation) => dataOf(invocation.event))).toEqual(written);
+      expect((await aws.faults.stats()).kinesisThrottled).toBeGreaterThan(0);
+    } finally {
+      await aws.faults.clear();
+    }
+  });
 });
