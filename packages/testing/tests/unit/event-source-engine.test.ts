@@ -113,7 +113,7 @@ class FakeKinesis {
         Records: records.map((record) => ({
           SequenceNumber: record.sequenceNumber,
           Data: Buffer.from(record.data),
-          PartitionKey: `pk-${record.data}`,
+          PartitionKey: `pk-${record.data.slice(0, 16)}`,
           ApproximateArrivalTimestamp: record.arrival,
         })),
         NextShardIterator: shard.closed && next >= shard.records.length ? undefined : `${shardId}|${next}`,
@@ -186,6 +186,18 @@ describe('createKinesisEventSource', () => {
       'success',
       'success',
     ]);
+  });
+
+  it('keeps every invocation under the 6 MB payload limit', async () => {
+    const kinesis = new FakeKinesis();
+    const big = 'x'.repeat(1_000_000);
+    kinesis.put(kinesis.shard('shardId-000000000000'), big, big, big, big, big, big);
+    const events = source(kinesis, { handler: async () => undefined });
+    await events.start();
+    await events.drain({ timeoutMs: 5000 });
+    const sizes = events.invocations.map((invocation) => Buffer.byteLength(JSON.stringify(invocation.event)));
+    expect(events.invocations.map((invocation) => invocation.event.Records.length)).toEqual([4, 2]);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(6 * 1024 * 1024);
   });
 
   it('passes a Lambda context whose remaining time counts down from the function timeout', async () => {
