@@ -32,7 +32,7 @@ export type {
   PublisherMetricsHook,
 } from './observability';
 export { createJsonLogger } from './observability';
-export type { OrderedPublishReport, PublishRetryOptions, RecordOutcome } from './ordered-publish';
+export type { PublishRetryOptions } from './ordered-publish';
 export type {
   PublishBatchResult,
   Publisher,

@@ -36,6 +36,14 @@ export const PUT_RECORDS_LIMITS: CallLimits = Object.freeze({
 /**
  * Splits one wave into PutRecords calls: grouped by stream (in order of first appearance), each call
  * filled in order up to the record and byte limits. A record over 1 MiB must not reach here.
+ *
+ * @example
+ * ```ts
+ * import { splitIntoCalls } from '@tidemark/publisher';
+ *
+ * const wave = keys.map((key) => ({ key, stream: 'task-events', size: 1_000 }));
+ * splitIntoCalls(wave).length; // 2 for 1,000 records of 1 KB
+ * ```
  */
 export function splitIntoCalls<T extends WaveRecord>(
   wave: readonly T[],
@@ -72,6 +80,14 @@ export function splitIntoCalls<T extends WaveRecord>(
  * The waves a batch is published in when every record succeeds: wave `k` holds the `k`-th record of
  * each aggregate, in batch order. (The publisher computes waves lazily, so that a blocked
  * aggregate drops out; this is the plan without failures, for tests and estimates.)
+ *
+ * @example
+ * ```ts
+ * import { planWaves } from '@tidemark/publisher';
+ *
+ * planWaves([{ key: 'A', stream: 's', size: 1 }, { key: 'A', stream: 's', size: 1 }, { key: 'B', stream: 's', size: 1 }]);
+ * // [[A, B], [A]]
+ * ```
  */
 export function planWaves<T extends WaveRecord>(records: readonly T[]): T[][] {
   const seen = new Map<string, number>();
