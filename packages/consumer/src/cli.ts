@@ -6,6 +6,8 @@
  *   tidemark-dead-letters show    <id> --consumer <name> --table <table> [--json]
  *   tidemark-dead-letters delete  <id...> --consumer <name> --table <table>
  *   tidemark-dead-letters redrive <id...> | --all   --module <file> [--export <name>]
+ *   tidemark-dead-letters gaps        --module <file>   (aggregates holding records behind a gap)
+ *   tidemark-dead-letters expire-gaps --module <file>   (park and skip gaps older than gapTimeoutSeconds)
  *
  * Redrive re-runs records through the consumer's handlers, so it loads the module that creates the
  * consumer (`--module ./dist/handler.js`; the export named by `--export`, else the default export,
@@ -39,6 +41,8 @@ Commands:
   delete <id...>       delete parked records
   redrive <id...>      re-run parked records through the consumer's handlers (needs --module)
   redrive --all        redrive every parked record of the consumer
+  gaps                 list aggregates holding records behind a gap (needs --module)
+  expire-gaps          park and skip over gaps open longer than gapTimeoutSeconds (needs --module)
 
 Options:
   --consumer <name>    the consumer's name            (or --module)
@@ -76,7 +80,7 @@ export async function runDeadLettersCli(argv: readonly string[], io: CliIo = con
     (values.help ? io.stdout : io.stderr)(USAGE);
     return values.help ? 0 : 2;
   }
-  if (!['list', 'show', 'delete', 'redrive'].includes(command)) {
+  if (!['list', 'show', 'delete', 'redrive', 'gaps', 'expire-gaps'].includes(command)) {
     io.stderr(`Unknown command "${command}"\n\n${USAGE}`);
     return 2;
   }
@@ -88,10 +92,8 @@ export async function runDeadLettersCli(argv: readonly string[], io: CliIo = con
     io.stderr('redrive needs dead-letter ids or --all');
     return 2;
   }
-  if (command === 'redrive' && values.module === undefined) {
-    io.stderr(
-      "redrive runs the consumer's handlers: pass --module <file> exporting the consumer (createConsumer)",
-    );
+  if (['redrive', 'gaps', 'expire-gaps'].includes(command) && values.module === undefined) {
+    io.stderr(`${command} needs the consumer: pass --module <file> exporting the consumer (createConsumer)`);
     return 2;
   }
   const limit = values.limit === undefined ? 50 : Number(values.limit);
@@ -152,6 +154,27 @@ export async function runDeadLettersCli(argv: readonly string[], io: CliIo = con
           await store.delete(id);
           io.stdout(`deleted ${id}`);
         }
+        return 0;
+      }
+      case 'gaps': {
+        const gaps = await consumer!.gaps.list();
+        for (const gap of gaps) {
+          io.stdout(
+            values.json
+              ? JSON.stringify(gap)
+              : `${gap.aggregate.type}#${gap.aggregate.id}\topen since ${gap.openSince}`,
+          );
+        }
+        if (!values.json) io.stdout(`${gaps.length} open gap${gaps.length === 1 ? '' : 's'}`);
+        return 0;
+      }
+      case 'expire-gaps': {
+        const result = await consumer!.gaps.expire();
+        io.stdout(
+          values.json
+            ? JSON.stringify(result)
+            : `expired ${result.expired}, still open ${result.open}, stale ${result.stale}, events applied ${result.applied}`,
+        );
         return 0;
       }
       default: {

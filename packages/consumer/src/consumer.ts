@@ -6,9 +6,11 @@ import type {
   ConsumerOptions,
   DeadLetter,
   DeadLetterPage,
+  GapSweepResult,
   KinesisBatchResponse,
   KinesisEvent,
   LambdaContextLike,
+  OpenGap,
   RedriveResult,
 } from './types';
 
@@ -32,6 +34,19 @@ export interface ConsumerDeadLetters {
   redrive(id: string): Promise<RedriveResult>;
 }
 
+/** The open gaps of one consumer: aggregates holding records because an earlier version is missing. */
+export interface ConsumerGaps {
+  /** Lists them (from the open-gap index, one Query per page). */
+  list(): Promise<OpenGap[]>;
+  /**
+   * Evaluates each as if a record of its aggregate had arrived: a gap open for `gapTimeoutSeconds`
+   * is parked (`gap-expired`), skipped over, and its held events applied. Run it on a schedule
+   * (an EventBridge rule calling a small Lambda) so gaps of aggregates without further traffic
+   * are reported too.
+   */
+  expire(context?: LambdaContextLike): Promise<GapSweepResult>;
+}
+
 /** What {@link createConsumer} returns: a Lambda handler for Kinesis events, with its dead letters. */
 export interface Consumer {
   /** Handles one batch; returns `batchItemFailures` (set `ReportBatchItemFailures` on the event source mapping). */
@@ -40,6 +55,8 @@ export interface Consumer {
   readonly consumerName: string;
   /** The consumer's dead letters: list, get, delete, redrive. */
   readonly deadLetters: ConsumerDeadLetters;
+  /** The consumer's open gaps: list, expire. */
+  readonly gaps: ConsumerGaps;
 }
 
 /**
@@ -83,8 +100,12 @@ export function consumerFromEngine(engine: ConsumerEngine): Consumer {
     delete: (id: string) => engine.deleteDeadLetter(id),
     redrive: (id: string) => engine.redrive(id),
   });
+  const gaps: ConsumerGaps = Object.freeze({
+    list: () => engine.openGaps(),
+    expire: (context?: LambdaContextLike) => engine.expireGaps(context),
+  });
   Object.defineProperty(handler, ENGINE, { value: engine });
-  return Object.assign(handler, { consumerName: engine.name, deadLetters }) as Consumer;
+  return Object.assign(handler, { consumerName: engine.name, deadLetters, gaps }) as Consumer;
 }
 
 /**

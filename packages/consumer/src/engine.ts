@@ -48,10 +48,12 @@ import type {
   BatchSummary,
   DeadLetter,
   DeadLetterPage,
+  GapSweepResult,
   HandlerContext,
   KinesisBatchResponse,
   KinesisEvent,
   LambdaContextLike,
+  OpenGap,
   ParkReason,
   RedriveResult,
 } from './types';
@@ -176,6 +178,56 @@ export class ConsumerEngine {
   async deleteDeadLetter(id: string): Promise<void> {
     const existed = await this.newRun(undefined).deadLetters.delete(id);
     if (!existed) throw new DeadLetterNotFoundError(this.name, id);
+  }
+
+  /** Lists the aggregates that hold records because of a gap (the open-gap index). */
+  async openGaps(): Promise<OpenGap[]> {
+    const run = this.newRun(undefined);
+    const gaps: OpenGap[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await run.checkpoints.listGaps(cursor);
+      for (const item of page.items) gaps.push({ aggregate: item.aggregate, openSince: item.openSince });
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    return gaps;
+  }
+
+  /**
+   * Evaluates every open gap as if a record of its aggregate had arrived: a gap open for
+   * `gapTimeoutSeconds` is parked and skipped over and its held records applied. For aggregates
+   * that get no further records; run it on a schedule.
+   */
+  async expireGaps(lambdaContext?: LambdaContextLike): Promise<GapSweepResult> {
+    const run = this.newRun(lambdaContext);
+    const result = { open: 0, expired: 0, stale: 0 };
+    let cursor: string | undefined;
+    do {
+      const page = await run.checkpoints.listGaps(cursor);
+      for (const gap of page.items) {
+        const state = await run.checkpoints.readCheckpoint(gap.aggregateKey);
+        if (!state || state.held.size === 0) {
+          await run.checkpoints.deleteGap(gap.aggregateKey);
+          result.stale += 1;
+          continue;
+        }
+        const held = await run.checkpoints.readHeld([
+          { aggregateKey: gap.aggregateKey, versions: [...state.held.keys()] },
+        ]);
+        const expiredBefore = run.stats.gapsExpired;
+        const aggregate = new AggregateRun(this, run, gap.aggregateKey, state, false);
+        await aggregate.process([], held.get(gap.aggregateKey) ?? new Map());
+        if (run.stats.gapsExpired > expiredBefore) result.expired += 1;
+        else result.open += 1;
+      }
+      cursor = page.cursor;
+    } while (cursor !== undefined);
+    this.options.logger.info(`tidemark consumer ${this.name}: gap sweep done`, {
+      ...result,
+      applied: run.stats.applied,
+      dynamodbRequests: run.counter.requests,
+    });
+    return { ...result, applied: run.stats.applied };
   }
 
   /**
@@ -453,12 +505,16 @@ class AggregateRun {
   private baseRevision: number;
   private baseExists: boolean;
   private durableVersion: number;
+  /** Whether the durable checkpoint holds records (so the open-gap index has an entry for it). */
+  private durableHeld: boolean;
   /** Whether `state` differs from the durable checkpoint. */
   private dirty = false;
   /** Batch records whose effect is not durable yet (all of them fail if the next write fails). */
   private pending: number[] = [];
   /** Held versions applied; their items are deleted once the checkpoint no longer needs them. */
   private consumedHeld: number[] = [];
+  /** Set when a durable write emptied the held index: its open-gap entry goes. */
+  private gapClosed = false;
   lastOutcome: 'applied' | 'skipped' | 'parked' | undefined;
   lastHandlerError: Error | undefined;
   lastInfraError: string | undefined;
@@ -475,6 +531,7 @@ class AggregateRun {
     this.baseRevision = initial.revision;
     this.baseExists = initial.exists;
     this.durableVersion = initial.exists ? initial.version : 0;
+    this.durableHeld = initial.held.size > 0;
   }
 
   private get options() {
@@ -862,8 +919,12 @@ class AggregateRun {
       heldAt,
       record: candidate.record.stored,
     }));
+    const newGap =
+      this.state.held.size === 0
+        ? { aggregateKey: this.aggregateKey, aggregate: this.state.aggregate, openSince: heldAt }
+        : undefined;
     try {
-      await this.run.checkpoints.putHeld(this.aggregateKey, records);
+      await this.run.checkpoints.putHeld(this.aggregateKey, records, newGap);
     } catch (error) {
       this.options.logger.warn(`tidemark consumer ${this.engine.name}: could not hold records`, {
         aggregate: this.aggregateKey,
@@ -899,6 +960,8 @@ class AggregateRun {
   }
 
   private markDurable(next: CheckpointState): void {
+    this.gapClosed ||= this.durableHeld && next.held.size === 0;
+    this.durableHeld = next.held.size > 0;
     this.baseRevision = next.revision;
     this.baseExists = true;
     this.durableVersion = next.version;
@@ -937,10 +1000,12 @@ class AggregateRun {
 
   private async deleteConsumedHeld(): Promise<void> {
     const done = this.consumedHeld.filter((version) => version <= this.durableVersion || this.redriving);
-    if (done.length === 0) return;
+    const gapClosed = this.gapClosed && !this.durableHeld;
+    if (done.length === 0 && !gapClosed) return;
     this.consumedHeld = this.consumedHeld.filter((version) => !done.includes(version));
+    this.gapClosed = false;
     try {
-      await this.run.checkpoints.deleteHeld(this.aggregateKey, done);
+      await this.run.checkpoints.deleteHeld(this.aggregateKey, done, gapClosed);
     } catch (error) {
       // Harmless leftovers: the checkpoint no longer indexes them.
       this.options.logger.warn(

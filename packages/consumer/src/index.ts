@@ -1,4 +1,4 @@
-export type { Consumer, ConsumerDeadLetters } from './consumer';
+export type { Consumer, ConsumerDeadLetters, ConsumerGaps } from './consumer';
 export { createConsumer, isConsumer } from './consumer';
 export type { DeadLetters, DeadLettersOptions } from './dead-letters';
 export { createDeadLetters } from './dead-letters';
@@ -31,12 +31,14 @@ export type {
   DynamoDbClientOption,
   EventHandler,
   EventHandlers,
+  GapSweepResult,
   HandlerContext,
   KinesisBatchResponse,
   KinesisEvent,
   KinesisRecord,
   KinesisRecordPayload,
   LambdaContextLike,
+  OpenGap,
   ParkedRecord,
   ParkReason,
   RecordSource,

@@ -27,11 +27,16 @@ import {
   deadLetterKey,
   deadLetterPk,
   deadLetterToItem,
+  gapFromItem,
+  gapKey,
+  gapsPk,
+  gapToItem,
   type HeldRecord,
   heldFromItem,
   heldKey,
   heldToItem,
   type Key,
+  type OpenGapItem,
 } from './table';
 
 /** Counts DynamoDB requests. */
@@ -120,9 +125,24 @@ export class CheckpointStore {
     return result;
   }
 
-  /** Writes held records (before the checkpoint that indexes them). */
-  async putHeld(aggregateKey: string, records: readonly HeldRecord[]): Promise<void> {
+  /**
+   * Writes held records (before the checkpoint that indexes them), and the aggregate's entry in the
+   * open-gap index when its gap is new.
+   */
+  async putHeld(aggregateKey: string, records: readonly HeldRecord[], newGap?: OpenGapItem): Promise<void> {
     if (records.length === 0) return;
+    if (newGap !== undefined) {
+      await this.batchWrite(
+        [
+          { PutRequest: { Item: gapToItem(this.consumer, newGap) } },
+          ...records.map((record) => ({
+            PutRequest: { Item: heldToItem(this.consumer, aggregateKey, record) },
+          })),
+        ],
+        'hold records',
+      );
+      return;
+    }
     if (records.length === 1) {
       await this.call('hold record', { aggregateKey }, () =>
         this.db.send(
@@ -140,12 +160,43 @@ export class CheckpointStore {
     );
   }
 
-  /** Deletes held records that are done (after the checkpoint that no longer indexes them). */
-  async deleteHeld(aggregateKey: string, versions: readonly number[]): Promise<void> {
-    if (versions.length === 0) return;
-    await this.batchWrite(
-      versions.map((version) => ({ DeleteRequest: { Key: heldKey(this.consumer, aggregateKey, version) } })),
-      'delete held records',
+  /**
+   * Deletes held records that are done (after the checkpoint that no longer indexes them), and the
+   * aggregate's open-gap entry when its gap closed.
+   */
+  async deleteHeld(aggregateKey: string, versions: readonly number[], gapClosed = false): Promise<void> {
+    const requests: WriteRequest[] = versions.map((version) => ({
+      DeleteRequest: { Key: heldKey(this.consumer, aggregateKey, version) },
+    }));
+    if (gapClosed) requests.push({ DeleteRequest: { Key: gapKey(this.consumer, aggregateKey) } });
+    if (requests.length === 0) return;
+    await this.batchWrite(requests, 'delete held records');
+  }
+
+  /** Lists the open-gap index, a page at a time. */
+  async listGaps(cursor?: string): Promise<{ items: OpenGapItem[]; cursor?: string }> {
+    const result = await this.call('list open gaps', {}, () =>
+      this.db.send<{ Items?: Key[]; LastEvaluatedKey?: Key }>(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: gapsPk(this.consumer) } },
+          ConsistentRead: true,
+          ...(cursor === undefined ? {} : { ExclusiveStartKey: gapKey(this.consumer, cursor) }),
+        }),
+      ),
+    );
+    const items = (result.Items ?? []).map(gapFromItem);
+    const next = result.LastEvaluatedKey?.sk?.S;
+    return next === undefined ? { items } : { items, cursor: next };
+  }
+
+  /** Deletes a stale open-gap entry (its aggregate holds nothing any more). */
+  async deleteGap(aggregateKey: string): Promise<void> {
+    await this.call('delete open gap', { aggregateKey }, () =>
+      this.db.send(
+        new DeleteItemCommand({ TableName: this.tableName, Key: gapKey(this.consumer, aggregateKey) }),
+      ),
     );
   }
 

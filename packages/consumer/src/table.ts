@@ -7,6 +7,7 @@
  * | checkpoint  | `consumer#<name>#<aggregate key>`    | `checkpoint`         |
  * | held record | `consumer#<name>#<aggregate key>`    | `held#<version, 12 digits>` |
  * | dead letter | `consumer#<name>#dead-letters`       | `<dead-letter id>`   |
+ * | open gap    | `consumer#<name>#gaps`               | `<aggregate key>`    |
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -83,6 +84,48 @@ export function deadLetterPk(consumer: string): string {
 }
 export function deadLetterKey(consumer: string, id: string): Key {
   return { pk: { S: deadLetterPk(consumer) }, sk: { S: id } };
+}
+
+export function gapsPk(consumer: string): string {
+  return `consumer#${consumer}#gaps`;
+}
+export function gapKey(consumer: string, aggregateKey: string): Key {
+  return { pk: { S: gapsPk(consumer) }, sk: { S: aggregateKey } };
+}
+
+/** An aggregate with held records: the index the gap sweep reads. */
+export interface OpenGapItem {
+  readonly aggregateKey: string;
+  readonly aggregate: { readonly type: string; readonly id: string };
+  /** When its first held record was set aside (ISO 8601). */
+  readonly openSince: string;
+}
+
+export function gapToItem(consumer: string, gap: OpenGapItem): Key {
+  return {
+    ...gapKey(consumer, gap.aggregateKey),
+    ...marshall({
+      kind: 'gap',
+      consumer,
+      aggregateType: gap.aggregate.type,
+      aggregateId: gap.aggregate.id,
+      openSince: gap.openSince,
+    }),
+  };
+}
+
+export function gapFromItem(item: Key): OpenGapItem {
+  const raw = unmarshall(item) as {
+    sk: string;
+    aggregateType: string;
+    aggregateId: string;
+    openSince: string;
+  };
+  return {
+    aggregateKey: raw.sk,
+    aggregate: { type: raw.aggregateType, id: raw.aggregateId },
+    openSince: raw.openSince,
+  };
 }
 
 /** An entry of the held-record index kept inside the checkpoint item. */

@@ -354,3 +354,23 @@ export interface RedriveResult {
   /** The dead letter after the redrive, when it stays parked. */
   readonly deadLetter?: DeadLetter;
 }
+
+/** An aggregate holding records because an earlier version is missing. */
+export interface OpenGap {
+  /** The aggregate. */
+  readonly aggregate: { readonly type: string; readonly id: string };
+  /** When its first held record was set aside (ISO 8601). */
+  readonly openSince: string;
+}
+
+/** What a gap sweep did. */
+export interface GapSweepResult {
+  /** Gaps still open (younger than `gapTimeoutSeconds`). */
+  readonly open: number;
+  /** Gaps given up on: parked as `gap-expired` and skipped over. */
+  readonly expired: number;
+  /** Index entries of aggregates that hold nothing any more (removed). */
+  readonly stale: number;
+  /** Held events applied after their gap expired. */
+  readonly applied: number;
+}

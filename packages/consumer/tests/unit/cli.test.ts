@@ -74,3 +74,25 @@ describe('tidemark-dead-letters', () => {
     expect(run.err.join('\n')).toMatch(message);
   });
 });
+
+describe('tidemark-dead-letters gaps', () => {
+  it('lists open gaps and expires old ones through the consumer module', async () => {
+    await fixture.handler(kinesisEvent([taskEnvelope('g', 1), taskEnvelope('g', 3)]), lambdaContext());
+
+    const list = io();
+    expect(await runDeadLettersCli(['gaps', '--module', MODULE], list.io)).toBe(0);
+    expect(list.out[0]).toMatch(/^Task#g\topen since /);
+
+    const sweep = io();
+    expect(await runDeadLettersCli(['expire-gaps', '--module', MODULE, '--json'], sweep.io)).toBe(0);
+    expect(JSON.parse(sweep.out[0]!)).toEqual({ open: 1, expired: 0, stale: 0, applied: 0 });
+  });
+
+  it('needs the module', async () => {
+    const run = io();
+    expect(
+      await runDeadLettersCli(['expire-gaps', '--consumer', 'c', '--table', 'consumer-state'], run.io),
+    ).toBe(2);
+    expect(run.err[0]).toMatch(/--module/);
+  });
+});
