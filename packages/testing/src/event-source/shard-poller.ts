@@ -490,7 +490,10 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
       case 'retry':
         shard.buffer.splice(0, decision.checkpoint);
         shard.work[0] = decision.work;
-        shard.notBeforeMs = Date.now() + retryDelayMs(decision.work.retries);
+        // A partial failure that moved the checkpoint made progress: retry the rest at once. A
+        // retry of the same records waits (50 ms, doubling up to 1 s), so a failing handler is not
+        // hammered. Either way the retry counts against maximumRetryAttempts.
+        shard.notBeforeMs = decision.checkpoint > 0 ? 0 : Date.now() + retryDelayMs(decision.work.retries);
         break;
       case 'split':
         shard.work.splice(0, 1, ...decision.halves);
