@@ -66,26 +66,35 @@ describe('the task service end to end (HTTP → event log → publisher → Kine
     }
   });
 
-  test('serves the read model: a task read right after its events settle has their version', async ({
+  test('applies a command of two events (TaskUpdated with summary: null, TaskCompleted) to the read model', async ({
     aws,
   }) => {
     const app = await startLocalApp({ aws, shardCount: 1 });
     try {
       const created = await fetch(`${app.url}/tasks`, {
         method: 'POST',
-        body: JSON.stringify({ name: 'Settle me' }),
+        body: JSON.stringify({ name: 'Settle me', summary: 'to be removed' }),
       }).then((response) => response.json() as Promise<{ id: string }>);
-      await fetch(`${app.url}/tasks/${created.id}`, {
+      const patched = await fetch(`${app.url}/tasks/${created.id}`, {
         method: 'PATCH',
-        body: JSON.stringify({ done: true }),
+        body: JSON.stringify({ done: true, summary: null }),
       });
+      expect(patched.status).toBe(200);
       await app.settle();
 
       const response = await fetch(`${app.url}/tasks/${created.id}`);
 
       expect(response.status).toBe(200);
-      expect(response.headers.get('etag')).toBe('"2"');
-      expect(await response.json()).toMatchObject({ id: created.id, done: true, version: 2 });
+      expect(response.headers.get('etag')).toBe('"3"');
+      const task = await response.json();
+      expect(task).toMatchObject({ id: created.id, done: true, version: 3 });
+      expect(task).not.toHaveProperty('summary');
+      expect(app.seen['read-model'].map((event) => event.type)).toEqual([
+        'TaskCreated',
+        'TaskUpdated',
+        'TaskCompleted',
+      ]);
+      expect(app.seen['read-model'][1]?.data).toEqual({ summary: null });
     } finally {
       await app.stop();
     }
