@@ -23,6 +23,7 @@ import type {
 } from 'aws-lambda';
 import { EventSourceConfigurationError } from './errors';
 import { toLambdaDynamoDbRecord } from './event-source/dynamodb-stream-event-source';
+import { assertKnownKeys } from './event-source/options';
 
 /** The stream ARN factories use unless told otherwise. */
 export const DEFAULT_KINESIS_STREAM_ARN =
@@ -33,6 +34,36 @@ export const DEFAULT_DYNAMODB_STREAM_ARN =
 
 // ---------------------------------------------------------------------------------------------
 // Envelopes
+
+const ENVELOPE_KEYS = [
+  'source',
+  'type',
+  'aggregate',
+  'version',
+  'commandId',
+  'schemaVersion',
+  'data',
+  'eventId',
+  'time',
+  'metadata',
+];
+const KINESIS_FACTORY_KEYS = [
+  'shardId',
+  'streamArn',
+  'region',
+  'invokeIdentityArn',
+  'approximateArrivalTimestamp',
+  'firstSequenceNumber',
+];
+const DYNAMODB_FACTORY_KEYS = [
+  'streamViewType',
+  'keyAttributes',
+  'streamArn',
+  'region',
+  'approximateCreationDateTime',
+  'firstSequenceNumber',
+  'marshallOptions',
+];
 
 /** What {@link buildEnvelope} takes: any field of `createEnvelope`'s input. */
 export type BuildEnvelopeOverrides<TType extends string = string, TData = Record<string, unknown>> = Partial<
@@ -55,6 +86,7 @@ export function buildEnvelope<
   TType extends string = string,
   TData extends Record<string, unknown> = Record<string, unknown>,
 >(overrides: BuildEnvelopeOverrides<TType, TData> = {}): EventEnvelope<TType, TData> {
+  assertKnownKeys('buildEnvelope', overrides, ENVELOPE_KEYS);
   return createEnvelope<TType, TData>({
     source: '/tidemark-tests',
     type: 'TestEventHappened' as TType,
@@ -169,6 +201,7 @@ export function kinesisEventFromData(
   entries: readonly (Uint8Array | string | KinesisDataInput)[],
   options: KinesisEventFactoryOptions = {},
 ): KinesisStreamEvent {
+  assertKnownKeys('a Kinesis event factory', options, KINESIS_FACTORY_KEYS);
   const sequenceNumbers = kinesisSequenceNumbers(entries.length, options.firstSequenceNumber);
   return {
     Records: entries.map((entry, index) =>
@@ -309,11 +342,11 @@ export function dynamoDbStreamEventFromItems(
   items: readonly object[],
   options: DynamoDbStreamEventFactoryOptions = {},
 ): DynamoDBStreamEvent {
-  const eventName = options.eventName ?? 'INSERT';
+  const { eventName = 'INSERT', ...rest } = options;
   const records: DynamoDbStreamRecordInput[] = items.map((item) =>
     eventName === 'REMOVE' ? { eventName, oldImage: item } : { eventName, newImage: item },
   );
-  return dynamoDbStreamEvent(records, options);
+  return dynamoDbStreamEvent(records, rest);
 }
 
 /**
@@ -378,6 +411,7 @@ export function dynamoDbStreamRecord(
   input: DynamoDbStreamRecordInput,
   options: Omit<DynamoDbStreamEventFactoryOptions, 'eventName'> = {},
 ): DynamoDBRecord {
+  assertKnownKeys('a DynamoDB stream event factory', options, DYNAMODB_FACTORY_KEYS);
   const { eventName } = input;
   if (eventName !== 'INSERT' && eventName !== 'MODIFY' && eventName !== 'REMOVE') {
     throw new EventSourceConfigurationError('eventName must be INSERT, MODIFY or REMOVE', { eventName });

@@ -15,6 +15,19 @@ export const DEFAULT_REGION = 'us-east-1';
 /** The function name used when none is given. */
 export const DEFAULT_FUNCTION_NAME = 'tidemark-local-function';
 
+const CONTEXT_OPTION_KEYS = [
+  'functionName',
+  'functionVersion',
+  'region',
+  'accountId',
+  'invokedFunctionArn',
+  'memoryLimitInMB',
+  'timeoutSeconds',
+  'awsRequestId',
+  'tenantId',
+  'clock',
+];
+
 /** Options of {@link fakeLambdaContext}. */
 export interface FakeLambdaContextOptions {
   /** The function name. Default: `'tidemark-local-function'`. */
@@ -61,6 +74,14 @@ export interface FakeLambdaContextOptions {
  * ```
  */
 export function fakeLambdaContext(options: FakeLambdaContextOptions = {}): Context {
+  for (const key of Object.keys(options)) {
+    if (!CONTEXT_OPTION_KEYS.includes(key)) {
+      throw new EventSourceConfigurationError(
+        `Unknown option "${key}" for fakeLambdaContext; known options: ${CONTEXT_OPTION_KEYS.join(', ')}`,
+        { option: key },
+      );
+    }
+  }
   const clock = options.clock ?? Date.now;
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_FUNCTION_TIMEOUT_SECONDS;
   assertFunctionTimeout(timeoutSeconds, 'timeoutSeconds');

@@ -247,6 +247,15 @@ describe('fakeLambdaContext', () => {
     expect(() => context.fail('no')).toThrow(LambdaContextMethodError);
   });
 
+  it('refuses unknown options, in every factory', () => {
+    expect(() => fakeLambdaContext({ timeout: 3 } as never)).toThrow(EventSourceConfigurationError);
+    expect(() => buildEnvelope({ aggregateId: 'x' } as never)).toThrow(EventSourceConfigurationError);
+    expect(() => kinesisEventFromData(['a'], { shard: 'x' } as never)).toThrow(EventSourceConfigurationError);
+    expect(() => dynamoDbStreamEventFromItems([{ pk: 'a', sk: 1 }], { keys: ['pk'] } as never)).toThrow(
+      EventSourceConfigurationError,
+    );
+  });
+
   it('refuses a timeout over Lambda maximum', () => {
     expect(() => fakeLambdaContext({ timeoutSeconds: 901 })).toThrow(EventSourceConfigurationError);
   });
