@@ -31,6 +31,7 @@ import {
   readStoredRecord,
   recordSourceOf,
   storedRecordOf,
+  truncatedForDeadLetter,
 } from './records';
 import { CheckpointStore, CountingClient, DeadLetterStore, type RequestCounter } from './store';
 import {
@@ -349,7 +350,7 @@ export class ConsumerEngine {
       error: errorInfo(error),
       parkedAt: run.now.toISOString(),
       attempts: input.attempts,
-      record: stored,
+      record: truncatedForDeadLetter(stored),
       ...(record && envelope
         ? {
             aggregate: record.aggregate,

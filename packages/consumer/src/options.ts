@@ -152,9 +152,9 @@ export function resolveConsumerOptions(
     1,
     `${where}: maxHeldPerAggregate`,
   );
-  if (maxHeldPerAggregate > 5000) {
+  if (maxHeldPerAggregate > 2000) {
     throw new TypeError(
-      `${where}: maxHeldPerAggregate must be 5000 or less (the index lives in one 400 KB item)`,
+      `${where}: maxHeldPerAggregate must be 2000 or less (the index lives in one 400 KB item)`,
     );
   }
   const concurrency = integer(options.concurrency, CONSUMER_DEFAULTS.concurrency, 1, `${where}: concurrency`);

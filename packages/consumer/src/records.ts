@@ -37,11 +37,9 @@ export type ReadRecord = EventRecord | BadRecord;
 
 /** Turns a Lambda Kinesis record into its stored form (data as bytes, arrival as ISO time). */
 export function storedRecordOf(record: KinesisRecord): StoredRecord {
-  const data = Buffer.from(record.kinesis.data, 'base64');
-  const truncated = data.byteLength > MAX_STORED_DATA_BYTES;
+  const data = new Uint8Array(Buffer.from(record.kinesis.data, 'base64'));
   return {
-    data: new Uint8Array(truncated ? data.subarray(0, MAX_STORED_DATA_BYTES) : data),
-    ...(truncated ? { dataTruncated: true } : {}),
+    data,
     dataBytes: data.byteLength,
     sequenceNumber: record.kinesis.sequenceNumber,
     eventID: record.eventID,
@@ -49,6 +47,12 @@ export function storedRecordOf(record: KinesisRecord): StoredRecord {
     partitionKey: record.kinesis.partitionKey,
     arrivedAt: arrivalTime(record.kinesis.approximateArrivalTimestamp),
   };
+}
+
+/** The record as a dead letter keeps it: data cut to {@link MAX_STORED_DATA_BYTES} (400 KB items). */
+export function truncatedForDeadLetter(stored: StoredRecord): StoredRecord {
+  if (stored.data.byteLength <= MAX_STORED_DATA_BYTES) return stored;
+  return { ...stored, data: stored.data.subarray(0, MAX_STORED_DATA_BYTES), dataTruncated: true };
 }
 
 /** Reads a stored record (from the batch, the held store or a dead letter). */

@@ -214,7 +214,8 @@ export interface ConsumerOptions<
    */
   readonly gapTimeoutSeconds?: number;
   /**
-   * Most records held for one aggregate while a gap is open; one more expires the gap at once.
+   * Most records held for one aggregate while a gap is open (at most 2000: the index lives in the
+   * checkpoint item); one more expires the gap at once.
    * Default: `1000`.
    */
   readonly maxHeldPerAggregate?: number;

@@ -141,6 +141,17 @@ describe('consumer.deadLetters', () => {
     await expect(consumer.deadLetters.redrive('nope')).rejects.toBeInstanceOf(DeadLetterNotFoundError);
   });
 
+  it('keeps the first 300 KiB of an oversized foreign record and says so', async () => {
+    const { consumer } = setup();
+    await consumer(kinesisEvent([rawRecord(new Uint8Array(400 * 1024).fill(0xff))]), lambdaContext());
+
+    const [letter] = (await consumer.deadLetters.list()).items;
+
+    expect(letter!.record).toMatchObject({ dataTruncated: true, dataBytes: 400 * 1024 });
+    expect(Buffer.from(letter!.record.data, 'base64').byteLength).toBe(300 * 1024);
+    expect((await consumer.deadLetters.redrive(letter!.id)).outcome).toBe('parked');
+  });
+
   it('parks the same record once however often it is delivered', async () => {
     const { consumer } = setup();
     const event = kinesisEvent([rawRecord('garbage')]);
