@@ -483,6 +483,45 @@ describe('createConsumer on DynamoDB Local and kinesis-mock', () => {
     expect(applied).toEqual(['1', '3', '2 (redrive)']);
     expect((await consumer.deadLetters.list()).items).toEqual([]);
   });
+
+  test('sweeps an expired gap of a quiet aggregate: reported, skipped over, held events applied', async ({
+    aws,
+  }) => {
+    const table = await consumerTable(aws);
+    const applied: number[] = [];
+    let now = new Date('2026-11-23T12:00:00.000Z');
+    const consumer = createConsumer({
+      name: 'sweep',
+      events: counterEvents,
+      handlers: { CounterIncremented: (event) => void applied.push(event.version) },
+      checkpoints: { tableName: table, dynamodb: aws.clientConfig },
+      gapTimeoutSeconds: 60,
+      clock: () => now,
+    });
+    const [v1, , v3, v4] = counterHistory('q', 4);
+    await consumer(kinesisEventFromEnvelopes([v1!, v3!, v4!]), fakeLambdaContext());
+    expect(await consumer.gaps.list()).toEqual([
+      { aggregate: { type: 'Counter', id: 'q' }, openSince: now.toISOString() },
+    ]);
+
+    now = new Date(now.getTime() + 61_000);
+    const result = await consumer.gaps.expire();
+
+    expect(result).toEqual({ open: 0, expired: 1, stale: 0, applied: 2 });
+    expect(applied).toEqual([1, 3, 4]);
+    expect(await consumer.gaps.list()).toEqual([]);
+    const { items } = await consumer.deadLetters.list();
+    expect(items).toEqual([expect.objectContaining({ reason: 'gap-expired', missing: { from: 2, to: 2 } })]);
+    const left = await aws.dynamodb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: marshall({ ':pk': 'consumer#sweep#Counter#q' }),
+        ConsistentRead: true,
+      }),
+    );
+    expect(left.Items!.map((item) => unmarshall(item).sk)).toEqual(['checkpoint']);
+  });
 });
 
 /** A small seeded PRNG (mulberry32), so the shuffle is the same every run. */
