@@ -2,120 +2,144 @@
  * The Tidemark consumer against Powertools batch + idempotency on DynamoDB Local, in the same run,
  * on the same 1,000-record batch (100 aggregates × 10 versions): DynamoDB requests (every HTTP
  * attempt, counted below the SDK's retries) and wall time, first delivery and redelivery. Both
- * handlers have the same effect: a counter, which must reach 1,000 and stay there.
+ * handlers have the same effect, a counter, which must reach 1,000 and stay there. Three rounds
+ * with fresh tables, the order of the two alternating (DynamoDB Local warms up); the median is
+ * reported.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { consumerTableDescription, createConsumer } from '@tidemark/consumer';
 import { fakeLambdaContext, kinesisEventFromEnvelopes, type LocalAws } from '@tidemark/testing';
+import type { KinesisStreamEvent } from 'aws-lambda';
 import { benchEvents, quietLogger } from '../catalog';
 import { envelopeGrid } from '../envelopes';
 import { createPowertoolsConsumer, powertoolsTableInput } from '../powertools-consumer';
-import type { Figure } from '../report';
-import { countRequests } from '../request-counter';
+import { type Figure, quantile } from '../report';
+import { countRequests, type RequestCounter } from '../request-counter';
 
 const BENCH = 'consumer vs Powertools (DynamoDB Local, 1,000 records)';
+const ROUNDS = 3;
 
-type Handler = (event: never, context: never) => Promise<{ batchItemFailures: unknown[] }>;
+type Handler = (event: KinesisStreamEvent) => Promise<{ batchItemFailures: unknown[] }>;
 
-async function deliver(handler: Handler, event: unknown, counter: ReturnType<typeof countRequests>) {
-  counter.reset();
+interface Delivery {
+  readonly requests: number;
+  readonly byOperation: string;
+  readonly wallMs: number;
+}
+
+interface Contender {
+  readonly name: 'Tidemark' | 'Powertools';
+  readonly handler: Handler;
+  readonly counter: RequestCounter;
+  readonly effects: () => number;
+  readonly close: () => void;
+}
+
+async function deliver(contender: Contender, event: KinesisStreamEvent): Promise<Delivery> {
+  contender.counter.reset();
   const started = performance.now();
-  const response = await handler(event as never, fakeLambdaContext({ timeoutSeconds: 900 }) as never);
+  const response = await contender.handler(event);
   const wallMs = performance.now() - started;
-  if (response.batchItemFailures.length > 0) throw new Error('consumer bench: the batch reported failures');
-  return { requests: counter.total(), byOperation: Object.fromEntries(counter.byOperation), wallMs };
+  if (response.batchItemFailures.length > 0)
+    throw new Error(`${contender.name}: the batch reported failures`);
+  const byOperation = [...contender.counter.byOperation]
+    .map(([operation, n]) => `${operation} ${n}`)
+    .join(', ');
+  return { requests: contender.counter.total(), byOperation, wallMs };
+}
+
+async function tidemarkContender(aws: LocalAws, unique: string): Promise<Contender> {
+  const tableName = `bench-tidemark-${unique}`;
+  await aws.createTable(consumerTableDescription(tableName));
+  const client = new DynamoDBClient(aws.clientConfig);
+  const counter = countRequests(client);
+  let effects = 0;
+  const effect = () => {
+    effects += 1;
+  };
+  const consumer = createConsumer({
+    name: 'bench-tidemark',
+    events: benchEvents,
+    handlers: { TaskCreated: effect, TaskRenamed: effect },
+    checkpoints: { tableName, dynamodb: client },
+    logger: quietLogger(),
+  });
+  const context = fakeLambdaContext({ timeoutSeconds: 900 });
+  return {
+    name: 'Tidemark',
+    handler: (event) => consumer(event, context),
+    counter,
+    effects: () => effects,
+    close: () => client.destroy(),
+  };
+}
+
+async function powertoolsContender(aws: LocalAws, unique: string): Promise<Contender> {
+  const tableName = `bench-powertools-${unique}`;
+  await aws.createTable(powertoolsTableInput(tableName));
+  // A default client, as a Powertools user has (50 sockets: Powertools processes a batch's records in
+  // parallel, so the SDK queues the rest and may warn about socket capacity).
+  const client = new DynamoDBClient(aws.clientConfig);
+  const counter = countRequests(client);
+  let effects = 0;
+  const handler = createPowertoolsConsumer({
+    tableName,
+    dynamodb: client,
+    effect: async () => {
+      effects += 1;
+    },
+  });
+  return {
+    name: 'Powertools',
+    handler: (event) => handler(event, fakeLambdaContext({ timeoutSeconds: 900 })),
+    counter,
+    effects: () => effects,
+    close: () => client.destroy(),
+  };
 }
 
 /** Runs the comparison. */
 export async function consumerDynamoDbBench(aws: LocalAws): Promise<Figure[]> {
-  const unique = Date.now().toString(36);
-  const event = kinesisEventFromEnvelopes(envelopeGrid(`ddb-${unique}`, 100, 10));
-  const records = event.Records.length;
+  const results = new Map<string, Delivery[]>();
+  const record = (key: string, delivery: Delivery) =>
+    results.set(key, [...(results.get(key) ?? []), delivery]);
+  for (let round = 0; round < ROUNDS; round += 1) {
+    const unique = `${Date.now().toString(36)}-${round}`;
+    const event = kinesisEventFromEnvelopes(envelopeGrid(`ddb-${unique}`, 100, 10));
+    const contenders = [await tidemarkContender(aws, unique), await powertoolsContender(aws, unique)];
+    if (round % 2 === 1) contenders.reverse();
+    for (const contender of contenders) {
+      record(`${contender.name}|first delivery`, await deliver(contender, event));
+      record(`${contender.name}|redelivery`, await deliver(contender, event));
+      if (contender.effects() !== event.Records.length) {
+        throw new Error(
+          `${contender.name} applied ${contender.effects()} effects for ${event.Records.length} records`,
+        );
+      }
+      contender.close();
+    }
+  }
   const figures: Figure[] = [];
-  const add = (who: string, phase: string, result: Awaited<ReturnType<typeof deliver>>, effects: number) => {
-    const ops = Object.entries(result.byOperation)
-      .map(([op, n]) => `${op} ${n}`)
-      .join(', ');
+  for (const [key, deliveries] of results) {
+    const [who, phase] = key.split('|');
+    const walls = deliveries.map((d) => d.wallMs);
+    const requests = new Set(deliveries.map((d) => d.requests));
     figures.push(
       {
         bench: BENCH,
-        case: `${who}, ${phase}: requests`,
-        value: result.requests,
+        case: `${who}, ${phase}: DynamoDB requests`,
+        value: deliveries[0]!.requests,
         unit: 'requests',
-        note: ops,
+        note: `${deliveries[0]!.byOperation}${requests.size > 1 ? ` (varied: ${[...requests].join(', ')})` : ''}`,
       },
       {
         bench: BENCH,
-        case: `${who}, ${phase}: wall time`,
-        value: Math.round(result.wallMs),
+        case: `${who}, ${phase}: wall time (median of ${ROUNDS})`,
+        value: Math.round(quantile(walls, 0.5)),
         unit: 'ms',
-        note: `effects after: ${effects}`,
+        note: `min ${Math.round(Math.min(...walls))}, max ${Math.round(Math.max(...walls))}; effects stay at 1,000`,
       },
     );
-  };
-
-  // Tidemark: one consumer table, a DynamoDB client of its own with the request counter.
-  const tidemarkTable = `bench-tidemark-${unique}`;
-  await aws.createTable(consumerTableDescription(tidemarkTable));
-  const tidemarkClient = new DynamoDBClient(aws.clientConfig);
-  const tidemarkCounter = countRequests(tidemarkClient);
-  let tidemarkEffects = 0;
-  const tidemark = createConsumer({
-    name: 'bench-tidemark',
-    events: benchEvents,
-    handlers: {
-      TaskCreated: () => {
-        tidemarkEffects += 1;
-      },
-      TaskRenamed: () => {
-        tidemarkEffects += 1;
-      },
-    },
-    checkpoints: { tableName: tidemarkTable, dynamodb: tidemarkClient },
-    logger: quietLogger(),
-  });
-  add(
-    'Tidemark',
-    'first delivery',
-    await deliver(tidemark as Handler, event, tidemarkCounter),
-    tidemarkEffects,
-  );
-  add('Tidemark', 'redelivery', await deliver(tidemark as Handler, event, tidemarkCounter), tidemarkEffects);
-
-  // Powertools: the idempotency table, its own client and counter.
-  const powertoolsTable = `bench-powertools-${unique}`;
-  await aws.createTable(powertoolsTableInput(powertoolsTable));
-  const powertoolsClient = new DynamoDBClient(aws.clientConfig);
-  const powertoolsCounter = countRequests(powertoolsClient);
-  let powertoolsEffects = 0;
-  const powertools = createPowertoolsConsumer({
-    tableName: powertoolsTable,
-    dynamodb: powertoolsClient,
-    effect: async () => {
-      powertoolsEffects += 1;
-    },
-  });
-  add(
-    'Powertools',
-    'first delivery',
-    await deliver(powertools as Handler, event, powertoolsCounter),
-    powertoolsEffects,
-  );
-  add(
-    'Powertools',
-    'redelivery',
-    await deliver(powertools as Handler, event, powertoolsCounter),
-    powertoolsEffects,
-  );
-
-  for (const [who, effects] of [
-    ['Tidemark', tidemarkEffects],
-    ['Powertools', powertoolsEffects],
-  ] as const) {
-    if (effects !== records)
-      throw new Error(`consumer bench: ${who} applied ${effects} effects for ${records} records`);
   }
-  tidemarkClient.destroy();
-  powertoolsClient.destroy();
   return figures;
 }
