@@ -117,6 +117,7 @@ export class ActivityFeedStack extends Stack {
         actions: [
           'dynamodb:GetItem',
           'dynamodb:BatchGetItem',
+          'dynamodb:BatchWriteItem',
           'dynamodb:Query',
           'dynamodb:PutItem',
           'dynamodb:UpdateItem',

@@ -166,9 +166,7 @@ export class TaskServiceStack extends Stack {
     // The publishers: read their log's stream (granted by the mapping), put records on the stream.
     const publisher = (name: string, entry: string, log: Table) => {
       const publisherFn = fn(name, entry, { STREAM_NAME: this.events.streamName });
-      publisherFn.addToRolePolicy(
-        allow(['kinesis:PutRecords', 'kinesis:DescribeStreamSummary'], [this.events.streamArn]),
-      );
+      publisherFn.addToRolePolicy(allow(['kinesis:PutRecords'], [this.events.streamArn]));
       publisherFn.addEventSource(
         new DynamoEventSource(log, {
           ...mappingProps(PUBLISHER_MAPPING),
@@ -184,6 +182,7 @@ export class TaskServiceStack extends Stack {
     const stateActions = [
       'dynamodb:GetItem',
       'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem',
       'dynamodb:Query',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',

@@ -151,6 +151,7 @@ describe('TaskServiceStack', () => {
     const statements = JSON.stringify(statementsOf('task-publisher'));
     expect(statements).toMatch(/TaskLog/);
     expect(statements).not.toMatch(/ProjectLog|TaskReadModel|KnownProjects/);
+    expect(actions.filter((action) => action.startsWith('kinesis:'))).toEqual(['kinesis:PutRecords']);
   });
 
   it('lets the read-model listener write only the read model and its own state table', () => {
@@ -166,6 +167,17 @@ describe('TaskServiceStack', () => {
       expect.arrayContaining(['kinesis:GetRecords', 'kinesis:GetShardIterator', 'sqs:SendMessage']),
     );
     expect(actionsOf('read-model-listener')).not.toContain('kinesis:PutRecords');
+    // The consumer's own table: checkpoints (batched reads, transactions), held records (batched writes).
+    const state = statements.find((statement) =>
+      JSON.stringify(statement.Resource).includes('ReadModelListenerState'),
+    );
+    expect(state?.Action).toEqual(
+      expect.arrayContaining([
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:ConditionCheckItem',
+      ]),
+    );
   });
 
   it('lets the projects listener append to the task log (to delete tasks) but not read the read model', () => {
