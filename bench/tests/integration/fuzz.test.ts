@@ -5,11 +5,18 @@
  * Each malformed record must be parked with its reason (or, for an unknown type, skipped), nothing
  * may crash or block a shard, and the good records must still be applied exactly once, in order.
  */
-import { createEnvelope, type EventEnvelope, encodeEnvelope, newCommandId } from '@tidemark/core';
+import {
+  aggregateKey,
+  createEnvelope,
+  type EventEnvelope,
+  encodeEnvelope,
+  newCommandId,
+  safeDecodeEnvelope,
+} from '@tidemark/core';
 import { createKinesisEventSource, fakeLambdaContext, kinesisEventFromData } from '@tidemark/testing';
 import { localAws } from '@tidemark/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { taskEvent } from '../../src/catalog';
+import { benchEvents, taskEvent } from '../../src/catalog';
 import { type FuzzCase, fuzzCases } from '../../src/fuzz-records';
 import {
   allDeadLetters,
@@ -75,12 +82,53 @@ function expectOneDeadLetterPerParkedCase(
   expect.soft(wrong).toEqual([]);
 }
 
+/**
+ * The reference classification of the consumer README (bad input): data that is not base64, not
+ * UTF-8, not JSON or not an object is `undecodable`; an object that is not an envelope (or names an
+ * invalid aggregate) is `invalid-envelope`; a type the catalog does not declare is skipped; a payload
+ * failing its schema is `invalid-payload`. Decoded from the whole record, base64 read strictly.
+ */
+function referenceOutcome(data: string): string {
+  if (data.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(data)) return 'undecodable';
+  const result = safeDecodeEnvelope(Buffer.from(data, 'base64'));
+  if (!result.success)
+    return result.error.code === 'ENVELOPE_UNDECODABLE' ? 'undecodable' : 'invalid-envelope';
+  try {
+    aggregateKey({ type: result.envelope.aggregatetype, id: result.envelope.aggregateid });
+  } catch {
+    return 'invalid-envelope';
+  }
+  if (!benchEvents.has(result.envelope.type)) return 'skipped';
+  try {
+    benchEvents.parse(result.envelope);
+  } catch {
+    return 'invalid-payload';
+  }
+  return 'applied';
+}
+
 describe('fuzzing the consumer input', () => {
   let tableName: string;
   beforeAll(async () => {
     tableName = await createConsumerTable(await localAws(), 'fuzz');
   });
   afterAll(async () => (await localAws()).faults.clear());
+
+  it('generates cases whose expected outcome is the one the documented classification gives', () => {
+    const cases = [1107, 2207, 4242].flatMap((seed) =>
+      fuzzCases({ seed, count: 1_000, handledType: 'TaskCreated' }),
+    );
+    const kinds = new Set(cases.map((c) => c.kind));
+    expect(kinds.size).toBe(12);
+    const mismatched = cases
+      .map((c) => ({
+        kind: c.kind,
+        expected: c.expect === 'skipped' ? 'skipped' : c.reason,
+        reference: referenceOutcome(c.data),
+      }))
+      .filter((c) => c.expected !== c.reference);
+    expect(mismatched).toEqual([]);
+  });
 
   it('parks 1,000 malformed records delivered through Kinesis with their reasons, skips unknown types, and still applies every good record once, in order', async () => {
     const aws = await localAws();
