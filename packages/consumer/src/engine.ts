@@ -125,16 +125,27 @@ export class ConsumerEngine {
 
     const aggregates = new Map([...byAggregate].map(([key, list]) => [key, list[0]!.aggregate]));
     const states = aggregates.size > 0 ? await run.checkpoints.readCheckpoints(aggregates) : new Map();
+    // Held records are read only where this batch may apply them: the missing version is in the
+    // batch, or the gap is due to expire (by age or size). Otherwise the index is enough.
     const heldWanted = [...states.values()]
-      .filter((state) => state.held.size > 0)
+      .filter(
+        (state) => state.held.size > 0 && this.mayUseHeld(run, state, byAggregate.get(state.aggregateKey)!),
+      )
       .map((state) => ({ aggregateKey: state.aggregateKey, versions: [...state.held.keys()] }));
     const held = heldWanted.length > 0 ? await run.checkpoints.readHeld(heldWanted) : new Map();
+    const heldLoaded = new Set(heldWanted.map((wanted) => wanted.aggregateKey));
 
     const tasks: (() => Promise<void>)[] = [];
     for (const record of bad) tasks.push(() => this.parkBadRecord(run, record));
     for (const [aggregateKey, list] of byAggregate) {
       tasks.push(() =>
-        this.processAggregate(run, aggregateKey, list, states.get(aggregateKey), held.get(aggregateKey)),
+        this.processAggregate(
+          run,
+          aggregateKey,
+          list,
+          states.get(aggregateKey),
+          heldLoaded.has(aggregateKey) ? (held.get(aggregateKey) ?? new Map()) : undefined,
+        ),
       );
     }
     await runLimited(tasks, this.options.concurrency);
@@ -307,6 +318,15 @@ export class ConsumerEngine {
   // ---------------------------------------------------------------------------------------------
   // Internals (used by AggregateRun)
 
+  /** @internal Whether a batch may apply an aggregate's held records (so they must be read). */
+  mayUseHeld(run: Run, state: CheckpointState, records: readonly EventRecord[]): boolean {
+    const versions = new Set(records.map((record) => record.envelope.aggregateversion));
+    // The next version arrives now, or is held itself (a held event that failed and is retried).
+    if (versions.has(state.version + 1) || state.held.has(state.version + 1)) return true;
+    if (state.held.size + versions.size > this.options.maxHeldPerAggregate) return true;
+    return run.now.getTime() - heldSince(state) >= this.options.gapTimeoutSeconds * 1000;
+  }
+
   /** @internal Whether the invocation is too close to its timeout to start another event. */
   outOfTime(run: Run): boolean {
     const remaining = run.lambdaContext?.getRemainingTimeInMillis?.();
@@ -407,7 +427,7 @@ export class ConsumerEngine {
       false,
     );
     try {
-      await aggregate.process(records, held ?? new Map());
+      await aggregate.process(records, held);
     } catch (error) {
       // Unexpected (a bug or a broken store): do not report anything of this aggregate as done.
       this.options.logger.error(`tidemark consumer ${this.name}: processing ${aggregateKey} failed`, {
@@ -539,7 +559,11 @@ class AggregateRun {
     return this.engine.options;
   }
 
-  async process(records: EventRecord[], heldRecords: Map<number, HeldRecord>): Promise<void> {
+  /**
+   * Applies what is next, holds what is beyond a gap, expires an old gap, then writes the
+   * checkpoint. `heldRecords` is `undefined` when the batch cannot use them (they were not read).
+   */
+  async process(records: EventRecord[], heldRecords: Map<number, HeldRecord> | undefined): Promise<void> {
     const { state, run } = this;
     const versionOf = (record: EventRecord) => record.envelope.aggregateversion;
 
@@ -557,8 +581,8 @@ class AggregateRun {
       }
       candidates.set(version, { record, fromHeld: false });
     }
-    for (const version of [...state.held.keys()]) {
-      const held = heldRecords.get(version);
+    for (const version of heldRecords === undefined ? [] : [...state.held.keys()]) {
+      const held = heldRecords!.get(version);
       const read = held ? readStoredRecord(held.record, -1) : undefined;
       if (!read || read.kind === 'bad') {
         this.options.logger.error(
@@ -590,6 +614,7 @@ class AggregateRun {
         candidates.delete(versionOf(next.record));
       }
       if (stop || candidates.size === 0) break;
+      if (heldRecords === undefined && this.state.held.size > 0) break;
       if (!this.gapExpired(candidates)) break;
       if (!(await this.expireGap(candidates))) {
         stop = 'stop-infra';
@@ -859,29 +884,28 @@ class AggregateRun {
   }
 
   private gapExpired(candidates: Map<number, Candidate>): boolean {
-    if (candidates.size > this.options.maxHeldPerAggregate) return true;
+    if (this.heldCount(candidates) > this.options.maxHeldPerAggregate) return true;
     const timeoutMs = this.options.gapTimeoutSeconds * 1000;
-    const openSince = this.gapOpenSince(candidates);
-    return this.run.now.getTime() - openSince.getTime() >= timeoutMs;
+    return this.run.now.getTime() - this.gapOpenSince().getTime() >= timeoutMs;
   }
 
-  private gapOpenSince(candidates: Map<number, Candidate>): Date {
-    let oldest = this.run.now.getTime();
-    for (const [version, candidate] of candidates) {
-      if (!candidate.fromHeld) continue;
-      const heldAt = Date.parse(this.state.held.get(version)?.heldAt ?? '');
-      if (Number.isFinite(heldAt)) oldest = Math.min(oldest, heldAt);
-    }
-    return new Date(oldest);
+  /** Records waiting behind the gap: held ones and this batch's. */
+  private heldCount(candidates: Map<number, Candidate>): number {
+    return new Set([...candidates.keys(), ...this.state.held.keys()]).size;
+  }
+
+  /** When the oldest record still held was set aside (now, for a gap opened by this batch). */
+  private gapOpenSince(): Date {
+    return new Date(Math.min(this.run.now.getTime(), heldSince(this.state)));
   }
 
   /** Gives up on the missing versions: reports them as a dead letter and jumps the checkpoint past them. */
   private async expireGap(candidates: Map<number, Candidate>): Promise<boolean> {
     const first = Math.min(...candidates.keys());
     const missing = { from: this.state.version + 1, to: first - 1 };
-    const openSince = this.gapOpenSince(candidates).toISOString();
+    const openSince = this.gapOpenSince().toISOString();
     const reason =
-      candidates.size > this.options.maxHeldPerAggregate
+      this.heldCount(candidates) > this.options.maxHeldPerAggregate
         ? `more than ${this.options.maxHeldPerAggregate} records held`
         : `open longer than ${this.options.gapTimeoutSeconds} s`;
     const error = new GapExpiredError(this.aggregateKey, missing.from, missing.to, openSince, reason);
@@ -1019,6 +1043,16 @@ class AggregateRun {
       );
     }
   }
+}
+
+/** When the oldest entry of a checkpoint's held index was set aside (epoch ms; Infinity if none). */
+function heldSince(state: CheckpointState): number {
+  let oldest = Number.POSITIVE_INFINITY;
+  for (const entry of state.held.values()) {
+    const heldAt = Date.parse(entry.heldAt);
+    if (Number.isFinite(heldAt)) oldest = Math.min(oldest, heldAt);
+  }
+  return oldest;
 }
 
 const USER_CANCELLATION_CODES = new Set([

@@ -170,6 +170,19 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
       expect(JSON.stringify(heldRead.input)).toContain('held#000000000003');
     });
 
+    it('does not read held records while the batch cannot close their gap', async () => {
+      const h = harness(entry);
+      const [v1, , v3, v4, v5] = history('a', 1, 5);
+      await h.handle(kinesisEvent([v1!, v3!]));
+      const before = h.db.count('BatchGetItem');
+
+      await h.handle(kinesisEvent([v4!, v5!]));
+
+      expect(h.db.count('BatchGetItem') - before).toBe(1);
+      expect(h.held('a').map((item) => item.version)).toEqual([3, 4, 5]);
+      expect(h.checkpoint('a')).toMatchObject({ version: 1 });
+    });
+
     it('parks an expired gap, jumps the checkpoint past the missing versions and applies what was held', async () => {
       const h = harness(entry, { gapTimeoutSeconds: 60 });
       const [v1, , v3, v4] = history('a', 1, 4);
