@@ -1,4 +1,10 @@
-import { InvalidCommandIdError, parseCommandId, type Ulid } from '@tidemark/core';
+import {
+  assertAggregate,
+  InvalidAggregateError,
+  InvalidCommandIdError,
+  parseCommandId,
+  type Ulid,
+} from '@tidemark/core';
 import { CommandIdNotIncreasingError, ConcurrencyError, EventLogBusyError } from '@tidemark/publisher';
 import { z } from 'zod';
 import {
@@ -8,6 +14,8 @@ import {
   TaskNotFoundError,
   TaskServiceError,
 } from '../errors';
+import { PROJECT_AGGREGATE_TYPE } from '../events/project-events';
+import { TASK_AGGREGATE_TYPE } from '../events/task-events';
 import type { ProjectCommands } from '../project-commands';
 import type { Task } from '../task';
 import type { TaskCommands } from '../task-commands';
@@ -120,7 +128,7 @@ async function taskRoute(
   }
   const taskMatch = TASK_PATH.exec(path);
   if (taskMatch) {
-    const taskId = decodePathSegment(taskMatch[1]!);
+    const taskId = decodePathSegment(taskMatch[1]!, TASK_AGGREGATE_TYPE);
     if (method === 'GET') {
       const task = await reader.get(taskId);
       if (task === undefined || task.deleted) throw new TaskNotFoundError(taskId, task?.deleted ?? false);
@@ -162,7 +170,7 @@ async function projectRoute(
     if (method !== 'DELETE') throw new RouteNotFoundError(method, path, ['DELETE']);
     const commandId = idempotencyKey(request);
     const outcome = await projects.delete(
-      decodePathSegment(projectMatch[1]!),
+      decodePathSegment(projectMatch[1]!, PROJECT_AGGREGATE_TYPE),
       commandId === undefined ? {} : { commandId },
     );
     return json(200, outcome.project, {
@@ -235,14 +243,25 @@ function commandOptions(request: HttpRequest): { commandId?: Ulid; expectedVersi
   };
 }
 
-function decodePathSegment(segment: string): string {
+/** Reads an id from the path; it must be usable as an aggregate id (else 400, never a 500 later). */
+function decodePathSegment(segment: string, aggregateType: string): string {
+  let id: string;
   try {
-    return decodeURIComponent(segment);
+    id = decodeURIComponent(segment);
   } catch {
     throw new RequestValidationError('The path is not valid URL encoding', [
       { path: 'path', message: 'invalid percent-encoding', code: 'invalid_format' },
     ]);
   }
+  try {
+    assertAggregate({ type: aggregateType, id });
+  } catch (error) {
+    if (!(error instanceof InvalidAggregateError)) throw error;
+    throw new RequestValidationError(`The ${aggregateType.toLowerCase()} id in the path is not valid`, [
+      { path: 'path', message: error.message, code: 'invalid_format' },
+    ]);
+  }
+  return id;
 }
 
 function taskResponse(

@@ -318,6 +318,16 @@ describe('routing and errors', () => {
     expect(wrongMethod.headers.allow).toBe('GET, PATCH, DELETE');
   });
 
+  it.each([
+    ['a control character', '/tasks/a%00b'],
+    ['an id too long for a partition key', `/tasks/${'x'.repeat(300)}`],
+    ['broken percent-encoding', '/tasks/%E0%A4%A'],
+  ])('answers 400 for a task id with %s', async (_label, path) => {
+    const response = await request('PATCH', path, { done: true });
+    expect(response.status).toBe(400);
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+
   it('answers 500 without details and logs the error when the infrastructure fails', async () => {
     const failing = createRoutes({
       tasks: createTaskCommands({ log: taskLog, projects }),
