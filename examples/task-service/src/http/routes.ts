@@ -2,10 +2,16 @@ import {
   assertAggregate,
   InvalidAggregateError,
   InvalidCommandIdError,
+  PayloadValidationError,
   parseCommandId,
   type Ulid,
 } from '@tidemark/core';
-import { CommandIdNotIncreasingError, ConcurrencyError, EventLogBusyError } from '@tidemark/publisher';
+import {
+  AppendValidationError,
+  CommandIdNotIncreasingError,
+  ConcurrencyError,
+  EventLogBusyError,
+} from '@tidemark/publisher';
 import { z } from 'zod';
 import {
   MalformedJsonError,
@@ -303,6 +309,16 @@ function errorResponse(error: unknown, request: HttpRequest, logger: ErrorLogger
         code: 'CONCURRENT_MODIFICATION',
         message: `${error.message}; read the task again and retry`,
         context: error.context,
+      },
+    });
+  }
+  if (error instanceof AppendValidationError || error instanceof PayloadValidationError) {
+    // Input the body schema let through but the event log cannot store (e.g. a lone surrogate).
+    return json(400, {
+      error: {
+        code: 'REQUEST_INVALID',
+        message: 'The request cannot be stored as given',
+        issues: error.issues,
       },
     });
   }

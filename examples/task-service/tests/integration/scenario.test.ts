@@ -66,6 +66,21 @@ describe('the task service end to end (HTTP → event log → publisher → Kine
     }
   });
 
+  test('answers 400, not 500, for a name the event log cannot store (a lone surrogate)', async ({ aws }) => {
+    const app = await startLocalApp({ aws, shardCount: 1 });
+    try {
+      const response = await fetch(`${app.url}/tasks`, {
+        method: 'POST',
+        body: '{"name":"broken \\ud800 text"}',
+      });
+
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('REQUEST_INVALID');
+    } finally {
+      await app.stop();
+    }
+  });
+
   test('applies a command of two events (TaskUpdated with summary: null, TaskCompleted) to the read model', async ({
     aws,
   }) => {
