@@ -280,4 +280,53 @@ describe('fuzzing the consumer input', () => {
     expect((await allDeadLetters(consumer)).map((d) => `${d.reason}: ${d.message}`)).toEqual([]);
     expect(effects.applied.get('Task#large-0')).toEqual([1, 2]);
   });
+  it('holds a valid event larger than a DynamoDB item behind a gap and applies it when the gap closes, without blocking the shard', async () => {
+    const aws = await localAws();
+    const { streamName } = await aws.createKinesisStream({ prefix: 'fuzz-held' });
+    // Control characters take 1 byte in the event log item and 6 in the JSON envelope: the log
+    // accepts this event (a 100 KB item), and its Kinesis record is about 600 KB.
+    const envelope = (version: number, name: string) =>
+      createEnvelope({
+        source: '/fuzz',
+        type: version === 1 ? 'TaskCreated' : 'TaskRenamed',
+        aggregate: { type: 'Task', id: 'held-0' },
+        version,
+        commandId: newCommandId(),
+        data: { name },
+      });
+    const big = envelope(3, '\u0001'.repeat(100_000));
+    expect(encodeEnvelope(big).byteLength).toBeGreaterThan(400_000);
+    // Version 3 arrives before version 2: a gap, so version 3 must be held.
+    await putAll(
+      aws,
+      streamName,
+      [envelope(1, 'first'), big, envelope(2, 'second')].map((e) => ({
+        data: encodeEnvelope(e),
+        partitionKey: 'Task#held-0',
+      })),
+    );
+    const { consumer, effects } = countingConsumer({ aws, name: 'fuzz-held', tableName });
+    const source = createKinesisEventSource({
+      kinesis: aws.kinesis,
+      streamName,
+      handler: consumer,
+      batchSize: 2,
+      reportBatchItemFailures: true,
+      maximumRetryAttempts: 3,
+      functionTimeoutSeconds: 30,
+    });
+    try {
+      await source.start();
+      await source.drain({ timeoutMs: 60_000 });
+    } finally {
+      await source.stop();
+    }
+    const notSucceeded = source.invocations
+      .filter((i) => i.outcome !== 'success')
+      .map((i) => ({ outcome: i.outcome, response: i.response, error: String(i.error ?? '') }));
+    expect.soft(notSucceeded).toEqual([]);
+    expect(source.onFailure).toEqual([]);
+    expect((await allDeadLetters(consumer)).map((d) => `${d.reason}: ${d.message}`)).toEqual([]);
+    expect(effects.applied.get('Task#held-0')).toEqual([1, 2, 3]);
+  });
 });
