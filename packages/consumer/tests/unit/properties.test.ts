@@ -82,4 +82,90 @@ describe('createConsumer under any delivery', () => {
       { numRuns: 150, seed: 20261123 },
     );
   });
+
+  it('moves DynamoDB effects and checkpoints together in transactional mode whatever DynamoDB call fails', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenario, fc.integer({ min: 1, max: 2 ** 31 - 1 }), async (s, faultSeed) => {
+        const db = new FakeDynamoDb();
+        // One DynamoDB call in five fails, at pseudo-random places (mulberry32).
+        let state = faultSeed;
+        const random = () => {
+          state = (state + 0x6d2b79f5) | 0;
+          let t = Math.imul(state ^ (state >>> 15), 1 | state);
+          t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+          return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+        };
+        const maybeFail = () =>
+          random() < 0.2 ? Object.assign(new Error('injected'), { name: 'InternalServerError' }) : undefined;
+        for (const operation of ['BatchGetItem', 'PutItem', 'TransactWriteItems', 'BatchWriteItem']) {
+          db.failNext(operation, maybeFail, 10_000);
+        }
+        const consumer = createConsumer({
+          name: NAME,
+          events: taskEvents,
+          transactional: true,
+          handlers: {
+            TaskCreated: (event, context) => stage(event, context.transaction),
+            TaskRenamed: (event, context) => stage(event, context.transaction),
+          },
+          checkpoints: { tableName: TABLE, dynamodb: db as never },
+          firstContact: 'require-first',
+          maxAttempts: 1_000,
+          logger: memoryLogger(),
+        });
+        const stage = (
+          event: { aggregate: { id: string }; version: number },
+          transaction: { put(put: never): void },
+        ) =>
+          transaction.put({
+            TableName: 'effects',
+            Item: { pk: { S: event.aggregate.id }, sk: { S: String(event.version) } },
+            // A second application of one event would be refused here.
+            ConditionExpression: 'attribute_not_exists(pk)',
+          } as never);
+
+        const envelopes = Array.from({ length: s.aggregates }, (_, index) =>
+          history(`t${index}`, 1, s.versions),
+        ).flat();
+        const withDuplicates = [...envelopes, ...s.duplicates.map((n) => envelopes[n % envelopes.length]!)];
+        const stream = kinesisEvent(
+          withDuplicates
+            .map((envelope, index) => ({ envelope, key: s.order[index % s.order.length]! * 1000 + index }))
+            .sort((a, b) => a.key - b.key)
+            .map(({ envelope }) => envelope),
+        ).Records;
+
+        let position = 0;
+        for (let invocation = 0; position < stream.length; invocation += 1) {
+          expect(invocation).toBeLessThan(2_000);
+          const size = s.batchSizes[invocation % s.batchSizes.length]!;
+          const batch: KinesisEvent = { Records: stream.slice(position, position + size) };
+          let failed: string | undefined;
+          try {
+            failed = (await consumer(batch, lambdaContext())).batchItemFailures[0]?.itemIdentifier;
+          } catch {
+            continue; // the invocation failed as a whole: Lambda retries the same batch
+          }
+          position =
+            failed === undefined
+              ? position + batch.Records.length
+              : stream.findIndex((record) => record.kinesis.sequenceNumber === failed);
+        }
+
+        const effects = db
+          .items('effects')
+          .map((item) => `${item.pk!.S}@${item.sk!.S}`)
+          .sort();
+        expect(effects).toEqual(
+          envelopes.map((envelope) => `${envelope.aggregateid}@${envelope.aggregateversion}`).sort(),
+        );
+        for (let index = 0; index < s.aggregates; index += 1) {
+          const checkpoint = db.get(TABLE, `consumer#${NAME}#Task#t${index}`, 'checkpoint')!;
+          expect(checkpoint.version).toEqual({ N: String(s.versions) });
+        }
+        expect(db.items(TABLE).filter((item) => item.pk!.S === `consumer#${NAME}#dead-letters`)).toEqual([]);
+      }),
+      { numRuns: 100, seed: 20261124 },
+    );
+  });
 });
