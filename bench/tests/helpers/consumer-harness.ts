@@ -2,7 +2,12 @@
  * What the bench tests share: a consumer table, a consumer whose handlers count their effects per
  * (listener, aggregate, version), and reading every dead letter of a consumer.
  */
-import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListShardsCommand,
+  PutRecordsCommand,
+} from '@aws-sdk/client-kinesis';
 import {
   type BatchSummary,
   type Consumer,
@@ -125,4 +130,26 @@ export async function putAll(
     bytes += size;
   }
   await flush();
+}
+
+/** Counts the records on a stream, reading every shard from its start. */
+export async function countStreamRecords(aws: LocalAws, streamName: string): Promise<number> {
+  const { Shards = [] } = await aws.kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+  let count = 0;
+  for (const shard of Shards) {
+    let { ShardIterator: iterator } = await aws.kinesis.send(
+      new GetShardIteratorCommand({
+        StreamName: streamName,
+        ShardId: shard.ShardId,
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
+    );
+    while (iterator) {
+      const page = await aws.kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+      count += page.Records?.length ?? 0;
+      if ((page.Records?.length ?? 0) === 0 && page.MillisBehindLatest === 0) break;
+      iterator = page.NextShardIterator;
+    }
+  }
+  return count;
 }

@@ -4,7 +4,8 @@
  * 2,000 commands over 200 aggregates are appended with `createEventLog` while the pipeline runs:
  * DynamoDB stream → publisher (Lambda event-source emulation) → a 4-shard Kinesis stream → two
  * listeners (two consumers with different names, each behind its own event source). Injected:
- * failed PutRecords entries and throttled PutRecords calls (at the edge), a publisher that stops
+ * failed PutRecords entries, throttled PutRecords calls and throttled checkpoint reads and writes
+ * (at the edge), a publisher that stops
  * mid-batch (publishes a prefix, then fails, so the batch is published again), transient handler
  * exceptions, consumer batches redelivered whole after they completed, already-published records
  * put on Kinesis again, poison events whose handler always throws, and malformed records.
@@ -23,6 +24,7 @@ import { fuzzCases, seededRandom } from '../../src/fuzz-records';
 import {
   allDeadLetters,
   countingConsumer,
+  countStreamRecords,
   createConsumerTable,
   putAll,
   sumSummaries,
@@ -167,6 +169,8 @@ describe('soak: append → publisher → Kinesis → two listeners, under inject
     await aws.faults.set({
       seed: 77,
       kinesis: { putRecordsEntryFailureRate: 0.1, throttleRate: 0.05, operations: ['PutRecords'] },
+      // The consumers' checkpoint reads and writes (and dead-letter writes) throttled now and then.
+      dynamodb: { failureRate: 0.03, operations: ['BatchGetItem', 'PutItem'] },
     });
     const appended = new Map<string, EventEnvelope[]>();
     // Oversized records are left to the fuzz test; bad base64 cannot travel through Kinesis.
@@ -227,6 +231,7 @@ describe('soak: append → publisher → Kinesis → two listeners, under inject
     const events = [...appended.values()].reduce((sum, list) => sum + list.length, 0);
     expect(faults.putRecordsEntriesFailed).toBeGreaterThan(0);
     expect(faults.kinesisThrottled).toBeGreaterThan(0);
+    expect(faults.dynamodbFailed).toBeGreaterThan(0);
     expect(cutBatches.size).toBeGreaterThan(0);
     expect(publisherSource.onFailure).toEqual([]);
 
@@ -278,9 +283,11 @@ describe('soak: append → publisher → Kinesis → two listeners, under inject
       };
     }
 
-    const kinesisRecords = new Set(
+    const kinesisRecords = await countStreamRecords(aws, streamName);
+    const delivered = new Set(
       listeners[0]!.source.invocations.flatMap((i) => i.sequenceNumbers.map((s) => `${i.shardId}:${s}`)),
     ).size;
+    expect(delivered).toBe(kinesisRecords);
     console.log(
       'soak figures',
       JSON.stringify(
@@ -291,6 +298,7 @@ describe('soak: append → publisher → Kinesis → two listeners, under inject
           kinesisShards: SHARDS,
           kinesisRecords,
           kinesisRecordsBeyondEvents: kinesisRecords - events,
+          republishedByPublisher: kinesisRecords - events - DUPLICATES - MALFORMED,
           duplicatesPutAgain: DUPLICATES,
           malformedPut: MALFORMED,
           publisherInvocations,
