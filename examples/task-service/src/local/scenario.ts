@@ -98,6 +98,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   };
   const readModelHas = (taskId: string, check: (response: ApiResponse) => boolean) => async () =>
     check(await call('GET', `/tasks/${taskId}`));
+  // 404 alone could mean the read model has not seen the task yet: wait for "was deleted".
+  const isDeleted = (response: ApiResponse) =>
+    response.status === 404 && response.body?.error?.context?.deleted === true;
 
   step('Create a task (POST /tasks with an Idempotency-Key)');
   const createKey = newCommandId();
@@ -191,10 +194,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     expectStatus(await call('DELETE', `/tasks/${throwaway.id}`), 200, 'delete'),
     `deleted task ${throwaway.id}`,
   );
-  await waitUntil(
-    'the read model shows the task deleted',
-    readModelHas(throwaway.id, (r) => r.status === 404),
-  );
+  await waitUntil('the read model shows the task deleted', readModelHas(throwaway.id, isDeleted));
   show(await call('GET', `/tasks/${throwaway.id}`), 'GET after delete');
 
   step('Create a project in the project service; tasks can join it once the task service knows it');
@@ -246,10 +246,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     'project deleted',
   );
   for (const taskId of [venueTask.id, invitations.id]) {
-    await waitUntil(
-      `task ${taskId} is deleted`,
-      readModelHas(taskId, (r) => r.status === 404),
-    );
+    await waitUntil(`task ${taskId} is deleted`, readModelHas(taskId, isDeleted));
     log(`   404 GET /tasks/${taskId} — deleted with its project`);
   }
 
