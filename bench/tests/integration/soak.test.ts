@@ -17,7 +17,7 @@ import { aggregateKey, type EventEnvelope, newCommandId, toKinesisRecord } from 
 import { createEventLog, createPublisher } from '@tidemark/publisher';
 import { createDynamoDbStreamEventSource, createKinesisEventSource } from '@tidemark/testing';
 import { localAws } from '@tidemark/testing/vitest';
-import type { DynamoDBStreamEvent, KinesisStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBStreamEvent, KinesisStreamEvent } from 'aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
 import { benchEvents, quietLogger, taskEvent } from '../../src/catalog';
 import { fuzzCases, seededRandom } from '../../src/fuzz-records';
@@ -138,9 +138,9 @@ describe('soak: append → publisher → Kinesis → two listeners, under inject
       });
       const redelivered = new Set<string>();
       let invocations = 0;
-      const redeliveringConsumer = async (event: KinesisStreamEvent) => {
+      const redeliveringConsumer = async (event: KinesisStreamEvent, context: Context) => {
         invocations += 1;
-        const response = await consumer(event);
+        const response = await consumer(event, context);
         const first = event.Records[0]?.eventID ?? '';
         if (invocations % 4 === 0 && !redelivered.has(first)) {
           redelivered.add(first);
