@@ -260,7 +260,7 @@ function summaryLine(letter: DeadLetter): string {
 
 function detail(letter: DeadLetter): string {
   const { record, ...rest } = letter;
-  const data = Buffer.from(record.data, 'base64');
+  const data = Buffer.from(record.data, record.dataEncoding === 'text' ? 'utf8' : 'base64');
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(data);

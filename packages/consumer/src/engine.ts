@@ -41,6 +41,7 @@ import {
   deadLetterId,
   emptyCheckpoint,
   type HeldRecord,
+  heldChunkCount,
   type StoredRecord,
   toDeadLetter,
 } from './table';
@@ -533,7 +534,7 @@ class AggregateRun {
   /** Batch records whose effect is not durable yet (all of them fail if the next write fails). */
   private pending: number[] = [];
   /** Held versions applied; their items are deleted once the checkpoint no longer needs them. */
-  private consumedHeld: number[] = [];
+  private consumedHeld: { version: number; chunks: number }[] = [];
   /** Set when a durable write emptied the held index: its open-gap entry goes. */
   private gapClosed = false;
   lastOutcome: 'applied' | 'skipped' | 'parked' | undefined;
@@ -875,8 +876,8 @@ class AggregateRun {
     }
     if (this.state.failure && this.state.failure.version <= version) this.state.failure = undefined;
     if (candidate.fromHeld) {
+      this.consumedHeld.push({ version, chunks: this.state.held.get(version)?.chunks ?? 1 });
       this.state.held.delete(version);
-      this.consumedHeld.push(version);
     } else if (candidate.record.index >= 0) {
       this.pending.push(candidate.record.index);
     }
@@ -959,10 +960,12 @@ class AggregateRun {
       return;
     }
     for (const [version, candidate] of toHold) {
+      const chunks = heldChunkCount(candidate.record.stored);
       this.state.held.set(version, {
         heldAt,
         sequenceNumber: candidate.record.stored.sequenceNumber,
         eventId: candidate.record.envelope.id,
+        ...(chunks > 1 ? { chunks } : {}),
       });
       this.pending.push(candidate.record.index);
       this.run.stats.gapsHeld += 1;
@@ -1024,10 +1027,10 @@ class AggregateRun {
   }
 
   private async deleteConsumedHeld(): Promise<void> {
-    const done = this.consumedHeld.filter((version) => version <= this.durableVersion || this.redriving);
+    const done = this.consumedHeld.filter(({ version }) => version <= this.durableVersion || this.redriving);
     const gapClosed = this.gapClosed && !this.durableHeld;
     if (done.length === 0 && !gapClosed) return;
-    this.consumedHeld = this.consumedHeld.filter((version) => !done.includes(version));
+    this.consumedHeld = this.consumedHeld.filter((entry) => !done.includes(entry));
     this.gapClosed = false;
     try {
       await this.run.checkpoints.deleteHeld(this.aggregateKey, done, gapClosed);
@@ -1037,7 +1040,7 @@ class AggregateRun {
         `tidemark consumer ${this.engine.name}: could not delete applied held records`,
         {
           aggregate: this.aggregateKey,
-          versions: done,
+          versions: done.map((entry) => entry.version),
           error: describeCause(error),
         },
       );

@@ -1,7 +1,7 @@
 /** Reading Kinesis records into envelopes, and the raw-record form kept for held records and dead letters. */
 import {
   aggregateKey,
-  type EnvelopeDecodeError,
+  EnvelopeDecodeError,
   type EnvelopeValidationError,
   type EventEnvelope,
   InvalidAggregateError,
@@ -35,11 +35,20 @@ export interface BadRecord {
 
 export type ReadRecord = EventRecord | BadRecord;
 
-/** Turns a Lambda Kinesis record into its stored form (data as bytes, arrival as ISO time). */
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * Turns a Lambda Kinesis record into its stored form (data as bytes, arrival as ISO time). Data
+ * that is not strict base64 (Lambda always sends base64, but a hand-made event may not) is kept as
+ * the text it was, marked `dataEncoding: 'text'`, and read as undecodable.
+ */
 export function storedRecordOf(record: KinesisRecord): StoredRecord {
-  const data = new Uint8Array(Buffer.from(record.kinesis.data, 'base64'));
+  const raw: unknown = record.kinesis?.data;
+  const base64 = typeof raw === 'string' && raw.length % 4 === 0 && BASE64.test(raw);
+  const data = base64 ? new Uint8Array(Buffer.from(raw, 'base64')) : new TextEncoder().encode(String(raw));
   return {
     data,
+    ...(base64 ? {} : { dataEncoding: 'text' as const }),
     dataBytes: data.byteLength,
     sequenceNumber: record.kinesis.sequenceNumber,
     eventID: record.eventID,
@@ -57,6 +66,15 @@ export function truncatedForDeadLetter(stored: StoredRecord): StoredRecord {
 
 /** Reads a stored record (from the batch, the held store or a dead letter). */
 export function readStoredRecord(stored: StoredRecord, index: number): ReadRecord {
+  if (stored.dataEncoding === 'text') {
+    return {
+      kind: 'bad',
+      index,
+      stored,
+      reason: 'undecodable',
+      error: new EnvelopeDecodeError('the record data is not base64', { length: stored.dataBytes }),
+    };
+  }
   const result = safeDecodeEnvelope(stored.data);
   if (!result.success) {
     return {

@@ -32,9 +32,10 @@ import {
   gapsPk,
   gapToItem,
   type HeldRecord,
+  heldChunkKey,
   heldFromItem,
   heldKey,
-  heldToItem,
+  heldToItems,
   type Key,
   type OpenGapItem,
 } from './table';
@@ -102,7 +103,10 @@ export class CheckpointStore {
     return result.Item ? checkpointFromItem(aggregateKey, result.Item) : undefined;
   }
 
-  /** Reads held records (one BatchGetItem per 100). Missing items are left out. */
+  /**
+   * Reads held records (one BatchGetItem per 100 keys, then one per 100 further chunks of records
+   * larger than a chunk). Missing or incomplete records are left out.
+   */
   async readHeld(
     wanted: { aggregateKey: string; versions: number[] }[],
   ): Promise<Map<string, Map<number, HeldRecord>>> {
@@ -111,16 +115,41 @@ export class CheckpointStore {
     );
     const items = await this.batchGet(keys, 'read held records');
     const prefixLength = `consumer#${this.consumer}#`.length;
+    const found: { aggregateKey: string; held: HeldRecord & { chunks: number } }[] = items.map((item) => ({
+      aggregateKey: item.pk!.S!.slice(prefixLength),
+      held: heldFromItem(item),
+    }));
+    const chunkKeys = found.flatMap(({ aggregateKey, held }) =>
+      Array.from({ length: held.chunks - 1 }, (_, index) =>
+        heldChunkKey(this.consumer, aggregateKey, held.version, index + 1),
+      ),
+    );
+    const chunks = new Map<string, Uint8Array>();
+    if (chunkKeys.length > 0) {
+      for (const item of await this.batchGet(chunkKeys, 'read held record chunks')) {
+        chunks.set(`${item.pk!.S}\u0000${item.sk!.S}`, item.data!.B!);
+      }
+    }
     const result = new Map<string, Map<number, HeldRecord>>();
-    for (const item of items) {
-      const aggregateKey = item.pk!.S!.slice(prefixLength);
-      const held = heldFromItem(item);
+    for (const { aggregateKey, held } of found) {
+      const parts = [held.record.data];
+      for (let index = 1; index < held.chunks; index += 1) {
+        const key = heldChunkKey(this.consumer, aggregateKey, held.version, index);
+        const part = chunks.get(`${key.pk!.S}\u0000${key.sk!.S}`);
+        if (part) parts.push(part);
+      }
+      if (parts.length !== held.chunks) continue;
+      const data = parts.length === 1 ? parts[0]! : new Uint8Array(Buffer.concat(parts));
       let byVersion = result.get(aggregateKey);
       if (!byVersion) {
         byVersion = new Map();
         result.set(aggregateKey, byVersion);
       }
-      byVersion.set(held.version, held);
+      byVersion.set(held.version, {
+        version: held.version,
+        heldAt: held.heldAt,
+        record: { ...held.record, data },
+      });
     }
     return result;
   }
@@ -130,44 +159,35 @@ export class CheckpointStore {
    * open-gap index when its gap is new.
    */
   async putHeld(aggregateKey: string, records: readonly HeldRecord[], newGap?: OpenGapItem): Promise<void> {
-    if (records.length === 0) return;
-    if (newGap !== undefined) {
-      await this.batchWrite(
-        [
-          { PutRequest: { Item: gapToItem(this.consumer, newGap) } },
-          ...records.map((record) => ({
-            PutRequest: { Item: heldToItem(this.consumer, aggregateKey, record) },
-          })),
-        ],
-        'hold records',
-      );
-      return;
-    }
-    if (records.length === 1) {
+    const items = records.flatMap((record) => heldToItems(this.consumer, aggregateKey, record));
+    if (newGap !== undefined) items.unshift(gapToItem(this.consumer, newGap));
+    if (items.length === 0) return;
+    if (items.length === 1) {
       await this.call('hold record', { aggregateKey }, () =>
-        this.db.send(
-          new PutItemCommand({
-            TableName: this.tableName,
-            Item: heldToItem(this.consumer, aggregateKey, records[0]!),
-          }),
-        ),
+        this.db.send(new PutItemCommand({ TableName: this.tableName, Item: items[0]! })),
       );
       return;
     }
     await this.batchWrite(
-      records.map((record) => ({ PutRequest: { Item: heldToItem(this.consumer, aggregateKey, record) } })),
+      items.map((item) => ({ PutRequest: { Item: item } })),
       'hold records',
     );
   }
 
   /**
-   * Deletes held records that are done (after the checkpoint that no longer indexes them), and the
-   * aggregate's open-gap entry when its gap closed.
+   * Deletes held records that are done, with their chunks (after the checkpoint that no longer
+   * indexes them), and the aggregate's open-gap entry when its gap closed.
    */
-  async deleteHeld(aggregateKey: string, versions: readonly number[], gapClosed = false): Promise<void> {
-    const requests: WriteRequest[] = versions.map((version) => ({
-      DeleteRequest: { Key: heldKey(this.consumer, aggregateKey, version) },
-    }));
+  async deleteHeld(
+    aggregateKey: string,
+    records: readonly { version: number; chunks: number }[],
+    gapClosed = false,
+  ): Promise<void> {
+    const requests: WriteRequest[] = records.flatMap(({ version, chunks }) =>
+      Array.from({ length: chunks }, (_, index) => ({
+        DeleteRequest: { Key: heldChunkKey(this.consumer, aggregateKey, version, index) },
+      })),
+    );
     if (gapClosed) requests.push({ DeleteRequest: { Key: gapKey(this.consumer, aggregateKey) } });
     if (requests.length === 0) return;
     await this.batchWrite(requests, 'delete held records');
@@ -199,6 +219,9 @@ export class CheckpointStore {
       ),
     );
   }
+
+  /**
+   * Writes a checkpoint if nobody else changed it since it was read (`revision` compare, or "does
 
   /**
    * Writes a checkpoint if nobody else changed it since it was read (`revision` compare, or "does

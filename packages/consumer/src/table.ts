@@ -136,6 +136,8 @@ export interface HeldEntry {
   readonly sequenceNumber: string;
   /** The event id. */
   readonly eventId: string;
+  /** Items the held record takes (absent: 1). */
+  readonly chunks?: number;
 }
 
 /** A handler failure being counted towards `maxAttempts`. */
@@ -265,6 +267,8 @@ export interface HeldRecord {
 /** A raw Kinesis record as stored (data as bytes). */
 export interface StoredRecord {
   readonly data: Uint8Array;
+  /** `'text'` when Lambda's `data` was not base64: `data` then holds that text (UTF-8). */
+  readonly dataEncoding?: 'text';
   readonly dataTruncated?: boolean;
   readonly dataBytes: number;
   readonly sequenceNumber: string;
@@ -274,19 +278,62 @@ export interface StoredRecord {
   readonly arrivedAt: string;
 }
 
-export function heldToItem(consumer: string, aggregateKey: string, held: HeldRecord): Key {
-  return {
-    ...heldKey(consumer, aggregateKey, held.version),
-    ...marshall(
-      { kind: 'held', consumer, version: held.version, heldAt: held.heldAt, record: held.record },
-      { removeUndefinedValues: true },
-    ),
-  };
+/** A held record's data is split over items of at most this many bytes (a DynamoDB item holds 400 KB). */
+export const HELD_CHUNK_BYTES = 350 * 1024;
+
+/** How many items a held record takes. */
+export function heldChunkCount(record: StoredRecord): number {
+  return Math.max(1, Math.ceil(record.data.byteLength / HELD_CHUNK_BYTES));
 }
 
-export function heldFromItem(item: Key): HeldRecord {
-  const raw = unmarshall(item) as { version: number; heldAt: string; record: StoredRecord };
-  return { version: Number(raw.version), heldAt: raw.heldAt, record: { ...raw.record } };
+/** The key of chunk `index` (0 is the record's own item) of a held record. */
+export function heldChunkKey(consumer: string, aggregateKey: string, version: number, index: number): Key {
+  const key = heldKey(consumer, aggregateKey, version);
+  return index === 0 ? key : { pk: key.pk!, sk: { S: `${key.sk!.S}#${String(index).padStart(3, '0')}` } };
+}
+
+/**
+ * The items of a held record: the record (with the first chunk of its data) and, for data larger
+ * than {@link HELD_CHUNK_BYTES}, one item per further chunk, so any valid event can be held.
+ */
+export function heldToItems(consumer: string, aggregateKey: string, held: HeldRecord): Key[] {
+  const { data, ...record } = held.record;
+  const chunks = heldChunkCount(held.record);
+  const items: Key[] = [
+    {
+      ...heldChunkKey(consumer, aggregateKey, held.version, 0),
+      ...marshall(
+        {
+          kind: 'held',
+          consumer,
+          version: held.version,
+          heldAt: held.heldAt,
+          chunks,
+          record: { ...record, data: data.subarray(0, HELD_CHUNK_BYTES) },
+        },
+        { removeUndefinedValues: true },
+      ),
+    },
+  ];
+  for (let index = 1; index < chunks; index += 1) {
+    items.push({
+      ...heldChunkKey(consumer, aggregateKey, held.version, index),
+      kind: { S: 'held-chunk' },
+      data: { B: data.subarray(index * HELD_CHUNK_BYTES, (index + 1) * HELD_CHUNK_BYTES) },
+    });
+  }
+  return items;
+}
+
+/** A held record's own item, read back: the record with its first chunk, and how many chunks there are. */
+export function heldFromItem(item: Key): HeldRecord & { readonly chunks: number } {
+  const raw = unmarshall(item) as { version: number; heldAt: string; chunks?: number; record: StoredRecord };
+  return {
+    version: Number(raw.version),
+    heldAt: raw.heldAt,
+    chunks: Number(raw.chunks ?? 1),
+    record: { ...raw.record },
+  };
 }
 
 /** What is stored for a dead letter (the record's data as bytes). */
@@ -336,7 +383,10 @@ export function deadLetterFromItem(item: Key): DeadLetterItem {
 /** The public view of a stored dead letter (data in base64). */
 export function toDeadLetter(item: DeadLetterItem): DeadLetter {
   const { data, ...record } = item.record;
-  const parked: ParkedRecord = { ...record, data: Buffer.from(data).toString('base64') };
+  const parked: ParkedRecord = {
+    ...record,
+    data: Buffer.from(data).toString(record.dataEncoding === 'text' ? 'utf8' : 'base64'),
+  };
   return { ...item, record: parked };
 }
 

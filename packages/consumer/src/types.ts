@@ -290,8 +290,13 @@ export type ParkReason =
 
 /** The raw record of a parked event, as it arrived. */
 export interface ParkedRecord extends RecordSource {
-  /** Base64 of the record data (truncated to 300 KiB for oversized foreign records: see `dataTruncated`). */
+  /**
+   * The record data as Lambda delivered it: base64 (of at most the first 300 KiB: see
+   * `dataTruncated`), or, when it was not base64, that text (`dataEncoding: 'text'`).
+   */
   readonly data: string;
+  /** `'text'` when the delivered data was not base64 (then `data` is that text). Default: base64. */
+  readonly dataEncoding?: 'text';
   /** `true` when `data` holds only the first 300 KiB. */
   readonly dataTruncated?: boolean;
   /** The size of the original data in bytes. */

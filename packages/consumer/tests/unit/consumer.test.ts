@@ -146,6 +146,26 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
       expect(h.summaries[1]).toMatchObject({ applied: 3, gapsClosed: 2 });
     });
 
+    it('holds a record larger than a DynamoDB item in chunks and applies it whole when the gap closes', async () => {
+      const h = harness(entry);
+      const big = taskEnvelope('a', 3, { data: { name: 'x'.repeat(800_000), reason: 'big' } });
+      const [v1, v2] = history('a', 1, 2);
+      await h.handle(kinesisEvent([v1!, big]));
+
+      const chunks = h.db.items(TABLE).filter((item) => item.sk!.S!.startsWith('held#000000000003'));
+      expect(chunks.map((item) => item.sk!.S)).toEqual([
+        'held#000000000003',
+        'held#000000000003#001',
+        'held#000000000003#002',
+      ]);
+      expect(h.checkpoint('a')).toMatchObject({ held: { 3: { chunks: 3 } } });
+
+      await h.handle(kinesisEvent([v2!]));
+
+      expect(h.applied).toEqual(['a@1', 'a@2', 'a@3']);
+      expect(h.db.items(TABLE).filter((item) => item.sk!.S!.startsWith('held#'))).toEqual([]);
+    });
+
     it('counts a held record delivered again as a duplicate', async () => {
       const h = harness(entry);
       const [v1, , v3] = history('a', 1, 3);
@@ -347,6 +367,26 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
         'not json at all',
       );
       expect(h.summaries[0]).toMatchObject({ parked: 2, applied: 1 });
+    });
+
+    it('parks data that is not base64 as undecodable, keeping the text as it came', async () => {
+      const h = harness(entry);
+      const event = kinesisEvent([taskEnvelope('a', 1), rawRecord('x')]);
+      const record = event.Records[1]!;
+      const mangled = {
+        Records: [event.Records[0]!, { ...record, kinesis: { ...record.kinesis, data: '%%%not base64' } }],
+      };
+
+      const response = await h.handle(mangled);
+
+      expect(response.batchItemFailures).toEqual([]);
+      expect(h.applied).toEqual(['a@1']);
+      expect(h.deadLetters()).toEqual([
+        expect.objectContaining({
+          reason: 'undecodable',
+          record: expect.objectContaining({ dataEncoding: 'text' }),
+        }),
+      ]);
     });
 
     it('parks a payload that fails its schema and records the parked version so later events flow', async () => {
