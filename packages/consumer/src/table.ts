@@ -6,6 +6,7 @@
  * | ----------- | ------------------------------------ | -------------------- |
  * | checkpoint  | `consumer#<name>#<aggregate key>`    | `checkpoint`         |
  * | held record | `consumer#<name>#<aggregate key>`    | `held#<version, 12 digits>` |
+ * | held chunk  | `consumer#<name>#<aggregate key>`    | `held#<version>#<nnn>` (data beyond 350 KiB) |
  * | dead letter | `consumer#<name>#dead-letters`       | `<dead-letter id>`   |
  * | open gap    | `consumer#<name>#gaps`               | `<aggregate key>`    |
  */
