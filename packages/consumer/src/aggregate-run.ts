@@ -26,6 +26,7 @@ import {
 import { StagedTransaction } from './transaction';
 import type { DeadLetter, HandlerContext, LambdaContextLike, ParkReason } from './types';
 
+/** A handler as the engine calls it (typed per event type at the API). */
 export type AnyHandler = (event: DomainEvent, context: HandlerContext) => unknown;
 
 /** Counts of one batch (mutable while it runs). */
@@ -60,12 +61,14 @@ export interface Candidate {
   readonly fromHeld: boolean;
 }
 
+/**
+ * What handling one event ended in: `done` (applied, skipped or parked), or why the aggregate
+ * stops for this batch: its handler failed, DynamoDB failed, another invocation changed the
+ * checkpoint, or the invocation is about to time out.
+ */
 export type Step = 'done' | 'stop-handler' | 'stop-infra' | 'stop-concurrent' | 'stop-time';
 
-/**
- * One aggregate within one batch (or one redrive): the candidates, the checkpoint being built, and
- * the writes that make it durable.
- */
+/** The rules for one aggregate in one batch, redrive or sweep (see the file comment). */
 export class AggregateRun {
   /** The checkpoint as it will be written. */
   private readonly state: CheckpointState;
