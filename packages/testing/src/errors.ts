@@ -1,6 +1,7 @@
 /**
- * Errors thrown by `@tidemark/testing`. Every error is a {@link LocalAwsError} (a core
- * `TidemarkError`): a stable `code`, a `context` object and the underlying `cause`.
+ * Errors thrown by `@tidemark/testing`. Every error is a core `TidemarkError` (a stable `code`, a
+ * `context` object and the underlying `cause`): a {@link LocalAwsError} for starting and talking to
+ * local AWS, an {@link EventSourceError} for the Lambda event-source emulation.
  */
 import { TidemarkError, type TidemarkErrorOptions } from '@tidemark/core';
 

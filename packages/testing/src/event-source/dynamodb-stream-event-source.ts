@@ -261,6 +261,9 @@ function toLambdaAttribute(value: AttributeValue): LambdaAttributeValue {
   if (value.NULL !== undefined) return { NULL: value.NULL };
   if (value.SS !== undefined) return { SS: [...value.SS] };
   if (value.NS !== undefined) return { NS: [...value.NS] };
+  // DynamoDB Local's stream writes an empty map as `{}` instead of `{"M":{}}` (an empty list keeps
+  // its `{"L":[]}`), so a value with no member at all can only be an empty map. Real AWS sends `M`.
+  if (Object.keys(value).length === 0) return { M: {} };
   throw new EventSourceConfigurationError('unknown DynamoDB attribute value type', {
     keys: Object.keys(value),
   });

@@ -69,6 +69,34 @@ describe('DynamoDB stream event source on DynamoDB Local', () => {
     expect(remove!.dynamodb!.Keys).toEqual(key);
   });
 
+  test('delivers empty maps and lists as Lambda does, although DynamoDB Local streams drop the M of an empty map', async ({
+    aws,
+    eventLogTable,
+  }) => {
+    const { tableName, streamArn } = eventLogTable;
+    const item = {
+      ...key,
+      payload: { M: {} },
+      list: { L: [] },
+      nested: { M: { empty: { M: {} }, none: { L: [] } } },
+    };
+    await aws.dynamodb.send(new PutItemCommand({ TableName: tableName, Item: item }));
+    const records: DynamoDBRecord[] = [];
+    const source = createDynamoDbStreamEventSource({
+      dynamodbStreams: aws.dynamodbStreams,
+      streamArn,
+      pollIntervalMs: 20,
+      handler: async (event) => void records.push(...event.Records),
+    });
+    sources.push(source);
+
+    await source.start();
+    await source.drain({ timeoutMs: 20_000 });
+
+    expect(records).toHaveLength(1);
+    expect(records[0]?.dynamodb?.NewImage).toEqual(item);
+  });
+
   test('with LATEST delivers only changes made after start() (client built from a config)', async ({
     aws,
     eventLogTable,
