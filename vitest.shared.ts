@@ -12,12 +12,20 @@ export const workspaceAliases = [
   { find: /^@tidemark\/([a-z-]+)\/([a-z-]+)$/, replacement: `${root}packages/$1/src/$2.ts` },
 ];
 
+/**
+ * The AWS SDK warns once per process that its releases after January 2027 need node 22. Every
+ * test worker is a process, so the suite would print it dozens of times; the engines field and the
+ * README state the node versions we support.
+ */
+const env = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+
 /** Unit tests: fast, no local AWS. */
 export const unitConfig = (): UserConfig => ({
   resolve: { alias: workspaceAliases },
   test: {
     include: ['tests/unit/**/*.test.ts'],
     environment: 'node',
+    env,
     testTimeout: 20_000,
   },
 });
@@ -31,6 +39,7 @@ export const integrationConfig = (): UserConfig => ({
   test: {
     include: ['tests/integration/**/*.test.ts'],
     environment: 'node',
+    env,
     globalSetup: [`${root}packages/testing/src/vitest-global-setup.ts`],
     testTimeout: 120_000,
     hookTimeout: 120_000,

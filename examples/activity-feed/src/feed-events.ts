@@ -7,7 +7,7 @@ import {
   TaskDeleted,
   TaskReopened,
   TaskUpdated,
-} from '@tidemark-examples/task-service/events';
+} from '@tidemark-examples/task-events';
 
 /** The events the activity feed reads: the task and project services' published definitions. */
 export const feedEvents = defineCatalog([

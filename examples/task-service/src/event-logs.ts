@@ -1,8 +1,14 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AwsClientOptions } from '@tidemark/core';
 import { createEventLog, type EventLog } from '@tidemark/publisher';
-import { PROJECT_AGGREGATE_TYPE, PROJECT_SERVICE_SOURCE, projectEvents } from './events/project-events';
-import { TASK_AGGREGATE_TYPE, TASK_SERVICE_SOURCE, taskEvents } from './events/task-events';
+import {
+  PROJECT_AGGREGATE_TYPE,
+  PROJECT_SERVICE_SOURCE,
+  projectEvents,
+  TASK_AGGREGATE_TYPE,
+  TASK_SERVICE_SOURCE,
+  taskEvents,
+} from '@tidemark-examples/task-events';
 import type { ProjectLog } from './project-commands';
 import type { TaskLog } from './task-commands';
 

@@ -1,6 +1,6 @@
 /**
  * The task service: commands, the framework-free HTTP routes and their two hosts, the read model,
- * the listeners and the event logs. The event definitions are published separately as `./events`;
+ * the listeners and the event logs. The event definitions are published separately as `@tidemark-examples/task-events`;
  * the CDK stack lives in `src/infra` and the local demo in `src/local`.
  */
 export {

@@ -5,8 +5,8 @@ import {
   newCommandIdAfter,
   type Ulid,
 } from '@tidemark/core';
+import type { ProjectEvents } from '@tidemark-examples/task-events';
 import { AggregateHistoryError, ProjectNotFoundError } from './errors';
-import type { ProjectEvents } from './events/project-events';
 import type { AggregateLog } from './ports';
 
 /** A project of the project service. */

@@ -5,13 +5,13 @@ import {
   newCommandIdAfter,
   type Ulid,
 } from '@tidemark/core';
+import type { TaskEvents } from '@tidemark-examples/task-events';
 import {
   IdempotencyKeyConflictError,
   TaskNotFoundError,
   UnknownProjectError,
   VersionMismatchError,
 } from './errors';
-import type { TaskEvents } from './events/task-events';
 import type { AggregateLog, ProjectDirectory } from './ports';
 import { foldTask, type Task, type TaskEvent } from './task';
 

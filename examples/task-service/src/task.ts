@@ -1,6 +1,6 @@
 import type { CatalogEvent, Ulid } from '@tidemark/core';
+import type { TaskEvents } from '@tidemark-examples/task-events';
 import { AggregateHistoryError } from './errors';
-import type { TaskEvents } from './events/task-events';
 
 /** A task as the API shows it: its fields plus the version and last command id of its aggregate. */
 export interface Task {

@@ -1,4 +1,4 @@
-import { projectEvents, taskEvents } from '@tidemark-examples/task-service/events';
+import { projectEvents, taskEvents } from '@tidemark-examples/task-events';
 import { describe, expect, it } from 'vitest';
 import { feedEvents } from '../../src/feed-events';
 

@@ -12,6 +12,7 @@ import {
   ConcurrencyError,
   EventLogBusyError,
 } from '@tidemark/publisher';
+import { PROJECT_AGGREGATE_TYPE, TASK_AGGREGATE_TYPE } from '@tidemark-examples/task-events';
 import { z } from 'zod';
 import {
   MalformedJsonError,
@@ -20,8 +21,6 @@ import {
   TaskNotFoundError,
   TaskServiceError,
 } from '../errors';
-import { PROJECT_AGGREGATE_TYPE } from '../events/project-events';
-import { TASK_AGGREGATE_TYPE } from '../events/task-events';
 import type { ProjectCommands } from '../project-commands';
 import type { Task } from '../task';
 import type { TaskCommands } from '../task-commands';

@@ -2,8 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createConsumer } from '@tidemark/consumer';
 import { type DomainEvent, defineCatalog } from '@tidemark/core';
 import { ConcurrencyError } from '@tidemark/publisher';
-import { ProjectCreated, ProjectDeleted } from '../events/project-events';
-import { TaskCreated } from '../events/task-events';
+import { ProjectCreated, ProjectDeleted, TaskCreated } from '@tidemark-examples/task-events';
 import type { ProjectsTable } from '../project-directory';
 import type { TaskCommands } from '../task-commands';
 

@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { createConsumer, type EventHandlers } from '@tidemark/consumer';
 import type { DomainEvent } from '@tidemark/core';
-import { type TaskEvents, taskEvents } from '../events/task-events';
+import { type TaskEvents, taskEvents } from '@tidemark-examples/task-events';
 import type { TaskReadModel } from '../read-model';
 import { applyTaskEvent, type TaskEvent } from '../task';
 

@@ -3,8 +3,8 @@ import type { DomainEvent } from '@tidemark/core';
 import type { PublisherLogger } from '@tidemark/publisher';
 import { createPublisher } from '@tidemark/publisher';
 import { createDynamoDbStreamEventSource, createKinesisEventSource, type LocalAws } from '@tidemark/testing';
-// The demo composes the downstream team's listener too. It is not a declared dependency: the
-// activity feed depends on this package's `./events`, and declaring it back would make a cycle.
+// The demo composes the downstream team's listener too, as the whole landscape would run. The feed
+// depends only on the published event definitions (@tidemark-examples/task-events), not on this package.
 import {
   createActivityFeedListener,
   type FeedEntry,

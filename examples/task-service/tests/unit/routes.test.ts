@@ -1,8 +1,7 @@
 import { newCommandId } from '@tidemark/core';
+import { projectEvents, taskEvents } from '@tidemark-examples/task-events';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { projectEvents } from '../../src/events/project-events';
-import { taskEvents } from '../../src/events/task-events';
 import { apiGatewayHandler } from '../../src/http/lambda-adapter';
 import { createRoutes } from '../../src/http/routes';
 import type { HttpHandler, HttpRequest } from '../../src/http/types';

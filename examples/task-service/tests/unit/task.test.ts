@@ -1,7 +1,7 @@
 import { createEnvelope, newCommandId } from '@tidemark/core';
+import { taskEvents } from '@tidemark-examples/task-events';
 import { describe, expect, it } from 'vitest';
 import { AggregateHistoryError } from '../../src/errors';
-import { taskEvents } from '../../src/events/task-events';
 import { applyTaskEvent, foldTask, type TaskEvent } from '../../src/task';
 
 const event = (type: string, data: Record<string, unknown>, version: number): TaskEvent =>

@@ -1,6 +1,6 @@
 import type { EventInput, EventPayload } from '@tidemark/core';
 import { expectTypeOf, test } from 'vitest';
-import type { ProjectEvents, TaskEvents } from '../../src/events/index';
+import type { ProjectEvents, TaskEvents } from '../../src/index';
 
 test('the published task events have the payload types downstream handlers get', () => {
   expectTypeOf<EventPayload<TaskEvents, 'TaskCreated'>>().toEqualTypeOf<{

@@ -1,6 +1,6 @@
 /**
  * The published event definitions of the task service and the project service. Downstream teams
- * import them from `@tidemark-examples/task-service/events`.
+ * import them from `@tidemark-examples/task-events`.
  */
 export type { ProjectEvents } from './project-events';
 export {
