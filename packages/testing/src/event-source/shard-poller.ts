@@ -527,17 +527,17 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
       | { kind: 'returned'; response: unknown }
       | { kind: 'threw'; error: unknown }
       | { kind: 'timeout' };
+    const settled = callHandler(this.#settings.handler, event, context).then(
+      (response): Result => ({ kind: 'returned', response }),
+      (error: unknown): Result => ({ kind: 'threw', error }),
+    );
     const result: Result = await Promise.race([
-      callHandler(this.#settings.handler, event, context).then(
-        (response): Result => ({ kind: 'returned', response }),
-        (error: unknown): Result => ({ kind: 'threw', error }),
-      ),
+      settled,
       new Promise<Result>((resolve) => {
         timer = setTimeout(() => resolve({ kind: 'timeout' }), timeoutMs);
       }),
     ]);
     clearTimeout(timer);
-    shard.inFlight = false;
     let outcome: InvocationOutcome;
     let error: unknown;
     let response: unknown;
@@ -565,7 +565,27 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
     };
     this.invocations.push(invocation);
     shard.lastInvocation = { awsRequestId: context.awsRequestId, functionError: result.kind !== 'returned' };
+    if (result.kind === 'timeout') {
+      // Lambda ends a timed-out invocation before it retries; a promise cannot be ended, so the
+      // shard waits for the handler to settle (or for stop()): one batch in flight per shard.
+      await this.#settledOrStopped(settled);
+    }
+    shard.inFlight = false;
     return outcome;
+  }
+
+  /** Resolves when `promise` settles, or at once when the source stops. */
+  #settledOrStopped(promise: Promise<unknown>): Promise<void> {
+    const signal = this.#abort.signal;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      signal.addEventListener('abort', done, { once: true });
+      promise.then(done, done);
+    });
   }
 
   /** Gives up on the first `count` buffered records: on-failure destination, then checkpoint. */

@@ -364,6 +364,36 @@ describe('createKinesisEventSource', () => {
     expect(events.onFailure[0]!.responseContext.functionError).toBe('Unhandled');
   });
 
+  it('never starts the retry of a timed-out batch while the timed-out invocation still runs (one batch in flight per shard)', async () => {
+    const kinesis = new FakeKinesis();
+    kinesis.put(kinesis.shard('shardId-000000000000'), 'a');
+    let running = 0;
+    let maxRunning = 0;
+    let calls = 0;
+    const events = source(kinesis, {
+      functionTimeoutSeconds: 0.05,
+      handler: async () => {
+        calls += 1;
+        running += 1;
+        maxRunning = Math.max(maxRunning, running);
+        try {
+          // Lambda ends a timed-out invocation; here the first one goes on for a while.
+          if (calls === 1) await new Promise((resolve) => setTimeout(resolve, 400));
+        } finally {
+          running -= 1;
+        }
+      },
+    });
+    await events.start();
+    await events.drain({ timeoutMs: 5000 });
+    expect(events.invocations.map((invocation) => [invocation.timedOut, invocation.outcome])).toEqual([
+      [true, 'failure'],
+      [false, 'success'],
+    ]);
+    expect(maxRunning).toBe(1);
+    expect(running).toBe(0);
+  });
+
   it('rejects drain with the pending work when a batch keeps failing', async () => {
     const kinesis = new FakeKinesis();
     const [first] = kinesis.put(kinesis.shard('shardId-000000000000'), 'a');
