@@ -97,16 +97,29 @@ export class AppendValidationError extends PublisherError {
 
 /**
  * The event log kept refusing the write for transient reasons (transaction conflicts, throttling)
- * after the configured attempts. Nothing was written; trying again later can succeed.
+ * after the configured attempts. When every attempt was refused (`context.outcomeUnknown` false),
+ * nothing was written. When the last attempt failed with a server error (`InternalServerError`,
+ * `ServiceUnavailable`), DynamoDB may still have committed it (`outcomeUnknown` true): retry with the
+ * same command id, which returns the first outcome if the events were written, never with a new one.
  */
 export class EventLogBusyError extends PublisherError {
   constructor(
-    context: { aggregateKey: string; commandId: string; attempts: number; reasons: string[] },
+    context: {
+      aggregateKey: string;
+      commandId: string;
+      attempts: number;
+      reasons: string[];
+      outcomeUnknown: boolean;
+    },
     cause: unknown,
   ) {
     super(
       'EVENT_LOG_BUSY',
-      `The event log refused the append of command ${context.commandId} to ${context.aggregateKey} ${context.attempts} times (${context.reasons.join(', ') || 'transient errors'}); nothing was written, try again later`,
+      `The event log refused the append of command ${context.commandId} to ${context.aggregateKey} ${context.attempts} times (${context.reasons.join(', ') || 'transient errors'}); ${
+        context.outcomeUnknown
+          ? 'the last attempt may have been written: try again later with the same command id'
+          : 'nothing was written, try again later'
+      }`,
       { context, cause, retryable: true },
     );
     this.name = 'EventLogBusyError';

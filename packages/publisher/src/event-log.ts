@@ -157,7 +157,10 @@ export interface EventLog<C extends AnyEventCatalog> {
    * {@link ConcurrencyError}, {@link CommandIdNotIncreasingError}, {@link TooManyEventsError},
    * {@link AppendValidationError}, `RecordTooLargeError`, `UnknownEventTypeError`,
    * `InvalidAggregateError`, `InvalidCommandIdError` or {@link EventLogBusyError}; nothing is
-   * written when it throws.
+   * written when it throws, except when the outcome is unknown (an `EventLogBusyError` with
+   * `context.outcomeUnknown`, or an error that is not a DynamoDB answer, such as a timeout or a lost
+   * connection): then retry with the same command id, which returns the first outcome if the
+   * events were written.
    */
   append(input: AppendInput<C>): Promise<AppendResult<C>>;
   /** The aggregate's version and last command id, or `undefined` when it has no events. */
@@ -189,11 +192,16 @@ const TRANSIENT_ERRORS = new Set([
   'ServiceUnavailable',
 ]);
 
+/** Whole-call errors after which the transaction may have committed (a server error answered late). */
+const OUTCOME_UNKNOWN_ERRORS = new Set(['InternalServerError', 'ServiceUnavailable']);
+
 /** A transient refusal, retried by `append`. */
 class TransientAppendFailure extends Error {
   constructor(
     readonly reasons: string[],
     readonly original: unknown,
+    /** The transaction may have committed (a server error, not a cancellation or throttling). */
+    readonly outcomeUnknown: boolean,
   ) {
     super(`transient refusal: ${reasons.join(', ')}`);
     this.name = 'TransientAppendFailure';
@@ -612,7 +620,13 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
           : TRANSIENT_ERRORS.has(errorName(error))
             ? [errorName(error)]
             : [];
-        if (transient.length > 0) throw new TransientAppendFailure(transient, error);
+        if (transient.length > 0) {
+          throw new TransientAppendFailure(
+            transient,
+            error,
+            reasons === undefined && OUTCOME_UNKNOWN_ERRORS.has(errorName(error)),
+          );
+        }
         throw error;
       }
       return outcome(envelopes, false);
@@ -642,7 +656,13 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
     } catch (error) {
       if (error instanceof TransientAppendFailure) {
         throw new EventLogBusyError(
-          { aggregateKey: pk, commandId, attempts, reasons: [...seenReasons] },
+          {
+            aggregateKey: pk,
+            commandId,
+            attempts,
+            reasons: [...seenReasons],
+            outcomeUnknown: error.outcomeUnknown,
+          },
           error.original,
         );
       }

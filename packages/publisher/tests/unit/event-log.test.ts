@@ -1,3 +1,4 @@
+import { TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import {
   createEnvelope,
@@ -20,7 +21,7 @@ import {
   MAX_EVENTS_PER_COMMAND,
   TooManyEventsError,
 } from '../../src/index';
-import { catalog, FakeDynamoDb } from '../helpers/fakes';
+import { awsError, catalog, FakeDynamoDb } from '../helpers/fakes';
 
 const task = { type: 'Task', id: 't-1' } as const;
 const PK = 'Task#t-1';
@@ -249,8 +250,45 @@ describe('createEventLog', () => {
       })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EventLogBusyError);
-    expect(error).toMatchObject({ retryable: true, context: { attempts: 4, reasons: ['ThrottlingError'] } });
+    expect(error).toMatchObject({
+      retryable: true,
+      context: { attempts: 4, reasons: ['ThrottlingError'], outcomeUnknown: false },
+    });
+    expect((error as Error).message).toContain('nothing was written');
     expect(dynamodb.versions(PK)).toEqual([]);
+  });
+
+  it('does not claim nothing was written when the last attempt may have committed (InternalServerError)', async () => {
+    // DynamoDB may commit a transaction and still answer 500: the outcome is unknown, and a caller
+    // told "nothing was written" would retry with a new command id and append the events twice.
+    const send = dynamodb.send.bind(dynamodb);
+    dynamodb.send = async (command: unknown) => {
+      const output = await send(command);
+      if (command instanceof TransactWriteItemsCommand) throw awsError('InternalServerError');
+      return output;
+    };
+    const once = createEventLog({
+      tableName: 'events',
+      dynamodb: dynamodb as never,
+      catalog,
+      source: '/tests',
+      retry: { retries: 0 },
+    });
+    const input = {
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated' as const, data: { name: 'a' } }],
+    };
+    const error = await once.append(input).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EventLogBusyError);
+    expect(dynamodb.versions(PK)).toEqual([1]); // it was written
+    expect(error).toMatchObject({ retryable: true, context: { outcomeUnknown: true } });
+    expect((error as Error).message).not.toContain('nothing was written');
+    expect((error as Error).message).toContain('same command id');
+    dynamodb.send = send;
+    const retry = await once.append(input);
+    expect(retry).toMatchObject({ duplicate: true, version: 1 });
+    expect(dynamodb.versions(PK)).toEqual([1]);
   });
 
   it(`accepts ${MAX_EVENTS_PER_COMMAND} events in one command and refuses ${MAX_EVENTS_PER_COMMAND + 1}`, async () => {
