@@ -40,6 +40,12 @@ export interface OutgoingRecord {
   readonly describe: Readonly<Record<string, unknown>>;
   /** Set when the record can never be published (too large, no route): it fails when its turn comes. */
   readonly poison?: string;
+  /**
+   * The aggregate version, when known: an aggregate's records are published in version order even
+   * if the stream delivered them otherwise (DynamoDB Streams order the changes of one item, not the
+   * items one transaction wrote). Default: batch order.
+   */
+  readonly version?: number;
 }
 
 /** What happened to each record. */
@@ -137,6 +143,10 @@ export async function publishInOrder(
     if (queue) queue.push(index);
     else queues.set(record.key, [index]);
   });
+  // Version order within each aggregate; records without a version keep their batch order (stable sort).
+  for (const queue of queues.values()) {
+    queue.sort((a, b) => (records[a]!.version ?? 0) - (records[b]!.version ?? 0) || a - b);
+  }
   const cursor = new Map<string, number>();
   const blocked = new Set<string>();
   let calls = 0;

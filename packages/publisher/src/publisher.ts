@@ -203,12 +203,13 @@ export function outgoingRecord(envelope: EventEnvelope, route: StreamRoute): Out
       data: new Uint8Array(),
       size: 0,
       describe,
+      version: envelope.aggregateversion,
       poison: `route failed: ${describeError(error).message}`,
     };
   }
   try {
     const { partitionKey, data, size } = toKinesisRecord(envelope);
-    return { key: partitionKey, stream, data, size, describe };
+    return { key: partitionKey, stream, data, size, describe, version: envelope.aggregateversion };
   } catch (error) {
     if (!(error instanceof RecordTooLargeError)) throw error;
     return { key, stream, data: new Uint8Array(), size: error.size, describe, poison: error.message };

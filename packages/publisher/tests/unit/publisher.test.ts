@@ -107,6 +107,31 @@ describe.each(entryPoints)('createPublisher through %s', (_name, invoke) => {
     expect(metrics.find((m) => m.name === 'retried')!.value).toBe(1);
   });
 
+  it('publishes an aggregate in version order when the stream delivers its items out of order', async () => {
+    const { kinesis, publisher } = setup();
+    const a = envelopesFor('a', 1, 3);
+    const b = envelopesFor('b', 1, 2);
+    // The items of one transaction (a2, a3) may reach the stream in any order.
+    const response = await invoke(publisher, streamEventOf([a[0]!, b[1]!, a[2]!, b[0]!, a[1]!]));
+    expect(response.batchItemFailures).toEqual([]);
+    expect(versionsOf(kinesis.all(), 'a')).toEqual([1, 2, 3]);
+    expect(versionsOf(kinesis.all(), 'b')).toEqual([1, 2]);
+  });
+
+  it('reports the stream-earliest record when a version it holds back first fails', async () => {
+    const { kinesis, publisher } = setup({ retry: { retries: 1, minTimeoutMs: 0, maxTimeoutMs: 0 } });
+    // Wave 1 (call 0) carries a1; every later call carries a2, which keeps failing.
+    kinesis.fate = (_key, callIndex) => (callIndex === 0 ? 'ok' : 'InternalFailure');
+    const a = envelopesFor('a', 1, 3);
+    const event = streamEventOf([a[0]!, a[2]!, a[1]!]);
+    const response = await invoke(publisher, event);
+    // a2 failed, so a3 (earlier in the stream) was never sent: Lambda must redeliver from a3.
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: event.Records[1]!.dynamodb!.SequenceNumber },
+    ]);
+    expect(versionsOf(kinesis.all(), 'a')).toEqual([1]);
+  });
+
   it('reports the earliest unpublished record and publishes nothing after it for that aggregate', async () => {
     const { kinesis, publisher, metrics } = setup({
       retry: { retries: 2, minTimeoutMs: 0, maxTimeoutMs: 0 },
