@@ -85,6 +85,7 @@ export {
   eventLogTableDescription,
   parseEventLogItem,
 } from './event-log';
+export { toValidationIssues } from './issues';
 export {
   assertFitsKinesisRecord,
   DYNAMODB_MAX_ITEM_BYTES,

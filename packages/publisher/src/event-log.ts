@@ -37,6 +37,7 @@ import {
   RecordTooLargeError,
   resolveClient,
   toKinesisRecord,
+  toValidationIssues,
   type Ulid,
   UnknownEventTypeError,
   type ValidationIssue,
@@ -454,13 +455,7 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
       }
       const parsed = definition.schema.safeParse(event.data);
       if (!parsed.success) {
-        for (const issue of parsed.error.issues) {
-          issues.push({
-            path: joinPath(`${path}.data`, issue.path),
-            message: issue.message,
-            code: issue.code,
-          });
-        }
+        issues.push(...toValidationIssues(parsed.error, `${path}.data`));
         return;
       }
       const data = parsed.data as Record<string, unknown>;
@@ -724,12 +719,4 @@ export function cancellationReasons(error: unknown): string[] | undefined {
   const message = (error as { message?: unknown }).message;
   const listed = typeof message === 'string' ? /\[([^\]]*)\]/.exec(message)?.[1] : undefined;
   return listed ? listed.split(',').map((reason) => reason.trim()) : [];
-}
-
-function joinPath(prefix: string, path: readonly PropertyKey[]): string {
-  let result = prefix;
-  for (const segment of path) {
-    result += typeof segment === 'number' ? `[${segment}]` : `.${String(segment)}`;
-  }
-  return result;
 }
