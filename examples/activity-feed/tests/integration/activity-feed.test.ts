@@ -43,7 +43,10 @@ describe('the activity feed', () => {
       ]),
     ];
 
-    const response = await listener(kinesisEventFromEnvelopes(envelopes), fakeLambdaContext());
+    const response = await listener(
+      kinesisEventFromEnvelopes(envelopes),
+      fakeLambdaContext({ timeoutSeconds: 60 }),
+    );
 
     expect(response.batchItemFailures).toEqual([]);
     const texts = (await read()).map((entry) => entry.text);
@@ -70,8 +73,8 @@ describe('the activity feed', () => {
       ]),
     );
 
-    await listener(batch, fakeLambdaContext());
-    await listener(batch, fakeLambdaContext());
+    await listener(batch, fakeLambdaContext({ timeoutSeconds: 60 }));
+    await listener(batch, fakeLambdaContext({ timeoutSeconds: 60 }));
 
     expect((await read()).map((entry) => entry.text)).toEqual([
       'Task “Once” was created',

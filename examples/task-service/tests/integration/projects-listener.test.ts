@@ -56,9 +56,9 @@ describe('the projects listener', () => {
       ...(await taskEnvelopes(task.id)),
     ]);
 
-    const first = await (await listener())(batch, fakeLambdaContext());
+    const first = await (await listener())(batch, fakeLambdaContext({ timeoutSeconds: 60 }));
     // A second consumer without checkpoints re-runs every handler: a redelivery after lost progress.
-    const second = await (await listener())(batch, fakeLambdaContext());
+    const second = await (await listener())(batch, fakeLambdaContext({ timeoutSeconds: 60 }));
 
     expect(first.batchItemFailures).toEqual([]);
     expect(second.batchItemFailures).toEqual([]);
@@ -88,10 +88,13 @@ describe('the projects listener', () => {
     const consumer = await listener();
 
     // …but the listener sees the project's deletion first, the task's creation after.
-    await consumer(kinesisEventFromEnvelopes(await projectEnvelopes(project.id)), fakeLambdaContext());
+    await consumer(
+      kinesisEventFromEnvelopes(await projectEnvelopes(project.id)),
+      fakeLambdaContext({ timeoutSeconds: 60 }),
+    );
     const response = await consumer(
       kinesisEventFromEnvelopes(await taskEnvelopes(task.id)),
-      fakeLambdaContext(),
+      fakeLambdaContext({ timeoutSeconds: 60 }),
     );
 
     expect(response.batchItemFailures).toEqual([]);
@@ -109,7 +112,7 @@ describe('the projects listener', () => {
 
     await (await listener())(
       kinesisEventFromEnvelopes(await projectEnvelopes(project.id)),
-      fakeLambdaContext(),
+      fakeLambdaContext({ timeoutSeconds: 60 }),
     );
 
     const { task } = await tasks.create({ name: 'In time', projectId: project.id });
