@@ -6,7 +6,8 @@
  */
 import { consumerTableDescription, createConsumer } from '@tidemark/consumer';
 import { newCommandId } from '@tidemark/core';
-import { createEventLog, createPublisher } from '@tidemark/publisher';
+import { createEventLog } from '@tidemark/event-log';
+import { createPublisher } from '@tidemark/publisher';
 import { createDynamoDbStreamEventSource, createKinesisEventSource, type LocalAws } from '@tidemark/testing';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { benchEvents, quietLogger, taskEvent } from '../catalog';

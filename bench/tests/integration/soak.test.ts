@@ -14,7 +14,8 @@
  * except the parked poison), nothing lost, and only the injected poison and malformed records parked.
  */
 import { aggregateKey, type EventEnvelope, newCommandId, toKinesisRecord } from '@tidemark/core';
-import { createEventLog, createPublisher } from '@tidemark/publisher';
+import { createEventLog } from '@tidemark/event-log';
+import { createPublisher } from '@tidemark/publisher';
 import { createDynamoDbStreamEventSource, createKinesisEventSource } from '@tidemark/testing';
 import { localAws } from '@tidemark/testing/vitest';
 import type { Context, DynamoDBStreamEvent, KinesisStreamEvent } from 'aws-lambda';

@@ -19,7 +19,9 @@ import {
   createEventLog,
   EventLogBusyError,
   MAX_EVENTS_PER_COMMAND,
+  MAX_TRANSACTION_BYTES,
   TooManyEventsError,
+  TRANSACTION_SIZE_MARGIN_BYTES,
 } from '../../src/index';
 import { awsError, catalog, FakeDynamoDb } from '../helpers/fakes';
 
@@ -349,7 +351,7 @@ describe('createEventLog', () => {
       .append({ aggregate: task, commandId: newCommandId(), events })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RecordTooLargeError);
-    expect((error as RecordTooLargeError).limit).toBe(4 * 1024 * 1024);
+    expect((error as RecordTooLargeError).limit).toBe(MAX_TRANSACTION_BYTES - TRANSACTION_SIZE_MARGIN_BYTES);
     expect(dynamodb.versions(PK)).toEqual([]);
   });
 
