@@ -118,7 +118,7 @@ export class EventLogBusyError extends EventLogError {
       `The event log refused the append of command ${context.commandId} to ${context.aggregateKey} ${context.attempts} times (${context.reasons.join(', ') || 'transient errors'}); ${
         context.outcomeUnknown
           ? 'the last attempt may have been written: try again later with the same command id'
-          : 'nothing was written, try again later'
+          : 'these attempts wrote nothing; try again later with the same command id'
       }`,
       { context, cause, retryable: true },
     );

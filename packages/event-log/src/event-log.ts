@@ -632,6 +632,19 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
           const now = await readHead(pk);
           const existing = await existingOutcome(pk, commandId, now);
           if (existing) return outcome(existing, true);
+          if (input.expectedVersion === undefined) {
+            // No version was asked for: the command goes after whatever is there now, if its id
+            // still may (another call of this very command may commit meanwhile: the retry finds it).
+            if (now && commandId <= now.lastCommandId) {
+              throw new CommandIdNotIncreasingError({
+                aggregateKey: pk,
+                commandId,
+                lastCommandId: now.lastCommandId,
+                version: now.version,
+              });
+            }
+            throw new TransientAppendFailure(['VersionTaken'], error, false);
+          }
           throw new ConcurrencyError(
             `Another command appended to ${pk} first (now at version ${now?.version ?? 0}); reload it and decide again`,
             {

@@ -12,10 +12,11 @@ const MIN_NUMBER_MAGNITUDE = 1e-130;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
- * DynamoDB nests maps and lists at most 32 levels deep. The payload map is one level itself, so a
- * payload holds at most 31 more levels of maps or lists.
+ * Levels of maps and lists a payload may have, the payload map itself included: DynamoDB refuses
+ * an item nested deeper than 32 levels and counts the item as the first (measured on DynamoDB Local:
+ * a payload map with 30 levels inside is stored, one with 31 is refused).
  */
-export const MAX_PAYLOAD_DEPTH = 32;
+export const MAX_PAYLOAD_DEPTH = 31;
 
 /** Whether a string is well-formed Unicode (no lone UTF-16 surrogate), so it encodes to UTF-8 as is. */
 export function isWellFormed(value: string): boolean {
@@ -66,7 +67,9 @@ function visit(
   if (typeof value !== 'object') return void refuse(`a ${typeof value} cannot be stored`);
   if (seen.has(value)) return void refuse('is a circular reference');
   if (depth > MAX_PAYLOAD_DEPTH) {
-    return void refuse(`nests maps and lists deeper than DynamoDB's ${MAX_PAYLOAD_DEPTH} levels`);
+    return void refuse(
+      `nests maps and lists deeper than DynamoDB allows (${MAX_PAYLOAD_DEPTH} levels, the payload included)`,
+    );
   }
   if (Array.isArray(value)) {
     seen.add(value);

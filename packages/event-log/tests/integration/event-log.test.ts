@@ -3,7 +3,16 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { newCommandId, newCommandIdAfter, RecordTooLargeError } from '@tidemark/core';
 import { test } from '@tidemark/testing/vitest';
 import { describe, expect } from 'vitest';
-import { CommandIdNotIncreasingError, ConcurrencyError, createEventLog } from '../../src/index';
+import {
+  AppendValidationError,
+  CommandIdNotIncreasingError,
+  ConcurrencyError,
+  createEventLog,
+  EventLogBusyError,
+  MAX_TRANSACTION_BYTES,
+  TRANSACTION_SIZE_MARGIN_BYTES,
+} from '../../src/index';
+import { MAX_PAYLOAD_DEPTH } from '../../src/storage';
 import { catalog } from '../helpers/fakes';
 
 const countItems = async (
@@ -254,5 +263,194 @@ describe('createEventLog on DynamoDB Local', () => {
     const window = await log.readAll(aggregate, { fromVersion: 100, toVersion: 140, pageSize: 9 });
     expect(window.map((e) => e.version)).toEqual(Array.from({ length: 41 }, (_, i) => i + 100));
     expect(await log.head(aggregate)).toEqual({ version: 241, lastCommandId: all[240]!.commandId });
+  });
+
+  test('many writers retrying their command ids: every stored command answers its first outcome, none is stored twice', async ({
+    aws,
+    eventLogTable,
+  }) => {
+    const seed = Number(process.env.TIDEMARK_SEED ?? Date.now() % 100_000);
+    console.log(`event-log concurrency seed: ${seed}`);
+    let state = seed;
+    const random = () => {
+      state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
+      return state / 2 ** 31;
+    };
+    const log = createEventLog({
+      tableName: eventLogTable.tableName,
+      dynamodb: aws.dynamodb,
+      catalog,
+      source: '/it',
+      retry: { retries: 6, minTimeoutMs: 5, maxTimeoutMs: 50 },
+    });
+    const aggregate = { type: 'Task', id: 'retried' };
+    await log.append({
+      aggregate,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 's' } }],
+    });
+    type Call = { commandId: string; outcome: PromiseSettledResult<Awaited<ReturnType<typeof log.append>>> };
+    const calls: Call[] = [];
+    const writer = async (w: number) => {
+      for (let c = 0; c < 5; c += 1) {
+        const commandId = newCommandId();
+        const events = Array.from({ length: 1 + Math.floor(random() * 3) }, (_, k) => ({
+          type: 'TaskRenamed' as const,
+          data: { name: `w${w}c${c}e${k}` },
+        }));
+        // The first call and its retries overlap (a lost response retried at once), and one more
+        // retry comes after everyone else may have appended.
+        const attempts = await Promise.allSettled(
+          Array.from({ length: 3 }, async (_, r) => {
+            await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 5 * r)));
+            return log.append({ aggregate, commandId, events });
+          }),
+        );
+        for (const outcome of attempts) calls.push({ commandId, outcome });
+        await new Promise((resolve) => setTimeout(resolve, Math.floor(random() * 10)));
+        const late = await Promise.allSettled([log.append({ aggregate, commandId, events })]);
+        calls.push({ commandId, outcome: late[0]! });
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, w) => writer(w)));
+
+    const stored = [];
+    for await (const envelope of log.readEnvelopes(aggregate)) stored.push(envelope);
+    expect(stored.map((event) => event.aggregateversion)).toEqual(stored.map((_, index) => index + 1));
+    const byCommand = new Map<string, number[]>();
+    for (const event of stored)
+      byCommand.set(event.commandid, [...(byCommand.get(event.commandid) ?? []), event.aggregateversion]);
+    let storedCommands = 0;
+    let busy = 0;
+    for (const [commandId, versions] of byCommand) {
+      // Stored once: its versions are contiguous.
+      expect(versions).toEqual(versions.map((_, index) => versions[0]! + index));
+      const ofCommand = calls.filter((call) => call.commandId === commandId);
+      if (ofCommand.length === 0) continue;
+      storedCommands += 1;
+      const ids = stored.filter((event) => event.commandid === commandId).map((event) => event.id);
+      for (const call of ofCommand) {
+        // Every call of a stored command answers its first outcome; none tells to use a new id.
+        // A stored command is never answered with an error telling to decide again or to use a
+        // new id; under this contention a call may only run out of attempts (retry, same id).
+        if (call.outcome.status === 'rejected') {
+          expect(call.outcome.reason).toBeInstanceOf(EventLogBusyError);
+          busy += 1;
+        }
+        if (call.outcome.status === 'fulfilled')
+          expect(call.outcome.value.events.map((e) => e.id)).toEqual(ids);
+      }
+      expect(
+        ofCommand.filter((call) => call.outcome.status === 'fulfilled' && !call.outcome.value.duplicate),
+      ).toHaveLength(1);
+    }
+    for (const call of calls) {
+      if (byCommand.has(call.commandId)) continue;
+      expect(call.outcome.status).toBe('rejected');
+      if (call.outcome.status === 'rejected')
+        expect(
+          [CommandIdNotIncreasingError, ConcurrencyError].some(
+            (type) => call.outcome.status === 'rejected' && call.outcome.reason instanceof type,
+          ),
+        ).toBe(true);
+    }
+    console.log(`stored commands: ${storedCommands}, calls: ${calls.length}, busy answers: ${busy}`);
+    expect(storedCommands).toBeGreaterThan(0);
+  });
+
+  test("stores payloads nested to DynamoDB's limit and refuses one level more with a typed error", async ({
+    aws,
+    eventLogTable,
+  }) => {
+    const log = createEventLog({
+      tableName: eventLogTable.tableName,
+      dynamodb: aws.dynamodb,
+      catalog,
+      source: '/it',
+    });
+    const aggregate = { type: 'Task', id: 'deep' };
+    const deep = (levels: number): unknown => (levels === 0 ? 'leaf' : { n: deep(levels - 1) });
+    const list = (levels: number): unknown => (levels === 0 ? 1 : [list(levels - 1)]);
+    const result = await log.append({
+      aggregate,
+      commandId: newCommandId(),
+      events: [
+        { type: 'NoteAdded', data: { text: 'maps', extra: deep(MAX_PAYLOAD_DEPTH - 1) } },
+        { type: 'NoteAdded', data: { text: 'lists', extra: list(MAX_PAYLOAD_DEPTH - 1) } },
+      ],
+    });
+    const back = [];
+    for await (const envelope of log.readEnvelopes(aggregate)) back.push(envelope.data);
+    expect(back).toEqual(result.events.map((event) => event.data));
+    const error = await log
+      .append({
+        aggregate,
+        commandId: newCommandId(),
+        events: [{ type: 'NoteAdded', data: { text: 'too deep', extra: deep(MAX_PAYLOAD_DEPTH) } }],
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppendValidationError);
+    expect(await log.head(aggregate)).toMatchObject({ version: 2 });
+  });
+
+  test('a command just inside the counted transaction limit is stored; one just over is refused before DynamoDB sees it', async ({
+    aws,
+    eventLogTable,
+  }) => {
+    const log = createEventLog({
+      tableName: eventLogTable.tableName,
+      dynamodb: aws.dynamodb,
+      catalog,
+      source: '/it',
+    });
+    const aggregate = { type: 'Task', id: 'big-command' };
+    await log.append({
+      aggregate,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 's' } }],
+    });
+    const limit = MAX_TRANSACTION_BYTES - TRANSACTION_SIZE_MARGIN_BYTES;
+    const count = 11;
+    // Fill each item to its share of the limit, less the item's other attributes (about 700 bytes).
+    const fitting = 'x'.repeat(Math.floor(limit / count) - 1_200);
+    const stored = await log.append({
+      aggregate,
+      commandId: newCommandId(),
+      events: Array.from({ length: count }, () => ({ type: 'NoteAdded' as const, data: { text: fitting } })),
+    });
+    expect(stored.version).toBe(1 + count);
+    const over = 'x'.repeat(Math.floor(limit / count));
+    const error = await log
+      .append({
+        aggregate,
+        commandId: newCommandId(),
+        events: Array.from({ length: count }, () => ({ type: 'NoteAdded' as const, data: { text: over } })),
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RecordTooLargeError);
+    expect(await log.head(aggregate)).toMatchObject({ version: 1 + count });
+  });
+
+  test('ids that differ only in a lone surrogate never share a key: both are refused', async ({
+    aws,
+    eventLogTable,
+  }) => {
+    const log = createEventLog({
+      tableName: eventLogTable.tableName,
+      dynamodb: aws.dynamodb,
+      catalog,
+      source: '/it',
+    });
+    for (const id of ['user-\uD83D', 'user-\uD83E']) {
+      const error = await log
+        .append({
+          aggregate: { type: 'Task', id },
+          commandId: newCommandId(),
+          events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+        })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AppendValidationError);
+    }
+    expect(await countItems(aws, eventLogTable.tableName, 'Task#user-\uFFFD')).toBe(0);
   });
 });
