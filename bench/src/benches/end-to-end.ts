@@ -43,7 +43,12 @@ async function runCase(aws: LocalAws, pollIntervalMs: number): Promise<Figure[]>
       publisherToHandler.push(now - published);
     }
   };
-  const publisher = createPublisher({ kinesis: aws.kinesis, streamName, logger: quietLogger() });
+  const publisher = createPublisher({
+    kinesis: aws.kinesis,
+    dynamodb: aws.dynamodb,
+    streamName,
+    logger: quietLogger(),
+  });
   // Notes when the publisher is first invoked with each event, to split the latency in two hops.
   const timedPublisher = (event: DynamoDBStreamEvent, context: Context) => {
     const now = performance.now();

@@ -87,6 +87,7 @@ describe('soak: append → publisher → Kinesis → two listeners, under inject
     // --- Publisher, stopping mid-batch now and then: it publishes a prefix, then fails.
     const publisher = createPublisher({
       kinesis: aws.kinesis,
+      dynamodb: aws.dynamodb,
       streamName,
       logger: quietLogger(),
       retry: { retries: 10, minTimeoutMs: 5, maxTimeoutMs: 100 },
