@@ -5,6 +5,7 @@
  */
 
 export { FakeUnsupportedError, LocalAwsOptionsError } from './errors';
+export type { FakeCall, FakeCallOutcome } from './fakes/call-pipeline';
 export type { AttributeMap, AttributeType } from './fakes/dynamodb/attribute-value';
 export { itemSize, MAX_ITEM_BYTES, MAX_NESTING_DEPTH, valueSize } from './fakes/dynamodb/attribute-value';
 export {
@@ -34,3 +35,27 @@ export {
   MAX_TRANSACTION_ACTIONS,
   MAX_TRANSACTION_BYTES,
 } from './fakes/dynamodb/transact-operations';
+export type {
+  FakeKinesisOptions,
+  KinesisCall,
+  KinesisCallOutcome,
+  KinesisSnapshot,
+  KinesisStoredRecord,
+} from './fakes/kinesis/fake-kinesis';
+export { FakeKinesis } from './fakes/kinesis/fake-kinesis';
+export type {
+  KinesisFaultStats,
+  KinesisFaults,
+  KinesisOperation,
+  KinesisOperationFaults,
+} from './fakes/kinesis/fault-plan';
+export { KINESIS_OPERATIONS } from './fakes/kinesis/fault-plan';
+export {
+  MAX_GET_RECORDS,
+  MAX_GET_RECORDS_BYTES,
+  MAX_PARTITION_KEY_LENGTH,
+  MAX_PUT_RECORDS,
+  MAX_PUT_RECORDS_BYTES,
+  MAX_RECORD_BYTES,
+  SHARD_ITERATOR_TTL_MS,
+} from './fakes/kinesis/record-operations';

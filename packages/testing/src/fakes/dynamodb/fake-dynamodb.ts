@@ -9,7 +9,10 @@
  * are exhausted (or disabled).
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { z } from 'zod';
 import { FakeUnsupportedError, LocalAwsOptionsError } from '../../errors';
+import { commandOperation, type FakeCall, type FakeCallOutcome, runCall } from '../call-pipeline';
+import { commonFakeOptions, parseFakeOptions } from '../fake-options';
 import { type AttributeMap, cloneItem, validateItem } from './attribute-value';
 import { batchGetItem, batchWriteItem } from './batch-operations';
 import {
@@ -56,28 +59,18 @@ import {
   transactWriteItems,
 } from './transact-operations';
 
-/** One call as the hooks see it. */
-export interface DynamoDbCall {
-  /** The operation, e.g. `'TransactWriteItems'`. */
-  readonly operation: DynamoDbOperation;
-  /** The command's input, as sent. */
-  readonly input: Readonly<Record<string, unknown>>;
-  /** The position of this call among all calls to this model (from 1). */
-  readonly callIndex: number;
-}
+/** One DynamoDB call as the hooks see it. */
+export type DynamoDbCall = FakeCall<DynamoDbOperation>;
 
-/** One finished call as `onAfterSend` sees it: either `output` or `error`. */
-export interface DynamoDbCallOutcome extends DynamoDbCall {
-  /** The answer the caller will get (when the call succeeded). */
-  readonly output?: Readonly<Record<string, unknown>>;
-  /** The error the caller will get (when the call failed). */
-  readonly error?: unknown;
-}
+/** One finished DynamoDB call as `onAfterSend` sees it. */
+export type DynamoDbCallOutcome = FakeCallOutcome<DynamoDbOperation>;
 
 /** Options of {@link FakeDynamoDB}. */
 export interface FakeDynamoDBOptions {
   /** Seeded fault injection. @default no faults */
   readonly faults?: DynamoDbFaults;
+  /** The region in table ARNs and `config.region`. @default 'us-east-1' */
+  readonly region?: string;
   /** The clock (milliseconds), for ClientRequestToken expiry and table timestamps. @default Date.now */
   readonly now?: () => number;
   /**
@@ -105,14 +98,13 @@ export interface DynamoDbSnapshot {
   readonly tokens: readonly [string, { fingerprint: string; at: number }][];
 }
 
-const OPTION_KEYS = ['faults', 'now', 'onBeforeSend', 'onAfterSend'];
+const OPTIONS_SCHEMA = z.strictObject(commonFakeOptions);
 
 function operationOf(command: unknown): DynamoDbOperation {
-  const name = (command as { constructor?: { name?: string } } | null)?.constructor?.name ?? '';
-  const operation = name.endsWith('Command') ? name.slice(0, -'Command'.length) : name;
+  const operation = commandOperation(command);
   if (!(DYNAMODB_OPERATIONS as readonly string[]).includes(operation)) {
-    throw new FakeUnsupportedError(`FakeDynamoDB does not implement ${name || 'this command'}`, {
-      command: name,
+    throw new FakeUnsupportedError(`FakeDynamoDB does not implement ${operation || 'this'}Command`, {
+      command: operation,
       supported: [...DYNAMODB_OPERATIONS],
     });
   }
@@ -139,27 +131,21 @@ function operationOf(command: unknown): DynamoDbOperation {
  * ```
  */
 export class FakeDynamoDB {
-  readonly #state = new ModelState();
+  readonly #state: ModelState;
   readonly #faults: FaultPlan;
   readonly #tokens: RequestTokens;
   readonly #options: FakeDynamoDBOptions;
   readonly #counts = new Map<DynamoDbOperation, number>();
   #calls = 0;
 
+  /** The SDK-style client configuration (only `region`), read by helpers such as the event sources. */
+  readonly config: { readonly region: string };
+
   constructor(options: FakeDynamoDBOptions = {}) {
-    const unknown = Object.keys(options).filter((key) => !OPTION_KEYS.includes(key));
-    if (unknown.length > 0) {
-      throw new LocalAwsOptionsError(`FakeDynamoDB: unknown option(s) ${unknown.join(', ')}`, {
-        unknown,
-        known: OPTION_KEYS,
-      });
-    }
-    for (const hook of ['now', 'onBeforeSend', 'onAfterSend'] as const) {
-      if (options[hook] !== undefined && typeof options[hook] !== 'function') {
-        throw new LocalAwsOptionsError(`FakeDynamoDB: ${hook} must be a function`, { option: hook });
-      }
-    }
+    parseFakeOptions(OPTIONS_SCHEMA, options, 'FakeDynamoDB');
     this.#options = options;
+    this.config = { region: options.region ?? 'us-east-1' };
+    this.#state = new ModelState(this.config.region);
     this.#faults = new DynamoDbFaultPlan(options.faults ?? {});
     this.#tokens = { tokens: new Map(), now: options.now ?? Date.now };
   }
@@ -173,45 +159,37 @@ export class FakeDynamoDB {
    * Carries out one SDK v3 command and answers as DynamoDB would (output with `$metadata`, or the
    * SDK's exception).
    */
-  async send<Output = Record<string, unknown>>(command: unknown, _options?: unknown): Promise<Output> {
+  async send<Output = Record<string, unknown>>(
+    command: unknown,
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<Output> {
     const operation = operationOf(command);
     const input = ((command as { input?: Record<string, unknown> }).input ?? {}) as Record<string, unknown>;
     this.#calls += 1;
     const callIndex = this.#calls;
     const requestId = `fake-dynamodb-${callIndex}`;
     this.#counts.set(operation, (this.#counts.get(operation) ?? 0) + 1);
-    const call: DynamoDbCall = { operation, input, callIndex };
-    await this.#options.onBeforeSend?.(call);
-    const refused = this.#faults.beforeCall(operation);
-    if (refused) {
-      const error =
-        refused === 'throttle'
-          ? throttled(
-              this.#faults.settingsFor(operation).throttleError ?? 'ProvisionedThroughputExceededException',
-              requestId,
-            )
-          : internalServerError(requestId);
-      await this.#options.onAfterSend?.({ ...call, error });
-      throw error;
-    }
-    let output: Record<string, unknown>;
-    try {
-      output = this.#execute(operation, input);
-    } catch (caught) {
-      const error = this.#toServiceError(caught, requestId);
-      await this.#options.onAfterSend?.({ ...call, error });
-      throw error;
-    }
-    if (this.#faults.loseResponse(operation)) {
-      const error =
-        this.#faults.settingsFor(operation).lostResponseError === 'TimeoutError'
+    const settings = () => this.#faults.settingsFor(operation);
+    const answer = await runCall({
+      call: { operation, input, callIndex },
+      hooks: this.#options,
+      abortSignal: options?.abortSignal,
+      refuse: () => {
+        const refused = this.#faults.beforeCall(operation);
+        if (refused === 'throttle')
+          return throttled(settings().throttleError ?? 'ProvisionedThroughputExceededException', requestId);
+        return refused === 'server-error' ? internalServerError(requestId) : undefined;
+      },
+      execute: () => this.#execute(operation, input),
+      toServiceError: (error) => this.#toServiceError(error, requestId),
+      loseAnswer: () => {
+        if (!this.#faults.loseResponse(operation)) return undefined;
+        return settings().lostResponseError === 'TimeoutError'
           ? responseTimeout(requestId)
           : internalServerError(requestId);
-      await this.#options.onAfterSend?.({ ...call, error });
-      throw error;
-    }
-    const answer = { ...output, $metadata: responseMetadata(requestId, 200) };
-    await this.#options.onAfterSend?.({ ...call, output: answer });
+      },
+      metadata: () => ({ ...responseMetadata(requestId, 200) }),
+    });
     return answer as Output;
   }
 

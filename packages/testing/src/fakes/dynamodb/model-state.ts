@@ -26,6 +26,9 @@ export class ModelState {
   readonly tables = new Map<string, Table>();
   readonly writes: DynamoDbWriteRecord[] = [];
 
+  /** @param region The region in table ARNs. */
+  constructor(readonly region: string) {}
+
   /** The table, or a ResourceNotFoundException signal. */
   table(name: unknown): Table {
     const table = typeof name === 'string' ? this.tables.get(name) : undefined;

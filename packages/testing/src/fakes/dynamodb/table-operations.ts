@@ -88,7 +88,7 @@ export function createTable(
   }
   const keySchema = keySchemaOf(input);
   if (state.tables.has(name)) throw new ModelTableExistsError(name);
-  const arn = `arn:aws:dynamodb:us-east-1:000000000000:table/${name}`;
+  const arn = `arn:aws:dynamodb:${state.region}:000000000000:table/${name}`;
   const streams = input.StreamSpecification?.StreamEnabled === true;
   const description: TableDescription = {
     TableName: name,
