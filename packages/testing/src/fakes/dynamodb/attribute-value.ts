@@ -17,7 +17,7 @@ const TYPES: readonly AttributeType[] = ['S', 'N', 'B', 'BOOL', 'NULL', 'SS', 'N
 
 /** The maximum size of an item, in bytes (400 KB). */
 export const MAX_ITEM_BYTES = 400 * 1024;
-/** The maximum nesting depth of lists and maps. */
+/** The deepest level of a value (a top-level attribute value is level 1; lists and maps stop at 31). */
 export const MAX_NESTING_DEPTH = 32;
 
 const SET_NAMES: Record<string, string> = { SS: 'string set', NS: 'number set', BS: 'binary set' };
@@ -43,8 +43,9 @@ function isBytes(value: unknown): value is Uint8Array {
 
 /**
  * Checks one value as DynamoDB does on input and returns a normalised deep copy (numbers in
- * canonical form, binary copied). `depth` is the nesting level of this value (a top-level list or
- * map is level 1).
+ * canonical form, binary copied). `depth` is the nesting level of this value: a top-level attribute
+ * value is level 1, a member of a top-level list or map level 2, and so on. A value at level 32 can
+ * only be a scalar: DynamoDB refuses a list or map (even an empty one) at level 32.
  */
 export function validateValue(value: AttributeValue, depth = 1): AttributeValue {
   if (value === null || typeof value !== 'object') {
@@ -91,7 +92,7 @@ export function validateValue(value: AttributeValue, depth = 1): AttributeValue 
       return validateSet(type, raw);
     case 'L': {
       if (!Array.isArray(raw)) throw invalidType(type);
-      if (depth > MAX_NESTING_DEPTH) throw nestingTooDeep();
+      if (depth >= MAX_NESTING_DEPTH) throw nestingTooDeep();
       const list: AttributeValue[] = [];
       for (let index = 0; index < raw.length; index += 1) {
         if (!(index in raw)) throw invalidType(type);
@@ -101,7 +102,7 @@ export function validateValue(value: AttributeValue, depth = 1): AttributeValue 
     }
     case 'M': {
       if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw invalidType(type);
-      if (depth > MAX_NESTING_DEPTH) throw nestingTooDeep();
+      if (depth >= MAX_NESTING_DEPTH) throw nestingTooDeep();
       const map: AttributeMap = {};
       for (const [name, member] of Object.entries(raw as AttributeMap)) {
         setAttribute(map, name, validateValue(member, depth + 1));

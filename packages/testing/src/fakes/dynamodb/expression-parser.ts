@@ -6,6 +6,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { type AttributeMap, validateValue } from './attribute-value';
 import { ModelValidationError } from './model-validation-error';
+import { isReservedWord } from './reserved-words';
 
 /** One step of a document path: an attribute or map member name, or a list index. */
 export type PathElement =
@@ -369,6 +370,11 @@ class Parser {
       return this.placeholders.name(token.text);
     }
     if (token.kind === 'name' && !KEYWORDS.has(token.text.toUpperCase())) {
+      if (isReservedWord(token.text)) {
+        throw new ModelValidationError(
+          `Invalid ${this.what}: Attribute name is a reserved keyword; reserved keyword: ${token.text}`,
+        );
+      }
       this.next();
       return token.text;
     }
