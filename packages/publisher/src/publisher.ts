@@ -194,6 +194,9 @@ const OPTION_KEYS = [
   'onHistoryRewrite',
 ] as const;
 
+/** Queries in flight at once while completing split commands. */
+const MAX_CONCURRENT_COMPLETIONS = 16;
+
 type Classified =
   | { readonly kind: 'skip'; readonly reason: 'not-an-event' }
   | { readonly kind: 'rewrite'; readonly reason: 'modify' | 'remove' }
@@ -444,68 +447,70 @@ export function createPublisher(options: PublisherOptions): Publisher {
       version,
       poison: reason,
     });
-    await Promise.all(
-      [...missing].map(async ([key, versions]) => {
-        if (tableName === undefined) {
+    const pending = [...missing];
+    const completeAggregate = async ([key, versions]: [string, number[]]) => {
+      if (tableName === undefined) {
+        logger.error('Cannot complete a split command: no tableName option and no table in eventSourceARN', {
+          aggregateKey: key,
+          versions,
+        });
+        for (const version of versions)
+          completions.push(unavailable(key, version, 'no event-log table to complete the command from'));
+        return;
+      }
+      let found: Awaited<ReturnType<typeof readVersions>>['items'];
+      try {
+        const signal = AbortSignal.timeout(Math.max(abortAt - Date.now(), 1));
+        const result = await readVersions(dynamodb(), tableName, key, versions, signal);
+        queries += result.requests;
+        found = result.items;
+      } catch (error) {
+        logger.error('Could not read the log to complete a split command; its events wait for the retry', {
+          aggregateKey: key,
+          versions,
+          error: describeError(error),
+        });
+        for (const version of versions)
+          completions.push(
+            unavailable(key, version, `reading the log failed: ${describeError(error).message}`),
+          );
+        return;
+      }
+      for (const version of versions) {
+        const item = found.get(version);
+        const image = item === undefined ? undefined : unmarshallLoosely(item);
+        let envelope: EventEnvelope | undefined;
+        try {
+          envelope = image ? envelopeFromEventLogItem(parseEventLogItem(image)) : undefined;
+        } catch {
+          envelope = undefined;
+        }
+        if (envelope === undefined || envelope.aggregateversion !== version) {
+          const reason =
+            item === undefined
+              ? `version ${version} of a command is not in the event log (deleted?)`
+              : `version ${version} in the event log is not an event`;
           logger.error(
-            'Cannot complete a split command: no tableName option and no table in eventSourceARN',
+            'A command cannot be completed from the log; it holds back the later events of its aggregate',
             {
               aggregateKey: key,
-              versions,
+              aggregateVersion: version,
+              reason,
             },
           );
-          for (const version of versions)
-            completions.push(unavailable(key, version, 'no event-log table to complete the command from'));
-          return;
+          completions.push(unavailable(key, version, reason));
+          continue;
         }
-        let found: Awaited<ReturnType<typeof readVersions>>['items'];
-        try {
-          const signal = AbortSignal.timeout(Math.max(abortAt - Date.now(), 1));
-          const result = await readVersions(dynamodb(), tableName, key, versions, signal);
-          queries += result.requests;
-          found = result.items;
-        } catch (error) {
-          logger.error('Could not read the log to complete a split command; its events wait for the retry', {
-            aggregateKey: key,
-            versions,
-            error: describeError(error),
-          });
-          for (const version of versions)
-            completions.push(
-              unavailable(key, version, `reading the log failed: ${describeError(error).message}`),
-            );
-          return;
-        }
-        for (const version of versions) {
-          const item = found.get(version);
-          const image = item === undefined ? undefined : unmarshallLoosely(item);
-          let envelope: EventEnvelope | undefined;
-          try {
-            envelope = image ? envelopeFromEventLogItem(parseEventLogItem(image)) : undefined;
-          } catch {
-            envelope = undefined;
-          }
-          if (envelope === undefined || envelope.aggregateversion !== version) {
-            const reason =
-              item === undefined
-                ? `version ${version} of a command is not in the event log (deleted?)`
-                : `version ${version} in the event log is not an event`;
-            logger.error(
-              'A command cannot be completed from the log; it holds back the later events of its aggregate',
-              {
-                aggregateKey: key,
-                aggregateVersion: version,
-                reason,
-              },
-            );
-            completions.push(unavailable(key, version, reason));
-            continue;
-          }
-          const outgoing = outgoingRecord(envelope, route);
-          completions.push({ ...outgoing, describe: { ...outgoing.describe, completedFromLog: true } });
-        }
-      }),
-    );
+        const outgoing = outgoingRecord(envelope, route);
+        completions.push({ ...outgoing, describe: { ...outgoing.describe, completedFromLog: true } });
+      }
+    };
+    // At most MAX_CONCURRENT_COMPLETIONS Queries in flight, however many commands a batch splits.
+    const worker = async () => {
+      for (let entry = pending.shift(); entry !== undefined; entry = pending.shift())
+        await completeAggregate(entry);
+    };
+    await Promise.all(Array.from({ length: Math.min(MAX_CONCURRENT_COMPLETIONS, pending.length) }, worker));
     logger.debug('Completed split commands from the log', { commands, queries, events: completions.length });
     return { completions, commands, queries };
   };
