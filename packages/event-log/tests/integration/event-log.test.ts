@@ -2,6 +2,7 @@
 import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { newCommandId, newCommandIdAfter, RecordTooLargeError } from '@tidemark/core';
 import { test } from '@tidemark/testing/vitest';
+import fc from 'fast-check';
 import { describe, expect } from 'vitest';
 import {
   AppendValidationError,
@@ -453,4 +454,129 @@ describe('createEventLog on DynamoDB Local', () => {
     }
     expect(await countItems(aws, eventLogTable.tableName, 'Task#user-\uFFFD')).toBe(0);
   });
+
+  test('any JS value: stored exactly as given and as append returned it, or refused with a typed error (property)', async ({
+    aws,
+    eventLogTable,
+  }) => {
+    const log = createEventLog({
+      tableName: eventLogTable.tableName,
+      dynamodb: aws.dynamodb,
+      catalog,
+      source: '/it',
+    });
+    const seed = Number(process.env.TIDEMARK_SEED ?? Date.now() % 1_000_000);
+    console.log(`storable-values property seed: ${seed}`);
+    let run = 0;
+    let stored = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.anything({
+            key: fc.oneof(fc.string({ unit: 'binary' }), fc.constantFrom('', '__proto__', 'constructor')),
+            maxDepth: 4,
+            stringUnit: 'binary',
+            withBigInt: true,
+            withBoxedValues: true,
+            withDate: true,
+            withMap: true,
+            withNullPrototype: true,
+            withObjectString: true,
+            withSet: true,
+            withSparseArray: true,
+            withTypedArray: true,
+          }),
+          // Values that look storable, with one hazard somewhere inside.
+          fc.letrec<{ value: unknown }>((tie) => ({
+            value: fc.oneof(
+              { depthSize: 'small' },
+              {
+                arbitrary: fc.constantFrom<unknown>(
+                  -0,
+                  0,
+                  1e-7,
+                  2 ** 53,
+                  '',
+                  'a\uD800',
+                  '\uDC00',
+                  null,
+                  true,
+                ),
+                weight: 4,
+              },
+              fc.double(),
+              fc.string(),
+              fc.sparseArray(tie('value'), { maxLength: 4 }),
+              fc.array(tie('value'), { maxLength: 3 }),
+              fc
+                .array(fc.tuple(fc.oneof(fc.string(), fc.constantFrom('', '__proto__')), tie('value')), {
+                  maxLength: 3,
+                })
+                .map((entries) => {
+                  const object: Record<string, unknown> = {};
+                  for (const [key, value] of entries)
+                    Object.defineProperty(object, key, {
+                      value,
+                      enumerable: true,
+                      writable: true,
+                      configurable: true,
+                    });
+                  return object;
+                }),
+            ),
+          })).value,
+        ),
+        async (extra) => {
+          run += 1;
+          const aggregate = { type: 'Note', id: `any-${run}` };
+          let result: Awaited<ReturnType<typeof log.append>>;
+          try {
+            result = await log.append({
+              aggregate,
+              commandId: newCommandId(),
+              events: [{ type: 'NoteAdded', data: { text: 't', extra } }],
+            });
+          } catch (error) {
+            // Refused before writing, with a typed error, and nothing stored.
+            expect(error).toBeInstanceOf(AppendValidationError);
+            expect(await log.head(aggregate)).toBeUndefined();
+            return;
+          }
+          stored += 1;
+          const back = [];
+          for await (const envelope of log.readEnvelopes(aggregate)) back.push(envelope.data);
+          expect(back).toHaveLength(1);
+          // The log gives back what was given, value for value (-0, holes, keys), and append returned it.
+          expect(sameValue({ text: 't', extra }, back[0])).toBe(true);
+          expect(sameValue(result.events[0]!.data, back[0])).toBe(true);
+          expect(JSON.stringify(back[0])).toBe(JSON.stringify(result.events[0]!.data));
+        },
+      ),
+      { seed, numRuns: 200 },
+    );
+    console.log(`stored ${stored} of ${run}`);
+    expect(stored).toBeGreaterThan(0);
+  });
 });
+
+/**
+ * Deep equality of what was given and what was stored that tells -0 from 0, holes from undefined,
+ * and own keys exactly; an object property of `given` that is undefined counts as absent (JSON and
+ * the log drop it).
+ */
+function sameValue(given: unknown, stored: unknown): boolean {
+  if (typeof given !== 'object' || given === null || typeof stored !== 'object' || stored === null)
+    return Object.is(given, stored);
+  // A null-prototype object is a plain map like any other: only arrays and plain objects compare equal.
+  if (Array.isArray(given) !== Array.isArray(stored) || !isPlain(given) || !isPlain(stored)) return false;
+  const record = given as Record<PropertyKey, unknown>;
+  const keys = Reflect.ownKeys(given).filter((key) => Array.isArray(given) || record[key] !== undefined);
+  if (keys.length !== Reflect.ownKeys(stored).length) return false;
+  return keys.every(
+    (key) =>
+      Object.hasOwn(stored, key) && sameValue(record[key], (stored as Record<PropertyKey, unknown>)[key]),
+  );
+}
+
+const isPlain = (value: object) =>
+  Array.isArray(value) || [Object.prototype, null].includes(Object.getPrototypeOf(value));
