@@ -480,16 +480,17 @@ export function createPublisher(options: PublisherOptions): Publisher {
         const item = found.get(version);
         const image = item === undefined ? undefined : unmarshallLoosely(item);
         let envelope: EventEnvelope | undefined;
+        let parseError: unknown;
         try {
           envelope = image ? envelopeFromEventLogItem(parseEventLogItem(image)) : undefined;
-        } catch {
-          envelope = undefined;
+        } catch (error) {
+          parseError = error; // logged with the reason below
         }
         if (envelope === undefined || envelope.aggregateversion !== version) {
           const reason =
             item === undefined
               ? `version ${version} of a command is not in the event log (deleted?)`
-              : `version ${version} in the event log is not an event`;
+              : `version ${version} in the event log is not an event${parseError === undefined ? '' : `: ${describeError(parseError).message}`}`;
           logger.error(
             'A command cannot be completed from the log; it holds back the later events of its aggregate',
             {
@@ -502,6 +503,12 @@ export function createPublisher(options: PublisherOptions): Publisher {
           continue;
         }
         const outgoing = outgoingRecord(envelope, route);
+        if (outgoing.poison !== undefined) {
+          logger.error('An event read from the log to complete a command can never be published', {
+            ...outgoing.describe,
+            reason: outgoing.poison,
+          });
+        }
         completions.push({ ...outgoing, describe: { ...outgoing.describe, completedFromLog: true } });
       }
     };
