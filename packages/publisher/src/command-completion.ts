@@ -10,6 +10,9 @@
 import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { COMMAND_ITEM_ATTRIBUTES, EVENT_LOG_KEY } from '@tidemark/event-log';
 
+/** The most versions one command spans (a transaction holds 100 items, one is the version check). */
+const MAX_COMMAND_SPAN = 99;
+
 /** The command range an item carries, or `undefined` for an item written before ranges existed. */
 export interface CommandRange {
   readonly first: number;
@@ -26,7 +29,9 @@ export function commandRangeOf(image: Record<string, unknown>): CommandRange | u
   }
   const [from, to, at] = [first as number, last as number, version as number];
   // A range that does not hold the item's own version is not trusted (the item is then published alone).
-  return from >= 1 && from <= at && at <= to && to - from < 100 ? { first: from, last: to } : undefined;
+  return from >= 1 && from <= at && at <= to && to - from < MAX_COMMAND_SPAN
+    ? { first: from, last: to }
+    : undefined;
 }
 
 /** One record of the batch as command completion sees it. */
@@ -75,9 +80,11 @@ export function missingVersions(members: readonly CommandMember[]): Map<string, 
 }
 
 /**
- * Reads the given versions of one aggregate from the event log with one strongly consistent Query
- * (paged when the items exceed 1 MB) over the range they span. Returns the raw items found, by
- * version; a version absent from the answer is not in the log.
+ * Reads the given versions of one aggregate from the event log with strongly consistent Queries
+ * (paged when the items exceed 1 MB): one over the range they span, or one per cluster when they lie
+ * further apart than a command can span (so a batch that holds a long stretch of the aggregate
+ * between two split commands does not read the stretch). Returns the raw items found, by version; a
+ * version absent from the answers is not in the log.
  */
 export async function readVersions(
   dynamodb: DynamoDBClient,
@@ -89,30 +96,39 @@ export async function readVersions(
   const wanted = new Set(versions);
   const items = new Map<number, Record<string, AttributeValue>>();
   let requests = 0;
-  let exclusiveStartKey: Record<string, AttributeValue> | undefined;
-  do {
-    requests += 1;
-    const output = await dynamodb.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
-        ExpressionAttributeNames: { '#pk': EVENT_LOG_KEY.partitionKey, '#sk': EVENT_LOG_KEY.sortKey },
-        ExpressionAttributeValues: {
-          ':pk': { S: key },
-          ':from': { N: String(Math.min(...versions)) },
-          ':to': { N: String(Math.max(...versions)) },
-        },
-        ConsistentRead: true,
-        ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
-      }),
-      signal ? { abortSignal: signal } : {},
-    );
-    for (const item of output.Items ?? []) {
-      const version = Number(item[EVENT_LOG_KEY.sortKey]?.N);
-      if (wanted.has(version)) items.set(version, item);
-    }
-    exclusiveStartKey = output.LastEvaluatedKey;
-  } while (exclusiveStartKey);
+  const sorted = [...wanted].sort((a, b) => a - b);
+  const clusters: [number, number][] = [];
+  for (const version of sorted) {
+    const last = clusters[clusters.length - 1];
+    if (last && version - last[1] <= MAX_COMMAND_SPAN) last[1] = version;
+    else clusters.push([version, version]);
+  }
+  for (const [from, to] of clusters) {
+    let exclusiveStartKey: Record<string, AttributeValue> | undefined;
+    do {
+      requests += 1;
+      const output = await dynamodb.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+          ExpressionAttributeNames: { '#pk': EVENT_LOG_KEY.partitionKey, '#sk': EVENT_LOG_KEY.sortKey },
+          ExpressionAttributeValues: {
+            ':pk': { S: key },
+            ':from': { N: String(from) },
+            ':to': { N: String(to) },
+          },
+          ConsistentRead: true,
+          ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
+        }),
+        signal ? { abortSignal: signal } : {},
+      );
+      for (const item of output.Items ?? []) {
+        const version = Number(item[EVENT_LOG_KEY.sortKey]?.N);
+        if (wanted.has(version)) items.set(version, item);
+      }
+      exclusiveStartKey = output.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+  }
   return { items, requests };
 }
 
