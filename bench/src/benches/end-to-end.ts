@@ -6,7 +6,8 @@
  */
 import { consumerTableDescription, createConsumer } from '@tidemark/consumer';
 import { newCommandId } from '@tidemark/core';
-import { createEventLog, createPublisher } from '@tidemark/publisher';
+import { createEventLog } from '@tidemark/event-log';
+import { createPublisher } from '@tidemark/publisher';
 import { createDynamoDbStreamEventSource, createKinesisEventSource, type LocalAws } from '@tidemark/testing';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import { benchEvents, quietLogger, taskEvent } from '../catalog';
@@ -42,7 +43,12 @@ async function runCase(aws: LocalAws, pollIntervalMs: number): Promise<Figure[]>
       publisherToHandler.push(now - published);
     }
   };
-  const publisher = createPublisher({ kinesis: aws.kinesis, streamName, logger: quietLogger() });
+  const publisher = createPublisher({
+    kinesis: aws.kinesis,
+    dynamodb: aws.dynamodb,
+    streamName,
+    logger: quietLogger(),
+  });
   // Notes when the publisher is first invoked with each event, to split the latency in two hops.
   const timedPublisher = (event: DynamoDBStreamEvent, context: Context) => {
     const now = performance.now();

@@ -14,7 +14,8 @@
  * except the parked poison), nothing lost, and only the injected poison and malformed records parked.
  */
 import { aggregateKey, type EventEnvelope, newCommandId, toKinesisRecord } from '@tidemark/core';
-import { createEventLog, createPublisher } from '@tidemark/publisher';
+import { createEventLog } from '@tidemark/event-log';
+import { createPublisher } from '@tidemark/publisher';
 import { createDynamoDbStreamEventSource, createKinesisEventSource } from '@tidemark/testing';
 import { localAws } from '@tidemark/testing/vitest';
 import type { Context, DynamoDBStreamEvent, KinesisStreamEvent } from 'aws-lambda';
@@ -86,6 +87,7 @@ describe('soak: append → publisher → Kinesis → two listeners, under inject
     // --- Publisher, stopping mid-batch now and then: it publishes a prefix, then fails.
     const publisher = createPublisher({
       kinesis: aws.kinesis,
+      dynamodb: aws.dynamodb,
       streamName,
       logger: quietLogger(),
       retry: { retries: 10, minTimeoutMs: 5, maxTimeoutMs: 100 },

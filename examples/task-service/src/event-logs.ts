@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { AwsClientOptions } from '@tidemark/core';
-import { createEventLog, type EventLog } from '@tidemark/publisher';
+import { createEventLog, type EventLog } from '@tidemark/event-log';
 import {
   PROJECT_AGGREGATE_TYPE,
   PROJECT_SERVICE_SOURCE,
@@ -12,9 +12,9 @@ import {
 import type { ProjectLog } from './project-commands';
 import type { TaskLog } from './task-commands';
 
-/** The task service's event log (`@tidemark/publisher`). */
+/** The task service's event log (`@tidemark/event-log`). */
 export type TaskEventLog = EventLog<typeof taskEvents>;
-/** The project service's event log (`@tidemark/publisher`). */
+/** The project service's event log (`@tidemark/event-log`). */
 export type ProjectEventLog = EventLog<typeof projectEvents>;
 
 /**

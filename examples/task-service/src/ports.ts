@@ -3,7 +3,7 @@ import type { EventMetadata, Ulid } from '@tidemark/core';
 /**
  * What the commands need from an event log, for one aggregate type: read an aggregate's events in
  * version order, and append a command's events at an expected version. The production
- * implementation is `@tidemark/publisher`'s `createEventLog` (see `event-logs.ts`); the unit tests
+ * implementation is `@tidemark/event-log`'s `createEventLog` (see `event-logs.ts`); the unit tests
  * use an in-memory log with the same rules.
  */
 export interface AggregateLog<TEvent, TInput> {

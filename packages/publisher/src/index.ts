@@ -1,14 +1,3 @@
-export {
-  AppendValidationError,
-  CommandIdNotIncreasingError,
-  ConcurrencyError,
-  CorruptEventLogItemError,
-  EventLogBusyError,
-  InvalidResumeTokenError,
-  PublisherError,
-  ReplayInterruptedError,
-  TooManyEventsError,
-} from './errors';
 export type {
   AggregateHead,
   AppendInput,
@@ -17,12 +6,22 @@ export type {
   EventLog,
   EventLogOptions,
   ReadOptions,
-} from './event-log';
+} from '@tidemark/event-log';
+// The event log moved to @tidemark/event-log (the write side, without Kinesis or middy); these
+// re-exports keep imports from @tidemark/publisher working.
 export {
+  AppendValidationError,
+  CommandIdNotIncreasingError,
+  ConcurrencyError,
+  CorruptEventLogItemError,
   createEventLog,
+  EventLogBusyError,
+  EventLogError,
   MAX_EVENTS_PER_COMMAND,
   MAX_TRANSACTION_BYTES,
-} from './event-log';
+  TooManyEventsError,
+} from '@tidemark/event-log';
+export { InvalidResumeTokenError, PublisherError, ReplayInterruptedError } from './errors';
 export type {
   JsonLoggerOptions,
   LogLevel,

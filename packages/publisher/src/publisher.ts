@@ -3,6 +3,7 @@
  * event to Kinesis, in per-aggregate order even when PutRecords fails part of a batch, and answers
  * `batchItemFailures` naming the earliest stream record it did not publish.
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import middyImport from '@middy/core';
@@ -18,6 +19,13 @@ import {
   toKinesisRecord,
 } from '@tidemark/core';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import {
+  type CommandRange,
+  commandRangeOf,
+  missingVersions,
+  readVersions,
+  tableNameOfStreamArn,
+} from './command-completion';
 import { PublisherError } from './errors';
 import { defaultExport } from './interop';
 import {
@@ -94,6 +102,22 @@ export type PublisherOptions = PublishingOptions &
      * ms. Default: `60000`.
      */
     readonly defaultTimeBudgetMs?: number;
+    /**
+     * A DynamoDB client, or the config to make one: it reads the missing events of a command that
+     * a batch holds only part of (one strongly consistent Query per aggregate; grant `dynamodb:Query`
+     * on the event-log table). Default: a client from the environment.
+     */
+    readonly dynamodb?: DynamoDBClient | AwsClientOptions;
+    /** The event-log table those reads go to. Default: the table of the stream record's `eventSourceARN`. */
+    readonly tableName?: string;
+    /**
+     * What a MODIFY or REMOVE of an event item (history changed behind the log's back) does besides
+     * the error log and the `historyRewritten` counter: `'log'` publishes the rest of the batch;
+     * `'fail'` also reports the record as not published, so the shard stops there (until Lambda's
+     * retry limit, then the on-failure destination) and nothing after it goes out unnoticed.
+     * Default: `'log'`.
+     */
+    readonly onHistoryRewrite?: 'log' | 'fail';
   };
 
 /** Counts of one invocation. */
@@ -108,6 +132,14 @@ export interface PublishSummary {
   readonly retried: number;
   /** Stream records not published on purpose, by reason. */
   readonly skipped: { readonly modify: number; readonly remove: number; readonly notAnEvent: number };
+  /** MODIFY and REMOVE records of event items (history changed behind the log's back). */
+  readonly historyRewritten: number;
+  /** Stream records that can never be published (too large, not an event, unroutable). */
+  readonly poison: number;
+  /** Commands the batch held only part of, completed from the log. */
+  readonly commandsCompleted: number;
+  /** Queries made to complete them (0 when every command in the batch was whole). */
+  readonly completionQueries: number;
   /** PutRecords calls made. */
   readonly calls: number;
   /** Waves published. */
@@ -157,11 +189,30 @@ const OPTION_KEYS = [
   'route',
   'safetyMarginMs',
   'defaultTimeBudgetMs',
+  'dynamodb',
+  'tableName',
+  'onHistoryRewrite',
 ] as const;
 
+/** Queries in flight at once while completing split commands. */
+const MAX_CONCURRENT_COMPLETIONS = 16;
+
 type Classified =
-  | { readonly kind: 'skip'; readonly reason: 'modify' | 'remove' | 'not-an-event' }
-  | { readonly kind: 'publish'; readonly record: OutgoingRecord };
+  | { readonly kind: 'skip'; readonly reason: 'not-an-event' }
+  | { readonly kind: 'rewrite'; readonly reason: 'modify' | 'remove' }
+  | {
+      readonly kind: 'publish';
+      readonly record: OutgoingRecord;
+      readonly command: CommandRange | undefined;
+      readonly poison: boolean;
+    };
+
+/** The images of one stream record, unmarshalled. */
+interface RecordImages {
+  readonly image: Record<string, unknown> | undefined;
+  readonly oldImage: Record<string, unknown> | undefined;
+  readonly keys: Record<string, unknown> | undefined;
+}
 
 /** Resolves the stream target options into a route. */
 export function resolveRoute(what: string, options: Partial<StreamTargetOptions>): StreamRoute {
@@ -212,7 +263,15 @@ export function outgoingRecord(envelope: EventEnvelope, route: StreamRoute): Out
     return { key: partitionKey, stream, data, size, describe, version: envelope.aggregateversion };
   } catch (error) {
     if (!(error instanceof RecordTooLargeError)) throw error;
-    return { key, stream, data: new Uint8Array(), size: error.size, describe, poison: error.message };
+    return {
+      key,
+      stream,
+      data: new Uint8Array(),
+      size: error.size,
+      describe,
+      version: envelope.aggregateversion,
+      poison: error.message,
+    };
   }
 }
 
@@ -239,6 +298,16 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const safetyMarginMs = options.safetyMarginMs ?? 5000;
   const defaultTimeBudgetMs = options.defaultTimeBudgetMs ?? 60_000;
   const maxConcurrentCalls = options.maxConcurrentCalls ?? 4;
+  const onHistoryRewrite = options.onHistoryRewrite ?? 'log';
+  if (onHistoryRewrite !== 'log' && onHistoryRewrite !== 'fail') {
+    throw new TypeError("createPublisher: onHistoryRewrite must be 'log' or 'fail'");
+  }
+  if (
+    options.tableName !== undefined &&
+    (typeof options.tableName !== 'string' || options.tableName.length < 3)
+  ) {
+    throw new TypeError('createPublisher: tableName must be a DynamoDB table name');
+  }
   assertInteger('createPublisher: safetyMarginMs', safetyMarginMs, 100);
   assertInteger('createPublisher: defaultTimeBudgetMs', defaultTimeBudgetMs, 1);
   assertInteger('createPublisher: maxConcurrentCalls', maxConcurrentCalls, 1, 64);
@@ -247,21 +316,33 @@ export function createPublisher(options: PublisherOptions): Publisher {
     (config) => new KinesisClient(config),
     'kinesis',
   );
+  let dynamodbClient: DynamoDBClient | undefined;
+  // Made on first use: a batch of whole commands never needs it.
+  const dynamodb = () => {
+    dynamodbClient ??= resolveClient(
+      options.dynamodb as DynamoDBClient | AwsClientOptions | undefined,
+      (config) => new DynamoDBClient(config),
+      'dynamodb',
+    );
+    return dynamodbClient;
+  };
 
-  const classify = (
-    record: DynamoDBRecord,
-    image: Record<string, unknown> | undefined,
-    itemKeys: Record<string, unknown> | undefined,
-    index: number,
-  ): Classified => {
+  const classify = (record: DynamoDBRecord, images: RecordImages, index: number): Classified => {
+    const { image, oldImage, keys: itemKeys } = images;
     const keys = { sequenceNumber: record.dynamodb?.SequenceNumber, index };
+    const coordinates = keyAttributes(itemKeys ?? image ?? oldImage);
     if (record.eventName === 'MODIFY' || record.eventName === 'REMOVE') {
-      logger.error(`A ${record.eventName} on the event log breaks its immutability; it is not published`, {
-        ...keys,
-        eventName: record.eventName,
-        keys: keyAttributes(itemKeys ?? image),
-      });
-      return { kind: 'skip', reason: record.eventName === 'MODIFY' ? 'modify' : 'remove' };
+      logger.error(
+        `History rewritten: a ${record.eventName} changed event ${String(coordinates.aggregateVersion)} of ${String(coordinates.aggregateKey)} in the event log; it is not published${onHistoryRewrite === 'fail' ? ' and the batch stops here' : ''}`,
+        {
+          ...keys,
+          eventName: record.eventName,
+          ...coordinates,
+          change: describeChange(record.eventName, image, oldImage),
+          onHistoryRewrite,
+        },
+      );
+      return { kind: 'rewrite', reason: record.eventName === 'MODIFY' ? 'modify' : 'remove' };
     }
     if (record.eventName !== 'INSERT') {
       logger.error('A stream record with an unknown eventName is not published', {
@@ -270,47 +351,180 @@ export function createPublisher(options: PublisherOptions): Publisher {
       });
       return { kind: 'skip', reason: 'not-an-event' };
     }
-    if (image === undefined) {
-      // Not skipped: the event exists but its image is missing (stream view type not NEW_IMAGE).
-      const pk = itemKeys?.[EVENT_LOG_KEY.partitionKey];
-      logger.error(
-        'An INSERT without NewImage cannot be published; set the stream view type to NEW_IMAGE',
-        keys,
-      );
+    const poisonAt = (reason: string, message: string, extra: Record<string, unknown> = {}): Classified => {
+      const key = typeof coordinates.aggregateKey === 'string' ? coordinates.aggregateKey : undefined;
+      const version = coordinates.aggregateVersion;
+      logger.error(message, { ...keys, ...coordinates, ...extra, reason });
       return {
         kind: 'publish',
+        poison: true,
+        command: undefined,
         record: {
-          key: typeof pk === 'string' ? pk : `#unknown:${index}`,
+          // Without an aggregate key it holds back nothing but itself.
+          key: key ?? `#unknown:${index}`,
           stream: '',
           data: new Uint8Array(),
           size: 0,
-          describe: keys,
-          poison: 'the stream record has no NewImage',
+          describe: { ...keys, ...coordinates },
+          ...(typeof version === 'number' ? { version } : {}),
+          poison: reason,
         },
       };
+    };
+    if (image === undefined) {
+      return poisonAt(
+        'the stream record has no NewImage',
+        'An INSERT without NewImage cannot be published; set the stream view type to NEW_IMAGE',
+      );
     }
     let envelope: EventEnvelope;
     try {
       envelope = envelopeFromEventLogItem(parseEventLogItem(image));
     } catch (error) {
-      logger.error('An item inserted in the event log is not an event; it is not published', {
-        ...keys,
-        keys: keyAttributes(itemKeys ?? image),
-        error: describeError(error),
-      });
-      return { kind: 'skip', reason: 'not-an-event' };
+      if (typeof coordinates.aggregateKey !== 'string' || coordinates.aggregateVersion === undefined) {
+        // Not in any aggregate's history (no event-log key): nothing waits for it.
+        logger.error('An item inserted in the event log is not an event and has no event key; skipped', {
+          ...keys,
+          error: describeError(error),
+        });
+        return { kind: 'skip', reason: 'not-an-event' };
+      }
+      return poisonAt(
+        `not an event: ${describeError(error).message}`,
+        'An item inserted in the event log is not an event; it cannot be published and holds back the later events of its aggregate',
+        { error: describeError(error) },
+      );
     }
     const outgoing = outgoingRecord(envelope, route);
+    if (outgoing.poison !== undefined) {
+      return poisonAt(
+        outgoing.poison,
+        'An event can never be published; it holds back the later events of its aggregate',
+        { eventId: envelope.id, eventType: envelope.type, size: outgoing.size },
+      );
+    }
     return {
       kind: 'publish',
+      poison: false,
+      command: commandRangeOf(image),
       record: { ...outgoing, describe: { ...outgoing.describe, sequenceNumber: keys.sequenceNumber } },
     };
   };
 
+  /**
+   * Reads from the log the events of commands the batch holds only part of, as outgoing records
+   * (published in their place in version order; they have no stream record of their own).
+   */
+  const completeCommands = async (
+    records: readonly DynamoDBRecord[],
+    classified: readonly Classified[],
+    abortAt: number,
+  ): Promise<{ completions: OutgoingRecord[]; commands: number; queries: number }> => {
+    const members = classified.flatMap((entry) =>
+      entry.kind === 'publish'
+        ? [{ key: entry.record.key, version: entry.record.version, command: entry.command }]
+        : [],
+    );
+    const missing = missingVersions(members);
+    if (missing.size === 0) return { completions: [], commands: 0, queries: 0 };
+    const commands = new Set(
+      members.flatMap((member) =>
+        member.command &&
+        missing.get(member.key)?.some((v) => v >= member.command!.first && v <= member.command!.last)
+          ? [`${member.key}@${member.command.first}`]
+          : [],
+      ),
+    ).size;
+    const tableName = options.tableName ?? tableNameOfStreamArn(records[0]?.eventSourceARN);
+    const completions: OutgoingRecord[] = [];
+    let queries = 0;
+    const unavailable = (key: string, version: number, reason: string): OutgoingRecord => ({
+      key,
+      stream: '',
+      data: new Uint8Array(),
+      size: 0,
+      describe: { aggregateKey: key, aggregateVersion: version, completedFromLog: true },
+      version,
+      poison: reason,
+    });
+    const pending = [...missing];
+    const completeAggregate = async ([key, versions]: [string, number[]]) => {
+      if (tableName === undefined) {
+        logger.error('Cannot complete a split command: no tableName option and no table in eventSourceARN', {
+          aggregateKey: key,
+          versions,
+        });
+        for (const version of versions)
+          completions.push(unavailable(key, version, 'no event-log table to complete the command from'));
+        return;
+      }
+      let found: Awaited<ReturnType<typeof readVersions>>['items'];
+      try {
+        const signal = AbortSignal.timeout(Math.max(abortAt - Date.now(), 1));
+        const result = await readVersions(dynamodb(), tableName, key, versions, signal);
+        queries += result.requests;
+        found = result.items;
+      } catch (error) {
+        logger.error('Could not read the log to complete a split command; its events wait for the retry', {
+          aggregateKey: key,
+          versions,
+          error: describeError(error),
+        });
+        for (const version of versions)
+          completions.push(
+            unavailable(key, version, `reading the log failed: ${describeError(error).message}`),
+          );
+        return;
+      }
+      for (const version of versions) {
+        const item = found.get(version);
+        const image = item === undefined ? undefined : unmarshallLoosely(item);
+        let envelope: EventEnvelope | undefined;
+        let parseError: unknown;
+        try {
+          envelope = image ? envelopeFromEventLogItem(parseEventLogItem(image)) : undefined;
+        } catch (error) {
+          parseError = error; // logged with the reason below
+        }
+        if (envelope === undefined || envelope.aggregateversion !== version) {
+          const reason =
+            item === undefined
+              ? `version ${version} of a command is not in the event log (deleted?)`
+              : `version ${version} in the event log is not an event${parseError === undefined ? '' : `: ${describeError(parseError).message}`}`;
+          logger.error(
+            'A command cannot be completed from the log; it holds back the later events of its aggregate',
+            {
+              aggregateKey: key,
+              aggregateVersion: version,
+              reason,
+            },
+          );
+          completions.push(unavailable(key, version, reason));
+          continue;
+        }
+        const outgoing = outgoingRecord(envelope, route);
+        if (outgoing.poison !== undefined) {
+          logger.error('An event read from the log to complete a command can never be published', {
+            ...outgoing.describe,
+            reason: outgoing.poison,
+          });
+        }
+        completions.push({ ...outgoing, describe: { ...outgoing.describe, completedFromLog: true } });
+      }
+    };
+    // At most MAX_CONCURRENT_COMPLETIONS Queries in flight, however many commands a batch splits.
+    const worker = async () => {
+      for (let entry = pending.shift(); entry !== undefined; entry = pending.shift())
+        await completeAggregate(entry);
+    };
+    await Promise.all(Array.from({ length: Math.min(MAX_CONCURRENT_COMPLETIONS, pending.length) }, worker));
+    logger.debug('Completed split commands from the log', { commands, queries, events: completions.length });
+    return { completions, commands, queries };
+  };
+
   const publishRecords = async (
     records: readonly DynamoDBRecord[],
-    images: readonly (Record<string, unknown> | undefined)[],
-    itemKeys: readonly (Record<string, unknown> | undefined)[],
+    images: readonly RecordImages[],
     context: Partial<Pick<Context, 'getRemainingTimeInMillis'>> | undefined,
   ): Promise<PublishBatchResult> => {
     const started = Date.now();
@@ -325,9 +539,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     // answers with a TimeoutError 5 ms before the end, which makes Lambda retry the whole batch).
     const abortAt = started + remaining - Math.max(50, Math.min(1000, Math.ceil(margin / 2)));
 
-    const classified = records.map((record, index) =>
-      classify(record, images[index], itemKeys[index], index),
-    );
+    const classified = records.map((record, index) => classify(record, images[index]!, index));
     const positions: number[] = [];
     const outgoing: OutgoingRecord[] = [];
     classified.forEach((entry, index) => {
@@ -336,7 +548,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
         outgoing.push(entry.record);
       }
     });
-    const report = await publishInOrder(outgoing, {
+    const completion = await completeCommands(records, classified, abortAt);
+    const report = await publishInOrder([...outgoing, ...completion.completions], {
       kinesis,
       logger,
       retry,
@@ -347,11 +560,14 @@ export function createPublisher(options: PublisherOptions): Publisher {
 
     let earliest: number | undefined;
     const unpublished: Record<string, unknown>[] = [];
-    report.outcomes.forEach((outcome, position) => {
+    const note = (index: number, attributes: Record<string, unknown>) => {
+      if (earliest === undefined || index < earliest) earliest = index;
+      unpublished.push(attributes);
+    };
+    positions.forEach((index, position) => {
+      const outcome = report.outcomes[position]!;
       if (outcome === 'published') return;
-      const index = positions[position]!;
-      earliest ??= index;
-      unpublished.push({
+      note(index, {
         ...outgoing[position]!.describe,
         outcome,
         reason:
@@ -360,19 +576,39 @@ export function createPublisher(options: PublisherOptions): Publisher {
       });
     });
     const skipped = { modify: 0, remove: 0, notAnEvent: 0 };
-    for (const entry of classified) {
-      if (entry.kind !== 'skip') continue;
+    let poison = 0;
+    classified.forEach((entry, index) => {
+      if (entry.kind === 'publish') {
+        if (entry.poison) poison += 1;
+        return;
+      }
+      if (entry.kind === 'skip') {
+        skipped.notAnEvent += 1;
+        return;
+      }
       if (entry.reason === 'modify') skipped.modify += 1;
-      else if (entry.reason === 'remove') skipped.remove += 1;
-      else skipped.notAnEvent += 1;
-    }
-    const published = report.outcomes.filter((outcome) => outcome === 'published').length;
+      else skipped.remove += 1;
+      if (onHistoryRewrite === 'fail') {
+        note(index, {
+          ...keyAttributes(images[index]!.keys),
+          outcome: 'failed',
+          reason: `history rewritten (${entry.reason})`,
+        });
+      }
+    });
+    const published = report.outcomes
+      .slice(0, outgoing.length)
+      .filter((outcome) => outcome === 'published').length;
     const summary: PublishSummary = {
       records: records.length,
       published,
       failed: outgoing.length - published,
       retried: report.retried,
       skipped,
+      historyRewritten: skipped.modify + skipped.remove,
+      poison,
+      commandsCompleted: completion.commands,
+      completionQueries: completion.queries,
       calls: report.calls,
       waves: report.waves,
     };
@@ -402,6 +638,10 @@ export function createPublisher(options: PublisherOptions): Publisher {
       ['skipped', skipped.modify, { component: 'publisher', reason: 'modify' }],
       ['skipped', skipped.remove, { component: 'publisher', reason: 'remove' }],
       ['skipped', skipped.notAnEvent, { component: 'publisher', reason: 'not-an-event' }],
+      ['historyRewritten', skipped.modify, { component: 'publisher', reason: 'modify' }],
+      ['historyRewritten', skipped.remove, { component: 'publisher', reason: 'remove' }],
+      ['poison', poison, { component: 'publisher' }],
+      ['commandsCompleted', completion.commands, { component: 'publisher' }],
     ]);
     return { batchItemFailures, summary };
   };
@@ -421,29 +661,31 @@ export function createPublisher(options: PublisherOptions): Publisher {
     context?: Partial<Pick<Context, 'getRemainingTimeInMillis'>>,
   ): Promise<PublishBatchResult> => {
     const records = recordsOf(event);
-    const images = records.map((record) => {
-      const image = record.dynamodb?.NewImage;
-      return image === undefined ? undefined : unmarshallLoosely(image);
-    });
-    const itemKeys = records.map((record) => {
-      const keys = record.dynamodb?.Keys;
-      return keys === undefined ? undefined : unmarshallLoosely(keys);
-    });
-    return publishRecords(records, images, itemKeys, context);
+    const loosely = (image: unknown) => (image === undefined ? undefined : unmarshallLoosely(image));
+    const images = records.map((record) => ({
+      image: loosely(record.dynamodb?.NewImage),
+      oldImage: loosely(record.dynamodb?.OldImage),
+      keys: loosely(record.dynamodb?.Keys),
+    }));
+    return publishRecords(records, images, context);
   };
 
-  // After @middy/event-normalizer, NewImage is a plain object ({} when the record had none).
+  // After @middy/event-normalizer, images are plain objects ({} when the record had none).
   const normalizedHandler = async (
     event: DynamoDBStreamEvent,
     context: Context,
   ): Promise<DynamoDBBatchResponse> => {
     const records = recordsOf(event);
-    const images = records.map((record) => {
-      const image = record.dynamodb?.NewImage as Record<string, unknown> | undefined;
-      return image === undefined || Object.keys(image).length === 0 ? undefined : image;
-    });
-    const itemKeys = records.map((record) => record.dynamodb?.Keys as Record<string, unknown> | undefined);
-    const { batchItemFailures } = await publishRecords(records, images, itemKeys, context);
+    const plain = (image: unknown) =>
+      image === undefined || Object.keys(image as object).length === 0
+        ? undefined
+        : (image as Record<string, unknown>);
+    const images = records.map((record) => ({
+      image: plain(record.dynamodb?.NewImage),
+      oldImage: plain(record.dynamodb?.OldImage),
+      keys: plain(record.dynamodb?.Keys),
+    }));
+    const { batchItemFailures } = await publishRecords(records, images, context);
     return { batchItemFailures };
   };
 
@@ -470,7 +712,36 @@ function unmarshallLoosely(image: unknown): Record<string, unknown> | undefined 
   }
 }
 
-function keyAttributes(image: Record<string, unknown> | undefined): Record<string, unknown> {
+/** The aggregate key and version of an item, from its key attributes (whatever else it holds). */
+function keyAttributes(image: Record<string, unknown> | undefined): {
+  aggregateKey?: unknown;
+  aggregateVersion?: unknown;
+} {
   if (!image) return {};
-  return { pk: image[EVENT_LOG_KEY.partitionKey], sk: image[EVENT_LOG_KEY.sortKey] };
+  const sk = image[EVENT_LOG_KEY.sortKey];
+  return {
+    aggregateKey: image[EVENT_LOG_KEY.partitionKey],
+    aggregateVersion: typeof sk === 'number' && Number.isSafeInteger(sk) && sk >= 1 ? sk : undefined,
+  };
+}
+
+/** What a MODIFY or REMOVE changed: attribute names only, never values (payloads are not logged). */
+function describeChange(
+  eventName: 'MODIFY' | 'REMOVE',
+  image: Record<string, unknown> | undefined,
+  oldImage: Record<string, unknown> | undefined,
+): Record<string, unknown> {
+  if (eventName === 'REMOVE') return { removed: true };
+  if (!image) return { changedAttributes: 'unknown (no NewImage)' };
+  if (!oldImage) {
+    return {
+      changedAttributes: 'unknown (the stream has no OldImage; NEW_AND_OLD_IMAGES would show them)',
+      attributesNow: Object.keys(image).sort(),
+    };
+  }
+  const names = new Set([...Object.keys(image), ...Object.keys(oldImage)]);
+  const changed = [...names]
+    .filter((name) => JSON.stringify(image[name]) !== JSON.stringify(oldImage[name]))
+    .sort();
+  return { changedAttributes: changed };
 }

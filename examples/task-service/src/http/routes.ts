@@ -11,7 +11,7 @@ import {
   CommandIdNotIncreasingError,
   ConcurrencyError,
   EventLogBusyError,
-} from '@tidemark/publisher';
+} from '@tidemark/event-log';
 import { PROJECT_AGGREGATE_TYPE, TASK_AGGREGATE_TYPE } from '@tidemark-examples/task-events';
 import { z } from 'zod';
 import {

@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createConsumer } from '@tidemark/consumer';
 import { type DomainEvent, defineCatalog } from '@tidemark/core';
-import { ConcurrencyError } from '@tidemark/publisher';
+import { ConcurrencyError } from '@tidemark/event-log';
 import { ProjectCreated, ProjectDeleted, TaskCreated } from '@tidemark-examples/task-events';
 import type { ProjectsTable } from '../project-directory';
 import type { TaskCommands } from '../task-commands';

@@ -133,7 +133,12 @@ export async function startLocalApp(options: LocalAppOptions): Promise<LocalApp>
       functionName: name,
       functionTimeoutSeconds: FUNCTION_TIMEOUT_SECONDS,
       ...emulated(PUBLISHER_MAPPING),
-      handler: createPublisher({ kinesis: aws.kinesis, streamName: stream.streamName, logger: quietLogger }),
+      handler: createPublisher({
+        kinesis: aws.kinesis,
+        dynamodb: aws.dynamodb,
+        streamName: stream.streamName,
+        logger: quietLogger,
+      }),
     });
   const listenerSource = (name: string, handler: Parameters<typeof createKinesisEventSource>[0]['handler']) =>
     createKinesisEventSource({

@@ -6,7 +6,7 @@ import {
   type EventMetadata,
   type Ulid,
 } from '@tidemark/core';
-import { ConcurrencyError } from '@tidemark/publisher';
+import { ConcurrencyError } from '@tidemark/event-log';
 import type { AggregateLog, ProjectDirectory, ProjectStatus } from '../../src/ports';
 
 /**

@@ -56,6 +56,7 @@ describe('append → DynamoDB stream → publisher → Kinesis', () => {
     const metrics: PublisherMetric[] = [];
     const publisher = createPublisher({
       kinesis: aws.kinesis,
+      dynamodb: aws.dynamodb,
       streamName,
       logger: memoryLogger().logger,
       metrics: (metric) => metrics.push(metric),
@@ -128,7 +129,12 @@ describe('append → DynamoDB stream → publisher → Kinesis', () => {
     const source = createDynamoDbStreamEventSource({
       dynamodbStreams: aws.dynamodbStreams,
       streamArn: eventLogTable.streamArn,
-      handler: createPublisher({ kinesis: aws.kinesis, streamName, logger: memoryLogger().logger }),
+      handler: createPublisher({
+        kinesis: aws.kinesis,
+        dynamodb: aws.dynamodb,
+        streamName,
+        logger: memoryLogger().logger,
+      }),
       reportBatchItemFailures: true,
       functionTimeoutSeconds: 20,
     });

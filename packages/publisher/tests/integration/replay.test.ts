@@ -184,7 +184,13 @@ describe('replay on DynamoDB Local and kinesis-mock', () => {
     const source = createDynamoDbStreamEventSource({
       dynamodbStreams: aws.dynamodbStreams,
       streamArn: eventLogTable.streamArn,
-      handler: createPublisher({ kinesis: aws.kinesis, streamName, logger, metrics: (m) => metrics.push(m) }),
+      handler: createPublisher({
+        kinesis: aws.kinesis,
+        dynamodb: aws.dynamodb,
+        streamName,
+        logger,
+        metrics: (m) => metrics.push(m),
+      }),
       reportBatchItemFailures: true,
       functionTimeoutSeconds: 20,
     });

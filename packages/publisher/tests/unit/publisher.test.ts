@@ -1,3 +1,4 @@
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { decodeEnvelope, type EventEnvelope, eventLogItemFromEnvelope } from '@tidemark/core';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import fc from 'fast-check';
@@ -6,6 +7,7 @@ import { createPublisher, type PublisherMetric, type PublisherOptions } from '..
 import {
   awsError,
   envelopesFor,
+  FakeDynamoDb,
   FakeKinesis,
   lambdaContext,
   memoryLogger,
@@ -183,7 +185,7 @@ describe.each(entryPoints)('createPublisher through %s', (_name, invoke) => {
     );
   });
 
-  it('logs, counts and skips MODIFY, REMOVE and items that are not events, and publishes the rest', async () => {
+  it('makes MODIFY and REMOVE loud (error log with coordinates, historyRewritten), skips keyless items, publishes the rest', async () => {
     const { kinesis, publisher, lines, metrics } = setup();
     const [a1, a2] = envelopesFor('a', 1, 2);
     const event: DynamoDBStreamEvent = {
@@ -191,24 +193,86 @@ describe.each(entryPoints)('createPublisher through %s', (_name, invoke) => {
         streamRecord({ ...eventLogItemFromEnvelope(a1!) }),
         streamRecord({ ...eventLogItemFromEnvelope(a1!) }, 'MODIFY'),
         streamRecord({ ...eventLogItemFromEnvelope(a1!) }, 'REMOVE'),
-        streamRecord({ pk: 'Task#x', sk: 1, hello: 'world' }),
+        streamRecord({ pk: 7, sk: 'not a version', hello: 'world' }),
         streamRecord({ ...eventLogItemFromEnvelope(a2!) }),
       ],
     };
     const response = await invoke(publisher, event);
     expect(response.batchItemFailures).toEqual([]);
     expect(versionsOf(kinesis.all(), 'a')).toEqual([1, 2]);
-    const skipped = metrics.filter((m) => m.name === 'skipped').map((m) => [m.dimensions.reason, m.value]);
-    expect(skipped).toEqual([
+    const count = (name: string) =>
+      metrics.filter((m) => m.name === name).map((m) => [m.dimensions.reason, m.value]);
+    expect(count('historyRewritten')).toEqual([
+      ['modify', 1],
+      ['remove', 1],
+    ]);
+    expect(count('skipped')).toEqual([
       ['modify', 1],
       ['remove', 1],
       ['not-an-event', 1],
     ]);
-    const errors = lines.filter((line) => line.level === 'error').map((line) => line.message);
+    const errors = lines.filter((line) => line.level === 'error');
     expect(errors).toHaveLength(3);
-    expect(errors[0]).toContain('MODIFY');
-    const removed = lines.find((line) => line.message.includes('REMOVE'))!;
-    expect(removed.attributes.keys).toEqual({ pk: 'Task#a', sk: 1 });
+    const modified = errors.find((line) => line.attributes.eventName === 'MODIFY')!;
+    expect(modified.message).toContain('History rewritten');
+    expect(modified.attributes).toMatchObject({ aggregateKey: 'Task#a', aggregateVersion: 1 });
+    expect(modified.attributes.change).toEqual({ changedAttributes: [] });
+    const removed = errors.find((line) => line.attributes.eventName === 'REMOVE')!;
+    expect(removed.attributes).toMatchObject({
+      aggregateKey: 'Task#a',
+      aggregateVersion: 1,
+      change: { removed: true },
+    });
+  });
+
+  it("with onHistoryRewrite 'fail', reports the rewrite as the earliest record not published", async () => {
+    const { kinesis, publisher } = setup({ onHistoryRewrite: 'fail' });
+    const [a1, a2] = envelopesFor('a', 1, 2);
+    const [b1] = envelopesFor('b', 1, 1);
+    const modify = streamRecord({ ...eventLogItemFromEnvelope(a1!) }, 'MODIFY');
+    const event: DynamoDBStreamEvent = {
+      Records: [
+        streamRecord({ ...eventLogItemFromEnvelope(a1!) }),
+        modify,
+        streamRecord({ ...eventLogItemFromEnvelope(a2!) }),
+        streamRecord({ ...eventLogItemFromEnvelope(b1!) }),
+      ],
+    };
+    const response = await invoke(publisher, event);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: modify.dynamodb!.SequenceNumber }]);
+    expect(versionsOf(kinesis.all(), 'a')).toEqual([1, 2]);
+    expect(versionsOf(kinesis.all(), 'b')).toEqual([1]);
+  });
+
+  it('treats an inserted item with event keys that is not an event as poison: earlier versions and other aggregates go out', async () => {
+    const { kinesis, publisher, lines, metrics } = setup();
+    const [x1, , x3] = envelopesFor('x', 1, 3);
+    const [b1] = envelopesFor('b', 1, 1);
+    const bad = streamRecord({ pk: 'Task#x', sk: 2, hello: 'world' });
+    const event: DynamoDBStreamEvent = {
+      Records: [
+        streamRecord({ ...eventLogItemFromEnvelope(x3!) }),
+        bad,
+        streamRecord({ ...eventLogItemFromEnvelope(x1!) }),
+        streamRecord({ ...eventLogItemFromEnvelope(b1!) }),
+      ],
+    };
+    const response = await invoke(publisher, event);
+    expect(versionsOf(kinesis.all(), 'x')).toEqual([1]);
+    expect(versionsOf(kinesis.all(), 'b')).toEqual([1]);
+    // x3 (first in the batch) was not published: the earliest stream record not published.
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: event.Records[0]!.dynamodb!.SequenceNumber },
+    ]);
+    expect(metrics.find((m) => m.name === 'poison')!.value).toBe(1);
+    const logged = lines.find(
+      (line) => line.level === 'error' && line.attributes.reason?.toString().startsWith('not an event'),
+    )!;
+    expect(logged.attributes).toMatchObject({
+      aggregateKey: 'Task#x',
+      aggregateVersion: 2,
+      sequenceNumber: bad.dynamodb!.SequenceNumber,
+    });
   });
 
   it('never logs payloads', async () => {
@@ -403,5 +467,131 @@ describe('createPublisher under random partial failures (property)', () => {
       ),
       { numRuns: 150 },
     );
+  });
+});
+
+/** Items of one command as the event log writes them: each with its command's version range. */
+function commandItems(id: string, from: number, to: number, data: Record<string, unknown> = {}) {
+  return envelopesFor(id, from, to, data).map((envelope) => ({
+    ...eventLogItemFromEnvelope(envelope),
+    commandFirstVersion: from,
+    commandLastVersion: to,
+  }));
+}
+
+describe('createPublisher: whole commands in order across batch boundaries', () => {
+  const setupWithLog = (options: Partial<PublisherOptions> = {}) => {
+    const dynamodb = new FakeDynamoDb();
+    const context = setup({ dynamodb: dynamodb as never, ...options });
+    const store = (items: Record<string, unknown>[]) => {
+      for (const item of items) dynamodb.put(marshall(item, { removeUndefinedValues: true }));
+      return items;
+    };
+    return { ...context, dynamodb, store };
+  };
+  const batch = (...items: Record<string, unknown>[]): DynamoDBStreamEvent => ({
+    Records: items.map((item) => streamRecord(item)),
+  });
+
+  it('publishes a shuffled whole command in version order without reading the log', async () => {
+    const { kinesis, publisher, dynamodb, store } = setupWithLog();
+    const [v1, v2, v3] = store(commandItems('a', 1, 3));
+    const result = await publisher.publishBatch(batch(v3!, v1!, v2!), lambdaContext());
+    expect(result.batchItemFailures).toEqual([]);
+    expect(versionsOf(kinesis.all(), 'a')).toEqual([1, 2, 3]);
+    expect(result.summary).toMatchObject({ commandsCompleted: 0, completionQueries: 0 });
+    expect(dynamodb.calls).toEqual([]);
+  });
+
+  it('completes a command split over two invocations from the log, so no version goes out before an earlier one', async () => {
+    const { kinesis, publisher, dynamodb, store, metrics } = setupWithLog();
+    const [v1, v2] = store(commandItems('a', 1, 2));
+    const [v3] = store(commandItems('a', 3, 3));
+    const first = await publisher.publishBatch(batch(v2!), lambdaContext());
+    expect(first.batchItemFailures).toEqual([]);
+    expect(first.summary).toMatchObject({ commandsCompleted: 1, completionQueries: 1, published: 1 });
+    expect(dynamodb.calls).toEqual(['Query']);
+    expect(metrics.find((m) => m.name === 'commandsCompleted')!.value).toBe(1);
+    const second = await publisher.publishBatch(batch(v1!, v3!), lambdaContext());
+    expect(second.batchItemFailures).toEqual([]);
+    const arrivals = versionsOf(kinesis.all(), 'a');
+    expect(arrivals.filter((version, index) => arrivals.indexOf(version) === index)).toEqual([1, 2, 3]);
+  });
+
+  it('a poison event inside a split command holds back only the later versions, and the report names the earliest record not published', async () => {
+    const { kinesis, publisher, store } = setupWithLog({
+      streamName: undefined,
+      route: (envelope) => {
+        if (envelope.aggregateid === 'a' && envelope.aggregateversion === 2) throw new Error('no route');
+        return 'events';
+      },
+    } as Partial<PublisherOptions>);
+    const [, , v3, v4] = store(commandItems('a', 1, 4));
+    const [b1] = store(commandItems('b', 1, 1));
+    const event = batch(v4!, b1!, v3!);
+    const result = await publisher.publishBatch(event, lambdaContext());
+    expect(versionsOf(kinesis.all(), 'a')).toEqual([1]);
+    expect(versionsOf(kinesis.all(), 'b')).toEqual([1]);
+    expect(result.batchItemFailures).toEqual([
+      { itemIdentifier: event.Records[0]!.dynamodb!.SequenceNumber },
+    ]);
+  });
+
+  it('a version missing from the log (deleted) is poison for its aggregate only', async () => {
+    const { kinesis, publisher, dynamodb, store, lines } = setupWithLog();
+    const [, v2] = store(commandItems('a', 1, 2));
+    dynamodb.items.get('Task#a')!.delete(1);
+    const [b1] = store(commandItems('b', 1, 1));
+    const event = batch(v2!, b1!);
+    const result = await publisher.publishBatch(event, lambdaContext());
+    expect(versionsOf(kinesis.all(), 'a')).toEqual([]);
+    expect(versionsOf(kinesis.all(), 'b')).toEqual([1]);
+    expect(result.batchItemFailures).toEqual([
+      { itemIdentifier: event.Records[0]!.dynamodb!.SequenceNumber },
+    ]);
+    expect(
+      lines.some(
+        (line) => line.level === 'error' && String(line.attributes.reason).includes('not in the event log'),
+      ),
+    ).toBe(true);
+  });
+
+  it('when the log cannot be read, the split command waits for the retry and other aggregates go out', async () => {
+    const { kinesis, publisher, dynamodb, store } = setupWithLog();
+    const [, v2] = store(commandItems('a', 1, 2));
+    const [b1] = store(commandItems('b', 1, 1));
+    dynamodb.send = async () => {
+      throw awsError('ProvisionedThroughputExceededException');
+    };
+    const event = batch(b1!, v2!);
+    const result = await publisher.publishBatch(event, lambdaContext());
+    expect(versionsOf(kinesis.all(), 'a')).toEqual([]);
+    expect(versionsOf(kinesis.all(), 'b')).toEqual([1]);
+    expect(result.batchItemFailures).toEqual([
+      { itemIdentifier: event.Records[1]!.dynamodb!.SequenceNumber },
+    ]);
+  });
+
+  it('reads the table named by the stream ARN unless tableName is given', async () => {
+    const { publisher, dynamodb, store } = setupWithLog({ tableName: 'other-table' });
+    const [, v2] = store(commandItems('a', 1, 2));
+    const tables: string[] = [];
+    const send = dynamodb.send.bind(dynamodb);
+    dynamodb.send = async (command: unknown) => {
+      tables.push((command as { input: { TableName: string } }).input.TableName);
+      return send(command);
+    };
+    await publisher.publishBatch(batch(v2!), lambdaContext());
+    expect(tables).toEqual(['other-table']);
+    const fromArn = setupWithLog();
+    fromArn.store(commandItems('c', 1, 2));
+    const seen: string[] = [];
+    const sendArn = fromArn.dynamodb.send.bind(fromArn.dynamodb);
+    fromArn.dynamodb.send = async (command: unknown) => {
+      seen.push((command as { input: { TableName: string } }).input.TableName);
+      return sendArn(command);
+    };
+    await fromArn.publisher.publishBatch(batch(commandItems('c', 1, 2)[1]!), lambdaContext());
+    expect(seen).toEqual(['events']);
   });
 });

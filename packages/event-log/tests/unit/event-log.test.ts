@@ -1,4 +1,4 @@
-import { TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import {
   createEnvelope,
@@ -19,7 +19,9 @@ import {
   createEventLog,
   EventLogBusyError,
   MAX_EVENTS_PER_COMMAND,
+  MAX_TRANSACTION_BYTES,
   TooManyEventsError,
+  TRANSACTION_SIZE_MARGIN_BYTES,
 } from '../../src/index';
 import { awsError, catalog, FakeDynamoDb } from '../helpers/fakes';
 
@@ -206,11 +208,56 @@ describe('createEventLog', () => {
       dynamodb.put(itemAt(2, winner));
     };
     const error = await log
-      .append({ aggregate: task, commandId: mine, events: [{ type: 'TaskRenamed', data: { name: 'b' } }] })
+      .append({
+        aggregate: task,
+        commandId: mine,
+        expectedVersion: 1,
+        events: [{ type: 'TaskRenamed', data: { name: 'b' } }],
+      })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConcurrencyError);
     expect((error as ConcurrencyError).context).toMatchObject({ actualVersion: 2, lastCommandId: winner });
     expect(dynamodb.get(PK, 2)!.commandId!.S).toBe(winner);
+  });
+
+  it('without an expected version, a lost race is retried after the winner while the command id may still go after it', async () => {
+    await log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+    });
+    const winner = newCommandId();
+    const mine = newCommandIdAfter(winner);
+    dynamodb.beforeTransact = () => {
+      dynamodb.beforeTransact = undefined;
+      dynamodb.put(itemAt(2, winner));
+    };
+    const result = await log.append({
+      aggregate: task,
+      commandId: mine,
+      events: [{ type: 'TaskRenamed', data: { name: 'b' } }],
+    });
+    expect(result).toMatchObject({ version: 3, duplicate: false });
+    expect(dynamodb.get(PK, 3)!.commandId!.S).toBe(mine);
+  });
+
+  it('without an expected version, a lost race to a greater command id is a CommandIdNotIncreasingError (nothing stored)', async () => {
+    await log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+    });
+    const mine = newCommandId();
+    const winner = newCommandIdAfter(mine);
+    dynamodb.beforeTransact = () => {
+      dynamodb.beforeTransact = undefined;
+      dynamodb.put(itemAt(2, winner));
+    };
+    const error = await log
+      .append({ aggregate: task, commandId: mine, events: [{ type: 'TaskRenamed', data: { name: 'b' } }] })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CommandIdNotIncreasingError);
+    expect(dynamodb.versions(PK)).toEqual([1, 2]);
   });
 
   it('answers a duplicate when the winner of the race was the same command (a concurrent retry)', async () => {
@@ -254,7 +301,7 @@ describe('createEventLog', () => {
       retryable: true,
       context: { attempts: 4, reasons: ['ThrottlingError'], outcomeUnknown: false },
     });
-    expect((error as Error).message).toContain('nothing was written');
+    expect((error as Error).message).toContain('wrote nothing');
     expect(dynamodb.versions(PK)).toEqual([]);
   });
 
@@ -283,7 +330,7 @@ describe('createEventLog', () => {
     expect(error).toBeInstanceOf(EventLogBusyError);
     expect(dynamodb.versions(PK)).toEqual([1]); // it was written
     expect(error).toMatchObject({ retryable: true, context: { outcomeUnknown: true } });
-    expect((error as Error).message).not.toContain('nothing was written');
+    expect((error as Error).message).not.toContain('wrote nothing');
     expect((error as Error).message).toContain('same command id');
     dynamodb.send = send;
     const retry = await once.append(input);
@@ -349,7 +396,7 @@ describe('createEventLog', () => {
       .append({ aggregate: task, commandId: newCommandId(), events })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RecordTooLargeError);
-    expect((error as RecordTooLargeError).limit).toBe(4 * 1024 * 1024);
+    expect((error as RecordTooLargeError).limit).toBe(MAX_TRANSACTION_BYTES - TRANSACTION_SIZE_MARGIN_BYTES);
     expect(dynamodb.versions(PK)).toEqual([]);
   });
 
@@ -463,6 +510,170 @@ describe('createEventLog', () => {
       createEventLog({ tableName: 'events', catalog, source: '/x', tablename: 'x' } as never),
     ).toThrow(TypeError);
     expect(() => createEventLog({ tableName: 'events', catalog, source: '' })).toThrow('source');
+  });
+  it('a retried command id returns its first outcome when a newer command lands between its reads', async () => {
+    const commandId = newCommandId();
+    const first = await log.append({
+      aggregate: task,
+      commandId,
+      events: [
+        { type: 'TaskCreated', data: { name: 'a' } },
+        { type: 'TaskRenamed', data: { name: 'b' } },
+      ],
+    });
+    const other = makeLog(dynamodb);
+    const send = dynamodb.send.bind(dynamodb);
+    let armed = true;
+    // Right after the retry reads the head, another caller appends a newer command.
+    dynamodb.send = async (command: unknown) => {
+      const output = await send(command);
+      if (armed && command instanceof QueryCommand) {
+        armed = false;
+        await other.append({
+          aggregate: task,
+          commandId: newCommandIdAfter(commandId),
+          events: [{ type: 'TaskRenamed', data: { name: 'c' } }],
+        });
+      }
+      return output;
+    };
+    const retry = await log.append({
+      aggregate: task,
+      commandId,
+      events: [
+        { type: 'TaskCreated', data: { name: 'a' } },
+        { type: 'TaskRenamed', data: { name: 'b' } },
+      ],
+    });
+    expect(armed).toBe(false);
+    expect(retry).toEqual({ ...first, duplicate: true });
+    expect(dynamodb.versions(PK)).toEqual([1, 2, 3]);
+  });
+
+  it('stores the command range on every item', async () => {
+    await log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+    });
+    await log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [
+        { type: 'TaskRenamed', data: { name: 'b' } },
+        { type: 'TaskRenamed', data: { name: 'c' } },
+      ],
+    });
+    const ranges = [1, 2, 3].map((sk) => {
+      const item = dynamodb.get(PK, sk)!;
+      return [Number(item.commandFirstVersion!.N), Number(item.commandLastVersion!.N)];
+    });
+    expect(ranges).toEqual([
+      [1, 1],
+      [2, 3],
+      [2, 3],
+    ]);
+  });
+
+  it.each([
+    ['a lone high surrogate', 'id-\uD83D'],
+    ['a lone low surrogate', '\uDE00-id'],
+    ['a reversed pair', 'id\uDE00\uD83D'],
+  ])('refuses an aggregate id with %s before writing (no two ids may share a key)', async (_name, id) => {
+    const error = await log
+      .append({
+        aggregate: { type: 'Task', id },
+        commandId: newCommandId(),
+        events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppendValidationError);
+    expect((error as AppendValidationError).issues[0]!.path).toBe('aggregate.id');
+    expect(dynamodb.calls).toEqual([]);
+  });
+
+  it('accepts an aggregate id with a well-formed surrogate pair', async () => {
+    const result = await log.append({
+      aggregate: { type: 'Task', id: 'id-\uD83D\uDE00' },
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+    });
+    expect(result.version).toBe(1);
+  });
+
+  it('refuses metadata with a lone surrogate', async () => {
+    const error = await log
+      .append({
+        aggregate: task,
+        commandId: newCommandId(),
+        events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+        metadata: { correlationId: 'c-\uD800' },
+      })
+      .catch((e: unknown) => e);
+    expect((error as AppendValidationError).issues[0]!.path).toBe('metadata.correlationId');
+  });
+
+  const deep = (levels: number): unknown => (levels === 0 ? 'leaf' : { n: deep(levels - 1) });
+  const sparse = [1, 2, 3];
+  delete sparse[1];
+  const withProto = JSON.parse('{"__proto__": {"x": 1}}');
+  const withSymbol = { [Symbol('s')]: 1 };
+  const arrayWithProperty = Object.assign([1], { label: 'x' });
+  const withGetter = Object.defineProperty({}, 'g', { get: () => 1, enumerable: true });
+  it.each([
+    ['a sparse array', sparse, 'events[0].data.extra[1]'],
+    ['an empty map key', { '': 1 }, 'events[0].data.extra[""]'],
+    ['an own __proto__ key', withProto, 'events[0].data.extra.__proto__'],
+    ['a symbol key', withSymbol, 'events[0].data.extra'],
+    ['an array with a named property', arrayWithProperty, 'events[0].data.extra'],
+    ['an accessor property', withGetter, 'events[0].data.extra.g'],
+    ['-0', -0, 'events[0].data.extra'],
+    ['nesting deeper than DynamoDB allows', deep(31), 'events[0].data.extra'],
+  ])('refuses a payload with %s with a typed error before writing', async (_name, extra, path) => {
+    const error = await log
+      .append({
+        aggregate: task,
+        commandId: newCommandId(),
+        events: [{ type: 'NoteAdded', data: { text: 't', extra } }],
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppendValidationError);
+    expect((error as AppendValidationError).issues.map((issue) => issue.path)[0]).toContain(path);
+    expect(dynamodb.calls).toEqual([]);
+  });
+
+  it('accepts nesting up to the limit and returns exactly what it stored', async () => {
+    const result = await log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [{ type: 'NoteAdded', data: { text: 't', extra: deep(30) } }],
+    });
+    const stored = await log.readEnvelopes(task)[Symbol.asyncIterator]().next();
+    expect(stored.value!.data).toEqual(result.events[0]!.data);
+    expect(JSON.stringify(stored.value!.data)).toBe(JSON.stringify(result.events[0]!.data));
+  });
+
+  it('counts the whole transaction (items, the version check, expressions) against the limit', async () => {
+    await log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+    });
+    // Just under the limit by the items' payload bytes alone, over it once everything is counted.
+    const limit = MAX_TRANSACTION_BYTES - TRANSACTION_SIZE_MARGIN_BYTES;
+    const count = 11;
+    const text = 'x'.repeat(Math.floor(limit / count) - 100);
+    const error = await log
+      .append({
+        aggregate: task,
+        commandId: newCommandId(),
+        events: Array.from({ length: count }, () => ({ type: 'NoteAdded' as const, data: { text } })),
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RecordTooLargeError);
+    expect((error as RecordTooLargeError).size).toBeGreaterThan(limit);
+    expect((error as RecordTooLargeError).size).toBeLessThan(limit + count * 400);
+    expect(dynamodb.versions(PK)).toEqual([1]);
   });
 });
 

@@ -1,7 +1,13 @@
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dynamoDbItemSize, marshallItem, payloadIssues } from '../../src/storage';
+import {
+  dynamoDbItemSize,
+  firstDifference,
+  MAX_PAYLOAD_DEPTH,
+  marshallItem,
+  payloadIssues,
+} from '../../src/storage';
 
 describe('payloadIssues', () => {
   it('accepts JSON values, including empty strings, empty arrays and empty objects', () => {
@@ -73,5 +79,50 @@ describe('dynamoDbItemSize', () => {
   it('counts maps and lists with their overhead', () => {
     // map: 3 + (1 + 1 name + 1 bool) ; list: 3 + (1 + 1 null)
     expect(dynamoDbItemSize(marshallItem({ m: { a: true }, l: [null] }))).toBe(1 + 6 + 1 + 5);
+  });
+});
+
+describe('payloadIssues: everything marshall would change or DynamoDB would refuse', () => {
+  const sparse = [1, 2, 3];
+  delete sparse[1];
+  const withProperty = Object.assign([1], { label: 'x' });
+  it.each([
+    ['-0', { n: -0 }, 'data.n'],
+    ['a hole in a sparse array', { list: sparse }, 'data.list[1]'],
+    ['an array with a named property', { list: withProperty }, 'data.list'],
+    ['an empty key', { '': 1 }, 'data[""]'],
+    ['an own __proto__ key', JSON.parse('{"__proto__": 1}'), 'data.__proto__'],
+    ['a symbol key', { [Symbol('s')]: 1 }, 'data'],
+    ['a getter', Object.defineProperty({}, 'g', { get: () => 1, enumerable: true }), 'data.g'],
+    ['a non-enumerable property', Object.defineProperty({}, 'h', { value: 1, enumerable: false }), 'data.h'],
+    ['a key with a lone surrogate', { 'k\uD800': 1 }, 'data["k\\ud800"]'],
+  ])('refuses %s with the path of the value', (_name, payload, path) => {
+    const issues = payloadIssues(payload);
+    expect(issues.map((issue) => issue.path)).toEqual([path]);
+    expect(issues[0]!.code).toBe('not_storable');
+  });
+
+  it(`accepts ${MAX_PAYLOAD_DEPTH} levels of maps and lists, the payload included, and refuses one more`, () => {
+    const nest = (levels: number): unknown => (levels === 0 ? 1 : [nest(levels - 1)]);
+    expect(payloadIssues({ deep: nest(MAX_PAYLOAD_DEPTH - 1) })).toEqual([]);
+    expect(payloadIssues({ deep: nest(MAX_PAYLOAD_DEPTH) })).toHaveLength(1);
+  });
+
+  it('accepts a null-prototype object (a plain map)', () => {
+    expect(payloadIssues(Object.assign(Object.create(null), { a: 1 }))).toEqual([]);
+  });
+});
+
+describe('firstDifference', () => {
+  it('finds what marshall and unmarshall changed, and treats an undefined property as absent', () => {
+    const roundTrip = (value: Record<string, unknown>) =>
+      unmarshall(marshall(value, { removeUndefinedValues: true, convertClassInstanceToMap: false }));
+    expect(firstDifference({ a: 1, b: undefined }, roundTrip({ a: 1, b: undefined }))).toBeUndefined();
+    expect(firstDifference({ n: -0 }, roundTrip({ n: -0 }))).toBe('data.n');
+    const sparse = [1, 2, 3];
+    delete sparse[1];
+    expect(firstDifference({ list: sparse }, roundTrip({ list: sparse }))).toBe('data.list');
+    const proto = JSON.parse('{"__proto__": {"x": 1}}');
+    expect(firstDifference(proto, roundTrip(proto))).toBe('data');
   });
 });

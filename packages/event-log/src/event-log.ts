@@ -6,6 +6,10 @@
  * ConditionCheck on the previous head `attribute_exists(pk) AND commandId < :commandId`. So versions
  * are contiguous, two writers can never both write a version, and command ids strictly increase per
  * aggregate — all checked atomically by DynamoDB, not assumed.
+ *
+ * Every item also carries the version range of its command (`commandFirstVersion`,
+ * `commandLastVersion`): DynamoDB Streams does not order the items of one transaction and may split
+ * them over batches, so the publisher uses the range to tell a whole command from a part of one.
  */
 import {
   type AttributeValue,
@@ -16,7 +20,7 @@ import {
   type TransactWriteItem,
   TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
-import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import {
   type AggregateRef,
   type AnyEventCatalog,
@@ -53,7 +57,7 @@ import {
 } from './errors';
 import { defaultExport } from './interop';
 import { assertInteger, assertKnownKeys, errorName } from './options';
-import { dynamoDbItemSize, marshallItem, payloadIssues } from './storage';
+import { dynamoDbItemSize, firstDifference, isWellFormed, marshallItem, payloadIssues } from './storage';
 
 const pRetry = defaultExport(pRetryImport);
 
@@ -61,6 +65,24 @@ const pRetry = defaultExport(pRetryImport);
 export const MAX_EVENTS_PER_COMMAND = 99;
 /** DynamoDB's limit on the total size of the items of one transaction (4 MB). */
 export const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
+/**
+ * Bytes kept free below {@link MAX_TRANSACTION_BYTES}: `append` refuses a command whose
+ * transaction (every item, the version check's key, and every expression, name and value) counts
+ * more than `MAX_TRANSACTION_BYTES - TRANSACTION_SIZE_MARGIN_BYTES`, so that a difference between
+ * this count and DynamoDB's own (whose exact rule is not published) never lets one reach DynamoDB.
+ */
+export const TRANSACTION_SIZE_MARGIN_BYTES = 64 * 1024;
+
+/**
+ * The attributes of an event-log item that give its command's version range: the publisher
+ * completes a command that a stream batch holds only part of.
+ */
+export const COMMAND_ITEM_ATTRIBUTES = Object.freeze({
+  /** The version of the command's first event (number). */
+  firstVersion: 'commandFirstVersion',
+  /** The version of the command's last event (number). */
+  lastVersion: 'commandLastVersion',
+} as const);
 
 const PK = EVENT_LOG_KEY.partitionKey;
 const SK = EVENT_LOG_KEY.sortKey;
@@ -221,7 +243,7 @@ interface PreparedEvent {
  * @example
  * ```ts
  * import { newCommandId } from '@tidemark/core';
- * import { ConcurrencyError, createEventLog } from '@tidemark/publisher';
+ * import { ConcurrencyError, createEventLog } from '@tidemark/event-log';
  * import { taskEvents } from './events';
  *
  * const log = createEventLog({ tableName: 'task-events', catalog: taskEvents, source: '/task-service' });
@@ -250,7 +272,7 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
       'createEventLog: catalog must be an event catalog (defineCatalog from @tidemark/core)',
     );
   }
-  if (typeof source !== 'string' || source.length === 0) {
+  if (typeof source !== 'string' || source.length === 0 || !isWellFormed(source)) {
     throw new TypeError('createEventLog: source must be a non-empty URI-reference, e.g. "/task-service"');
   }
   assertKnownKeys('createEventLog: retry', options.retry, ['retries', 'minTimeoutMs', 'maxTimeoutMs']);
@@ -377,10 +399,10 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
     head: AggregateHead | undefined,
   ): Promise<EventEnvelope[] | undefined> => {
     if (!head || commandId > head.lastCommandId) return undefined;
-    const events =
-      commandId === head.lastCommandId
-        ? await lastCommandEvents(pk, commandId)
-        : await findCommand(pk, commandId, head);
+    let events = commandId === head.lastCommandId ? await lastCommandEvents(pk, commandId) : [];
+    // The quick look finds nothing when another command landed after the head was read: the exact
+    // lookup over the (immutable) versions up to that head finds the command whenever it is stored.
+    if (events.length === 0) events = await findCommand(pk, commandId, head);
     return events.length > 0 ? events : undefined;
   };
 
@@ -458,10 +480,19 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
         issues.push(...toValidationIssues(parsed.error, `${path}.data`));
         return;
       }
-      const data = parsed.data as Record<string, unknown>;
-      const storageIssues = payloadIssues(data, `${path}.data`);
+      const given = parsed.data as Record<string, unknown>;
+      const storageIssues = payloadIssues(given, `${path}.data`);
       if (storageIssues.length > 0) {
         issues.push(...storageIssues);
+        return;
+      }
+      // The safety net: what DynamoDB gives back must be what was given, whatever rule was missed.
+      const data = unmarshall(
+        marshall(given, { removeUndefinedValues: true, convertClassInstanceToMap: false }),
+      ) as Record<string, unknown>;
+      const changed = firstDifference(given, data, `${path}.data`);
+      if (changed !== undefined) {
+        issues.push({ path: changed, message: 'would not be stored unchanged', code: 'not_storable' });
         return;
       }
       // Consumers parse the stored payload with the same schema: refuse one they could not read.
@@ -482,7 +513,9 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
 
   const append = async (input: AppendInput<C>): Promise<AppendResult<C>> => {
     assertKnownKeys('append', input, APPEND_KEYS);
+    const unicodeIssues = identityIssues(input);
     const pk = aggregateKey(input.aggregate);
+    if (unicodeIssues.length > 0) throw new AppendValidationError(unicodeIssues, { aggregateKey: pk });
     const aggregate = { type: input.aggregate.type, id: input.aggregate.id };
     const commandId = parseCommandId(input.commandId);
     if (input.expectedVersion !== undefined) {
@@ -544,10 +577,13 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
         }),
       );
       const items: TransactWriteItem[] = [];
-      let transactionBytes = 0;
+      const commandRange = {
+        [COMMAND_ITEM_ATTRIBUTES.firstVersion]: actual + 1,
+        [COMMAND_ITEM_ATTRIBUTES.lastVersion]: actual + envelopes.length,
+      };
       for (const envelope of envelopes) {
         toKinesisRecord(envelope); // throws RecordTooLargeError past 1 MiB with the partition key
-        const item = marshallItem(eventLogItemFromEnvelope(envelope));
+        const item = marshallItem({ ...eventLogItemFromEnvelope(envelope), ...commandRange });
         const size = dynamoDbItemSize(item);
         if (size > DYNAMODB_MAX_ITEM_BYTES) {
           throw new RecordTooLargeError('Event-log item (DynamoDB item)', size, DYNAMODB_MAX_ITEM_BYTES, {
@@ -556,7 +592,6 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
             aggregateVersion: envelope.aggregateversion,
           });
         }
-        transactionBytes += size;
         items.push({
           Put: {
             TableName: tableName,
@@ -565,17 +600,6 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
             ExpressionAttributeNames: { '#pk': PK },
           },
         });
-      }
-      if (transactionBytes > MAX_TRANSACTION_BYTES) {
-        throw new RecordTooLargeError(
-          'The events of one command (DynamoDB transaction)',
-          transactionBytes,
-          MAX_TRANSACTION_BYTES,
-          {
-            aggregateKey: pk,
-            events: envelopes.length,
-          },
-        );
       }
       if (head) {
         items.push({
@@ -588,6 +612,16 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
           },
         });
       }
+      const transactionBytes = transactionSize(items);
+      const transactionLimit = MAX_TRANSACTION_BYTES - TRANSACTION_SIZE_MARGIN_BYTES;
+      if (transactionBytes > transactionLimit) {
+        throw new RecordTooLargeError(
+          'The events of one command (DynamoDB transaction, with a safety margin)',
+          transactionBytes,
+          transactionLimit,
+          { aggregateKey: pk, events: envelopes.length },
+        );
+      }
 
       try {
         await dynamodb.send(new TransactWriteItemsCommand({ TransactItems: items }));
@@ -598,6 +632,19 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
           const now = await readHead(pk);
           const existing = await existingOutcome(pk, commandId, now);
           if (existing) return outcome(existing, true);
+          if (input.expectedVersion === undefined) {
+            // No version was asked for: the command goes after whatever is there now, if its id
+            // still may (another call of this very command may commit meanwhile: the retry finds it).
+            if (now && commandId <= now.lastCommandId) {
+              throw new CommandIdNotIncreasingError({
+                aggregateKey: pk,
+                commandId,
+                lastCommandId: now.lastCommandId,
+                version: now.version,
+              });
+            }
+            throw new TransientAppendFailure(['VersionTaken'], error, false);
+          }
           throw new ConcurrencyError(
             `Another command appended to ${pk} first (now at version ${now?.version ?? 0}); reload it and decide again`,
             {
@@ -709,6 +756,47 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
     },
   });
 }
+
+/** Refusals of strings DynamoDB and Kinesis cannot hold as given (lone UTF-16 surrogates). */
+function identityIssues(input: { aggregate?: AggregateRef; metadata?: EventMetadata }): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const check = (path: string, value: unknown) => {
+    if (typeof value === 'string' && !isWellFormed(value)) {
+      issues.push({
+        path,
+        message:
+          'contains a lone UTF-16 surrogate (not well-formed Unicode): DynamoDB would store another string, and different ids would share one key',
+        code: 'not_storable',
+      });
+    }
+  };
+  check('aggregate.type', input.aggregate?.type);
+  check('aggregate.id', input.aggregate?.id);
+  for (const [key, value] of Object.entries(input.metadata ?? {})) check(`metadata.${key}`, value);
+  return issues;
+}
+
+/**
+ * The size of a transaction as counted against DynamoDB's 4 MB limit, erring on the large side:
+ * every Put item and every ConditionCheck key, plus the bytes of every condition expression and of
+ * its attribute names and values.
+ */
+function transactionSize(items: readonly TransactWriteItem[]): number {
+  let size = 0;
+  for (const entry of items) {
+    const operation = entry.Put ?? entry.ConditionCheck;
+    if (!operation) continue;
+    size += dynamoDbItemSize('Item' in operation ? operation.Item! : operation.Key!);
+    size += utf8Length(operation.ConditionExpression ?? '');
+    for (const [name, value] of Object.entries(operation.ExpressionAttributeNames ?? {}))
+      size += utf8Length(name) + utf8Length(value);
+    size += dynamoDbItemSize(operation.ExpressionAttributeValues ?? {});
+  }
+  return size;
+}
+
+const textEncoder = new TextEncoder();
+const utf8Length = (value: string) => textEncoder.encode(value).byteLength;
 
 /** The cancellation reason codes of a TransactionCanceledException, or `undefined` for other errors. */
 export function cancellationReasons(error: unknown): string[] | undefined {
