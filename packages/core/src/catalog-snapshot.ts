@@ -281,7 +281,12 @@ export function checkCatalogCompatibility(
 
     if (version === latest) {
       const previous = entryAt(version) as CatalogSnapshotVersion;
-      if (stableJson(previous) === stableJson(current)) continue;
+      if (stableJson(previous) === stableJson(current)) {
+        if (before.description !== definition.description) {
+          changes.push({ eventType: type, kind: 'changed', message: `${type}: description changed` });
+        }
+        continue;
+      }
       // Events already written at this version must stay readable by the changed definition.
       for (const found of findIncompatibilities(previous.written, current.read, { removedFieldsBreak: false })) {
         problems.push(

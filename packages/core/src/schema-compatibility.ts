@@ -267,13 +267,13 @@ class Checker {
       if (isNever(wAdditional)) {
         if (rRequired.has(name)) {
           found.push(
-            issue(join(name), 'removed or renamed: the reader requires this field and the writer no longer writes it'),
+            issue(join(name), 'the reader requires this field and the writer does not write it (a field removed, renamed or added as required)'),
           );
         } else if (this.removedFieldsBreak) {
           found.push(
             issue(
               join(name),
-              'removed or renamed: the reader knows this optional field and would silently stop seeing it',
+              'the reader knows this optional field and the writer no longer writes it (removed or renamed): its readers would silently stop seeing it',
             ),
           );
         }

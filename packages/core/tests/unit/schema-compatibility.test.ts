@@ -343,7 +343,7 @@ describe('findIncompatibilities', () => {
     expect(rest).toEqual([]);
     expect(found).toEqual({
       path: 'done',
-      reason: 'removed or renamed: the reader requires this field and the writer no longer writes it',
+      reason: 'the reader requires this field and the writer does not write it (a field removed, renamed or added as required)',
     });
   });
 
