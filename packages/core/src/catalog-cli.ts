@@ -65,7 +65,9 @@ export async function runCatalogCli(argv: readonly string[], io: CatalogCliIo): 
 
   if (text === undefined) {
     if (command === 'check') {
-      io.err(`tidemark-catalog: no snapshot at ${snapshotPath}; create it with "tidemark-catalog update" and commit it`);
+      io.err(
+        `tidemark-catalog: no snapshot at ${snapshotPath}; create it with "tidemark-catalog update" and commit it`,
+      );
       return 1;
     }
     await writeSnapshot(file, serializeCatalogSnapshot(catalogSnapshot(catalog)));

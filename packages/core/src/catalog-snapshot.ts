@@ -244,7 +244,11 @@ export function checkCatalogCompatibility(
     const before = snapshot.events[type];
     const current = versionEntry(definition);
     if (!before) {
-      changes.push({ eventType: type, kind: 'added', message: `${type}: new event type (schema version ${version})` });
+      changes.push({
+        eventType: type,
+        kind: 'added',
+        message: `${type}: new event type (schema version ${version})`,
+      });
       continue;
     }
     if (before.aggregateType !== definition.aggregateType) {
@@ -288,7 +292,9 @@ export function checkCatalogCompatibility(
         continue;
       }
       // Events already written at this version must stay readable by the changed definition.
-      for (const found of findIncompatibilities(previous.written, current.read, { removedFieldsBreak: false })) {
+      for (const found of findIncompatibilities(previous.written, current.read, {
+        removedFieldsBreak: false,
+      })) {
         problems.push(
           problem(
             'incompatible-without-bump',
@@ -324,7 +330,9 @@ export function checkCatalogCompatibility(
     if (!definition.upcast) {
       for (const older of recorded) {
         const entry = entryAt(older) as CatalogSnapshotVersion;
-        for (const found of findIncompatibilities(entry.written, current.read, { removedFieldsBreak: false })) {
+        for (const found of findIncompatibilities(entry.written, current.read, {
+          removedFieldsBreak: false,
+        })) {
           problems.push(
             problem(
               'upcast-needed',
@@ -424,7 +432,9 @@ function readerProblems(
               version,
               found.path,
               `readableFrom ${current.readableFrom} claims readers at schema version ${reader} can read version ${version}, and they cannot: ${found.reason}`,
-              sameVersion ? `raise readableFrom to ${reader + 1}, or undo the change` : `raise readableFrom to ${reader + 1}`,
+              sameVersion
+                ? `raise readableFrom to ${reader + 1}, or undo the change`
+                : `raise readableFrom to ${reader + 1}`,
             ),
       );
     }

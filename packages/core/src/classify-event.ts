@@ -88,7 +88,8 @@ export type EventClassification = ReadableEvent | NotReadableYetEvent | InvalidE
  */
 export function classifyEvent(catalog: AnyEventCatalog, envelope: EventEnvelope): EventClassification {
   const definition = catalog.find(envelope.type);
-  if (!definition) return { kind: 'unknown-type', error: new UnknownEventTypeError(envelope.type, catalog.types) };
+  if (!definition)
+    return { kind: 'unknown-type', error: new UnknownEventTypeError(envelope.type, catalog.types) };
   return classifyWithDefinition(definition, envelope);
 }
 

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { AggregateRef } from './aggregate';
-import type { Ulid } from './command-id';
 import { classifyWithDefinition } from './classify-event';
+import type { Ulid } from './command-id';
 import type { EventEnvelope, EventMetadata } from './envelope';
 import { EventDefinitionError, PayloadValidationError, UnknownEventTypeError } from './errors';
 import { toValidationIssues } from './issues';
@@ -85,7 +85,11 @@ export function defineEvent<const TType extends string, TSchema extends PayloadS
   ) {
     throw new EventDefinitionError(
       `Event ${definition.type}: readableFrom must be an integer from 1 to schemaVersion (${definition.schemaVersion})`,
-      { type: definition.type, schemaVersion: definition.schemaVersion, readableFrom: definition.readableFrom },
+      {
+        type: definition.type,
+        schemaVersion: definition.schemaVersion,
+        readableFrom: definition.readableFrom,
+      },
     );
   }
   if (definition.upcast !== undefined && typeof definition.upcast !== 'function') {

@@ -44,10 +44,13 @@ export const envelopeSchema = z
     message: 'subject must equal aggregateid',
     path: ['subject'],
   })
-  .refine((envelope) => envelope.readablefrom === undefined || envelope.readablefrom <= envelope.schemaversion, {
-    message: 'readablefrom must not be greater than schemaversion',
-    path: ['readablefrom'],
-  });
+  .refine(
+    (envelope) => envelope.readablefrom === undefined || envelope.readablefrom <= envelope.schemaversion,
+    {
+      message: 'readablefrom must not be greater than schemaversion',
+      path: ['readablefrom'],
+    },
+  );
 
 /**
  * A Tidemark event as it travels on Kinesis: CloudEvents 1.0 attributes plus the Tidemark

@@ -206,7 +206,11 @@ export class CatalogSnapshotError extends TidemarkError {
   /** Every problem found. */
   readonly issues: readonly ValidationIssue[];
 
-  constructor(issues: readonly ValidationIssue[], context: Record<string, unknown> = {}, options: ErrorOptions = {}) {
+  constructor(
+    issues: readonly ValidationIssue[],
+    context: Record<string, unknown> = {},
+    options: ErrorOptions = {},
+  ) {
     super('CATALOG_SNAPSHOT_INVALID', `Invalid catalog snapshot: ${formatIssues(issues)}`, {
       ...options,
       context: { ...context, issues },
@@ -238,11 +242,9 @@ export class CatalogCompatibilityError extends TidemarkError {
         '- the catalog changed compatibly but its snapshot is out of date: update the snapshot (tidemark-catalog update) and commit it',
       );
     }
-    super(
-      'CATALOG_INCOMPATIBLE',
-      `The event catalog does not match its snapshot:\n${lines.join('\n')}`,
-      { context: { problems, outdated } },
-    );
+    super('CATALOG_INCOMPATIBLE', `The event catalog does not match its snapshot:\n${lines.join('\n')}`, {
+      context: { problems, outdated },
+    });
     this.name = 'CatalogCompatibilityError';
     this.problems = problems;
   }

@@ -121,8 +121,6 @@ export {
   parseEventLogItem,
 } from './event-log';
 export { toValidationIssues } from './issues';
-export type { CompatibilityOptions, JsonSchema, SchemaIncompatibility } from './schema-compatibility';
-export { findIncompatibilities } from './schema-compatibility';
 export {
   assertFitsKinesisRecord,
   DYNAMODB_MAX_ITEM_BYTES,
@@ -130,3 +128,5 @@ export {
   kinesisRecordSize,
   utf8Length,
 } from './limits';
+export type { CompatibilityOptions, JsonSchema, SchemaIncompatibility } from './schema-compatibility';
+export { findIncompatibilities } from './schema-compatibility';

@@ -161,9 +161,7 @@ class Checker {
       ];
     }
     if (enumerated(rn)) {
-      return [
-        issue(path, `the reader accepts only ${describe(r)}; the writer may write any ${describe(w)}`),
-      ];
+      return [issue(path, `the reader accepts only ${describe(r)}; the writer may write any ${describe(w)}`)];
     }
 
     const writerType = types?.[0];
@@ -188,17 +186,14 @@ class Checker {
     return this.checkKeywords(wn, rn, writerType, path);
   }
 
-  private checkKeywords(
-    w: Node,
-    r: Node,
-    type: string | undefined,
-    path: string,
-  ): SchemaIncompatibility[] {
+  private checkKeywords(w: Node, r: Node, type: string | undefined, path: string): SchemaIncompatibility[] {
     const found: SchemaIncompatibility[] = [];
     const unknown = Object.keys(r).filter((keyword) => !KNOWN_KEYWORDS.has(keyword));
     for (const keyword of unknown) {
       if (stableJson(w[keyword]) !== stableJson(r[keyword])) {
-        found.push(issue(path, `the reader's keyword "${keyword}" cannot be compared and the writer's differs`));
+        found.push(
+          issue(path, `the reader's keyword "${keyword}" cannot be compared and the writer's differs`),
+        );
       }
     }
     if (type === undefined || type === 'string') {
@@ -220,9 +215,14 @@ class Checker {
     if (type === undefined || type === 'number' || type === 'integer') {
       found.push(...numericBounds(w, r, path));
       if (typeof r.multipleOf === 'number') {
-        const ok =
-          typeof w.multipleOf === 'number' && Number.isInteger(w.multipleOf / r.multipleOf);
-        if (!ok) found.push(issue(path, `the reader requires a multiple of ${r.multipleOf}, which the writer does not guarantee`));
+        const ok = typeof w.multipleOf === 'number' && Number.isInteger(w.multipleOf / r.multipleOf);
+        if (!ok)
+          found.push(
+            issue(
+              path,
+              `the reader requires a multiple of ${r.multipleOf}, which the writer does not guarantee`,
+            ),
+          );
       }
     }
     if (type === undefined || type === 'array') found.push(...this.checkArray(w, r, path));
@@ -267,7 +267,10 @@ class Checker {
       if (isNever(wAdditional)) {
         if (rRequired.has(name)) {
           found.push(
-            issue(join(name), 'the reader requires this field and the writer does not write it (a field removed, renamed or added as required)'),
+            issue(
+              join(name),
+              'the reader requires this field and the writer does not write it (a field removed, renamed or added as required)',
+            ),
           );
         } else if (this.removedFieldsBreak) {
           found.push(
@@ -279,7 +282,9 @@ class Checker {
         }
       } else {
         if (rRequired.has(name) && !wRequired.has(name)) {
-          found.push(issue(join(name), 'the reader requires this field and the writer does not always write it'));
+          found.push(
+            issue(join(name), 'the reader requires this field and the writer does not always write it'),
+          );
         }
         found.push(...this.check(wAdditional, rProps[name] as JsonSchema, join(name)));
       }
@@ -288,7 +293,9 @@ class Checker {
       const writerField = wProps[name] as JsonSchema;
       if (name in rProps) {
         if (rRequired.has(name) && !wRequired.has(name)) {
-          found.push(issue(join(name), 'now optional: the reader requires this field and the writer may leave it out'));
+          found.push(
+            issue(join(name), 'now optional: the reader requires this field and the writer may leave it out'),
+          );
         }
         found.push(...this.check(writerField, rProps[name] as JsonSchema, join(name)));
       } else if (isNever(rAdditional)) {
@@ -301,18 +308,28 @@ class Checker {
     }
     for (const name of [...rRequired].sort()) {
       if (!(name in rProps) && !wRequired.has(name)) {
-        found.push(issue(join(name), 'the reader requires this field and the writer does not always write it'));
+        found.push(
+          issue(join(name), 'the reader requires this field and the writer does not always write it'),
+        );
       }
     }
     if (!isNever(wAdditional)) {
       if (isNever(rAdditional)) {
-        found.push(issue(path, 'the writer allows fields it does not declare; the reader refuses unknown fields'));
+        found.push(
+          issue(path, 'the writer allows fields it does not declare; the reader refuses unknown fields'),
+        );
       } else {
         found.push(...this.check(wAdditional, rAdditional, path ? `${path}.*` : '*'));
       }
     }
     if (r.propertyNames !== undefined && !isNever(wAdditional)) {
-      found.push(...this.check((w.propertyNames ?? { type: 'string' }) as JsonSchema, r.propertyNames as JsonSchema, path ? `${path}.<key>` : '<key>'));
+      found.push(
+        ...this.check(
+          (w.propertyNames ?? { type: 'string' }) as JsonSchema,
+          r.propertyNames as JsonSchema,
+          path ? `${path}.<key>` : '<key>',
+        ),
+      );
     }
     found.push(...lowerBound(w, r, 'minProperties', path, 'number of fields'));
     found.push(...upperBound(w, r, 'maxProperties', path, 'number of fields'));
@@ -451,7 +468,12 @@ function lowerBound(w: Node, r: Node, keyword: string, path: string, what: strin
   const writerMin = typeof w[keyword] === 'number' ? (w[keyword] as number) : 0;
   return writerMin >= readerMin
     ? []
-    : [issue(path, `narrowed: the reader requires a ${what} of at least ${readerMin}, the writer guarantees only ${writerMin}`)];
+    : [
+        issue(
+          path,
+          `narrowed: the reader requires a ${what} of at least ${readerMin}, the writer guarantees only ${writerMin}`,
+        ),
+      ];
 }
 
 function upperBound(w: Node, r: Node, keyword: string, path: string, what: string): SchemaIncompatibility[] {
@@ -476,8 +498,10 @@ interface Bound {
 /** The tighter of a node's inclusive and exclusive bound (`lower`: the greater one). */
 function bound(node: Node, inclusive: string, exclusive: string, lower: boolean): Bound | undefined {
   const candidates: Bound[] = [];
-  if (typeof node[inclusive] === 'number') candidates.push({ value: node[inclusive] as number, exclusive: false });
-  if (typeof node[exclusive] === 'number') candidates.push({ value: node[exclusive] as number, exclusive: true });
+  if (typeof node[inclusive] === 'number')
+    candidates.push({ value: node[inclusive] as number, exclusive: false });
+  if (typeof node[exclusive] === 'number')
+    candidates.push({ value: node[exclusive] as number, exclusive: true });
   let tightest: Bound | undefined;
   for (const candidate of candidates) {
     if (
@@ -496,7 +520,9 @@ function numericBounds(w: Node, r: Node, path: string): SchemaIncompatibility[] 
   const rMin = bound(r, 'minimum', 'exclusiveMinimum', true);
   const wMin = bound(w, 'minimum', 'exclusiveMinimum', true);
   if (rMin) {
-    const ok = wMin !== undefined && (wMin.value > rMin.value || (wMin.value === rMin.value && (wMin.exclusive || !rMin.exclusive)));
+    const ok =
+      wMin !== undefined &&
+      (wMin.value > rMin.value || (wMin.value === rMin.value && (wMin.exclusive || !rMin.exclusive)));
     if (!ok) {
       found.push(
         issue(
@@ -509,7 +535,9 @@ function numericBounds(w: Node, r: Node, path: string): SchemaIncompatibility[] 
   const rMax = bound(r, 'maximum', 'exclusiveMaximum', false);
   const wMax = bound(w, 'maximum', 'exclusiveMaximum', false);
   if (rMax) {
-    const ok = wMax !== undefined && (wMax.value < rMax.value || (wMax.value === rMax.value && (wMax.exclusive || !rMax.exclusive)));
+    const ok =
+      wMax !== undefined &&
+      (wMax.value < rMax.value || (wMax.value === rMax.value && (wMax.exclusive || !rMax.exclusive)));
     if (!ok) {
       found.push(
         issue(
@@ -535,11 +563,15 @@ function accepts(schema: JsonSchema, value: unknown, root: JsonSchema, depth = 0
   }
   if (isNever(node)) return false;
   const next = (child: JsonSchema, item: unknown) => accepts(child, item, root, depth + 1);
-  if (Array.isArray(node.anyOf) && !node.anyOf.some((branch) => next(branch as JsonSchema, value))) return false;
-  if (Array.isArray(node.oneOf) && !node.oneOf.some((branch) => next(branch as JsonSchema, value))) return false;
-  if (Array.isArray(node.allOf) && !node.allOf.every((branch) => next(branch as JsonSchema, value))) return false;
+  if (Array.isArray(node.anyOf) && !node.anyOf.some((branch) => next(branch as JsonSchema, value)))
+    return false;
+  if (Array.isArray(node.oneOf) && !node.oneOf.some((branch) => next(branch as JsonSchema, value)))
+    return false;
+  if (Array.isArray(node.allOf) && !node.allOf.every((branch) => next(branch as JsonSchema, value)))
+    return false;
   if ('const' in node && stableJson(node.const) !== stableJson(value)) return false;
-  if (Array.isArray(node.enum) && !node.enum.some((option) => stableJson(option) === stableJson(value))) return false;
+  if (Array.isArray(node.enum) && !node.enum.some((option) => stableJson(option) === stableJson(value)))
+    return false;
   const types = typeList(node);
   if (types && !types.some((type) => hasType(value, type))) return false;
   if (typeof value === 'string') {
@@ -559,7 +591,8 @@ function accepts(schema: JsonSchema, value: unknown, root: JsonSchema, depth = 0
     const prefix = (Array.isArray(node.prefixItems) ? node.prefixItems : []) as JsonSchema[];
     if (typeof node.minItems === 'number' && value.length < node.minItems) return false;
     if (typeof node.maxItems === 'number' && value.length > node.maxItems) return false;
-    if (!value.every((item, index) => next(prefix[index] ?? ((node.items ?? true) as JsonSchema), item))) return false;
+    if (!value.every((item, index) => next(prefix[index] ?? ((node.items ?? true) as JsonSchema), item)))
+      return false;
   } else if (typeof value === 'object' && value !== null) {
     const record = value as Record<string, unknown>;
     const props = (node.properties ?? {}) as Record<string, JsonSchema>;

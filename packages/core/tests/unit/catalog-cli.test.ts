@@ -53,7 +53,9 @@ describe('tidemark-catalog', () => {
     const before = await readFile(snapshot, 'utf8');
     expect(await run('check', 'catalog-v1-breaking.ts#taskEvents', snapshot)).toBe(1);
     const message = err.join('\n');
-    expect(message).toMatch(/TaskCreated field "name": changed without a schema version bump, and readers at version 1 cannot read the new payloads/);
+    expect(message).toMatch(
+      /TaskCreated field "name": changed without a schema version bump, and readers at version 1 cannot read the new payloads/,
+    );
     expect(message).toMatch(/TaskCreated field "title"/);
     expect(await run('update', 'catalog-v1-breaking.ts#taskEvents', snapshot)).toBe(1);
     expect(await readFile(snapshot, 'utf8')).toBe(before);

@@ -43,7 +43,12 @@ const table: Row[] = [
   { change: 'nothing', definitions: [v1, completed], problems: [] },
   {
     change: 'a new optional field without a bump',
-    definitions: [taskCreated({ schema: z.object({ name, summary: z.string().optional(), due: z.iso.date().optional() }) }), completed],
+    definitions: [
+      taskCreated({
+        schema: z.object({ name, summary: z.string().optional(), due: z.iso.date().optional() }),
+      }),
+      completed,
+    ],
     problems: [],
   },
   {
@@ -53,12 +58,19 @@ const table: Row[] = [
   },
   {
     change: 'a new event type',
-    definitions: [v1, completed, defineEvent({ type: 'TaskArchived', schemaVersion: 1, aggregateType: 'Task', schema: z.object({}) })],
+    definitions: [
+      v1,
+      completed,
+      defineEvent({ type: 'TaskArchived', schemaVersion: 1, aggregateType: 'Task', schema: z.object({}) }),
+    ],
     problems: [],
   },
   {
     change: 'a new required field without a bump',
-    definitions: [taskCreated({ schema: z.object({ name, summary: z.string().optional(), due: z.iso.date() }) }), completed],
+    definitions: [
+      taskCreated({ schema: z.object({ name, summary: z.string().optional(), due: z.iso.date() }) }),
+      completed,
+    ],
     problems: ['incompatible-without-bump due'],
   },
   {
@@ -68,22 +80,38 @@ const table: Row[] = [
   },
   {
     change: 'a renamed field without a bump',
-    definitions: [taskCreated({ schema: z.object({ title: name, summary: z.string().optional() }) }), completed],
+    definitions: [
+      taskCreated({ schema: z.object({ title: name, summary: z.string().optional() }) }),
+      completed,
+    ],
     problems: ['incompatible-without-bump name', 'incompatible-without-bump title'],
   },
   {
     change: 'a changed type without a bump',
-    definitions: [taskCreated({ schema: z.object({ name, summary: z.array(z.string()).optional() }) }), completed],
+    definitions: [
+      taskCreated({ schema: z.object({ name, summary: z.array(z.string()).optional() }) }),
+      completed,
+    ],
     problems: ['incompatible-without-bump summary', 'incompatible-without-bump summary'],
   },
   {
     change: 'a narrowed value without a bump',
-    definitions: [taskCreated({ schema: z.object({ name: z.string().trim().min(1).max(100), summary: z.string().optional() }) }), completed],
+    definitions: [
+      taskCreated({
+        schema: z.object({ name: z.string().trim().min(1).max(100), summary: z.string().optional() }),
+      }),
+      completed,
+    ],
     problems: ['incompatible-without-bump name'],
   },
   {
     change: 'a widened value without a bump',
-    definitions: [taskCreated({ schema: z.object({ name: z.string().trim().min(1).max(400), summary: z.string().optional() }) }), completed],
+    definitions: [
+      taskCreated({
+        schema: z.object({ name: z.string().trim().min(1).max(400), summary: z.string().optional() }),
+      }),
+      completed,
+    ],
     problems: ['incompatible-without-bump name'],
   },
   {
@@ -93,7 +121,13 @@ const table: Row[] = [
   },
   {
     change: 'a bump with a new required field and no upcast',
-    definitions: [taskCreated({ schemaVersion: 2, schema: z.object({ name, summary: z.string().optional(), due: z.iso.date() }) }), completed],
+    definitions: [
+      taskCreated({
+        schemaVersion: 2,
+        schema: z.object({ name, summary: z.string().optional(), due: z.iso.date() }),
+      }),
+      completed,
+    ],
     problems: ['upcast-needed due'],
   },
   {
@@ -110,12 +144,25 @@ const table: Row[] = [
   },
   {
     change: 'a bump with a new required field with a default and no upcast',
-    definitions: [taskCreated({ schemaVersion: 2, schema: z.object({ name, summary: z.string().optional(), due: z.iso.date().default('2026-01-01') }) }), completed],
+    definitions: [
+      taskCreated({
+        schemaVersion: 2,
+        schema: z.object({ name, summary: z.string().optional(), due: z.iso.date().default('2026-01-01') }),
+      }),
+      completed,
+    ],
     problems: [],
   },
   {
     change: 'a bump with a new optional field, readable by version 1',
-    definitions: [taskCreated({ schemaVersion: 2, readableFrom: 1, schema: z.object({ name, summary: z.string().optional(), due: z.iso.date().optional() }) }), completed],
+    definitions: [
+      taskCreated({
+        schemaVersion: 2,
+        readableFrom: 1,
+        schema: z.object({ name, summary: z.string().optional(), due: z.iso.date().optional() }),
+      }),
+      completed,
+    ],
     problems: [],
   },
   {
@@ -130,7 +177,13 @@ const table: Row[] = [
   },
   {
     change: 'a bump that changes a type, without an upcast',
-    definitions: [taskCreated({ schemaVersion: 2, schema: z.object({ name: z.array(z.string()), summary: z.string().optional() }) }), completed],
+    definitions: [
+      taskCreated({
+        schemaVersion: 2,
+        schema: z.object({ name: z.array(z.string()), summary: z.string().optional() }),
+      }),
+      completed,
+    ],
     problems: ['upcast-needed name'],
   },
   {
@@ -159,14 +212,24 @@ describe('checkCatalogCompatibility', () => {
     expect(summary(report.problems).sort()).toEqual([...problems].sort());
     expect(report.compatible).toBe(problems.length === 0);
     for (const problem of report.problems) {
-      expect(problem.message.startsWith(problem.field ? `TaskCreated field "${problem.field}"` : problem.eventType)).toBe(true);
+      expect(
+        problem.message.startsWith(
+          problem.field ? `TaskCreated field "${problem.field}"` : problem.eventType,
+        ),
+      ).toBe(true);
       expect(problem.message).toMatch(/Fix: /);
     }
   });
 
   it('says which field and why', () => {
     const report = checkCatalogCompatibility(
-      defineCatalog([taskCreated({ schemaVersion: 2, schema: z.object({ name, summary: z.string().optional(), due: z.iso.date() }) }), completed]),
+      defineCatalog([
+        taskCreated({
+          schemaVersion: 2,
+          schema: z.object({ name, summary: z.string().optional(), due: z.iso.date() }),
+        }),
+        completed,
+      ]),
       published,
     );
     expect(report.problems.map((problem) => problem.message)).toEqual([
@@ -175,27 +238,56 @@ describe('checkCatalogCompatibility', () => {
   });
 
   it('is up to date only when the snapshot records the catalog exactly', () => {
-    expect(checkCatalogCompatibility(defineCatalog([v1, completed]), published)).toMatchObject({ compatible: true, upToDate: true, changes: [] });
-    const changed = checkCatalogCompatibility(defineCatalog([taskCreated({ description: 'x' }), completed]), published);
+    expect(checkCatalogCompatibility(defineCatalog([v1, completed]), published)).toMatchObject({
+      compatible: true,
+      upToDate: true,
+      changes: [],
+    });
+    const changed = checkCatalogCompatibility(
+      defineCatalog([taskCreated({ description: 'x' }), completed]),
+      published,
+    );
     expect(changed).toMatchObject({ compatible: true, upToDate: false });
-    expect(changed.changes).toEqual([{ eventType: 'TaskCreated', kind: 'changed', message: 'TaskCreated: description changed' }]);
-    expect(checkCatalogCompatibility(defineCatalog([taskCreated({ description: 'x' }), completed]), changed.snapshot).upToDate).toBe(true);
+    expect(changed.changes).toEqual([
+      { eventType: 'TaskCreated', kind: 'changed', message: 'TaskCreated: description changed' },
+    ]);
+    expect(
+      checkCatalogCompatibility(
+        defineCatalog([taskCreated({ description: 'x' }), completed]),
+        changed.snapshot,
+      ).upToDate,
+    ).toBe(true);
   });
 
   it('keeps the schemas of older versions, so a later claim is checked against them', () => {
-    const v2 = taskCreated({ schemaVersion: 2, schema: z.object({ name, summary: z.string().optional(), due: z.iso.date().optional() }) });
+    const v2 = taskCreated({
+      schemaVersion: 2,
+      schema: z.object({ name, summary: z.string().optional(), due: z.iso.date().optional() }),
+    });
     const afterV2 = checkCatalogCompatibility(defineCatalog([v2, completed]), published).snapshot;
     expect(Object.keys(afterV2.events.TaskCreated?.versions ?? {})).toEqual(['1', '2']);
     // Version 3 drops `summary` and claims version 1 readers can read it: they know `summary`.
-    const v3 = taskCreated({ schemaVersion: 3, readableFrom: 1, schema: z.object({ name, due: z.iso.date().optional() }) });
+    const v3 = taskCreated({
+      schemaVersion: 3,
+      readableFrom: 1,
+      schema: z.object({ name, due: z.iso.date().optional() }),
+    });
     const report = checkCatalogCompatibility(defineCatalog([v3, completed]), afterV2);
-    expect(summary(report.problems).sort()).toEqual(['readers-cannot-read summary', 'readers-cannot-read summary']);
-    expect(report.problems.map((problem) => problem.reason).join('\n')).toMatch(/readers at schema version 1 .*\n.*readers at schema version 2/);
+    expect(summary(report.problems).sort()).toEqual([
+      'readers-cannot-read summary',
+      'readers-cannot-read summary',
+    ]);
+    expect(report.problems.map((problem) => problem.reason).join('\n')).toMatch(
+      /readers at schema version 1 .*\n.*readers at schema version 2/,
+    );
   });
 
   it('cannot verify a claim about a version the snapshot never recorded', () => {
     const startedAt2 = catalogSnapshot(defineCatalog([taskCreated({ schemaVersion: 2 })]));
-    const report = checkCatalogCompatibility(defineCatalog([taskCreated({ schemaVersion: 3, readableFrom: 1 })]), startedAt2);
+    const report = checkCatalogCompatibility(
+      defineCatalog([taskCreated({ schemaVersion: 3, readableFrom: 1 })]),
+      startedAt2,
+    );
     expect(summary(report.problems)).toEqual(['readable-from-unverifiable ']);
   });
 
@@ -233,8 +325,24 @@ describe('catalog snapshots', () => {
   it.each([
     ['not JSON', '{', ''],
     ['another format', JSON.stringify({ format: 'x', dialect: 'd', events: {} }), 'format'],
-    ['a version that is not a number', JSON.stringify({ format: 'tidemark-catalog-snapshot/1', dialect: 'd', events: { A: { versions: { one: {} } } } }), 'events.A.versions'],
-    ['an event without versions', JSON.stringify({ format: 'tidemark-catalog-snapshot/1', dialect: 'd', events: { A: { versions: {} } } }), 'events.A.versions'],
+    [
+      'a version that is not a number',
+      JSON.stringify({
+        format: 'tidemark-catalog-snapshot/1',
+        dialect: 'd',
+        events: { A: { versions: { one: {} } } },
+      }),
+      'events.A.versions',
+    ],
+    [
+      'an event without versions',
+      JSON.stringify({
+        format: 'tidemark-catalog-snapshot/1',
+        dialect: 'd',
+        events: { A: { versions: {} } },
+      }),
+      'events.A.versions',
+    ],
   ])('refuses %s with CatalogSnapshotError', (_what, text, path) => {
     let error: unknown;
     try {
@@ -256,7 +364,10 @@ describe('assertCatalogCompatible', () => {
   it('throws CatalogCompatibilityError naming the type, the field and why', () => {
     let error: unknown;
     try {
-      assertCatalogCompatible(defineCatalog([taskCreated({ schema: z.object({ name }) }), completed]), published);
+      assertCatalogCompatible(
+        defineCatalog([taskCreated({ schema: z.object({ name }) }), completed]),
+        published,
+      );
     } catch (caught) {
       error = caught;
     }
@@ -266,12 +377,14 @@ describe('assertCatalogCompatible', () => {
     expect(failure.problems).toEqual([
       expect.objectContaining({ eventType: 'TaskCreated', field: 'summary' }),
     ]);
-    expect(failure.message).toMatch(/TaskCreated field "summary": changed without a schema version bump, and readers at version 1 cannot read the new payloads: the reader knows this optional field and the writer no longer writes it \(removed or renamed\)/);
+    expect(failure.message).toMatch(
+      /TaskCreated field "summary": changed without a schema version bump, and readers at version 1 cannot read the new payloads: the reader knows this optional field and the writer no longer writes it \(removed or renamed\)/,
+    );
   });
 
   it('throws when the catalog changed compatibly and the snapshot was not updated', () => {
-    expect(() => assertCatalogCompatible(defineCatalog([taskCreated({ description: 'x' }), completed]), published)).toThrow(
-      /snapshot is out of date/,
-    );
+    expect(() =>
+      assertCatalogCompatible(defineCatalog([taskCreated({ description: 'x' }), completed]), published),
+    ).toThrow(/snapshot is out of date/);
   });
 });

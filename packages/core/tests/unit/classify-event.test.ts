@@ -74,10 +74,19 @@ describe('classifyEvent', () => {
 
   it('does not read a newer version its producer did not declare readable: not readable yet', () => {
     const result = classifyEvent(listenerV1, envelope({ name: 'a' }, 2));
-    expect(result).toMatchObject({ kind: 'not-readable-yet', schemaVersion: 2, readerSchemaVersion: 1, readableFrom: 2 });
+    expect(result).toMatchObject({
+      kind: 'not-readable-yet',
+      schemaVersion: 2,
+      readerSchemaVersion: 1,
+      readableFrom: 2,
+    });
     if (result.kind !== 'not-readable-yet') throw new Error('unreachable');
     expect(result.error).toBeInstanceOf(UnsupportedSchemaVersionError);
-    expect(result.error.context).toMatchObject({ eventType: 'TaskCreated', schemaVersion: 2, supportedSchemaVersion: 1 });
+    expect(result.error.context).toMatchObject({
+      eventType: 'TaskCreated',
+      schemaVersion: 2,
+      supportedSchemaVersion: 1,
+    });
     expect(result.error.message).toMatch(/did not declare it readable/);
   });
 
@@ -101,7 +110,11 @@ describe('classifyEvent', () => {
 
   it('upcasts an older version', () => {
     const result = classifyEvent(listenerV3, envelope({ name: 'a', priority: 'low' }, 2, 1));
-    expect(result).toMatchObject({ kind: 'readable', how: 'upcast', event: { data: { title: 'a', priority: 'low' } } });
+    expect(result).toMatchObject({
+      kind: 'readable',
+      how: 'upcast',
+      event: { data: { title: 'a', priority: 'low' } },
+    });
   });
 
   it('reads an older version as it is without an upcast', () => {
@@ -140,7 +153,10 @@ describe('classifyEvent', () => {
   });
 
   it('names an unknown type', () => {
-    const result = classifyEvent(defineCatalog([defineEvent({ type: 'Other', schemaVersion: 1, schema: z.object({}) })]), envelope({}, 1));
+    const result = classifyEvent(
+      defineCatalog([defineEvent({ type: 'Other', schemaVersion: 1, schema: z.object({}) })]),
+      envelope({}, 1),
+    );
     expect(result.kind).toBe('unknown-type');
     expect(result.kind === 'unknown-type' && result.error).toBeInstanceOf(UnknownEventTypeError);
   });
@@ -173,9 +189,12 @@ describe('readableFrom', () => {
     expect(() => envelope({ name: 'a' }, 2, 0)).toThrow(EnvelopeValidationError);
   });
 
-  it.each([0, 3, 1.5, Number.NaN])('is refused by defineEvent when it is %s for schema version 2', (readableFrom) => {
-    expect(() =>
-      defineEvent({ type: 'A', schemaVersion: 2, readableFrom, schema: z.object({}) }),
-    ).toThrow(EventDefinitionError);
-  });
+  it.each([0, 3, 1.5, Number.NaN])(
+    'is refused by defineEvent when it is %s for schema version 2',
+    (readableFrom) => {
+      expect(() => defineEvent({ type: 'A', schemaVersion: 2, readableFrom, schema: z.object({}) })).toThrow(
+        EventDefinitionError,
+      );
+    },
+  );
 });

@@ -328,22 +328,26 @@ const table: Row[] = [
 ];
 
 describe('findIncompatibilities', () => {
-  it.each(table)('$change: old readers read new payloads: $oldReadersReadNew, the new schema reads old payloads: $newReadsOld', (row) => {
-    const { forward, backward } = compare(row.before, row.after);
-    expect(forward.length === 0, JSON.stringify(forward)).toBe(row.oldReadersReadNew);
-    expect(backward.length === 0, JSON.stringify(backward)).toBe(row.newReadsOld);
-    if (row.field !== undefined) {
-      for (const found of [...forward, ...backward]) expect(found.path).toBe(row.field);
-    }
-    for (const found of [...forward, ...backward]) expect(found.reason.length).toBeGreaterThan(10);
-  });
+  it.each(table)(
+    '$change: old readers read new payloads: $oldReadersReadNew, the new schema reads old payloads: $newReadsOld',
+    (row) => {
+      const { forward, backward } = compare(row.before, row.after);
+      expect(forward.length === 0, JSON.stringify(forward)).toBe(row.oldReadersReadNew);
+      expect(backward.length === 0, JSON.stringify(backward)).toBe(row.newReadsOld);
+      if (row.field !== undefined) {
+        for (const found of [...forward, ...backward]) expect(found.path).toBe(row.field);
+      }
+      for (const found of [...forward, ...backward]) expect(found.reason.length).toBeGreaterThan(10);
+    },
+  );
 
   it('names the field and says why a removed field breaks readers', () => {
     const [found, ...rest] = findIncompatibilities(written(z.object({ name })), read(base));
     expect(rest).toEqual([]);
     expect(found).toEqual({
       path: 'done',
-      reason: 'the reader requires this field and the writer does not write it (a field removed, renamed or added as required)',
+      reason:
+        'the reader requires this field and the writer does not write it (a field removed, renamed or added as required)',
     });
   });
 
@@ -361,7 +365,9 @@ describe('findIncompatibilities', () => {
   });
 
   it('reports a $ref that does not resolve instead of guessing', () => {
-    expect(() => findIncompatibilities({ $ref: '#/$defs/missing' }, { type: 'string' })).toThrow(/cannot resolve/);
+    expect(() => findIncompatibilities({ $ref: '#/$defs/missing' }, { type: 'string' })).toThrow(
+      /cannot resolve/,
+    );
   });
 
   it('reads true and false schemas as anything and nothing', () => {

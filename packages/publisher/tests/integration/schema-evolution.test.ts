@@ -13,7 +13,12 @@ import { memoryLogger } from '../helpers/fakes';
 import { readStream } from '../helpers/kinesis-reader';
 
 const name = z.string().min(1).max(200);
-const v1 = defineEvent({ type: 'TaskCreated', schemaVersion: 1, aggregateType: 'Task', schema: z.object({ name }) });
+const v1 = defineEvent({
+  type: 'TaskCreated',
+  schemaVersion: 1,
+  aggregateType: 'Task',
+  schema: z.object({ name }),
+});
 /** Version 2 adds an optional field: readers of version 1 can read it. */
 const v2 = defineEvent({
   type: 'TaskCreated',
@@ -49,7 +54,11 @@ describe('schema evolution through the event log, the publisher and Kinesis', ()
       });
     const aggregate = (id: string) => ({ type: 'Task', id });
     const bigName = 'x'.repeat(200);
-    await logAt(v1).append({ aggregate: aggregate('a'), commandId: newCommandId(), events: [{ type: 'TaskCreated', data: { name: 'one' } }] });
+    await logAt(v1).append({
+      aggregate: aggregate('a'),
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'one' } }],
+    });
     await logAt(v2).append({
       aggregate: aggregate('b'),
       commandId: newCommandId(),
@@ -82,15 +91,36 @@ describe('schema evolution through the event log, the publisher and Kinesis', ()
 
     const listenerV1 = defineCatalog([v1]);
     const classify = (id: string, catalog = listenerV1) => classifyEvent(catalog, byAggregate.get(id)!);
-    expect(classify('a')).toMatchObject({ kind: 'readable', how: 'same-version', event: { data: { name: 'one' } } });
-    expect(classify('b')).toMatchObject({ kind: 'readable', how: 'newer-compatible', event: { data: { name: bigName } } });
+    expect(classify('a')).toMatchObject({
+      kind: 'readable',
+      how: 'same-version',
+      event: { data: { name: 'one' } },
+    });
+    expect(classify('b')).toMatchObject({
+      kind: 'readable',
+      how: 'newer-compatible',
+      event: { data: { name: bigName } },
+    });
     const b = classify('b');
     expect(b.kind === 'readable' && 'priority' in b.event.data).toBe(false);
-    expect(classify('c')).toMatchObject({ kind: 'not-readable-yet', schemaVersion: 3, readerSchemaVersion: 1, readableFrom: 3 });
+    expect(classify('c')).toMatchObject({
+      kind: 'not-readable-yet',
+      schemaVersion: 3,
+      readerSchemaVersion: 1,
+      readableFrom: 3,
+    });
 
     const listenerV3 = defineCatalog([v3]);
-    expect(classify('a', listenerV3)).toMatchObject({ kind: 'readable', how: 'upcast', event: { data: { title: 'one' } } });
-    expect(classify('b', listenerV3)).toMatchObject({ kind: 'readable', how: 'upcast', event: { data: { title: bigName, priority: 'high' } } });
+    expect(classify('a', listenerV3)).toMatchObject({
+      kind: 'readable',
+      how: 'upcast',
+      event: { data: { title: 'one' } },
+    });
+    expect(classify('b', listenerV3)).toMatchObject({
+      kind: 'readable',
+      how: 'upcast',
+      event: { data: { title: bigName, priority: 'high' } },
+    });
     expect(classify('c', listenerV3)).toMatchObject({ kind: 'readable', how: 'same-version' });
 
     // The producer reads its own log back with the newest definition.
