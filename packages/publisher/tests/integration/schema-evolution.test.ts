@@ -3,7 +3,13 @@
  * (DynamoDB Local), the publisher carries them through the stream to Kinesis (kinesis-mock), and
  * a listener whose definitions are older classifies what arrives.
  */
-import { type AnyEventCatalog, classifyEvent, defineCatalog, defineEvent, newCommandId } from '@tidemark/core';
+import {
+  type AnyEventCatalog,
+  classifyEvent,
+  defineCatalog,
+  defineEvent,
+  newCommandId,
+} from '@tidemark/core';
 import { createDynamoDbStreamEventSource } from '@tidemark/testing';
 import { test } from '@tidemark/testing/vitest';
 import { describe, expect } from 'vitest';
@@ -90,7 +96,8 @@ describe('schema evolution through the event log, the publisher and Kinesis', ()
     expect(byAggregate.get('c')?.readablefrom).toBeUndefined();
 
     const listenerV1 = defineCatalog([v1]);
-    const classify = (id: string, catalog: AnyEventCatalog = listenerV1) => classifyEvent(catalog, byAggregate.get(id)!);
+    const classify = (id: string, catalog: AnyEventCatalog = listenerV1) =>
+      classifyEvent(catalog, byAggregate.get(id)!);
     expect(classify('a')).toMatchObject({
       kind: 'readable',
       how: 'same-version',
