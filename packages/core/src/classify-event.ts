@@ -1,4 +1,4 @@
-import type { AnyEventCatalog, AnyEventDefinition, DomainEvent } from './definitions';
+import type { AnyEventCatalog, AnyEventDefinition, CatalogEvent, DomainEvent } from './definitions';
 import { type EventEnvelope, envelopeAggregate, envelopeMetadata } from './envelope';
 import {
   PayloadValidationError,
@@ -21,10 +21,10 @@ import { toValidationIssues } from './issues';
 export type ReadableHow = 'same-version' | 'older-as-is' | 'upcast' | 'newer-compatible';
 
 /** The event can be read: `event` is the typed, validated event. */
-export interface ReadableEvent {
+export interface ReadableEvent<TEvent extends DomainEvent = DomainEvent> {
   readonly kind: 'readable';
   readonly how: ReadableHow;
-  readonly event: DomainEvent;
+  readonly event: TEvent;
 }
 
 /**
@@ -59,8 +59,12 @@ export interface UnknownTypeEvent {
   readonly error: UnknownEventTypeError;
 }
 
-/** What a reader can do with an event: see {@link classifyEvent}. */
-export type EventClassification = ReadableEvent | NotReadableYetEvent | InvalidEvent | UnknownTypeEvent;
+/** What a reader can do with an event: see {@link classifyEvent}. `TEvent` is the catalog's event union. */
+export type EventClassification<TEvent extends DomainEvent = DomainEvent> =
+  | ReadableEvent<TEvent>
+  | NotReadableYetEvent
+  | InvalidEvent
+  | UnknownTypeEvent;
 
 /**
  * Classifies an envelope against the reader's catalog, without I/O and without throwing for any
@@ -86,11 +90,14 @@ export type EventClassification = ReadableEvent | NotReadableYetEvent | InvalidE
  * }
  * ```
  */
-export function classifyEvent(catalog: AnyEventCatalog, envelope: EventEnvelope): EventClassification {
+export function classifyEvent<C extends AnyEventCatalog>(
+  catalog: C,
+  envelope: EventEnvelope,
+): EventClassification<CatalogEvent<C>> {
   const definition = catalog.find(envelope.type);
   if (!definition)
     return { kind: 'unknown-type', error: new UnknownEventTypeError(envelope.type, catalog.types) };
-  return classifyWithDefinition(definition, envelope);
+  return classifyWithDefinition(definition, envelope) as EventClassification<CatalogEvent<C>>;
 }
 
 /** {@link classifyEvent} once the definition is known (the catalog's `parse` uses it too). */
