@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -103,9 +103,12 @@ export async function runCatalogCli(argv: readonly string[], io: CatalogCliIo): 
   return 0;
 }
 
+/** Writes through a temporary file and a rename, so an interrupted update never leaves half a snapshot. */
 async function writeSnapshot(file: string, text: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  await writeFile(file, text, 'utf8');
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, text, 'utf8');
+  await rename(temporary, file);
 }
 
 async function loadCatalog(target: string, cwd: string): Promise<AnyEventCatalog> {

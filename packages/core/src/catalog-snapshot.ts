@@ -204,7 +204,7 @@ export function parseCatalogSnapshot(input: string | unknown): CatalogSnapshot {
  * - a schema version that went down or skipped one, an event type removed, an aggregate type changed.
  *
  * Each problem names the event type, the field and why. The comparison sees what JSON Schema can
- * express: refinements (`.refine`) and transforms are invisible to it.
+ * express: refinements (`.refine`) are invisible to it, and a transform's output counts as any value.
  *
  * @example
  * ```ts
