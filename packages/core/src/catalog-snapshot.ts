@@ -424,7 +424,7 @@ function readerProblems(
               version,
               found.path,
               `changed without a schema version bump, and readers at version ${version} cannot read the new payloads: ${found.reason}`,
-              `bump schemaVersion to ${version + 1}; its readers then wait for a definition at the new version`,
+              `bump schemaVersion to ${version + 1}, so that readers at version ${version} do not read it before they deploy a definition at the new version`,
             )
           : problem(
               'readers-cannot-read',
