@@ -388,3 +388,67 @@ describe('assertCatalogCompatible', () => {
     ).toThrow(/snapshot is out of date/);
   });
 });
+
+describe('the schema evolution walkthroughs', () => {
+  const base = { type: 'TaskCreated', aggregateType: 'Task' } as const;
+  const fields = { summary: z.string().optional() };
+
+  it('walkthrough 1 and 2: a field added, marked with a version readable by version 1, then renamed with an upcast', () => {
+    let snapshot = catalogSnapshot(
+      defineCatalog([defineEvent({ ...base, schemaVersion: 1, schema: z.object({ name, ...fields }) })]),
+    );
+
+    // 1. A new optional field without a bump: compatible, only the snapshot to update.
+    const withPriority = z.object({ name, ...fields, priority: z.enum(['low', 'high']).optional() });
+    let report = checkCatalogCompatibility(
+      defineCatalog([defineEvent({ ...base, schemaVersion: 1, schema: withPriority })]),
+      snapshot,
+    );
+    expect(report).toMatchObject({ compatible: true, upToDate: false });
+
+    // The same change marked as version 2, readable by version 1: the claim holds.
+    const v2 = defineEvent({ ...base, schemaVersion: 2, readableFrom: 1, schema: withPriority });
+    report = checkCatalogCompatibility(defineCatalog([v2]), snapshot);
+    expect(report.problems).toEqual([]);
+    snapshot = report.snapshot;
+
+    // 2. `name` renamed to `title`: without an upcast the check names the field and why.
+    const renamed = z.object({ title: name, ...fields, priority: z.enum(['low', 'high']).optional() });
+    report = checkCatalogCompatibility(
+      defineCatalog([defineEvent({ ...base, schemaVersion: 3, schema: renamed })]),
+      snapshot,
+    );
+    expect(summary(report.problems)).toEqual(['upcast-needed title', 'upcast-needed title']);
+    expect(report.problems[0]?.message).toMatch(
+      /^TaskCreated field "title": schema version 3 cannot read payloads written at version 1/,
+    );
+    expect(report.problems[1]?.message).toMatch(/written at version 2/);
+
+    // Claiming that version 2 readers can read it is refused too.
+    report = checkCatalogCompatibility(
+      defineCatalog([
+        defineEvent({ ...base, schemaVersion: 3, readableFrom: 2, schema: renamed, upcast: (data) => data }),
+      ]),
+      snapshot,
+    );
+    expect(summary(report.problems)).toEqual(['readers-cannot-read name']);
+
+    // With the upcast and the default readableFrom, it ships, and the snapshot keeps all three versions.
+    const v3 = defineEvent({
+      ...base,
+      schemaVersion: 3,
+      schema: renamed,
+      upcast: (data) => {
+        const { name: title, ...rest } = data as { name: string };
+        return { ...rest, title };
+      },
+    });
+    report = checkCatalogCompatibility(defineCatalog([v3]), snapshot);
+    expect(report).toMatchObject({ compatible: true, upToDate: false });
+    expect(Object.keys(report.snapshot.events.TaskCreated?.versions ?? {})).toEqual(['1', '2', '3']);
+    expect(report.snapshot.events.TaskCreated?.versions['3']).toMatchObject({
+      readableFrom: 3,
+      upcast: true,
+    });
+  });
+});
