@@ -2,7 +2,13 @@ import { z } from 'zod';
 import type { AnyEventCatalog, AnyEventDefinition } from './definitions';
 import { CatalogCompatibilityError, CatalogSnapshotError, EventDefinitionError } from './errors';
 import { toValidationIssues } from './issues';
-import { findIncompatibilities, type JsonSchema, sortKeys, stableJson } from './schema-compatibility';
+import {
+  findIncompatibilities,
+  type JsonSchema,
+  type SchemaIncompatibility,
+  sortKeys,
+  stableJson,
+} from './schema-compatibility';
 
 /** The format tag of a catalog snapshot file. */
 export const CATALOG_SNAPSHOT_FORMAT = 'tidemark-catalog-snapshot/1';
@@ -292,7 +298,7 @@ export function checkCatalogCompatibility(
         continue;
       }
       // Events already written at this version must stay readable by the changed definition.
-      for (const found of findIncompatibilities(previous.written, current.read, {
+      for (const found of compare(type, previous.written, current.read, {
         removedFieldsBreak: false,
       })) {
         problems.push(
@@ -330,7 +336,7 @@ export function checkCatalogCompatibility(
     if (!definition.upcast) {
       for (const older of recorded) {
         const entry = entryAt(older) as CatalogSnapshotVersion;
-        for (const found of findIncompatibilities(entry.written, current.read, {
+        for (const found of compare(type, entry.written, current.read, {
           removedFieldsBreak: false,
         })) {
           problems.push(
@@ -415,7 +421,7 @@ function readerProblems(
       );
       continue;
     }
-    for (const found of findIncompatibilities(current.written, entry.read, { removedFieldsBreak: true })) {
+    for (const found of compare(definition.type, current.written, entry.read, { removedFieldsBreak: true })) {
       problems.push(
         sameVersion && reader === version
           ? problem(
@@ -440,6 +446,24 @@ function readerProblems(
     }
   }
   return problems;
+}
+
+/** {@link findIncompatibilities}, with a schema it cannot read (a broken `$ref`) reported as a bad snapshot. */
+function compare(
+  eventType: string,
+  writer: JsonSchema,
+  reader: JsonSchema,
+  options: { removedFieldsBreak: boolean },
+): SchemaIncompatibility[] {
+  try {
+    return findIncompatibilities(writer, reader, options);
+  } catch (cause) {
+    throw new CatalogSnapshotError(
+      [{ path: `events.${eventType}`, message: (cause as Error).message, code: 'invalid_schema' }],
+      { eventType },
+      { cause },
+    );
+  }
 }
 
 function versionEntry(definition: AnyEventDefinition): CatalogSnapshotVersion {

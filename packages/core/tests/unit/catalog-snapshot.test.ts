@@ -452,3 +452,30 @@ describe('the schema evolution walkthroughs', () => {
     });
   });
 });
+
+describe('a snapshot whose schema cannot be read', () => {
+  it('is reported as CatalogSnapshotError, not a crash', () => {
+    const broken = parseCatalogSnapshot({
+      format: 'tidemark-catalog-snapshot/1',
+      dialect: 'https://json-schema.org/draft/2020-12/schema',
+      events: {
+        TaskCompleted: {
+          aggregateType: 'Task',
+          versions: {
+            '1': {
+              readableFrom: 1,
+              upcast: false,
+              written: { $ref: '#/$defs/gone' },
+              read: { $ref: '#/$defs/gone' },
+            },
+          },
+        },
+      },
+    });
+    const changed = defineEvent({ ...completed, schema: z.object({ name, note: z.string().optional() }) });
+    expect(() => checkCatalogCompatibility(defineCatalog([changed]), broken)).toThrow(CatalogSnapshotError);
+    expect(() => checkCatalogCompatibility(defineCatalog([changed]), broken)).toThrow(
+      /cannot resolve \$ref #\/\$defs\/gone/,
+    );
+  });
+});
