@@ -353,10 +353,19 @@ export function checkCatalogCompatibility(
       }
     }
     problems.push(...readerProblems(definition, current, entryAt, version, false));
+    // Say when the latest readers could read the new version, so the producer can declare it.
+    const previousEntry = entryAt(latest) as CatalogSnapshotVersion;
+    const couldDeclare =
+      current.readableFrom > latest &&
+      compare(type, current.written, previousEntry.read, { removedFieldsBreak: true }).length === 0;
     changes.push({
       eventType: type,
       kind: 'new-version',
-      message: `${type}: new schema version ${version} (after ${latest}), readable from version ${current.readableFrom}`,
+      message: `${type}: new schema version ${version} (after ${latest}), readable from version ${current.readableFrom}${
+        couldDeclare
+          ? `; readers at version ${latest} could read it too: declare readableFrom: ${latest} so that they do`
+          : ''
+      }`,
     });
   }
 

@@ -479,3 +479,30 @@ describe('a snapshot whose schema cannot be read', () => {
     );
   });
 });
+
+describe('new schema versions', () => {
+  it('says when the previous readers could read a new version that does not declare it', () => {
+    const optional = z.object({ name, summary: z.string().optional(), due: z.iso.date().optional() });
+    const undeclared = checkCatalogCompatibility(
+      defineCatalog([taskCreated({ schemaVersion: 2, schema: optional }), completed]),
+      published,
+    );
+    expect(undeclared.changes.map((change) => change.message)).toEqual([
+      'TaskCreated: new schema version 2 (after 1), readable from version 2; readers at version 1 could read it too: declare readableFrom: 1 so that they do',
+    ]);
+    const declared = checkCatalogCompatibility(
+      defineCatalog([taskCreated({ schemaVersion: 2, readableFrom: 1, schema: optional }), completed]),
+      published,
+    );
+    expect(declared.changes.map((change) => change.message)).toEqual([
+      'TaskCreated: new schema version 2 (after 1), readable from version 1',
+    ]);
+    const breaking = checkCatalogCompatibility(
+      defineCatalog([taskCreated({ schemaVersion: 2, schema: z.object({ name }) }), completed]),
+      published,
+    );
+    expect(breaking.changes.map((change) => change.message)).toEqual([
+      'TaskCreated: new schema version 2 (after 1), readable from version 2',
+    ]);
+  });
+});
