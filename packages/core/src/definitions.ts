@@ -1,13 +1,9 @@
 import type { z } from 'zod';
 import type { AggregateRef } from './aggregate';
+import { classifyWithDefinition } from './classify-event';
 import type { Ulid } from './command-id';
-import { type EventEnvelope, type EventMetadata, envelopeAggregate, envelopeMetadata } from './envelope';
-import {
-  EventDefinitionError,
-  PayloadValidationError,
-  UnknownEventTypeError,
-  UnsupportedSchemaVersionError,
-} from './errors';
+import type { EventEnvelope, EventMetadata } from './envelope';
+import { EventDefinitionError, PayloadValidationError, UnknownEventTypeError } from './errors';
 import { toValidationIssues } from './issues';
 
 /** Any zod schema whose output is an object (event payloads are DynamoDB maps). */
@@ -27,8 +23,21 @@ export interface EventDefinition<
   /** The aggregate type this event belongs to, if it is restricted to one. Default: any. */
   readonly aggregateType?: string;
   /**
+   * The oldest schema version of this event type whose readers can read payloads written at
+   * `schemaVersion`. Events carry it (the envelope's `readablefrom` attribute), and a reader whose
+   * definition is at a version from `readableFrom` up to `schemaVersion - 1` reads them with its own
+   * schema (its handler sees the fields it knows) instead of refusing them. Declare it only for a
+   * change every such reader can read (a new optional field, for example);
+   * `checkCatalogCompatibility` verifies the claim against the catalog snapshot.
+   * @default schemaVersion (only readers at this version or later)
+   */
+  readonly readableFrom?: number;
+  /**
    * Turns a payload written with an older schema version into input for the current schema,
-   * which then validates it. Without it, older versions are refused. Default: none.
+   * which then validates it. Without it, older payloads are validated as they are, so a change the
+   * current schema cannot read as it is (a new required field, a changed type, a narrowed value)
+   * needs one; `checkCatalogCompatibility` says when.
+   * @default none
    */
   readonly upcast?: (data: unknown, fromSchemaVersion: number) => unknown;
   /** What the event means, for humans. Default: none. */
@@ -67,6 +76,26 @@ export function defineEvent<const TType extends string, TSchema extends PayloadS
         schemaVersion: definition.schemaVersion,
       },
     );
+  }
+  if (
+    definition.readableFrom !== undefined &&
+    (!Number.isInteger(definition.readableFrom) ||
+      definition.readableFrom < 1 ||
+      definition.readableFrom > definition.schemaVersion)
+  ) {
+    throw new EventDefinitionError(
+      `Event ${definition.type}: readableFrom must be an integer from 1 to schemaVersion (${definition.schemaVersion})`,
+      {
+        type: definition.type,
+        schemaVersion: definition.schemaVersion,
+        readableFrom: definition.readableFrom,
+      },
+    );
+  }
+  if (definition.upcast !== undefined && typeof definition.upcast !== 'function') {
+    throw new EventDefinitionError(`Event ${definition.type}: upcast must be a function`, {
+      type: definition.type,
+    });
   }
   if (typeof definition.schema?.safeParse !== 'function') {
     throw new EventDefinitionError(`Event ${definition.type}: schema must be a zod schema`, {
@@ -121,8 +150,10 @@ export interface EventCatalog<TDefs extends readonly AnyEventDefinition[] = read
   ): z.output<Extract<TDefs[number], { type: K }>['schema']>;
   /**
    * Reads an envelope into a typed event: finds the definition by type, upcasts older schema
-   * versions, validates the payload. Throws {@link UnknownEventTypeError},
-   * {@link UnsupportedSchemaVersionError} or {@link PayloadValidationError}.
+   * versions, reads a newer version its producer declared readable by this one (`readablefrom`),
+   * validates the payload. Throws {@link UnknownEventTypeError}, `UnsupportedSchemaVersionError`
+   * (a newer version not readable by this definition), `UpcastError` or
+   * {@link PayloadValidationError}; `classifyEvent` returns the same outcomes without throwing.
    */
   parse(envelope: EventEnvelope): CatalogEvent<EventCatalog<TDefs>>;
 }
@@ -212,40 +243,9 @@ export function defineCatalog<const TDefs extends readonly AnyEventDefinition[]>
       return validateWith(definition, data, definition.schemaVersion) as any;
     },
     parse: (envelope) => {
-      const definition = definitionFor(envelope.type);
-      let data: unknown = envelope.data;
-      if (envelope.schemaversion > definition.schemaVersion) {
-        throw new UnsupportedSchemaVersionError(
-          envelope.type,
-          envelope.schemaversion,
-          definition.schemaVersion,
-          'it is newer than this definition; deploy the newer definition, then redrive',
-        );
-      }
-      if (envelope.schemaversion < definition.schemaVersion) {
-        if (!definition.upcast) {
-          throw new UnsupportedSchemaVersionError(
-            envelope.type,
-            envelope.schemaversion,
-            definition.schemaVersion,
-            'the definition has no upcast for older versions',
-          );
-        }
-        data = definition.upcast(data, envelope.schemaversion);
-      }
-      const parsed = validateWith(definition, data, envelope.schemaversion);
-      return {
-        eventId: envelope.id,
-        type: envelope.type,
-        data: parsed,
-        aggregate: envelopeAggregate(envelope),
-        version: envelope.aggregateversion,
-        commandId: envelope.commandid,
-        schemaVersion: envelope.schemaversion,
-        time: envelope.time,
-        source: envelope.source,
-        metadata: envelopeMetadata(envelope),
-      } as CatalogEvent<EventCatalog<TDefs>>;
+      const result = classifyWithDefinition(definitionFor(envelope.type), envelope);
+      if (result.kind !== 'readable') throw result.error;
+      return result.event as CatalogEvent<EventCatalog<TDefs>>;
     },
   };
   return Object.freeze(catalog);

@@ -34,6 +34,7 @@ export const envelopeSchema = z
     aggregateversion: z.int().min(1, 'must be 1 or more'),
     commandid: ulidString,
     schemaversion: z.int().min(1, 'must be 1 or more'),
+    readablefrom: z.int().min(1, 'must be 1 or more').optional(),
     correlationid: z.string().min(1).optional(),
     causationid: z.string().min(1).optional(),
     traceparent: z.string().regex(TRACEPARENT, 'must be a W3C traceparent').optional(),
@@ -42,7 +43,14 @@ export const envelopeSchema = z
   .refine((envelope) => envelope.subject === envelope.aggregateid, {
     message: 'subject must equal aggregateid',
     path: ['subject'],
-  });
+  })
+  .refine(
+    (envelope) => envelope.readablefrom === undefined || envelope.readablefrom <= envelope.schemaversion,
+    {
+      message: 'readablefrom must not be greater than schemaversion',
+      path: ['readablefrom'],
+    },
+  );
 
 /**
  * A Tidemark event as it travels on Kinesis: CloudEvents 1.0 attributes plus the Tidemark
@@ -75,6 +83,12 @@ export interface EventEnvelope<TType extends string = string, TData = Record<str
   readonly commandid: Ulid;
   /** Extension: the version of the payload schema. */
   readonly schemaversion: number;
+  /**
+   * Extension: the oldest schema version of this event type whose readers can read this payload
+   * (the producer's definition declares it; see `readableFrom` of an event definition). Absent
+   * means `schemaversion`: only readers at that version or later.
+   */
+  readonly readablefrom?: number;
   /** Extension: the correlation id shared by everything one request caused. */
   readonly correlationid?: string;
   /** Extension: the id of the message that caused this event. */
@@ -111,6 +125,11 @@ export interface CreateEnvelopeInput<TType extends string = string, TData = Reco
   readonly commandId: Ulid;
   /** The payload schema version. Default: `1`. */
   readonly schemaVersion?: number;
+  /**
+   * The oldest reader schema version that can read this payload. Written as the `readablefrom`
+   * attribute when it is lower than `schemaVersion`. Default: `schemaVersion`.
+   */
+  readonly readableFrom?: number;
   /** The payload. */
   readonly data: TData;
   /** The event id. Default: a new ULID. */
@@ -158,6 +177,9 @@ export function createEnvelope<TType extends string, TData extends Record<string
     commandid: input.commandId,
     schemaversion: input.schemaVersion ?? 1,
   };
+  if (input.readableFrom !== undefined && input.readableFrom !== candidate.schemaversion) {
+    candidate.readablefrom = input.readableFrom;
+  }
   const metadata = input.metadata ?? {};
   if (metadata.correlationId !== undefined) candidate.correlationid = metadata.correlationId;
   if (metadata.causationId !== undefined) candidate.causationid = metadata.causationId;

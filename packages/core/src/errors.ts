@@ -117,15 +117,62 @@ export class UnknownEventTypeError extends TidemarkError {
   }
 }
 
-/** An event carries a schema version this definition cannot read (newer, or older without upcaster). */
+/** What {@link UnsupportedSchemaVersionError} can carry beyond its message. */
+export interface UnsupportedSchemaVersionOptions extends ErrorOptions {
+  /**
+   * The oldest reader schema version the producer declared for the event (its `readablefrom`
+   * attribute), when the event is newer than the definition. Default: none.
+   */
+  readonly readableFrom?: number;
+}
+
+/**
+ * An event carries a schema version this definition cannot read: it is newer and the producer did
+ * not declare it readable by this definition's version (or the definition refuses its payload).
+ * Deploying a definition at the event's schema version (or later) reads it.
+ */
 export class UnsupportedSchemaVersionError extends TidemarkError {
-  constructor(eventType: string, schemaVersion: number, supported: number, reason: string) {
+  /** The schema version the event was written with. */
+  readonly schemaVersion: number;
+  /** The schema version of the definition that tried to read it. */
+  readonly supportedSchemaVersion: number;
+
+  constructor(
+    eventType: string,
+    schemaVersion: number,
+    supported: number,
+    reason: string,
+    options: UnsupportedSchemaVersionOptions = {},
+  ) {
+    const { readableFrom, ...errorOptions } = options;
     super(
       'SCHEMA_VERSION_UNSUPPORTED',
       `Event ${eventType} has schema version ${schemaVersion}, which this definition (version ${supported}) cannot read: ${reason}`,
-      { context: { eventType, schemaVersion, supportedSchemaVersion: supported } },
+      {
+        ...errorOptions,
+        context: {
+          eventType,
+          schemaVersion,
+          supportedSchemaVersion: supported,
+          ...(readableFrom === undefined ? {} : { readableFrom }),
+        },
+      },
     );
     this.name = 'UnsupportedSchemaVersionError';
+    this.schemaVersion = schemaVersion;
+    this.supportedSchemaVersion = supported;
+  }
+}
+
+/** A definition's `upcast` threw while turning an older payload into input for the current schema. */
+export class UpcastError extends TidemarkError {
+  constructor(eventType: string, fromSchemaVersion: number, toSchemaVersion: number, cause: unknown) {
+    super(
+      'UPCAST_FAILED',
+      `The upcast of event ${eventType} from schema version ${fromSchemaVersion} to ${toSchemaVersion} threw: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause, context: { eventType, fromSchemaVersion, toSchemaVersion } },
+    );
+    this.name = 'UpcastError';
   }
 }
 
@@ -151,6 +198,55 @@ export class EventDefinitionError extends TidemarkError {
   constructor(message: string, context: Record<string, unknown> = {}) {
     super('EVENT_DEFINITION_INVALID', message, { context });
     this.name = 'EventDefinitionError';
+  }
+}
+
+/** A catalog snapshot file is not a snapshot this version of Tidemark can read. */
+export class CatalogSnapshotError extends TidemarkError {
+  /** Every problem found. */
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(
+    issues: readonly ValidationIssue[],
+    context: Record<string, unknown> = {},
+    options: ErrorOptions = {},
+  ) {
+    super('CATALOG_SNAPSHOT_INVALID', `Invalid catalog snapshot: ${formatIssues(issues)}`, {
+      ...options,
+      context: { ...context, issues },
+    });
+    this.name = 'CatalogSnapshotError';
+    this.issues = issues;
+  }
+}
+
+/** One reason a catalog cannot ship as it is (see `checkCatalogCompatibility`). */
+export interface CatalogProblemSummary {
+  /** The event type. */
+  readonly eventType: string;
+  /** The field, as a dotted path in the payload; `''` for the whole event. */
+  readonly field: string;
+  /** The full explanation. */
+  readonly message: string;
+}
+
+/** A catalog changed incompatibly against its snapshot, or the snapshot is out of date. */
+export class CatalogCompatibilityError extends TidemarkError {
+  /** Every problem found; empty when only the snapshot is out of date. */
+  readonly problems: readonly CatalogProblemSummary[];
+
+  constructor(problems: readonly CatalogProblemSummary[], outdated: boolean) {
+    const lines = problems.map((problem) => `- ${problem.message}`);
+    if (outdated && problems.length === 0) {
+      lines.push(
+        '- the catalog changed compatibly but its snapshot is out of date: update the snapshot (tidemark-catalog update) and commit it',
+      );
+    }
+    super('CATALOG_INCOMPATIBLE', `The event catalog does not match its snapshot:\n${lines.join('\n')}`, {
+      context: { problems, outdated },
+    });
+    this.name = 'CatalogCompatibilityError';
+    this.problems = problems;
   }
 }
 

@@ -76,6 +76,8 @@ export interface EventLogItem {
   readonly eventType: string;
   /** The payload schema version. */
   readonly schemaVersion: number;
+  /** The oldest reader schema version that can read the payload; absent means `schemaVersion`. */
+  readonly readableFrom?: number;
   /** The command id (ULID). */
   readonly commandId: Ulid;
   /** When the event was appended (RFC 3339). */
@@ -103,6 +105,7 @@ const eventLogItemSchema = z.object({
   eventId: z.string().min(1),
   eventType: z.string().min(1),
   schemaVersion: z.int().min(1),
+  readableFrom: z.int().min(1).optional(),
   commandId: z.string().min(1),
   time: z.string().min(1),
   source: z.string().min(1),
@@ -161,6 +164,7 @@ export function envelopeFromEventLogItem(item: EventLogItem): EventEnvelope {
     commandid: item.commandId,
     schemaversion: item.schemaVersion,
   };
+  if (item.readableFrom !== undefined) envelope.readablefrom = item.readableFrom;
   if (metadata.correlationId !== undefined) envelope.correlationid = metadata.correlationId;
   if (metadata.causationId !== undefined) envelope.causationid = metadata.causationId;
   if (metadata.traceparent !== undefined) envelope.traceparent = metadata.traceparent;
@@ -187,6 +191,7 @@ export function eventLogItemFromEnvelope(envelope: EventEnvelope): EventLogItem 
     eventId: envelope.id,
     eventType: envelope.type,
     schemaVersion: envelope.schemaversion,
+    ...(envelope.readablefrom === undefined ? {} : { readableFrom: envelope.readablefrom }),
     commandId: envelope.commandid,
     time: envelope.time,
     source: envelope.source,

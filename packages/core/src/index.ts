@@ -14,6 +14,33 @@ export type {
   SdkClientLike,
 } from './aws-config';
 export { isSdkClient, resolveAwsClientConfig, resolveClient } from './aws-config';
+export type {
+  CatalogChange,
+  CatalogCompatibilityReport,
+  CatalogProblem,
+  CatalogProblemCode,
+  CatalogSnapshot,
+  CatalogSnapshotEvent,
+  CatalogSnapshotVersion,
+} from './catalog-snapshot';
+export {
+  assertCatalogCompatible,
+  CATALOG_SNAPSHOT_DIALECT,
+  CATALOG_SNAPSHOT_FORMAT,
+  catalogSnapshot,
+  checkCatalogCompatibility,
+  parseCatalogSnapshot,
+  serializeCatalogSnapshot,
+} from './catalog-snapshot';
+export type {
+  EventClassification,
+  InvalidEvent,
+  NotReadableYetEvent,
+  ReadableEvent,
+  ReadableHow,
+  UnknownTypeEvent,
+} from './classify-event';
+export { classifyEvent } from './classify-event';
 export type { Ulid } from './command-id';
 export {
   commandIdTime,
@@ -62,8 +89,15 @@ export {
   toKinesisRecord,
   validateEnvelope,
 } from './envelope';
-export type { TidemarkErrorOptions, ValidationIssue } from './errors';
+export type {
+  CatalogProblemSummary,
+  TidemarkErrorOptions,
+  UnsupportedSchemaVersionOptions,
+  ValidationIssue,
+} from './errors';
 export {
+  CatalogCompatibilityError,
+  CatalogSnapshotError,
   ConfigurationError,
   EnvelopeDecodeError,
   EnvelopeValidationError,
@@ -76,6 +110,7 @@ export {
   TidemarkError,
   UnknownEventTypeError,
   UnsupportedSchemaVersionError,
+  UpcastError,
 } from './errors';
 export type { EventLogItem, EventLogTableDescription } from './event-log';
 export {
@@ -93,3 +128,5 @@ export {
   kinesisRecordSize,
   utf8Length,
 } from './limits';
+export type { CompatibilityOptions, JsonSchema, SchemaIncompatibility } from './schema-compatibility';
+export { findIncompatibilities } from './schema-compatibility';

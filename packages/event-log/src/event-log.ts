@@ -234,6 +234,8 @@ class TransientAppendFailure extends Error {
 interface PreparedEvent {
   readonly type: string;
   readonly schemaVersion: number;
+  /** The oldest reader schema version the definition declares; written as `readablefrom`. */
+  readonly readableFrom: number | undefined;
   readonly data: Record<string, unknown>;
 }
 
@@ -505,7 +507,12 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
         });
         return;
       }
-      prepared.push({ type, schemaVersion: definition.schemaVersion, data });
+      prepared.push({
+        type,
+        schemaVersion: definition.schemaVersion,
+        readableFrom: definition.readableFrom,
+        data,
+      });
     });
     if (issues.length > 0) throw new AppendValidationError(issues, { aggregateKey: pk });
     return prepared;
@@ -571,6 +578,7 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
           version: actual + index + 1,
           commandId,
           schemaVersion: event.schemaVersion,
+          ...(event.readableFrom === undefined ? {} : { readableFrom: event.readableFrom }),
           data: event.data,
           time,
           ...(input.metadata ? { metadata: input.metadata } : {}),

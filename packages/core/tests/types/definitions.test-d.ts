@@ -2,8 +2,10 @@ import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import {
   type CatalogEvent,
+  classifyEvent,
   defineCatalog,
   defineEvent,
+  type EventEnvelope,
   type EventInput,
   type EventPayload,
   type EventTypeOf,
@@ -65,5 +67,22 @@ describe('event catalog typing', () => {
       TaskDeleted: async () => {},
     };
     void handlers;
+  });
+
+  it('types the event of a readable classification by the catalog', () => {
+    const result = classifyEvent(catalog, {} as EventEnvelope);
+    if (result.kind === 'readable') {
+      const event = result.event;
+      expectTypeOf(event).toEqualTypeOf<CatalogEvent<Catalog>>();
+      if (event.type === 'TaskCreated')
+        expectTypeOf(event.data).toEqualTypeOf<{ name: string; estimate: number }>();
+    }
+    if (result.kind === 'not-readable-yet') expectTypeOf(result.readableFrom).toEqualTypeOf<number>();
+  });
+
+  it('accepts readableFrom on a definition', () => {
+    defineEvent({ type: 'A', schemaVersion: 2, readableFrom: 1, schema: z.object({}) });
+    // @ts-expect-error readableFrom is a schema version number
+    defineEvent({ type: 'A', schemaVersion: 2, readableFrom: '1', schema: z.object({}) });
   });
 });

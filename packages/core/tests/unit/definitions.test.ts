@@ -61,9 +61,20 @@ describe('defineCatalog', () => {
     );
   });
 
-  it('refuses an older schema version without an upcast', () => {
-    const strict = defineCatalog([defineEvent({ type: 'A', schemaVersion: 2, schema: z.object({}) })]);
-    expect(() => strict.parse(envelope('A', {}, 1))).toThrow(/no upcast/);
+  it('reads an older schema version as it is when the definition has no upcast', () => {
+    const plain = defineCatalog([
+      defineEvent({ type: 'A', schemaVersion: 2, schema: z.object({ note: z.string().optional() }) }),
+    ]);
+    expect(plain.parse(envelope('A', { other: 1 }, 1)).data).toEqual({});
+  });
+
+  it('refuses an older payload the definition cannot read as it is when it has no upcast', () => {
+    const strict = defineCatalog([
+      defineEvent({ type: 'A', schemaVersion: 2, schema: z.object({ note: z.string() }) }),
+    ]);
+    const error = catchError(() => strict.parse(envelope('A', {}, 1)));
+    expect(error).toBeInstanceOf(PayloadValidationError);
+    expect((error as PayloadValidationError).issues.map((issue) => issue.path)).toEqual(['note']);
   });
 
   it('names the payload problems', () => {
