@@ -1,0 +1,4 @@
+import { defineConfig } from 'vitest/config';
+import { unitConfig } from '../../vitest.shared';
+
+export default defineConfig(unitConfig());
