@@ -11,8 +11,8 @@ import { anyObject, durationSchema, intInRange, parseProps } from './props';
  * never gives up on a record (its required settings), so a listener that is broken — a bad deploy,
  * a downstream outage, a team away over a long weekend — loses events only when the stream's
  * retention ends. Kinesis' own default (24 hours) is shorter than a weekend; seven days covers a
- * week-long incident and is the longest retention billed at the standard rate. Past it, the
- * producer can `replay` the log.
+ * week-long incident and is the end of Kinesis' extended retention (long-term retention past it is
+ * billed per GB-month at a higher rate). Past it, the producer can `replay` the log.
  */
 export const DEFAULT_EVENT_STREAM_RETENTION = Duration.days(7);
 
