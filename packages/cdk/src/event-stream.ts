@@ -32,9 +32,10 @@ export interface EventStreamProps {
    */
   readonly shardCount?: number;
   /**
-   * A customer managed KMS key. Needed for listeners in another account: the AWS managed key's
-   * policy cannot be extended to them, a customer key's can ({@link EventStream.grantCrossAccountRead}
-   * does it).
+   * A customer managed KMS key instead of the AWS managed one. Producers then need
+   * `kms:GenerateDataKey` and readers `kms:Decrypt` on it: {@link EventStream.grantPublish},
+   * {@link EventStream.grantRead} and {@link EventStream.grantCrossAccountRead} add them (the last
+   * in the key's policy, for a principal of another account).
    * @default the AWS managed key (`aws/kinesis`)
    */
   readonly encryptionKey?: IKey;
