@@ -9,14 +9,17 @@ describe('event source settings', () => {
   it.each([
     ['publisher', PUBLISHER_EVENT_SOURCE_SETTINGS],
     ['consumer', CONSUMER_EVENT_SOURCE_SETTINGS],
-  ] as const)('never lets Lambda give up on a %s record and always reads the batch answer', (_name, settings) => {
-    expect(settings).toMatchObject({
-      startingPosition: 'TRIM_HORIZON',
-      reportBatchItemFailures: true,
-      maximumRetryAttempts: -1,
-      maximumRecordAgeInSeconds: -1,
-    });
-  });
+  ] as const)(
+    'never lets Lambda give up on a %s record and always reads the batch answer',
+    (_name, settings) => {
+      expect(settings).toMatchObject({
+        startingPosition: 'TRIM_HORIZON',
+        reportBatchItemFailures: true,
+        maximumRetryAttempts: -1,
+        maximumRecordAgeInSeconds: -1,
+      });
+    },
+  );
 
   it('bisects publisher batches, keeps one publisher batch per shard, and never bisects consumer batches', () => {
     expect(PUBLISHER_EVENT_SOURCE_SETTINGS.bisectBatchOnFunctionError).toBe(true);
