@@ -1,4 +1,8 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
 import { unitConfig } from '../../vitest.shared';
 
-export default defineConfig(unitConfig());
+// Synthesizing a stack loads aws-cdk-lib and can take seconds on a busy machine.
+export default mergeConfig(
+  unitConfig(),
+  defineConfig({ test: { testTimeout: 120_000, hookTimeout: 120_000 } }),
+);

@@ -36,7 +36,7 @@ describe('ActivityFeedStack', () => {
     statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
       (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
     );
-  }, 60_000);
+  }, 120_000);
 
   const actionsOn = (resource: RegExp | string) =>
     statements

@@ -38,7 +38,7 @@ describe('TaskServiceStack', () => {
 
   beforeAll(() => {
     template = synth();
-  }, 60_000);
+  }, 120_000);
 
   /** The logical id of the function whose handler is `<entry>.handler`. */
   const functionId = (entry: string): string => {
@@ -269,7 +269,7 @@ describe('TaskServiceStack', () => {
         AuthorizationScopes: ['tasks/write'],
       });
     }
-  }, 60_000);
+  }, 120_000);
 
   it('refuses a JWT authorizer without an https issuer or an audience', () => {
     expect(() =>
@@ -278,12 +278,12 @@ describe('TaskServiceStack', () => {
     expect(() =>
       synth({ apiAuthorization: { kind: 'jwt', issuer: 'https://issuer', audience: [] } }),
     ).toThrow(ConfigurationError);
-  }, 60_000);
+  }, 120_000);
 
   it('lets listener accounts read the stream through its resource policy', () => {
     const shared = synth({ eventStreamReaders: [new AccountPrincipal('222222222222')] });
     const policy = Object.values(shared.findResources('AWS::Kinesis::ResourcePolicy'))[0]!.Properties;
     expect(JSON.stringify(policy.ResourcePolicy)).toContain('222222222222');
     expect(policy.ResourcePolicy.Statement[0].Action.sort()).toEqual([...STREAM_READ_ACTIONS].sort());
-  }, 60_000);
+  }, 120_000);
 });
