@@ -3,6 +3,7 @@ import { TIDEMARK_METRICS } from '@tidemark/core';
 import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AttributeType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import {
@@ -161,6 +162,29 @@ describe('EventConsumer', () => {
     expect(actionsIn(statements).filter((action) => action.startsWith('kinesis:'))).toEqual(
       [...STREAM_READ_ACTIONS].sort(),
     );
+  });
+
+  it('grants the consumer’s operations on a separate dead-letter table, and decryption with the stream’s key', () => {
+    const stack = newStack(LISTENER_ACCOUNT);
+    const deadLetters = new Table(stack, 'DeadLetters', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+    });
+    const key = Key.fromKeyArn(
+      stack,
+      'StreamKey',
+      `arn:aws:kms:eu-west-1:${PRODUCER_ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+    );
+    const fn = newFunction(stack, 'ListenerFn');
+    new EventConsumer(stack, 'Listener', {
+      handler: fn,
+      eventStream: FOREIGN_STREAM,
+      deadLetterTable: deadLetters,
+      streamEncryptionKey: key,
+    });
+    const statements = statementsOf(Template.fromStack(stack), stack, fn);
+    expect(actionsOn(statements, id(stack, deadLetters))).toEqual([...CONSUMER_TABLE_ACTIONS].sort());
+    expect(actionsOn(statements, ':key/1234abcd')).toEqual(['kms:Decrypt']);
   });
 
   it('reads through a registered stream consumer with enhanced fan-out, granting fan-out on that consumer only', () => {
