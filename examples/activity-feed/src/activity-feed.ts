@@ -5,7 +5,12 @@ import {
   paginateQuery,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { createConsumer, type EventHandlers, type TransactionalHandlerContext } from '@tidemark/consumer';
+import {
+  type ConsumerMetrics,
+  createConsumer,
+  type EventHandlers,
+  type TransactionalHandlerContext,
+} from '@tidemark/consumer';
 import type { CatalogEvent, DomainEvent } from '@tidemark/core';
 import { type FeedEvents, feedEvents } from './feed-events';
 
@@ -62,6 +67,11 @@ export interface ActivityFeedOptions {
   readonly consumerTable: string;
   /** Called with every event the feed recorded. Default: none. */
   readonly onEvent?: (event: DomainEvent) => void;
+  /**
+   * Where the consumer's counters go (Powertools `Metrics`, or a function); the deployed function
+   * publishes them where `@tidemark/cdk`'s alarms look. Default: none.
+   */
+  readonly metrics?: ConsumerMetrics;
 }
 
 /**
@@ -155,6 +165,7 @@ export function createActivityFeedListener(options: ActivityFeedOptions) {
     events: feedEvents,
     handlers,
     transactional: true,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     checkpoints: { tableName: options.consumerTable, dynamodb },
   });
 }

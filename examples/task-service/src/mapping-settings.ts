@@ -1,35 +1,28 @@
 /**
- * The event source mapping settings, in one place: the CDK stack deploys them and the local run
+ * The example's event source mappings: the publisher's and the consumer's required settings (the
+ * constants their packages export, never typed again here) plus the example's own choices of batch
+ * size and batching window. The CDK stack deploys them through `@tidemark/cdk` and the local run
  * (`npm start`, the integration tests) emulates them with `@tidemark/testing`.
  */
+import { CONSUMER_EVENT_SOURCE_SETTINGS } from '@tidemark/consumer';
+import { PUBLISHER_EVENT_SOURCE_SETTINGS } from '@tidemark/publisher';
 
 /** Publishers: the event logs' DynamoDB streams → Kinesis. */
 export const PUBLISHER_MAPPING = Object.freeze({
-  startingPosition: 'TRIM_HORIZON' as const,
+  ...PUBLISHER_EVENT_SOURCE_SETTINGS,
+  /** Up to 100 stream records per invocation: PutRecords calls are shared across aggregates. */
   batchSize: 100,
+  /** No waiting for a fuller batch: an event reaches the stream as soon as it is in the log. */
   maximumBatchingWindowInSeconds: 0,
-  /** The answer names the first unpublished record; without this Lambda would ignore it. */
-  reportBatchItemFailures: true,
-  bisectBatchOnFunctionError: true,
-  /** Publishing failures are transient (throttling): retry long before giving up on a record. */
-  maximumRetryAttempts: 100,
-  /** Half the stream's 24 h retention: a record given up on is named in the on-failure queue while `replay` can still be pointed at it. */
-  maximumRecordAgeInSeconds: 12 * 3600,
-  /** One batch per shard at a time: more would break per-aggregate order. */
-  parallelizationFactor: 1,
 });
 
 /** Listeners: Kinesis → `createConsumer`. */
 export const LISTENER_MAPPING = Object.freeze({
-  startingPosition: 'TRIM_HORIZON' as const,
+  ...CONSUMER_EVENT_SOURCE_SETTINGS,
+  /** Up to 100 records per invocation: one batched checkpoint read covers them all. */
   batchSize: 100,
   maximumBatchingWindowInSeconds: 0,
-  reportBatchItemFailures: true,
-  bisectBatchOnFunctionError: true,
-  /** The consumer parks a failing event itself after its `maxAttempts`; these retries cover infrastructure failures. */
-  maximumRetryAttempts: 20,
-  /** A day; the stream keeps records seven days, so those named in the on-failure queue can be redriven. */
-  maximumRecordAgeInSeconds: 24 * 3600,
+  /** One batch per shard at a time (any factor keeps each aggregate in order; one is enough here). */
   parallelizationFactor: 1,
 });
 

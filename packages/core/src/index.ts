@@ -120,6 +120,16 @@ export {
   eventLogTableDescription,
   parseEventLogItem,
 } from './event-log';
+export type {
+  ConsumerEventSourceSettings,
+  PublisherEventSourceSettings,
+  RequiredEventSourceSettings,
+} from './event-source-settings';
+export {
+  CONSUMER_EVENT_SOURCE_SETTINGS,
+  PUBLISHER_EVENT_SOURCE_SETTINGS,
+  TIDEMARK_METRICS,
+} from './event-source-settings';
 export { toValidationIssues } from './issues';
 export {
   assertFitsKinesisRecord,

@@ -1,3 +1,4 @@
+export { PUBLISHER_EVENT_SOURCE_SETTINGS, TIDEMARK_METRICS } from '@tidemark/core';
 export type {
   AggregateHead,
   AppendInput,

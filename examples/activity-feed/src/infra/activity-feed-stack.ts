@@ -1,24 +1,18 @@
 import { fileURLToPath } from 'node:url';
+import { EventConsumer } from '@tidemark/cdk';
 import { Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Stream } from 'aws-cdk-lib/aws-kinesis';
-import {
-  Architecture,
-  Code,
-  Function as LambdaFunction,
-  Runtime,
-  StartingPosition,
-} from 'aws-cdk-lib/aws-lambda';
-import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Architecture, Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
 /** Properties of {@link ActivityFeedStack}. */
 export interface ActivityFeedStackProps extends StackProps {
-  /** The ARN of the task service's domain-events Kinesis stream (its `EventStreamName` output's ARN). */
+  /**
+   * The ARN of the task service's domain-events Kinesis stream (its `EventStreamArn` output), in
+   * this account or another one whose owner lets this account read it.
+   */
   readonly eventStreamArn: string;
   /**
    * Where the function's code comes from: bundle `src/lambda.ts` with esbuild (locally, no
@@ -27,15 +21,18 @@ export interface ActivityFeedStackProps extends StackProps {
   readonly lambdaCode?: { readonly kind: 'bundle' } | { readonly kind: 'asset'; readonly path: string };
   /** What happens to the tables when the stack is deleted. Default: `RemovalPolicy.RETAIN`. */
   readonly tableRemovalPolicy?: RemovalPolicy;
+  /** Read through a registered stream consumer (enhanced fan-out; same-account streams). Default: `false`. */
+  readonly enhancedFanOut?: boolean;
 }
 
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
 /**
- * The activity feed, deployed by its own team next to (not inside) the task service: the feed
- * table, the consumer table, the listener function with its own least-privilege role, and its
- * event source mapping on the task service's stream.
+ * The activity feed, deployed by its own team next to (not inside) the task service, usually in
+ * its own account: the feed table, the listener function and its wiring to the task service's
+ * stream through `@tidemark/cdk` (the consumer's required settings, its checkpoint table, least
+ * privilege, alarms).
  *
  * @example
  * ```ts
@@ -43,25 +40,19 @@ const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
  * ```
  */
 export class ActivityFeedStack extends Stack {
+  /** The listener's wiring: mapping, checkpoint table, on-failure queue, alarms. */
+  readonly listener: EventConsumer;
+
   constructor(scope: Construct, id: string, props: ActivityFeedStackProps) {
     super(scope, id, props);
     const removalPolicy = props.tableRemovalPolicy ?? RemovalPolicy.RETAIN;
-    const table = (name: string) =>
-      new Table(this, name, {
-        partitionKey: { name: 'pk', type: AttributeType.STRING },
-        sortKey: { name: 'sk', type: AttributeType.STRING },
-        billingMode: BillingMode.PAY_PER_REQUEST,
-        encryption: TableEncryption.AWS_MANAGED,
-        removalPolicy,
-      });
-    const feed = table('Feed');
-    const state = table('ListenerState');
-    const failures = new Queue(this, 'ListenerFailures', {
-      retentionPeriod: Duration.days(14),
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+    const feed = new Table(this, 'Feed', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      removalPolicy,
     });
-    const stream = Stream.fromStreamArn(this, 'DomainEvents', props.eventStreamArn);
 
     const common = {
       runtime: Runtime.NODEJS_22_X,
@@ -72,14 +63,10 @@ export class ActivityFeedStack extends Stack {
         retention: RetentionDays.ONE_MONTH,
         removalPolicy: RemovalPolicy.DESTROY,
       }),
-      environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        FEED_TABLE: feed.tableName,
-        CONSUMER_TABLE: state.tableName,
-      },
+      environment: { NODE_OPTIONS: '--enable-source-maps', FEED_TABLE: feed.tableName },
     };
     const code = props.lambdaCode ?? { kind: 'bundle' };
-    const listener =
+    const handler =
       code.kind === 'asset'
         ? new LambdaFunction(this, 'Listener', {
             ...common,
@@ -105,39 +92,15 @@ export class ActivityFeedStack extends Stack {
             },
           });
 
-    // The feed is written in transactions with the checkpoint; names are read back.
-    listener.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'],
-        resources: [feed.tableArn],
-      }),
-    );
-    listener.addToRolePolicy(
-      new PolicyStatement({
-        actions: [
-          'dynamodb:GetItem',
-          'dynamodb:BatchGetItem',
-          'dynamodb:BatchWriteItem',
-          'dynamodb:Query',
-          'dynamodb:PutItem',
-          'dynamodb:UpdateItem',
-          'dynamodb:DeleteItem',
-          'dynamodb:ConditionCheckItem',
-        ],
-        resources: [state.tableArn],
-      }),
-    );
-    listener.addEventSource(
-      new KinesisEventSource(stream, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 100,
-        reportBatchItemFailures: true,
-        bisectBatchOnError: true,
-        retryAttempts: 20,
-        maxRecordAge: Duration.hours(24),
-        parallelizationFactor: 1,
-        onFailure: new SqsDlq(failures),
-      }),
-    );
+    // Each feed entry commits in one transaction with the checkpoint; task names are read back.
+    this.listener = new EventConsumer(this, 'Wiring', {
+      handler,
+      eventStream: props.eventStreamArn,
+      transactionalTables: [feed],
+      checkpointTableRemovalPolicy: removalPolicy,
+      enhancedFanOut: props.enhancedFanOut ?? false,
+    });
+    feed.grant(handler, 'dynamodb:GetItem', 'dynamodb:Query');
+    handler.addEnvironment('CONSUMER_TABLE', this.listener.checkpointTable.tableName);
   }
 }

@@ -1,58 +1,102 @@
 import { fileURLToPath } from 'node:url';
+import { CONSUMER_TABLE_ACTIONS, STREAM_READ_ACTIONS, UnsupportedTopologyError } from '@tidemark/cdk';
+import { CONSUMER_EVENT_SOURCE_SETTINGS } from '@tidemark/consumer';
+import { TIDEMARK_METRICS } from '@tidemark/core';
 import { App, RemovalPolicy } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ActivityFeedStack } from '../../src/infra/activity-feed-stack';
+import { ActivityFeedStack, type ActivityFeedStackProps } from '../../src/infra/activity-feed-stack';
 
+/** The task service's stream, in the producer's account. */
 const streamArn = 'arn:aws:kinesis:eu-west-1:111122223333:stream/domain-events';
 
-describe('ActivityFeedStack', () => {
-  let template: Template;
+type Statement = { Action: string | string[]; Resource: unknown };
 
-  beforeAll(() => {
-    const stack = new ActivityFeedStack(new App(), 'Test', {
+const synth = (props: Partial<ActivityFeedStackProps> = {}) =>
+  Template.fromStack(
+    new ActivityFeedStack(new App(), 'Test', {
       eventStreamArn: streamArn,
+      // The feed team's own account.
+      env: { account: '444455556666', region: 'eu-west-1' },
       lambdaCode: {
         kind: 'asset',
         path: fileURLToPath(new URL('../fixtures/prebuilt-lambda', import.meta.url)),
       },
       tableRemovalPolicy: RemovalPolicy.DESTROY,
-    });
-    template = Template.fromStack(stack);
-  }, 60_000);
+      ...props,
+    }),
+  );
 
-  it('maps the task service stream to the listener with ReportBatchItemFailures and an on-failure queue', () => {
+describe('ActivityFeedStack', () => {
+  let template: Template;
+  let statements: Statement[];
+
+  beforeAll(() => {
+    template = synth();
+    statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
+    );
+  }, 120_000);
+
+  const actionsOn = (resource: RegExp | string) =>
+    statements
+      .filter((statement) =>
+        typeof resource === 'string'
+          ? statement.Resource === resource
+          : resource.test(JSON.stringify(statement.Resource)),
+      )
+      .flatMap((statement) => [statement.Action].flat())
+      .sort();
+
+  it('maps the task service’s stream in the other account to the listener with the consumer’s required settings', () => {
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
     expect(mappings).toHaveLength(1);
+    const settings = CONSUMER_EVENT_SOURCE_SETTINGS;
     expect(mappings[0]!.Properties).toMatchObject({
       EventSourceArn: streamArn,
-      StartingPosition: 'TRIM_HORIZON',
+      StartingPosition: settings.startingPosition,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      BisectBatchOnFunctionError: true,
-      MaximumRetryAttempts: 20,
-      MaximumRecordAgeInSeconds: 24 * 3600,
-      ParallelizationFactor: 1,
+      BisectBatchOnFunctionError: settings.bisectBatchOnFunctionError,
+      MaximumRetryAttempts: settings.maximumRetryAttempts,
+      MaximumRecordAgeInSeconds: settings.maximumRecordAgeInSeconds,
       DestinationConfig: {
-        OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^ListenerFailures/), 'Arn'] } },
+        OnFailure: { Destination: { 'Fn::GetAtt': [expect.stringMatching(/^WiringOnFailure/), 'Arn'] } },
       },
     });
   });
 
-  it('lets the listener read only that stream, and write only its own two tables', () => {
-    const policies = Object.values(template.findResources('AWS::IAM::Policy'));
-    const statements = policies.flatMap(
-      (policy) =>
-        policy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
-    );
+  it('lets the listener read only that stream, never write to it, and write only its own two tables', () => {
+    expect(actionsOn(streamArn)).toEqual([...STREAM_READ_ACTIONS].sort());
     const actions = statements.flatMap((statement) => [statement.Action].flat());
-    expect(actions).toEqual(expect.arrayContaining(['kinesis:GetRecords', 'kinesis:GetShardIterator']));
-    expect(actions).not.toContain('kinesis:PutRecords');
-    const kinesis = statements.filter((statement) =>
-      [statement.Action].flat().includes('kinesis:GetRecords'),
+    expect(actions.filter((action) => action.startsWith('kinesis:'))).toEqual([...STREAM_READ_ACTIONS]);
+    expect(actionsOn(/WiringCheckpoints/)).toEqual([...CONSUMER_TABLE_ACTIONS].sort());
+    expect(actionsOn(/Feed/)).toEqual(
+      [
+        'dynamodb:ConditionCheckItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ].sort(),
     );
-    expect(kinesis.map((statement) => statement.Resource)).toEqual([streamArn]);
-    const writes = statements.filter((statement) => [statement.Action].flat().includes('dynamodb:PutItem'));
-    expect(JSON.stringify(writes.map((statement) => statement.Resource))).toMatch(/Feed.*ListenerState/);
-    expect(actions.filter((action) => action === 'dynamodb:Scan' || action === 'dynamodb:*')).toEqual([]);
+    expect(actions.filter((action) => action === 'dynamodb:Scan' || action.endsWith(':*'))).toEqual([]);
+  });
+
+  it('alarms on the listener’s iterator age, parked records and expired gaps', () => {
+    const metrics = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map(
+      (alarm) => alarm.Properties.MetricName,
+    );
+    expect(metrics).toEqual(
+      expect.arrayContaining([
+        'IteratorAge',
+        TIDEMARK_METRICS.consumer.recordsParked,
+        TIDEMARK_METRICS.consumer.gapsExpired,
+      ]),
+    );
+  });
+
+  it('refuses enhanced fan-out on the other account’s stream', () => {
+    expect(() => synth({ enhancedFanOut: true })).toThrow(UnsupportedTopologyError);
   });
 });

@@ -1,21 +1,15 @@
 import { fileURLToPath } from 'node:url';
+import { EventConsumer, EventLogTable, EventPublisher, EventStream } from '@tidemark/cdk';
+import { ConfigurationError } from '@tidemark/core';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { HttpApi, HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpApi, HttpMethod, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
-import {
-  Architecture,
-  Code,
-  Function as LambdaFunction,
-  Runtime,
-  StartingPosition,
-} from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { IPrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { FUNCTION_TIMEOUT_SECONDS, LISTENER_MAPPING, PUBLISHER_MAPPING } from '../mapping-settings';
 
@@ -26,61 +20,73 @@ export type LambdaCodeSource =
   /** Use one prebuilt directory for every function (tests: fast, offline synth). */
   | { readonly kind: 'asset'; readonly path: string };
 
+/**
+ * Who may call the HTTP API.
+ * - `iam`: callers sign their requests with SigV4 and need `execute-api:Invoke` on the API
+ *   (other services, and people through their AWS credentials).
+ * - `jwt`: callers send `Authorization: Bearer <token>` issued by an OpenID Connect provider
+ *   (Cognito, Auth0, Entra ID…); API Gateway checks the token's issuer, audience and, when given,
+ *   scopes before the function runs.
+ */
+export type ApiAuthorization =
+  | { readonly kind: 'iam' }
+  | {
+      readonly kind: 'jwt';
+      /** The token issuer, e.g. `https://cognito-idp.<region>.amazonaws.com/<user pool id>`. */
+      readonly issuer: string;
+      /** Accepted audiences (`aud`, or Cognito's client ids). */
+      readonly audience: readonly string[];
+      /** Scopes every route requires. Default: none. */
+      readonly scopes?: readonly string[];
+    };
+
 /** Properties of {@link TaskServiceStack}. */
 export interface TaskServiceStackProps extends StackProps {
   /** Where the functions' code comes from. Default: `{ kind: 'bundle' }`. */
   readonly lambdaCode?: LambdaCodeSource;
   /** What happens to the tables when the stack is deleted. Default: `RemovalPolicy.RETAIN`. */
   readonly tableRemovalPolicy?: RemovalPolicy;
+  /** Who may call the HTTP API; no route is anonymous. Default: `{ kind: 'iam' }`. */
+  readonly apiAuthorization?: ApiAuthorization;
+  /** Principals of other accounts whose listeners may read the event stream. Default: none. */
+  readonly eventStreamReaders?: readonly IPrincipal[];
 }
 
 const lambdaDir = fileURLToPath(new URL('../lambda/', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 
 /**
- * The task service on AWS: the task and project event logs (DynamoDB, NEW_IMAGE streams), the
- * Kinesis stream they publish to, the publishers, the listeners with their state tables, the HTTP
- * API, one IAM role per function with only what it uses, and the on-failure queues.
+ * The task service on AWS, built on `@tidemark/cdk`: the task and project event logs, the Kinesis
+ * stream they publish to, the publishers and listeners wired with the required event source
+ * settings and alarms, the read-side tables, and the HTTP API behind an authorizer. Every function
+ * has its own role with only what it uses.
  *
  * @example
  * ```ts
  * const app = new App();
- * new TaskServiceStack(app, 'TidemarkTaskService');
+ * new TaskServiceStack(app, 'TidemarkTaskService', { apiAuthorization: { kind: 'iam' } });
  * ```
  */
 export class TaskServiceStack extends Stack {
   /** The HTTP API. */
   readonly api: HttpApi;
   /** The task event log. */
-  readonly taskLog: Table;
+  readonly taskLog: EventLogTable;
   /** The project event log. */
-  readonly projectLog: Table;
+  readonly projectLog: EventLogTable;
   /** The Kinesis stream both services publish to. */
-  readonly events: Stream;
+  readonly events: EventStream;
 
   constructor(scope: Construct, id: string, props: TaskServiceStackProps = {}) {
     super(scope, id, props);
     const code = props.lambdaCode ?? { kind: 'bundle' };
     const removalPolicy = props.tableRemovalPolicy ?? RemovalPolicy.RETAIN;
 
-    const eventLog = (name: string) =>
-      new Table(this, name, {
-        partitionKey: { name: 'pk', type: AttributeType.STRING },
-        sortKey: { name: 'sk', type: AttributeType.NUMBER },
-        billingMode: BillingMode.PAY_PER_REQUEST,
-        stream: StreamViewType.NEW_IMAGE,
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        encryption: TableEncryption.AWS_MANAGED,
-        removalPolicy,
-      });
-    this.taskLog = eventLog('TaskLog');
-    this.projectLog = eventLog('ProjectLog');
-
-    this.events = new Stream(this, 'Events', {
-      streamMode: StreamMode.ON_DEMAND,
-      // Seven days, so that records named in the on-failure queue can still be read and redriven.
-      retentionPeriod: Duration.days(7),
-      encryption: StreamEncryption.MANAGED,
+    this.taskLog = new EventLogTable(this, 'TaskLog', { removalPolicy });
+    this.projectLog = new EventLogTable(this, 'ProjectLog', { removalPolicy });
+    this.events = new EventStream(this, 'Events', {
+      removalPolicy,
+      crossAccountReaders: props.eventStreamReaders ?? [],
     });
 
     const stateTable = (name: string, partitionKey: string, sortKey?: string) =>
@@ -93,19 +99,8 @@ export class TaskServiceStack extends Stack {
       });
     const readModel = stateTable('TaskReadModel', 'id');
     const projects = stateTable('KnownProjects', 'pk', 'sk');
-    const readModelState = stateTable('ReadModelListenerState', 'pk', 'sk');
-    const projectsState = stateTable('ProjectsListenerState', 'pk', 'sk');
 
-    const failures = (name: string) =>
-      new Queue(this, name, {
-        retentionPeriod: Duration.days(14),
-        encryption: QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-      });
-    const publisherFailures = failures('PublisherFailures');
-    const listenerFailures = failures('ListenerFailures');
-
-    const fn = (name: string, entry: string, environment: Record<string, string>) => {
+    const fn = (name: string, entry: string) => {
       const logGroup = new LogGroup(this, `${name}Logs`, {
         retention: RetentionDays.ONE_MONTH,
         removalPolicy: RemovalPolicy.DESTROY,
@@ -116,7 +111,7 @@ export class TaskServiceStack extends Stack {
         memorySize: 512,
         timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS),
         logGroup,
-        environment: { NODE_OPTIONS: '--enable-source-maps', ...environment },
+        environment: { NODE_OPTIONS: '--enable-source-maps' },
       };
       if (code.kind === 'asset') {
         return new LambdaFunction(this, name, {
@@ -146,77 +141,75 @@ export class TaskServiceStack extends Stack {
       });
     };
 
-    const allow = (actions: string[], resources: string[]) => new PolicyStatement({ actions, resources });
-    const logRead = ['dynamodb:GetItem', 'dynamodb:Query'];
-    const logAppend = ['dynamodb:PutItem', 'dynamodb:ConditionCheckItem'];
-
     // The task API: appends to the task log, reads the read model and the known projects.
-    const taskApi = fn('TaskApi', 'task-api', {
-      TASK_LOG_TABLE: this.taskLog.tableName,
-      READ_MODEL_TABLE: readModel.tableName,
-      PROJECTS_TABLE: projects.tableName,
-    });
-    taskApi.addToRolePolicy(allow([...logRead, ...logAppend], [this.taskLog.tableArn]));
-    taskApi.addToRolePolicy(allow(['dynamodb:GetItem'], [readModel.tableArn, projects.tableArn]));
+    const taskApi = fn('TaskApi', 'task-api');
+    taskApi.addEnvironment('TASK_LOG_TABLE', this.taskLog.tableName);
+    taskApi.addEnvironment('READ_MODEL_TABLE', readModel.tableName);
+    taskApi.addEnvironment('PROJECTS_TABLE', projects.tableName);
+    this.taskLog.grantAppend(taskApi);
+    readModel.grant(taskApi, 'dynamodb:GetItem');
+    projects.grant(taskApi, 'dynamodb:GetItem');
 
     // The project service's API: appends to the project log.
-    const projectApi = fn('ProjectApi', 'project-api', { PROJECT_LOG_TABLE: this.projectLog.tableName });
-    projectApi.addToRolePolicy(allow([...logRead, ...logAppend], [this.projectLog.tableArn]));
+    const projectApi = fn('ProjectApi', 'project-api');
+    projectApi.addEnvironment('PROJECT_LOG_TABLE', this.projectLog.tableName);
+    this.projectLog.grantAppend(projectApi);
 
-    // The publishers: read their log's stream (granted by the mapping), put records on the stream.
-    const publisher = (name: string, entry: string, log: Table) => {
-      const publisherFn = fn(name, entry, { STREAM_NAME: this.events.streamName });
-      publisherFn.addToRolePolicy(allow(['kinesis:PutRecords'], [this.events.streamArn]));
-      publisherFn.addEventSource(
-        new DynamoEventSource(log, {
-          ...mappingProps(PUBLISHER_MAPPING),
-          onFailure: new SqsDlq(publisherFailures),
-        }),
-      );
-      return publisherFn;
+    // The publishers: each log's stream → the event stream, with the publisher's required settings.
+    const publisher = (name: string, entry: string, eventLog: EventLogTable) => {
+      const handler = fn(name, entry);
+      handler.addEnvironment('STREAM_NAME', this.events.streamName);
+      return new EventPublisher(this, `${name}Wiring`, {
+        handler,
+        eventLog,
+        eventStream: this.events,
+        batchSize: PUBLISHER_MAPPING.batchSize,
+        maxBatchingWindow: Duration.seconds(PUBLISHER_MAPPING.maximumBatchingWindowInSeconds),
+      });
     };
-    publisher('TaskPublisher', 'task-publisher', this.taskLog);
-    publisher('ProjectPublisher', 'project-publisher', this.projectLog);
+    const taskPublisher = publisher('TaskPublisher', 'task-publisher', this.taskLog);
+    const projectPublisher = publisher('ProjectPublisher', 'project-publisher', this.projectLog);
 
-    // The listeners: read the stream (granted by the mapping), keep their own state.
-    const stateActions = [
-      'dynamodb:GetItem',
-      'dynamodb:BatchGetItem',
-      'dynamodb:BatchWriteItem',
-      'dynamodb:Query',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:ConditionCheckItem',
-    ];
-    const listener = (name: string, entry: string, state: Table, environment: Record<string, string>) => {
-      const listenerFn = fn(name, entry, { CONSUMER_TABLE: state.tableName, ...environment });
-      listenerFn.addToRolePolicy(allow(stateActions, [state.tableArn]));
-      listenerFn.addEventSource(
-        new KinesisEventSource(this.events, {
-          ...mappingProps(LISTENER_MAPPING),
-          onFailure: new SqsDlq(listenerFailures),
-        }),
-      );
-      return listenerFn;
+    // The listeners: the stream → createConsumer, with the consumer's required settings.
+    const listener = (
+      name: string,
+      entry: string,
+      options: { readonly transactionalTables?: readonly Table[] } = {},
+    ) => {
+      const handler = fn(name, entry);
+      const wiring = new EventConsumer(this, `${name}Wiring`, {
+        handler,
+        eventStream: this.events,
+        batchSize: LISTENER_MAPPING.batchSize,
+        maxBatchingWindow: Duration.seconds(LISTENER_MAPPING.maximumBatchingWindowInSeconds),
+        parallelizationFactor: LISTENER_MAPPING.parallelizationFactor,
+        checkpointTableRemovalPolicy: removalPolicy,
+        transactionalTables: options.transactionalTables ?? [],
+      });
+      handler.addEnvironment('CONSUMER_TABLE', wiring.checkpointTable.tableName);
+      return { handler, wiring };
     };
-    const readModelListener = listener('ReadModelListener', 'read-model-listener', readModelState, {
-      READ_MODEL_TABLE: readModel.tableName,
+    // The read model: each row commits in one transaction with the checkpoint; it reads the row first.
+    const readModelListener = listener('ReadModelListener', 'read-model-listener', {
+      transactionalTables: [readModel],
     });
-    readModelListener.addToRolePolicy(
-      allow(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:ConditionCheckItem'], [readModel.tableArn]),
-    );
-    const projectsListener = listener('ProjectsListener', 'projects-listener', projectsState, {
-      PROJECTS_TABLE: projects.tableName,
-      TASK_LOG_TABLE: this.taskLog.tableName,
-    });
-    projectsListener.addToRolePolicy(
-      allow(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'], [projects.tableArn]),
-    );
-    // It deletes a deleted project's tasks through the task commands: read and append the task log.
-    projectsListener.addToRolePolicy(allow([...logRead, ...logAppend], [this.taskLog.tableArn]));
+    readModelListener.handler.addEnvironment('READ_MODEL_TABLE', readModel.tableName);
+    readModel.grant(readModelListener.handler, 'dynamodb:GetItem');
+    // The projects listener: keeps the known projects, and deletes a deleted project's tasks
+    // through the task commands (it appends to the task log like the task API).
+    const projectsListener = listener('ProjectsListener', 'projects-listener');
+    projectsListener.handler.addEnvironment('PROJECTS_TABLE', projects.tableName);
+    projectsListener.handler.addEnvironment('TASK_LOG_TABLE', this.taskLog.tableName);
+    projects.grant(projectsListener.handler, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem');
+    this.taskLog.grantAppend(projectsListener.handler);
 
-    this.api = new HttpApi(this, 'Api', { description: 'The Tidemark task service' });
+    this.api = new HttpApi(this, 'Api', {
+      description: 'The Tidemark task service',
+      defaultAuthorizer: authorizer(props.apiAuthorization ?? { kind: 'iam' }),
+      ...(props.apiAuthorization?.kind === 'jwt' && (props.apiAuthorization.scopes ?? []).length > 0
+        ? { defaultAuthorizationScopes: [...(props.apiAuthorization.scopes ?? [])] }
+        : {}),
+    });
     const taskIntegration = new HttpLambdaIntegration('TaskApiIntegration', taskApi);
     const projectIntegration = new HttpLambdaIntegration('ProjectApiIntegration', projectApi);
     this.api.addRoutes({ path: '/tasks', methods: [HttpMethod.POST], integration: taskIntegration });
@@ -234,21 +227,28 @@ export class TaskServiceStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new CfnOutput(this, 'EventStreamName', { value: this.events.streamName });
-    new CfnOutput(this, 'PublisherFailuresQueue', { value: publisherFailures.queueUrl });
-    new CfnOutput(this, 'ListenerFailuresQueue', { value: listenerFailures.queueUrl });
+    new CfnOutput(this, 'EventStreamArn', { value: this.events.streamArn });
+    new CfnOutput(this, 'TaskPublisherFailuresQueue', { value: taskPublisher.onFailure.queueUrl });
+    new CfnOutput(this, 'ProjectPublisherFailuresQueue', { value: projectPublisher.onFailure.queueUrl });
+    new CfnOutput(this, 'ReadModelListenerFailuresQueue', {
+      value: readModelListener.wiring.onFailure.queueUrl,
+    });
+    new CfnOutput(this, 'ProjectsListenerFailuresQueue', {
+      value: projectsListener.wiring.onFailure.queueUrl,
+    });
   }
 }
 
-/** The CDK properties of an event source mapping from the shared settings. */
-function mappingProps(settings: typeof PUBLISHER_MAPPING | typeof LISTENER_MAPPING) {
-  return {
-    startingPosition: StartingPosition.TRIM_HORIZON,
-    batchSize: settings.batchSize,
-    maxBatchingWindow: Duration.seconds(settings.maximumBatchingWindowInSeconds),
-    reportBatchItemFailures: settings.reportBatchItemFailures,
-    bisectBatchOnError: settings.bisectBatchOnFunctionError,
-    retryAttempts: settings.maximumRetryAttempts,
-    maxRecordAge: Duration.seconds(settings.maximumRecordAgeInSeconds),
-    parallelizationFactor: settings.parallelizationFactor,
-  };
+/** The HTTP API's default authorizer: every route requires it. */
+function authorizer(authorization: ApiAuthorization): IHttpRouteAuthorizer {
+  if (authorization.kind === 'iam') return new HttpIamAuthorizer();
+  if (!/^https:\/\/\S+$/.test(authorization.issuer) || authorization.audience.length === 0) {
+    throw new ConfigurationError('A JWT authorizer needs an https issuer URL and at least one audience', {
+      issuer: authorization.issuer,
+      audience: authorization.audience,
+    });
+  }
+  return new HttpJwtAuthorizer('JwtAuthorizer', authorization.issuer, {
+    jwtAudience: [...authorization.audience],
+  });
 }

@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createConsumer } from '@tidemark/consumer';
+import { type ConsumerMetrics, createConsumer } from '@tidemark/consumer';
 import { type DomainEvent, defineCatalog } from '@tidemark/core';
 import { ConcurrencyError } from '@tidemark/event-log';
 import { ProjectCreated, ProjectDeleted, TaskCreated } from '@tidemark-examples/task-events';
@@ -29,6 +29,11 @@ export interface ProjectsListenerOptions {
   readonly onEvent?: (event: DomainEvent) => void;
   /** Called with every task it deleted because its project was deleted. Default: none. */
   readonly onTaskDeleted?: (taskId: string, projectId: string) => void;
+  /**
+   * Where the consumer's counters go (Powertools `Metrics`, or a function); the deployed function
+   * publishes them where `@tidemark/cdk`'s alarms look. Default: none.
+   */
+  readonly metrics?: ConsumerMetrics;
 }
 
 /**
@@ -70,6 +75,7 @@ export function createProjectsListener(options: ProjectsListenerOptions) {
   return createConsumer({
     name: PROJECTS_LISTENER,
     events: projectsListenerEvents,
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     checkpoints: { tableName: options.consumerTable, dynamodb: options.dynamodb },
     handlers: {
       ProjectCreated: async (event) => {

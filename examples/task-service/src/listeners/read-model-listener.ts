@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { createConsumer, type EventHandlers } from '@tidemark/consumer';
+import { type ConsumerMetrics, createConsumer, type EventHandlers } from '@tidemark/consumer';
 import type { DomainEvent } from '@tidemark/core';
 import { type TaskEvents, taskEvents } from '@tidemark-examples/task-events';
 import type { TaskReadModel } from '../read-model';
@@ -21,6 +21,11 @@ export interface ReadModelListenerOptions {
   readonly consumerTable: string;
   /** Called with every event the listener applied. Default: none. */
   readonly onEvent?: (event: DomainEvent) => void;
+  /**
+   * Where the consumer's counters go (Powertools `Metrics`, or a function); the deployed function
+   * publishes them where `@tidemark/cdk`'s alarms look. Default: none.
+   */
+  readonly metrics?: ConsumerMetrics;
 }
 
 /**
@@ -63,6 +68,7 @@ export function createReadModelListener(options: ReadModelListenerOptions) {
     handlers,
     transactional: true,
     firstContact: 'require-first',
+    ...(options.metrics === undefined ? {} : { metrics: options.metrics }),
     checkpoints: { tableName: options.consumerTable, dynamodb },
   });
 }

@@ -4,6 +4,7 @@
  * @internal
  */
 
+import { CONSUMER_EVENT_SOURCE_SETTINGS, type RequiredEventSourceSettings } from '@tidemark/core';
 import { EventSourceConfigurationError } from '../errors';
 import {
   assertFunctionTimeout,
@@ -11,6 +12,16 @@ import {
   DEFAULT_FUNCTION_TIMEOUT_SECONDS,
 } from '../lambda-context';
 import type { StreamEventSourceOptions, StreamHandler } from './types';
+
+/**
+ * The defaults the publisher and the consumer both require (their shared settings type fixes one
+ * value for both): never give up on a record. Where they differ (`bisectBatchOnFunctionError`) or
+ * where Lambda's default is not what they need (`reportBatchItemFailures` is off unless the mapping
+ * sets it), the emulation keeps Lambda's default, so a test without the setting behaves like a
+ * mapping deployed without it.
+ */
+const REQUIRED: Pick<RequiredEventSourceSettings, 'maximumRetryAttempts' | 'maximumRecordAgeInSeconds'> =
+  CONSUMER_EVENT_SOURCE_SETTINGS;
 
 /** The shared settings with every default applied. */
 export interface ResolvedStreamSettings<TEvent, TResponse, TFailure, TRecord> {
@@ -75,9 +86,9 @@ export function resolveStreamSettings<TEvent, TResponse, TFailure, TRecord>(
       maximumBatchingWindowInSeconds: window,
     });
   }
-  const maximumRetryAttempts = options.maximumRetryAttempts ?? -1;
+  const maximumRetryAttempts = options.maximumRetryAttempts ?? REQUIRED.maximumRetryAttempts;
   integerInRange('maximumRetryAttempts', maximumRetryAttempts, -1, 10_000);
-  const maximumRecordAgeInSeconds = options.maximumRecordAgeInSeconds ?? -1;
+  const maximumRecordAgeInSeconds = options.maximumRecordAgeInSeconds ?? REQUIRED.maximumRecordAgeInSeconds;
   if (
     maximumRecordAgeInSeconds !== -1 &&
     (!Number.isInteger(maximumRecordAgeInSeconds) ||
