@@ -316,6 +316,69 @@ describe('the HTTP API under attack, on the local AWS (Node server → DynamoDB 
     }
   });
 
+  test('503 says what is true: nothing written when DynamoDB refused, unknown after a server error; a keyed retry applies once', async ({
+    aws,
+  }) => {
+    const app = await startLocalApp({ aws, shardCount: 1 });
+    try {
+      const throttledKey = newCommandId();
+      await aws.faults.set({
+        dynamodb: { failureRate: 1, operations: ['TransactWriteItems'], error: 'ThrottlingException' },
+      });
+      const throttled = await call(app, 'POST', '/tasks', {
+        body: { name: 'Throttled' },
+        headers: { 'idempotency-key': throttledKey },
+      });
+      await aws.faults.set({
+        dynamodb: { failureRate: 1, operations: ['TransactWriteItems'], error: 'InternalServerError' },
+      });
+      const unknownKey = newCommandId();
+      const unknown = await call(app, 'POST', '/tasks', {
+        body: { name: 'Unknown' },
+        headers: { 'idempotency-key': unknownKey },
+      });
+      const unknownUnkeyed = await call(app, 'POST', '/tasks', { body: { name: 'Unknown, no key' } });
+      await aws.faults.clear();
+
+      expect(throttled.status).toBe(503);
+      expect(throttled.headers.get('retry-after')).toBe('1');
+      expect(throttled.body.error).toMatchObject({
+        code: 'BUSY',
+        message: expect.stringMatching(/nothing was written/),
+      });
+      expect(unknown.status).toBe(503);
+      expect(unknown.body.error?.code).toBe('OUTCOME_UNKNOWN');
+      expect(unknown.body.error?.message).toMatch(/may or may not have been written.*same Idempotency-Key/);
+      expect(unknownUnkeyed.body.error?.message).toMatch(/Read the resource before retrying/);
+
+      // Retried with the same keys once DynamoDB answers again: each applied exactly once.
+      for (const [key, name] of [
+        [throttledKey, 'Throttled'],
+        [unknownKey, 'Unknown'],
+      ] as const) {
+        const retried = await call(app, 'POST', '/tasks', {
+          body: { name },
+          headers: { 'idempotency-key': key },
+        });
+        const again = await call(app, 'POST', '/tasks', {
+          body: { name },
+          headers: { 'idempotency-key': key },
+        });
+        expect(retried.status).toBe(201);
+        expect(retried.headers.get('idempotent-replayed')).toBeNull();
+        expect(again.headers.get('idempotent-replayed')).toBe('true');
+        expect(again.body).toEqual(retried.body);
+      }
+      await app.settle();
+      expect(app.seen['read-model'].map((event) => event.aggregate.id).sort()).toEqual(
+        [throttledKey, unknownKey].sort(),
+      );
+    } finally {
+      await aws.faults.clear();
+      await app.stop();
+    }
+  });
+
   const FUZZ_SEED = 20_261_131;
 
   test(`a seeded fuzz of requests never gets a 500 from the real stores (seed ${FUZZ_SEED})`, async ({
