@@ -3,8 +3,16 @@ import { newCommandId } from '@tidemark/core';
 import { test } from '@tidemark/testing/vitest';
 import fc from 'fast-check';
 import { describe, expect } from 'vitest';
+import { openProjectEventLog, openTaskEventLog, projectLog, taskLog } from '../../src/event-logs';
+import { createRoutes } from '../../src/http/routes';
+import type { HttpHandler } from '../../src/http/types';
 import { MAX_BODY_BYTES } from '../../src/http/types';
 import { type LocalApp, startLocalApp } from '../../src/local/local-app';
+import type { AggregateLog } from '../../src/ports';
+import { createProjectCommands } from '../../src/project-commands';
+import { createProjectsTable, projectsTableDescription } from '../../src/project-directory';
+import { foldTask } from '../../src/task';
+import { createTaskCommands } from '../../src/task-commands';
 
 const LARGEST_ULID = '7ZZZZZZZZZZZZZZZZZZZZZZZZZ';
 const SMALLEST_ULID = '00000000000000000000000000';
@@ -68,6 +76,35 @@ function encodeSegment(segment: string): string {
   } catch {
     return `%ED%A0%80${encodeURIComponent(segment.replace(/[\ud800-\udfff]/g, ''))}`;
   }
+}
+
+/** The process dying at one await: what the client sees is a lost answer. */
+class Crash extends Error {}
+
+/**
+ * A log that dies at its `crashAt`-th await point (before or after each call to the store), and
+ * reports whether it did.
+ */
+function crashing<TEvent, TInput>(log: AggregateLog<TEvent, TInput>, crashAt: number) {
+  let point = 0;
+  const state = { crashed: false };
+  const step = async <T>(call: () => Promise<T>): Promise<T> => {
+    if (point++ === crashAt) {
+      state.crashed = true;
+      throw new Crash('killed before the call');
+    }
+    const result = await call();
+    if (point++ === crashAt) {
+      state.crashed = true;
+      throw new Crash('killed after the call');
+    }
+    return result;
+  };
+  const wrapped: AggregateLog<TEvent, TInput> = {
+    read: (id) => step(() => log.read(id)),
+    append: (input) => step(() => log.append(input)),
+  };
+  return { log: wrapped, state };
 }
 
 /** POST /tasks in a project, retried with the same key while the projects listener catches up. */
@@ -376,6 +413,131 @@ describe('the HTTP API under attack, on the local AWS (Node server → DynamoDB 
     } finally {
       await aws.faults.clear();
       await app.stop();
+    }
+  });
+
+  test('a keyed request killed at any await, then retried with its key, is applied exactly once', async ({
+    aws,
+  }) => {
+    const [taskTable, projectTable, projectsTable] = await Promise.all([
+      aws.createEventLogTable({ prefix: 'tasks' }),
+      aws.createEventLogTable({ prefix: 'projects' }),
+      aws.createTable({ ...projectsTableDescription('unused'), TableName: undefined }),
+    ]);
+    const tasks = taskLog(openTaskEventLog({ tableName: taskTable.tableName, dynamodb: aws.dynamodb }));
+    const projectsLog = projectLog(
+      openProjectEventLog({ tableName: projectTable.tableName, dynamodb: aws.dynamodb }),
+    );
+    const projects = createProjectsTable({ dynamodb: aws.dynamodb, tableName: projectsTable.tableName });
+    const routes = (crashAt: number) => {
+      const task = crashing(tasks, crashAt);
+      const project = crashing(projectsLog, crashAt);
+      const handle: HttpHandler = createRoutes({
+        tasks: createTaskCommands({ log: task.log, projects }),
+        reader: { get: async (id) => foldTask(await tasks.read(id)) },
+        projects: createProjectCommands({ log: project.log }),
+        logger: { error: () => {} },
+      });
+      return { handle, crashed: () => task.state.crashed || project.state.crashed };
+    };
+    const healthy = routes(-1).handle;
+    const json = { 'content-type': 'application/json' };
+    const create = async (path: string, name: string) =>
+      (
+        JSON.parse(
+          (await healthy({ method: 'POST', path, headers: json, body: JSON.stringify({ name }) })).body!,
+        ) as {
+          id: string;
+        }
+      ).id;
+    const target = await create('/tasks', 'Target');
+
+    // Each kind of keyed request, made fresh for every crash point so that it changes something.
+    const kinds: {
+      label: string;
+      status: number;
+      log: AggregateLog<unknown, unknown>;
+      make: (run: number) => Promise<{ method: string; path: string; body?: string }>;
+    }[] = [
+      {
+        label: 'POST /tasks',
+        status: 201,
+        log: tasks,
+        make: async (run) => ({
+          method: 'POST',
+          path: '/tasks',
+          body: JSON.stringify({ name: `Task ${run}` }),
+        }),
+      },
+      {
+        label: 'PATCH /tasks/:id',
+        status: 200,
+        log: tasks,
+        make: async (run) => ({
+          method: 'PATCH',
+          path: `/tasks/${target}`,
+          body: JSON.stringify({ summary: `run ${run}` }),
+        }),
+      },
+      {
+        label: 'DELETE /tasks/:id',
+        status: 200,
+        log: tasks,
+        make: async (run) => ({
+          method: 'DELETE',
+          path: `/tasks/${await create('/tasks', `Doomed ${run}`)}`,
+        }),
+      },
+      {
+        label: 'POST /projects',
+        status: 201,
+        log: projectsLog,
+        make: async (run) => ({
+          method: 'POST',
+          path: '/projects',
+          body: JSON.stringify({ name: `Project ${run}` }),
+        }),
+      },
+      {
+        label: 'DELETE /projects/:id',
+        status: 200,
+        log: projectsLog,
+        make: async (run) => ({
+          method: 'DELETE',
+          path: `/projects/${await create('/projects', `Doomed ${run}`)}`,
+        }),
+      },
+    ];
+    for (const kind of kinds) {
+      let crashes = 0;
+      for (let crashAt = 0; ; crashAt++) {
+        const request = await kind.make(crashAt);
+        const key = newCommandId();
+        const headers = { ...(request.body === undefined ? {} : json), 'idempotency-key': key };
+        const attempt = routes(crashAt);
+        const first = await attempt.handle({ ...request, headers });
+        if (!attempt.crashed()) break;
+        crashes++;
+        const label = `${kind.label} killed at await ${crashAt}`;
+        expect({ label, status: first.status }).toEqual({ label, status: 500 });
+
+        const retried = await healthy({ ...request, headers });
+        const again = await healthy({ ...request, headers });
+        expect({ label, status: retried.status }).toEqual({ label, status: kind.status });
+        expect({ label, body: again.body }).toEqual({ label, body: retried.body });
+        expect({ label, replayed: again.headers['idempotent-replayed'] }).toEqual({
+          label,
+          replayed: 'true',
+        });
+        // The key's command is in the log once, whichever await the first attempt died at.
+        const { id } = JSON.parse(retried.body!) as { id: string };
+        const keyed = (await kind.log.read(id)).filter(
+          (event) => (event as { metadata: { causationId?: string } }).metadata.causationId === key,
+        );
+        expect({ label, events: keyed.length }).toEqual({ label, events: 1 });
+      }
+      // Every kind reads, appends and reads again: at least that many places to die.
+      expect({ kind: kind.label, crashes: crashes >= 4 }).toEqual({ kind: kind.label, crashes: true });
     }
   });
 
