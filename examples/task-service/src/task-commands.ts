@@ -94,8 +94,10 @@ export interface TaskCommandsOptions {
 
 /**
  * The task commands: each rebuilds the task from its events, decides which events the command
- * produces, and appends them at the version it read (a concurrent writer makes the append fail
- * with the log's concurrency error, which the API answers with 409).
+ * produces, and appends them at the version it read with a command id it makes (above the task's
+ * last one). When another writer appended in between, a conditional command (`expectedVersion`)
+ * fails with 409 and an unconditional one is decided again on the new state. An idempotency key
+ * is stored as the events' causation id, so a retried request is answered from its first run.
  *
  * @example
  * ```ts
@@ -178,11 +180,12 @@ export function createTaskCommands({ log, projects }: TaskCommandsOptions): Task
           events: produced,
           ...(metadata === undefined ? {} : { metadata }),
         });
-        return { task: await reload(taskId), result: 'applied' };
       } catch (error) {
         if (!isLostRace(error) || attempt >= DECIDE_ATTEMPTS) throw error;
         // The next round answers a keyed winner as a replay, and a conditional loser with 409.
+        continue;
       }
+      return { task: await reload(taskId), result: 'applied' };
     }
   };
 
@@ -212,8 +215,10 @@ export function createTaskCommands({ log, projects }: TaskCommandsOptions): Task
         // The answer the first run gave: the task as its creation left it.
         return { task: applyTaskEvent(undefined, creation), result: 'replayed' };
       };
-      const existing = await log.read(taskId);
-      if (existing.length > 0) return replayCreate(existing);
+      if (key !== undefined) {
+        const existing = await log.read(taskId);
+        if (existing.length > 0) return replayCreate(existing);
+      }
       if (input.projectId !== undefined) {
         const status = await projects.status(input.projectId);
         if (status !== 'active') throw new UnknownProjectError(input.projectId, status === 'deleted');

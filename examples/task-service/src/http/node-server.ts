@@ -20,7 +20,9 @@ export interface RunningServer {
 }
 
 /**
- * Serves the route code with Node's `http` module (the local mode of the API).
+ * Serves the route code with Node's `http` module (the local mode of the API). Reads at most
+ * {@link MAX_BODY_BYTES} of a body (413 beyond) and decodes it as strict UTF-8 (400 for invalid
+ * bytes) before the routes see it.
  *
  * @example
  * ```ts
@@ -32,7 +34,15 @@ export interface RunningServer {
 export async function startNodeServer(
   handler: HttpHandler,
   options: {
-    /** The port; `0` picks a free one. Default: `0`. */ readonly port?: number /** Default: `127.0.0.1`. */;
+    /**
+     * The port; `0` picks a free one.
+     * @default 0
+     */
+    readonly port?: number;
+    /**
+     * The address to listen on.
+     * @default '127.0.0.1'
+     */
     readonly host?: string;
   } = {},
 ): Promise<RunningServer> {
