@@ -18,7 +18,7 @@ export interface ErrorLogger {
   error(message: string, details: Record<string, unknown>): void;
 }
 
-const WRITE_METHODS = new Set(['POST', 'PATCH', 'DELETE', 'PUT']);
+const WRITE_METHODS = new Set(['POST', 'PATCH', 'DELETE']);
 
 /**
  * A JSON response.
