@@ -457,6 +457,17 @@ describe('bodies: JSON only', () => {
     },
   );
 
+  it.each([
+    ['quotes, braces and commas inside strings', '{"name":"a\\"}{,\\\\","summary":"\\"name\\":"}'],
+    ['the same key in two different objects', '{"name":"x","nested":{"name":1,"inner":{"name":2}}}'],
+    ['a key inside a string value', '{"name":"x","summary":"{\\"name\\":1}"}'],
+    ['keys that differ only in case', '{"name":"x","Name":"y"}'],
+  ])('does not take %s for a duplicate key', async (_label, body) => {
+    const response = await send('POST', '/tasks', JSON_TYPE, body);
+    const issues: { code: string }[] = parse(response).error?.issues ?? [];
+    expect(issues.map((issue) => issue.code)).not.toContain('duplicate_key');
+  });
+
   it('accepts names with emoji, right-to-left text and combining marks, and keeps them intact', async () => {
     const name = '👩‍💻 مهمة é\u0301 𝔘𝔫𝔦𝔠𝔬𝔡𝔢';
     const created = await createTask({ name });
