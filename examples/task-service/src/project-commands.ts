@@ -156,8 +156,10 @@ export function createProjectCommands({ log }: { readonly log: ProjectLog }): Pr
       const key = options.idempotencyKey;
       const commandId = newCommandId();
       const projectId = key ?? commandId;
-      const existing = await log.read(projectId);
-      if (existing.length > 0) return replayCreate(projectId, key, existing, input.name);
+      if (key !== undefined) {
+        const existing = await log.read(projectId);
+        if (existing.length > 0) return replayCreate(projectId, key, existing, input.name);
+      }
       const metadata = keyedMetadata(undefined, key);
       try {
         await log.append({
