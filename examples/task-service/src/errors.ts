@@ -40,6 +40,38 @@ export class MalformedJsonError extends TaskServiceError {
   }
 }
 
+/**
+ * A request body that is not JSON: a `Content-Type` other than `application/json` or
+ * `application/*+json`, a charset other than UTF-8, or a body without `Content-Type` (HTTP 415).
+ */
+export class UnsupportedMediaTypeError extends TaskServiceError {
+  constructor(contentType: string | undefined, reason: string) {
+    super(
+      'MEDIA_TYPE_UNSUPPORTED',
+      415,
+      `The request body must be JSON (Content-Type: application/json): ${reason}`,
+      { context: { contentType: contentType ?? null, accepted: ['application/json', 'application/*+json'] } },
+    );
+    this.name = 'UnsupportedMediaTypeError';
+  }
+}
+
+/** A request body larger than the API reads (HTTP 413). */
+export class BodyTooLargeError extends TaskServiceError {
+  constructor(limitBytes: number) {
+    super('BODY_TOO_LARGE', 413, `The body exceeds ${limitBytes} bytes`, { context: { limitBytes } });
+    this.name = 'BodyTooLargeError';
+  }
+}
+
+/** A request body whose bytes are not valid UTF-8 (HTTP 400): nothing is guessed or replaced. */
+export class BodyEncodingError extends TaskServiceError {
+  constructor(cause: unknown) {
+    super('BODY_ENCODING_INVALID', 400, 'The request body is not valid UTF-8', { cause });
+    this.name = 'BodyEncodingError';
+  }
+}
+
 /** No route matches the method and path (HTTP 404 or 405). */
 export class RouteNotFoundError extends TaskServiceError {
   constructor(method: string, path: string, allowed: readonly string[] = []) {
@@ -111,18 +143,17 @@ export class VersionMismatchError extends TaskServiceError {
 }
 
 /**
- * An `Idempotency-Key` was already used for a different request on this aggregate, or is older
- * than the aggregate's last command (HTTP 409: the key cannot be applied as a new command).
+ * An `Idempotency-Key` was already used on this resource for a different request: another body,
+ * another method, another `If-Match`, or it created the resource a command now addresses
+ * (HTTP 409: the key cannot stand for two requests).
  */
 export class IdempotencyKeyConflictError extends TaskServiceError {
-  constructor(aggregateId: string, commandId: string, reason: string) {
+  constructor(aggregateId: string, idempotencyKey: string, reason: string) {
     super(
       'IDEMPOTENCY_KEY_CONFLICT',
       409,
-      `Idempotency-Key ${commandId} cannot be used on ${aggregateId}: ${reason}`,
-      {
-        context: { aggregateId, commandId },
-      },
+      `Idempotency-Key ${idempotencyKey} cannot be used on ${aggregateId}: ${reason}; use a new key for a new request`,
+      { context: { aggregateId, idempotencyKey } },
     );
     this.name = 'IdempotencyKeyConflictError';
   }

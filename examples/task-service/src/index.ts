@@ -5,6 +5,8 @@
  */
 export {
   AggregateHistoryError,
+  BodyEncodingError,
+  BodyTooLargeError,
   IdempotencyKeyConflictError,
   MalformedJsonError,
   MissingSettingError,
@@ -15,6 +17,7 @@ export {
   TaskNotFoundError,
   TaskServiceError,
   UnknownProjectError,
+  UnsupportedMediaTypeError,
   VersionMismatchError,
 } from './errors';
 export type { ProjectEventLog, TaskEventLog } from './event-logs';
@@ -35,7 +38,14 @@ export type { ReadModelListenerOptions } from './listeners/read-model-listener';
 export { createReadModelListener, READ_MODEL_LISTENER } from './listeners/read-model-listener';
 export { FUNCTION_TIMEOUT_SECONDS, LISTENER_MAPPING, PUBLISHER_MAPPING } from './mapping-settings';
 export type { AggregateLog, ProjectDirectory, ProjectStatus } from './ports';
-export type { Project, ProjectCommands, ProjectEvent, ProjectLog, ProjectOutcome } from './project-commands';
+export type {
+  Project,
+  ProjectCommandOptions,
+  ProjectCommands,
+  ProjectEvent,
+  ProjectLog,
+  ProjectOutcome,
+} from './project-commands';
 export { createProjectCommands, foldProject } from './project-commands';
 export type { KnownProject, ProjectsTable } from './project-directory';
 export { createProjectsTable, projectsTableDescription } from './project-directory';

@@ -6,7 +6,9 @@ import {
   type Ulid,
 } from '@tidemark/core';
 import type { ProjectEvents } from '@tidemark-examples/task-events';
-import { AggregateHistoryError, ProjectNotFoundError } from './errors';
+import { AggregateHistoryError, IdempotencyKeyConflictError, ProjectNotFoundError } from './errors';
+import { findKeyedCommand, type KeyedCommand, keyedMetadata, sameEvents } from './idempotency-keys';
+import { isLostRace } from './lost-race';
 import type { AggregateLog } from './ports';
 
 /** A project of the project service. */
@@ -37,12 +39,23 @@ export interface ProjectOutcome {
   readonly result: 'applied' | 'unchanged' | 'replayed';
 }
 
+/** Options of the project commands. */
+export interface ProjectCommandOptions {
+  /**
+   * The client's `Idempotency-Key`: a command retried with the same key changes nothing and
+   * answers as the first run did; the same key for a different request on this project is refused
+   * ({@link IdempotencyKeyConflictError}). Stored as the events' causation id, never as the command
+   * id. Default: none.
+   */
+  readonly idempotencyKey?: Ulid;
+}
+
 /** The project commands (the small second service of the example). */
 export interface ProjectCommands {
-  /** Creates a project; its id is the command id. */
-  create(input: { readonly name: string }, options?: { readonly commandId?: Ulid }): Promise<ProjectOutcome>;
+  /** Creates a project; with an idempotency key its id is the key, else a new ULID. */
+  create(input: { readonly name: string }, options?: ProjectCommandOptions): Promise<ProjectOutcome>;
   /** Deletes a project; deleting a deleted project changes nothing. */
-  delete(projectId: string, options?: { readonly commandId?: Ulid }): Promise<ProjectOutcome>;
+  delete(projectId: string, options?: ProjectCommandOptions): Promise<ProjectOutcome>;
 }
 
 /**
@@ -97,34 +110,106 @@ export function createProjectCommands({ log }: { readonly log: ProjectLog }): Pr
     if (project === undefined) throw new ProjectNotFoundError(projectId);
     return project;
   };
+
+  /** A project already has this id: the same create retried, or the key reused. */
+  const replayCreate = (
+    projectId: string,
+    key: Ulid | undefined,
+    events: readonly ProjectEvent[],
+    name: string,
+  ): ProjectOutcome => {
+    const creation = events[0];
+    if (creation === undefined || key === undefined || creation.metadata.causationId !== key) {
+      throw new IdempotencyKeyConflictError(
+        projectId,
+        projectId,
+        'a project with this id was created by another request',
+      );
+    }
+    if (!sameEvents([creation], [{ type: 'ProjectCreated', data: { name } }])) {
+      throw new IdempotencyKeyConflictError(projectId, key, 'it already created a different project');
+    }
+    return { project: foldProject([creation]) ?? unreachable(projectId), result: 'replayed' };
+  };
+
+  /** A key already used on this project: the same deletion retried, or the key reused. */
+  const replayDelete = (
+    projectId: string,
+    key: Ulid,
+    earlier: KeyedCommand<ProjectEvent>,
+  ): ProjectOutcome => {
+    if (!earlier.events.every((event) => event.type === 'ProjectDeleted')) {
+      throw new IdempotencyKeyConflictError(
+        projectId,
+        key,
+        'it created this project; a deletion needs its own key',
+      );
+    }
+    return {
+      project: foldProject([...earlier.before, ...earlier.events]) ?? unreachable(projectId),
+      result: 'replayed',
+    };
+  };
+
   return {
     async create(input, options = {}) {
-      const commandId = options.commandId ?? newCommandId();
-      const existing = foldProject(await log.read(commandId));
-      if (existing !== undefined) return { project: existing, result: 'replayed' };
-      await log.append({
-        aggregateId: commandId,
-        expectedVersion: 0,
-        commandId,
-        events: [{ type: 'ProjectCreated', data: { name: input.name } }],
-      });
-      return { project: await reload(commandId), result: 'applied' };
+      const key = options.idempotencyKey;
+      const commandId = newCommandId();
+      const projectId = key ?? commandId;
+      if (key !== undefined) {
+        const existing = await log.read(projectId);
+        if (existing.length > 0) return replayCreate(projectId, key, existing, input.name);
+      }
+      const metadata = keyedMetadata(undefined, key);
+      try {
+        await log.append({
+          aggregateId: projectId,
+          expectedVersion: 0,
+          commandId,
+          events: [{ type: 'ProjectCreated', data: { name: input.name } }],
+          ...(metadata === undefined ? {} : { metadata }),
+        });
+      } catch (error) {
+        // Two deliveries of one keyed request can race: the loser finds the winner's project.
+        if (key === undefined || !isLostRace(error)) throw error;
+        const raced = await log.read(projectId);
+        if (raced.length === 0) throw error;
+        return replayCreate(projectId, key, raced, input.name);
+      }
+      return { project: await reload(projectId), result: 'applied' };
     },
     async delete(projectId, options = {}) {
+      const key = options.idempotencyKey;
       const events = await log.read(projectId);
       const project = foldProject(events);
       if (project === undefined) throw new ProjectNotFoundError(projectId);
-      if (options.commandId !== undefined && events.some((event) => event.commandId === options.commandId)) {
-        return { project, result: 'replayed' };
-      }
+      const earlier = key === undefined ? undefined : findKeyedCommand(events, key);
+      if (key !== undefined && earlier !== undefined) return replayDelete(projectId, key, earlier);
       if (project.deleted) return { project, result: 'unchanged' };
-      await log.append({
-        aggregateId: projectId,
-        expectedVersion: project.version,
-        commandId: options.commandId ?? newCommandIdAfter(project.lastCommandId),
-        events: [{ type: 'ProjectDeleted', data: { name: project.name } }],
-      });
+      const metadata = keyedMetadata(undefined, key);
+      try {
+        await log.append({
+          aggregateId: projectId,
+          expectedVersion: project.version,
+          commandId: newCommandIdAfter(project.lastCommandId),
+          events: [{ type: 'ProjectDeleted', data: { name: project.name } }],
+          ...(metadata === undefined ? {} : { metadata }),
+        });
+      } catch (error) {
+        if (!isLostRace(error)) throw error;
+        // A concurrent deletion (or the same keyed request delivered twice) won the race.
+        const raced = await log.read(projectId);
+        const winner = key === undefined ? undefined : findKeyedCommand(raced, key);
+        if (key !== undefined && winner !== undefined) return replayDelete(projectId, key, winner);
+        const now = foldProject(raced);
+        if (now?.deleted === true) return { project: now, result: 'unchanged' };
+        throw error;
+      }
       return { project: await reload(projectId), result: 'applied' };
     },
   };
+}
+
+function unreachable(projectId: string): never {
+  throw new AggregateHistoryError(`Project ${projectId} has no events`, { projectId });
 }

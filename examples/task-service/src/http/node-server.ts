@@ -1,9 +1,13 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { HttpHandler, HttpRequest } from './types';
+import { BodyEncodingError, BodyTooLargeError } from '../errors';
+import { errorResponse } from './responses';
+import { type HttpHandler, type HttpRequest, MAX_BODY_BYTES } from './types';
 
-/** The largest request body the server reads, in bytes. */
-export const MAX_BODY_BYTES = 64 * 1024;
+export { MAX_BODY_BYTES } from './types';
+
+/** Strict UTF-8: invalid bytes are refused, never replaced with U+FFFD. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** A running Node HTTP server. */
 export interface RunningServer {
@@ -16,7 +20,9 @@ export interface RunningServer {
 }
 
 /**
- * Serves the route code with Node's `http` module (the local mode of the API).
+ * Serves the route code with Node's `http` module (the local mode of the API). Reads at most
+ * {@link MAX_BODY_BYTES} of a body (413 beyond) and decodes it as strict UTF-8 (400 for invalid
+ * bytes) before the routes see it.
  *
  * @example
  * ```ts
@@ -28,22 +34,22 @@ export interface RunningServer {
 export async function startNodeServer(
   handler: HttpHandler,
   options: {
-    /** The port; `0` picks a free one. Default: `0`. */ readonly port?: number /** Default: `127.0.0.1`. */;
+    /**
+     * The port; `0` picks a free one.
+     * @default 0
+     */
+    readonly port?: number;
+    /**
+     * The address to listen on.
+     * @default '127.0.0.1'
+     */
     readonly host?: string;
   } = {},
 ): Promise<RunningServer> {
   const server: Server = createServer((incoming, outgoing) => {
     readRequest(incoming)
       .then((request) =>
-        request === 'too-large'
-          ? {
-              status: 413,
-              headers: { 'content-type': 'application/json; charset=utf-8' },
-              body: JSON.stringify({
-                error: { code: 'BODY_TOO_LARGE', message: `The body exceeds ${MAX_BODY_BYTES} bytes` },
-              }),
-            }
-          : handler(request),
+        request instanceof Error ? errorResponse(request, requestLine(incoming), console) : handler(request),
       )
       .then((response) => {
         outgoing.writeHead(response.status, response.headers);
@@ -77,13 +83,24 @@ export async function startNodeServer(
   };
 }
 
-async function readRequest(incoming: IncomingMessage): Promise<HttpRequest | 'too-large'> {
+/** The request without its body, for answering a body the server would not read. */
+function requestLine(incoming: IncomingMessage): HttpRequest {
+  return { method: (incoming.method ?? 'GET').toUpperCase(), path: incoming.url ?? '/', headers: {} };
+}
+
+/**
+ * Reads a request; a body over {@link MAX_BODY_BYTES} (reading stops there) or not valid UTF-8
+ * comes back as the error the client is answered with.
+ */
+async function readRequest(
+  incoming: IncomingMessage,
+): Promise<HttpRequest | BodyTooLargeError | BodyEncodingError> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of incoming) {
     const buffer = chunk as Buffer;
     size += buffer.length;
-    if (size > MAX_BODY_BYTES) return 'too-large';
+    if (size > MAX_BODY_BYTES) return new BodyTooLargeError(MAX_BODY_BYTES);
     chunks.push(buffer);
   }
   const url = new URL(incoming.url ?? '/', 'http://localhost');
@@ -91,7 +108,12 @@ async function readRequest(incoming: IncomingMessage): Promise<HttpRequest | 'to
   for (const [name, value] of Object.entries(incoming.headers)) {
     if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
   }
-  const body = Buffer.concat(chunks).toString('utf8');
+  let body: string;
+  try {
+    body = UTF8.decode(Buffer.concat(chunks));
+  } catch (error) {
+    return new BodyEncodingError(error);
+  }
   return {
     method: (incoming.method ?? 'GET').toUpperCase(),
     path: url.pathname,

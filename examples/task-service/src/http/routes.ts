@@ -2,39 +2,25 @@ import {
   assertAggregate,
   InvalidAggregateError,
   InvalidCommandIdError,
-  PayloadValidationError,
   parseCommandId,
   type Ulid,
 } from '@tidemark/core';
-import {
-  AppendValidationError,
-  CommandIdNotIncreasingError,
-  ConcurrencyError,
-  EventLogBusyError,
-} from '@tidemark/event-log';
 import { PROJECT_AGGREGATE_TYPE, TASK_AGGREGATE_TYPE } from '@tidemark-examples/task-events';
 import { z } from 'zod';
-import {
-  MalformedJsonError,
-  RequestValidationError,
-  RouteNotFoundError,
-  TaskNotFoundError,
-  TaskServiceError,
-} from '../errors';
+import { RequestValidationError, RouteNotFoundError, TaskNotFoundError } from '../errors';
 import type { ProjectCommands } from '../project-commands';
 import type { Task } from '../task';
 import type { TaskCommands } from '../task-commands';
+import { readJsonBody } from './json-body';
+import { type ErrorLogger, errorResponse, json } from './responses';
 import type { HttpHandler, HttpRequest, HttpResponse } from './types';
+
+export type { ErrorLogger } from './responses';
 
 /** Reads tasks from the read model (kept by the read-model listener). */
 export interface TaskReader {
   /** The task as the read model has it, or `undefined`. */
   get(taskId: string): Promise<Task | undefined>;
-}
-
-/** Something that records errors the API could not attribute to the user (500s). */
-export interface ErrorLogger {
-  error(message: string, details: Record<string, unknown>): void;
 }
 
 /** What {@link createRoutes} needs. */
@@ -49,18 +35,41 @@ export interface RoutesOptions {
   readonly logger?: ErrorLogger;
 }
 
+/** A lone UTF-16 surrogate: text no store or other service can hold faithfully. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Text that is valid Unicode (no lone surrogates), with the given length bounds. */
+const text = (min: number, max: number) =>
+  z
+    .string()
+    .min(min, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine((value) => !LONE_SURROGATE.test(value), 'must be valid Unicode (it has a lone surrogate)');
+
+const name = () => z.string().trim().pipe(text(1, 200));
+
+/** A project id: a valid project aggregate id (no control characters, fits a partition key). */
+const projectId = text(1, 200).superRefine((value, context) => {
+  try {
+    assertAggregate({ type: PROJECT_AGGREGATE_TYPE, id: value });
+  } catch (error) {
+    if (!(error instanceof InvalidAggregateError)) throw error;
+    context.addIssue({ code: 'custom', message: error.message });
+  }
+});
+
 /** The body of `POST /tasks`. */
 export const createTaskBody = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-  summary: z.string().max(2000, 'must be at most 2000 characters').optional(),
-  projectId: z.string().min(1, 'must not be empty').max(200).optional(),
+  name: name(),
+  summary: text(0, 2000).optional(),
+  projectId: projectId.optional(),
 });
 
 /** The body of `PATCH /tasks/:id`: absent fields stay unchanged; `summary: null` removes it. */
 export const updateTaskBody = z
   .strictObject({
-    name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
-    summary: z.string().max(2000, 'must be at most 2000 characters').nullable().optional(),
+    name: name().optional(),
+    summary: text(0, 2000).nullable().optional(),
     done: z.boolean().optional(),
   })
   .refine((body) => body.name !== undefined || body.summary !== undefined || body.done !== undefined, {
@@ -68,9 +77,7 @@ export const updateTaskBody = z
   });
 
 /** The body of `POST /projects`. */
-export const createProjectBody = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-});
+export const createProjectBody = z.strictObject({ name: name() });
 
 const TASK_PATH = /^\/tasks\/([^/]+)$/;
 const PROJECT_PATH = /^\/projects\/([^/]+)$/;
@@ -78,13 +85,16 @@ const PROJECT_PATH = /^\/projects\/([^/]+)$/;
 /**
  * The HTTP API of the task service (and of the small project service), free of any framework:
  * the Node server (`node-server.ts`) and the API Gateway Lambda handler (`lambda-adapter.ts`) both
- * call it.
+ * call it. User input never gets a 500: every mistake is a 4xx naming what is wrong.
  *
  * Every task response carries the task's version and last command id, in the body
  * (`version`, `lastCommandId`) and in headers (`ETag: "<version>"`, `Last-Command-Id`). Send the
  * ETag back as `If-Match` to make a change conditional (409 when the task moved on). An
- * `Idempotency-Key` header (a ULID) becomes the command id: repeating the request changes nothing
- * and answers as the first time did.
+ * `Idempotency-Key` header (a ULID, any one) makes a request safe to retry: the same request with
+ * the same key changes nothing and answers as the first time did (`Idempotent-Replayed: true`); a
+ * different request with a key already used on that resource answers 409. A key never becomes a
+ * command id (the service makes those), so no key can block later commands. Bodies are JSON only
+ * (`application/json` or `application/*+json`, UTF-8): anything else answers 415.
  *
  * @example
  * ```ts
@@ -124,9 +134,9 @@ async function taskRoute(
   const { method, path } = request;
   if (path === '/tasks') {
     if (method !== 'POST') throw new RouteNotFoundError(method, path, ['POST']);
+    const key = idempotencyKey(request);
     const body = parseBody(request, createTaskBody);
-    const commandId = idempotencyKey(request);
-    const outcome = await tasks.create(body, commandId === undefined ? {} : { commandId });
+    const outcome = await tasks.create(body, key === undefined ? {} : { idempotencyKey: key });
     return taskResponse(201, outcome.task, outcome.result === 'replayed', {
       location: `/tasks/${encodeURIComponent(outcome.task.id)}`,
     });
@@ -140,8 +150,9 @@ async function taskRoute(
       return taskResponse(200, task, false);
     }
     if (method === 'PATCH') {
+      const options = commandOptions(request);
       const body = parseBody(request, updateTaskBody);
-      const outcome = await tasks.update(taskId, body, commandOptions(request));
+      const outcome = await tasks.update(taskId, body, options);
       return taskResponse(200, outcome.task, outcome.result === 'replayed');
     }
     if (method === 'DELETE') {
@@ -160,39 +171,27 @@ async function projectRoute(
   const { method, path } = request;
   if (path === '/projects') {
     if (method !== 'POST') throw new RouteNotFoundError(method, path, ['POST']);
+    const key = idempotencyKey(request);
     const body = parseBody(request, createProjectBody);
-    const commandId = idempotencyKey(request);
-    const outcome = await projects.create(body, commandId === undefined ? {} : { commandId });
+    const outcome = await projects.create(body, key === undefined ? {} : { idempotencyKey: key });
     return json(201, outcome.project, {
       location: `/projects/${encodeURIComponent(outcome.project.id)}`,
-      etag: `"${outcome.project.version}"`,
-      'last-command-id': outcome.project.lastCommandId,
-      ...(outcome.result === 'replayed' ? { 'idempotent-replayed': 'true' } : {}),
+      ...projectHeaders(outcome.project, outcome.result === 'replayed'),
     });
   }
   const projectMatch = PROJECT_PATH.exec(path);
   if (projectMatch) {
+    const projectId = decodePathSegment(projectMatch[1]!, PROJECT_AGGREGATE_TYPE);
     if (method !== 'DELETE') throw new RouteNotFoundError(method, path, ['DELETE']);
-    const commandId = idempotencyKey(request);
-    const outcome = await projects.delete(
-      decodePathSegment(projectMatch[1]!, PROJECT_AGGREGATE_TYPE),
-      commandId === undefined ? {} : { commandId },
-    );
-    return json(200, outcome.project, {
-      etag: `"${outcome.project.version}"`,
-      'last-command-id': outcome.project.lastCommandId,
-    });
+    const key = idempotencyKey(request);
+    const outcome = await projects.delete(projectId, key === undefined ? {} : { idempotencyKey: key });
+    return json(200, outcome.project, projectHeaders(outcome.project, outcome.result === 'replayed'));
   }
   return undefined;
 }
 
 function parseBody<T>(request: HttpRequest, schema: z.ZodType<T>): T {
-  let value: unknown;
-  try {
-    value = JSON.parse(request.body === undefined || request.body === '' ? 'null' : request.body);
-  } catch (error) {
-    throw new MalformedJsonError(error);
-  }
+  const value = readJsonBody(request);
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new RequestValidationError('The request body must be a JSON object', [
       { path: '', message: 'expected a JSON object', code: 'invalid_type' },
@@ -210,40 +209,49 @@ function parseBody<T>(request: HttpRequest, schema: z.ZodType<T>): T {
   return result.data;
 }
 
+/**
+ * Reads the `Idempotency-Key` header: a ULID (26 Crockford base32 characters, any case; any time,
+ * past or future, since only its identity is used). Anything else answers 400.
+ */
 function idempotencyKey(request: HttpRequest): Ulid | undefined {
   const value = request.headers['idempotency-key'];
   if (value === undefined) return undefined;
   try {
     return parseCommandId(value.trim());
   } catch (error) {
-    if (error instanceof InvalidCommandIdError) {
-      throw new RequestValidationError('The Idempotency-Key header must be a ULID', [
-        { path: 'headers.idempotency-key', message: String(error.context.reason), code: 'invalid_format' },
-      ]);
-    }
-    throw error;
+    if (!(error instanceof InvalidCommandIdError)) throw error;
+    throw new RequestValidationError('The Idempotency-Key header must be a ULID', [
+      { path: 'headers.idempotency-key', message: String(error.context.reason), code: 'invalid_format' },
+    ]);
   }
 }
 
-/** Reads `If-Match: "3"` (or `W/"3"`, or `3`) as an expected version. */
+/**
+ * Reads `If-Match: "3"` (or `W/"3"`, or `3`) as an expected version; `*` (any current version)
+ * adds no condition, since the task must exist anyway. Anything else answers 400.
+ */
 function expectedVersion(request: HttpRequest): number | undefined {
   const value = request.headers['if-match'];
-  if (value === undefined) return undefined;
+  if (value === undefined || value.trim() === '*') return undefined;
   const match = /^(?:W\/)?"?(\d{1,9})"?$/.exec(value.trim());
   const version = match ? Number(match[1]) : Number.NaN;
   if (!Number.isSafeInteger(version) || version < 1) {
-    throw new RequestValidationError('The If-Match header must be a task version, e.g. "3"', [
-      { path: 'headers.if-match', message: 'expected an ETag such as "3"', code: 'invalid_format' },
+    throw new RequestValidationError('The If-Match header must be one task version, e.g. "3"', [
+      {
+        path: 'headers.if-match',
+        message: 'expected one ETag such as "3" (a version from 1 to 999999999), or *',
+        code: 'invalid_format',
+      },
     ]);
   }
   return version;
 }
 
-function commandOptions(request: HttpRequest): { commandId?: Ulid; expectedVersion?: number } {
-  const commandId = idempotencyKey(request);
+function commandOptions(request: HttpRequest): { idempotencyKey?: Ulid; expectedVersion?: number } {
+  const key = idempotencyKey(request);
   const version = expectedVersion(request);
   return {
-    ...(commandId === undefined ? {} : { commandId }),
+    ...(key === undefined ? {} : { idempotencyKey: key }),
     ...(version === undefined ? {} : { expectedVersion: version }),
   };
 }
@@ -255,7 +263,16 @@ function decodePathSegment(segment: string, aggregateType: string): string {
     id = decodeURIComponent(segment);
   } catch {
     throw new RequestValidationError('The path is not valid URL encoding', [
-      { path: 'path', message: 'invalid percent-encoding', code: 'invalid_format' },
+      {
+        path: 'path',
+        message: 'invalid percent-encoding, or bytes that are not UTF-8',
+        code: 'invalid_format',
+      },
+    ]);
+  }
+  if (LONE_SURROGATE.test(id)) {
+    throw new RequestValidationError(`The ${aggregateType.toLowerCase()} id in the path is not valid`, [
+      { path: 'path', message: 'the id has a lone surrogate (not valid Unicode)', code: 'invalid_format' },
     ]);
   }
   try {
@@ -283,64 +300,10 @@ function taskResponse(
   });
 }
 
-function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+function projectHeaders(project: { version: number; lastCommandId: string }, replayed: boolean) {
   return {
-    status,
-    headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-    body: JSON.stringify(body),
+    etag: `"${project.version}"`,
+    'last-command-id': project.lastCommandId,
+    ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
   };
-}
-
-function errorResponse(error: unknown, request: HttpRequest, logger: ErrorLogger): HttpResponse {
-  if (error instanceof TaskServiceError && error.status < 500) {
-    const details =
-      error instanceof RequestValidationError ? { issues: error.issues } : { context: error.context };
-    const allowed = error instanceof RouteNotFoundError && error.status === 405;
-    return json(
-      error.status,
-      { error: { code: error.code, message: error.message, ...details } },
-      allowed ? { allow: (error.context.allowed as string[]).join(', ') } : {},
-    );
-  }
-  if (error instanceof ConcurrencyError) {
-    return json(409, {
-      error: {
-        code: 'CONCURRENT_MODIFICATION',
-        message: `${error.message}; read the task again and retry`,
-        context: error.context,
-      },
-    });
-  }
-  if (error instanceof AppendValidationError || error instanceof PayloadValidationError) {
-    // Input the body schema let through but the event log cannot store (e.g. a lone surrogate).
-    return json(400, {
-      error: {
-        code: 'REQUEST_INVALID',
-        message: 'The request cannot be stored as given',
-        issues: error.issues,
-      },
-    });
-  }
-  if (error instanceof CommandIdNotIncreasingError) {
-    return json(409, {
-      error: {
-        code: 'IDEMPOTENCY_KEY_CONFLICT',
-        message: 'The Idempotency-Key is older than the last change of this resource; use a new ULID',
-        context: error.context,
-      },
-    });
-  }
-  if (error instanceof EventLogBusyError) {
-    return json(
-      503,
-      { error: { code: 'BUSY', message: 'The event log is busy; nothing was written, try again' } },
-      { 'retry-after': '1' },
-    );
-  }
-  logger.error('Request failed', {
-    method: request.method,
-    path: request.path,
-    error: error instanceof Error ? { name: error.name, message: error.message, stack: error.stack } : error,
-  });
-  return json(500, { error: { code: 'INTERNAL', message: 'The request failed; it was logged' } });
 }

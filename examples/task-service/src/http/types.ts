@@ -1,3 +1,9 @@
+/**
+ * The largest request body the API reads, in bytes (64 KiB: a task's fields take at most a few
+ * KiB). The Node server stops reading there; the route code checks it whatever the transport.
+ */
+export const MAX_BODY_BYTES = 64 * 1024;
+
 /** A request as the route code sees it, whatever carried it (Node `http` or API Gateway). */
 export interface HttpRequest {
   /** The HTTP method, upper case. */

@@ -82,7 +82,11 @@ const quietLogger: PublisherLogger = {
  * ```ts
  * await using aws = await startLocalAws({ mode: 'auto' });
  * const app = await startLocalApp({ aws });
- * await fetch(`${app.url}/tasks`, { method: 'POST', body: JSON.stringify({ name: 'Try it' }) });
+ * await fetch(`${app.url}/tasks`, {
+ *   method: 'POST',
+ *   headers: { 'content-type': 'application/json' },
+ *   body: JSON.stringify({ name: 'Try it' }),
+ * });
  * await app.settle();
  * await app.stop();
  * ```

@@ -40,7 +40,8 @@ export interface ScenarioOptions {
 
 /**
  * Drives the demo over real HTTP: creates, updates, completes and deletes tasks; retries a POST
- * with the same Idempotency-Key; provokes a 409 with two concurrent PATCHes and a 400 and a 422;
+ * with the same Idempotency-Key; provokes a 409 with two concurrent PATCHes, a 400, a 415, a 409
+ * for a reused key and a 422;
  * creates a project, a task in it, deletes the project and waits until its tasks are deleted.
  * Throws {@link ScenarioFailedError} at the first unexpected answer.
  *
@@ -130,7 +131,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
     `same task ${retried.body.id}, Idempotent-Replayed: ${retried.headers.get('idempotent-replayed')}`,
   );
 
-  step('Send invalid requests: 400 with the issues, never 500');
+  step(
+    'Send invalid requests: 400 with the issues, 415 for a body that is not JSON, 409 for a reused key; never 500',
+  );
   const invalid = expectStatus(
     await call('POST', '/tasks', { name: '', colour: 'red' }),
     400,
@@ -141,6 +144,22 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   show(
     expectStatus(await call('POST', '/tasks', '{"name": "unfinished'), 400, 'malformed JSON'),
     'malformed JSON',
+  );
+  show(
+    expectStatus(
+      await call('POST', '/tasks', readmeBody, { 'content-type': 'text/plain' }),
+      415,
+      'a body that is not JSON',
+    ),
+    'text/plain body',
+  );
+  show(
+    expectStatus(
+      await call('POST', '/tasks', { name: 'Another task' }, { 'idempotency-key': createKey }),
+      409,
+      'the same Idempotency-Key for another body',
+    ),
+    'key reused for another body',
   );
 
   step('Read it back (GET /tasks/:id comes from the read model, kept by a listener)');

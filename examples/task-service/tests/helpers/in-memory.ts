@@ -6,13 +6,14 @@ import {
   type EventMetadata,
   type Ulid,
 } from '@tidemark/core';
-import { ConcurrencyError } from '@tidemark/event-log';
+import { CommandIdNotIncreasingError, ConcurrencyError } from '@tidemark/event-log';
 import type { AggregateLog, ProjectDirectory, ProjectStatus } from '../../src/ports';
 
 /**
  * An event log in memory with the rules of the real one that the commands rely on: contiguous
  * versions (a stale expected version throws the publisher's ConcurrencyError), one command id
- * appends once, events validated by the catalog.
+ * appends once, command ids strictly increase per aggregate (else CommandIdNotIncreasingError),
+ * events validated by the catalog.
  */
 export class InMemoryLog<TEvent extends DomainEvent>
   implements AggregateLog<TEvent, { type: string; data: Record<string, unknown> }>
@@ -44,6 +45,15 @@ export class InMemoryLog<TEvent extends DomainEvent>
     await hook?.();
     const existing = this.events.get(input.aggregateId) ?? [];
     if (existing.some((event) => event.commandId === input.commandId)) return;
+    const last = existing.at(-1);
+    if (last !== undefined && input.commandId <= last.commandId) {
+      throw new CommandIdNotIncreasingError({
+        aggregateKey: aggregateKey({ type: this.aggregateType, id: input.aggregateId }),
+        commandId: input.commandId,
+        lastCommandId: last.commandId,
+        version: existing.length,
+      });
+    }
     if (existing.length !== input.expectedVersion) {
       throw new ConcurrencyError(`${input.aggregateId} moved on`, {
         aggregateKey: aggregateKey({ type: this.aggregateType, id: input.aggregateId }),

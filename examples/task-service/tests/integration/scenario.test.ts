@@ -71,6 +71,7 @@ describe('the task service end to end (HTTP → event log → publisher → Kine
     try {
       const response = await fetch(`${app.url}/tasks`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: '{"name":"broken \\ud800 text"}',
       });
 
@@ -88,10 +89,12 @@ describe('the task service end to end (HTTP → event log → publisher → Kine
     try {
       const created = await fetch(`${app.url}/tasks`, {
         method: 'POST',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ name: 'Settle me', summary: 'to be removed' }),
       }).then((response) => response.json() as Promise<{ id: string }>);
       const patched = await fetch(`${app.url}/tasks/${created.id}`, {
         method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ done: true, summary: null }),
       });
       expect(patched.status).toBe(200);

@@ -50,6 +50,44 @@ describe('startNodeServer', () => {
     expect(calls).toBe(0);
   });
 
+  it.each([
+    ['a byte that is never UTF-8', [0xff]],
+    ['a truncated sequence', [0xe2, 0x82]],
+    ['an overlong encoding', [0xc0, 0xaf]],
+    ['an encoded surrogate', [0xed, 0xa0, 0x80]],
+  ])('answers 400 without calling the routes for a body with %s', async (_label, bytes) => {
+    let calls = 0;
+    server = await startNodeServer(async () => {
+      calls++;
+      return { status: 200, headers: {} };
+    });
+    const body = Buffer.concat([Buffer.from('{"name":"'), Buffer.from(bytes), Buffer.from('"}')]);
+
+    const response = await fetch(`${server.url}/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('BODY_ENCODING_INVALID');
+    expect(calls).toBe(0);
+  });
+
+  it('passes a UTF-8 body through unchanged, a byte order mark removed', async () => {
+    const seen: HttpRequest[] = [];
+    server = await startNodeServer(async (request) => {
+      seen.push(request);
+      return { status: 204, headers: {} };
+    });
+    const text = '{"name":"👩‍💻 é"}';
+    await fetch(`${server.url}/tasks`, {
+      method: 'POST',
+      body: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]),
+    });
+    expect(seen[0]?.body).toBe(text);
+  });
+
   it('passes no body for a request without one', async () => {
     const seen: HttpRequest[] = [];
     server = await startNodeServer(async (request) => {
