@@ -60,6 +60,36 @@ export class LocalStackStartError extends LocalAwsError {
   }
 }
 
+/**
+ * A container mode (`containers` or `localstack`) was asked for, but the optional peer dependency
+ * that drives the engine is not installed.
+ */
+export class TestcontainersNotInstalledError extends LocalAwsError {
+  constructor(packageName: string, mode: string, options: ErrorOptions = {}) {
+    super(
+      'TESTCONTAINERS_NOT_INSTALLED',
+      [
+        `The '${mode}' mode of local AWS starts its containers through the "${packageName}" package, which is not installed.`,
+        `Install it next to @tidemark/testing: npm install --save-dev ${packageName}`,
+        "or use mode 'embedded' (needs Java, no Docker) with TIDEMARK_LOCAL_AWS_MODE=embedded.",
+      ].join('\n'),
+      { ...options, context: { packageName, mode } },
+    );
+    this.name = 'TestcontainersNotInstalledError';
+  }
+}
+
+/** The `containers` mode was asked for but no Docker engine answers, or a container failed to start. */
+export class ContainerStartError extends LocalAwsError {
+  constructor(reason: string, context: Record<string, unknown> = {}, options: ErrorOptions = {}) {
+    super('CONTAINER_START_FAILED', `The local AWS containers did not start: ${reason}`, {
+      ...options,
+      context,
+    });
+    this.name = 'ContainerStartError';
+  }
+}
+
 /** The `endpoint` mode was asked for without an endpoint, or the endpoint does not answer. */
 export class EndpointUnavailableError extends LocalAwsError {
   constructor(reason: string, context: Record<string, unknown> = {}, options: ErrorOptions = {}) {

@@ -15,6 +15,8 @@ import {
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { type AwsCredentials, eventLogTableDescription } from '@tidemark/core';
+import { DYNAMODB_LOCAL_IMAGE, KINESIS_MOCK_IMAGE } from './containers/images';
+import { isModuleNotFound, startContainerEngines } from './containers/start-containers';
 import { type Edge, FAULTS_PATH, startEdge } from './edge';
 import { defaultJavaCommand, type EmbeddedEngines, startEmbeddedEngines } from './embedded';
 import {
@@ -23,9 +25,16 @@ import {
   LocalAwsOptionsError,
   LocalStackStartError,
   ResourceNotReadyError,
+  TestcontainersNotInstalledError,
 } from './errors';
 import { type FaultControl, type FaultSettings, type FaultStats, validateFaultSettings } from './faults';
-import { chooseLocalAwsMode, type LocalAwsMode, type LocalAwsModeOption, pingDocker } from './mode';
+import {
+  chooseLocalAwsMode,
+  dockerPlacesChecked,
+  type LocalAwsMode,
+  type LocalAwsModeOption,
+  pingDocker,
+} from './mode';
 
 /**
  * The LocalStack image the `localstack` mode runs, pinned here and nowhere else. LocalStack images
@@ -41,9 +50,13 @@ export const DEFAULT_CREDENTIALS: AwsCredentials = { accessKeyId: 'test', secret
 /** Options of {@link startLocalAws}. */
 export interface StartLocalAwsOptions {
   /**
-   * Which local AWS: `endpoint` (an existing one, from `endpoint` or `AWS_ENDPOINT_URL`), `localstack`
-   * (through testcontainers; needs Docker), `embedded` (DynamoDB Local + kinesis-mock; needs Java) or
-   * `auto` (endpoint if set, else LocalStack if Docker answers, else embedded). Default: `'auto'`.
+   * Which local AWS: `endpoint` (an existing one, from `endpoint` or `AWS_ENDPOINT_URL`), `containers`
+   * (DynamoDB Local + kinesis-mock containers through testcontainers; needs Docker, no token),
+   * `localstack` (through testcontainers; needs Docker, and `LOCALSTACK_AUTH_TOKEN` for images after
+   * 4.14), `embedded` (DynamoDB Local + kinesis-mock processes; needs Java) or `auto` (endpoint if set,
+   * else, when Docker answers, LocalStack if `LOCALSTACK_AUTH_TOKEN` is set or containers if not, else
+   * embedded).
+   * @default 'auto'
    */
   readonly mode?: LocalAwsModeOption;
   /** The upstream endpoint for the `endpoint` mode (and for `auto`). Default: `AWS_ENDPOINT_URL`. */
@@ -58,6 +71,17 @@ export interface StartLocalAwsOptions {
   readonly startTimeoutMs?: number;
   /** The LocalStack image. Default: {@link LOCALSTACK_IMAGE}. */
   readonly localstackImage?: string;
+  /**
+   * The DynamoDB Local image of the `containers` mode (its entrypoint must be `java` in the jar's
+   * directory, as in Amazon's image).
+   * @default DYNAMODB_LOCAL_IMAGE
+   */
+  readonly dynamodbImage?: string;
+  /**
+   * The kinesis-mock image of the `containers` mode.
+   * @default KINESIS_MOCK_IMAGE
+   */
+  readonly kinesisImage?: string;
 }
 
 /** What a worker needs to connect to a running local AWS (JSON-serialisable). */
@@ -91,6 +115,18 @@ export interface LocalAwsProcess {
   /** The pid of the supervisor that kills it if this process dies. */
   readonly supervisorPid: number;
   /** Milliseconds from spawning the emulator to its first HTTP answer. */
+  readonly readyInMs: number;
+}
+
+/** A container of the `containers` mode. */
+export interface LocalAwsContainer {
+  /** `dynamodb-local` or `kinesis-mock`. */
+  readonly name: string;
+  /** The container id. */
+  readonly id: string;
+  /** The image it runs. */
+  readonly image: string;
+  /** Milliseconds from asking testcontainers to start it to its first HTTP answer. */
   readonly readyInMs: number;
 }
 
@@ -157,6 +193,8 @@ export interface LocalAws extends AsyncDisposable {
   readonly kinesis: KinesisClient;
   /** The emulator processes this handle started (embedded mode only; empty otherwise). */
   readonly processes: readonly LocalAwsProcess[];
+  /** The containers this handle started (`containers` mode only; empty otherwise). */
+  readonly containers: readonly LocalAwsContainer[];
   /** Fault injection at the edge. */
   readonly faults: FaultControl;
   /** Creates an event-log table under a unique name; resolves when it is ACTIVE. */
@@ -180,8 +218,10 @@ const OPTION_KEYS = [
   'java',
   'startTimeoutMs',
   'localstackImage',
+  'dynamodbImage',
+  'kinesisImage',
 ];
-const MODES: readonly LocalAwsModeOption[] = ['auto', 'endpoint', 'localstack', 'embedded'];
+const MODES: readonly LocalAwsModeOption[] = ['auto', 'endpoint', 'containers', 'localstack', 'embedded'];
 const READY_TIMEOUT_MS = 30_000;
 
 /**
@@ -214,7 +254,29 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
   try {
     let edge: Edge;
     let processes: readonly LocalAwsProcess[] = [];
-    if (choice.mode === 'embedded') {
+    let containers: readonly LocalAwsContainer[] = [];
+    if (choice.mode === 'containers') {
+      const [engines, started] = await Promise.allSettled([
+        startContainerEngines({
+          region,
+          startTimeoutMs: options.startTimeoutMs ?? 60_000,
+          dynamodbImage: options.dynamodbImage ?? DYNAMODB_LOCAL_IMAGE,
+          kinesisImage: options.kinesisImage ?? KINESIS_MOCK_IMAGE,
+        }),
+        startEdgeLater(),
+      ]);
+      if (started.status === 'fulfilled') cleanups.push(() => started.value.close());
+      if (engines.status === 'fulfilled') cleanups.push(() => engines.value.stop());
+      if (engines.status === 'rejected') throw engines.reason;
+      if (started.status === 'rejected') throw started.reason;
+      edge = started.value;
+      edge.routes = {
+        dynamodb: engines.value.dynamodbUrl,
+        dynamodbStreams: engines.value.dynamodbUrl,
+        kinesis: engines.value.kinesisUrl,
+      };
+      containers = engines.value.containers;
+    } else if (choice.mode === 'embedded') {
       const [engines, started] = await Promise.allSettled([
         startEmbeddedEngines({
           region,
@@ -263,6 +325,7 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
     return createHandle(
       { mode: choice.mode, endpoint: edge.endpoint, region, credentials },
       processes,
+      containers,
       cleanup,
     );
   } catch (error) {
@@ -297,12 +360,13 @@ async function startEdgeLater(): Promise<Edge> {
  * ```
  */
 export function connectLocalAws(connection: LocalAwsConnection): LocalAws {
-  return createHandle(connection, [], async () => undefined);
+  return createHandle(connection, [], [], async () => undefined);
 }
 
 function createHandle(
   connection: LocalAwsConnection,
   processes: readonly LocalAwsProcess[],
+  containers: readonly LocalAwsContainer[],
   stopOwned: () => Promise<void>,
 ): LocalAws {
   const { mode, endpoint, region, credentials } = connection;
@@ -346,6 +410,7 @@ function createHandle(
     dynamodbStreams,
     kinesis,
     processes: Object.freeze([...processes]),
+    containers: Object.freeze([...containers]),
     faults: createFaultControl(endpoint),
     createTable,
     async createEventLogTable(options = {}) {
@@ -432,13 +497,25 @@ async function startLocalStack(
   cleanups: (() => Promise<void>)[],
 ): Promise<string> {
   if (!(await pingDocker())) {
+    const checked = dockerPlacesChecked();
     throw new LocalStackStartError(
-      'no Docker engine answers (checked DOCKER_HOST and the usual sockets); start Docker, or use mode "embedded" (needs Java) or "endpoint"',
+      `no Docker engine answers (checked ${checked.join(', ')}); start Docker, or choose another mode with TIDEMARK_LOCAL_AWS_MODE: 'embedded' (needs Java) or 'endpoint' (with AWS_ENDPOINT_URL)`,
+      { checked, modeVariable: 'TIDEMARK_LOCAL_AWS_MODE' },
     );
   }
   const image = options.localstackImage ?? LOCALSTACK_IMAGE;
+  let localstack: typeof import('@testcontainers/localstack');
   try {
-    const { LocalstackContainer } = await import('@testcontainers/localstack');
+    localstack = await import('@testcontainers/localstack');
+  } catch (cause) {
+    for (const name of ['@testcontainers/localstack', 'testcontainers']) {
+      if (isModuleNotFound(cause, name))
+        throw new TestcontainersNotInstalledError(name, 'localstack', { cause });
+    }
+    throw cause;
+  }
+  try {
+    const { LocalstackContainer } = localstack;
     const environment: Record<string, string> = { SERVICES: 'dynamodb,dynamodbstreams,kinesis' };
     const token = process.env.LOCALSTACK_AUTH_TOKEN;
     if (token) environment.LOCALSTACK_AUTH_TOKEN = token;
