@@ -17,6 +17,7 @@ import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from
 import { type AwsCredentials, eventLogTableDescription } from '@tidemark/core';
 import { DYNAMODB_LOCAL_IMAGE, KINESIS_MOCK_IMAGE } from './containers/images';
 import { isModuleNotFound, startContainerEngines } from './containers/start-containers';
+import { SESSION_LABEL, startWatchdog } from './containers/watchdog';
 import { type Edge, FAULTS_PATH, startEdge } from './edge';
 import { defaultJavaCommand, type EmbeddedEngines, startEmbeddedEngines } from './embedded';
 import {
@@ -30,6 +31,7 @@ import {
 import { type FaultControl, type FaultSettings, type FaultStats, validateFaultSettings } from './faults';
 import {
   chooseLocalAwsMode,
+  dockerEndpoint,
   dockerPlacesChecked,
   type LocalAwsMode,
   type LocalAwsModeOption,
@@ -496,7 +498,8 @@ async function startLocalStack(
   options: StartLocalAwsOptions,
   cleanups: (() => Promise<void>)[],
 ): Promise<string> {
-  if (!(await pingDocker())) {
+  const target = dockerEndpoint();
+  if (target === undefined || !(await pingDocker())) {
     const checked = dockerPlacesChecked();
     throw new LocalStackStartError(
       `no Docker engine answers (checked ${checked.join(', ')}); start Docker, or choose another mode with TIDEMARK_LOCAL_AWS_MODE: 'embedded' (needs Java) or 'endpoint' (with AWS_ENDPOINT_URL)`,
@@ -519,13 +522,17 @@ async function startLocalStack(
     const environment: Record<string, string> = { SERVICES: 'dynamodb,dynamodbstreams,kinesis' };
     const token = process.env.LOCALSTACK_AUTH_TOKEN;
     if (token) environment.LOCALSTACK_AUTH_TOKEN = token;
+    // The container is removed by a watchdog, as in the containers mode: after stop(), and also
+    // when this process dies without it (testcontainers' reaper may be disabled or unavailable).
+    const watchdog = await startWatchdog(target, randomBytes(8).toString('hex'));
+    cleanups.push(async () => {
+      await watchdog.reap();
+    });
     const container = await new LocalstackContainer(image)
+      .withLabels({ [SESSION_LABEL]: watchdog.session })
       .withEnvironment(environment)
       .withStartupTimeout(options.startTimeoutMs ?? 180_000)
       .start();
-    cleanups.push(async () => {
-      await container.stop();
-    });
     return container.getConnectionUri();
   } catch (cause) {
     throw new LocalStackStartError(

@@ -31,8 +31,12 @@ export function dockerApi(method: string, path: string): Promise<{ status: numbe
 }
 
 /** The containers (running or not) carrying the containers mode's session label, of one session or of all. */
-export async function sessionContainers(session?: string): Promise<ListedContainer[]> {
-  const label = session === undefined ? SESSION_LABEL : `${SESSION_LABEL}=${session}`;
+export function sessionContainers(session?: string): Promise<ListedContainer[]> {
+  return containersLabelled(session === undefined ? SESSION_LABEL : `${SESSION_LABEL}=${session}`);
+}
+
+/** The containers (running or not) carrying a label (`name` or `name=value`). */
+export async function containersLabelled(label: string): Promise<ListedContainer[]> {
   const filters = encodeURIComponent(JSON.stringify({ label: [label] }));
   const { status, body } = await dockerApi('GET', `/containers/json?all=true&filters=${filters}`);
   if (status !== 200) throw new Error(`listing containers: HTTP ${status} ${body}`);

@@ -18,24 +18,22 @@ import {
   pingDocker,
   startLocalAws,
 } from '@tidemark/testing';
-import { localAws } from '@tidemark/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sessionContainers, sessionOf } from '../helpers/containers';
+import { containersLabelled, sessionContainers, sessionOf } from '../helpers/containers';
+
+let runContainers = new Set<string>();
 
 beforeAll(async () => {
   // Never a skip: this suite exists to prove the mode on an engine.
   if (!(await pingDocker())) {
     throw new Error('no container engine answers: run these tests through `npm run test:containers`');
   }
+  // The run's own local AWS (from the global setup) is up before and after this file.
+  runContainers = new Set((await containersLabelled('org.testcontainers')).map(({ Id }) => Id));
 });
 
 afterAll(async () => {
-  // Only the run's own local AWS (from the global setup) may still be up.
-  const run = await localAws();
-  const runSessions = new Set(await Promise.all(run.containers.map(({ id }) => sessionOf(id))));
-  const strays = (await sessionContainers()).filter(
-    (container) => !runSessions.has(container.Labels['dev.tidemark.testing.session'] ?? ''),
-  );
+  const strays = (await containersLabelled('org.testcontainers')).filter(({ Id }) => !runContainers.has(Id));
   expect(strays).toEqual([]);
 });
 
@@ -201,6 +199,9 @@ describe('localstack mode glue (without LocalStack’s image)', () => {
       expect(error).toBeInstanceOf(LocalStackStartError);
       expect(error).toMatchObject({ code: 'LOCALSTACK_START_FAILED', context: { image } });
       expect((error as Error).message).toMatch(/LOCALSTACK_AUTH_TOKEN is not set/);
+      expect((await containersLabelled('org.testcontainers')).filter(({ Image }) => Image === image)).toEqual(
+        [],
+      );
     } finally {
       if (saved !== undefined) process.env.LOCALSTACK_AUTH_TOKEN = saved;
     }
