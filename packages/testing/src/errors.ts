@@ -23,8 +23,8 @@ export class JavaNotFoundError extends LocalAwsError {
         'Fix it in one of two ways:',
         '  - install a JRE, for example `sudo apt-get install -y default-jre-headless` (Debian/Ubuntu)',
         '    or `brew install openjdk` (macOS), or set JAVA_HOME to an installed one;',
-        '  - or run a Docker engine, so local AWS uses LocalStack through testcontainers',
-        "    (mode 'auto' or 'localstack'), or set AWS_ENDPOINT_URL to a running LocalStack.",
+        '  - or run a Docker engine and install testcontainers, so local AWS runs the same engines in',
+        "    containers (mode 'auto' or 'containers'), or set AWS_ENDPOINT_URL to a running LocalStack.",
       ].join('\n'),
       { ...options, context: { javaCommand } },
     );

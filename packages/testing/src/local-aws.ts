@@ -498,14 +498,6 @@ async function startLocalStack(
   options: StartLocalAwsOptions,
   cleanups: (() => Promise<void>)[],
 ): Promise<string> {
-  const target = dockerEndpoint();
-  if (target === undefined || !(await pingDocker())) {
-    const checked = dockerPlacesChecked();
-    throw new LocalStackStartError(
-      `no Docker engine answers (checked ${checked.join(', ')}); start Docker, or choose another mode with TIDEMARK_LOCAL_AWS_MODE: 'embedded' (needs Java) or 'endpoint' (with AWS_ENDPOINT_URL)`,
-      { checked, modeVariable: 'TIDEMARK_LOCAL_AWS_MODE' },
-    );
-  }
   const image = options.localstackImage ?? LOCALSTACK_IMAGE;
   let localstack: typeof import('@testcontainers/localstack');
   try {
@@ -516,6 +508,14 @@ async function startLocalStack(
         throw new TestcontainersNotInstalledError(name, 'localstack', { cause });
     }
     throw cause;
+  }
+  const target = dockerEndpoint();
+  if (target === undefined || !(await pingDocker())) {
+    const checked = dockerPlacesChecked();
+    throw new LocalStackStartError(
+      `no Docker engine answers (checked ${checked.join(', ')}); start Docker, or choose another mode with TIDEMARK_LOCAL_AWS_MODE: 'embedded' (needs Java) or 'endpoint' (with AWS_ENDPOINT_URL)`,
+      { checked, modeVariable: 'TIDEMARK_LOCAL_AWS_MODE' },
+    );
   }
   try {
     const { LocalstackContainer } = localstack;

@@ -69,20 +69,21 @@ export function isModuleNotFound(error: unknown, name: string): boolean {
  * If either fails, everything started is removed before the error is thrown.
  */
 export async function startContainerEngines(options: ContainerEngineOptions): Promise<ContainerEngines> {
+  // The missing package first: it is the fix to make even before an engine runs.
+  const testcontainers = await loadTestcontainers('containers');
   const target = dockerEndpoint();
   if (target === undefined || !(await pingDocker())) {
     const checked = dockerPlacesChecked();
     throw new ContainerStartError(
       [
         `no Docker engine answers (checked ${checked.join(', ')}).`,
-        'Start Docker (or podman with its Docker-compatible socket and DOCKER_HOST pointing at it;',
-        'this repository provisions one with scripts/containers/provision.sh), or choose another mode',
-        "with TIDEMARK_LOCAL_AWS_MODE: 'embedded' (needs Java) or 'endpoint' (with AWS_ENDPOINT_URL).",
+        'Start Docker (or podman serving its Docker-compatible socket, with DOCKER_HOST pointing at it),',
+        "or choose another mode with TIDEMARK_LOCAL_AWS_MODE: 'embedded' (needs Java) or 'endpoint'",
+        '(with AWS_ENDPOINT_URL).',
       ].join(' '),
       { checked, modeVariable: 'TIDEMARK_LOCAL_AWS_MODE' },
     );
   }
-  const testcontainers = await loadTestcontainers('containers');
   const session = randomBytes(8).toString('hex');
   let watchdog: Watchdog;
   try {
