@@ -226,7 +226,7 @@ pairs=(
   # The reaper image cannot be pulled here; the containers mode removes its own containers.
   "TESTCONTAINERS_RYUK_DISABLED=true"
   # A /.dockerenv would make testcontainers guess a gateway address; the ports are on this host.
-  "TESTCONTAINERS_HOST_OVERRIDE=localhost"
+  "TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1"
   "TIDEMARK_CONTAINERS_RUN_DIR=$RUN_DIR"
 )
 write_env "${pairs[@]}"
