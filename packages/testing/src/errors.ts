@@ -90,6 +90,21 @@ export class ContainerStartError extends LocalAwsError {
   }
 }
 
+/**
+ * The containers of a container mode could not all be removed (the engine stopped answering, or
+ * refused): `context.session` is the value of their `dev.tidemark.testing.session` label.
+ */
+export class ContainerCleanupError extends LocalAwsError {
+  constructor(session: string, reason: string) {
+    super(
+      'CONTAINER_CLEANUP_FAILED',
+      `Could not remove the local AWS containers of session ${session}: ${reason}. Remove them with: docker rm -f $(docker ps -aq --filter label=dev.tidemark.testing.session=${session})`,
+      { context: { session } },
+    );
+    this.name = 'ContainerCleanupError';
+  }
+}
+
 /** The `endpoint` mode was asked for without an endpoint, or the endpoint does not answer. */
 export class EndpointUnavailableError extends LocalAwsError {
   constructor(reason: string, context: Record<string, unknown> = {}, options: ErrorOptions = {}) {

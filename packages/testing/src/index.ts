@@ -3,6 +3,7 @@ export { SESSION_LABEL } from './containers/watchdog';
 export type { Edge, EdgeOptions, EdgeRoutes } from './edge';
 export { FAULTS_PATH, HEALTH_PATH, routeTarget, startEdge } from './edge';
 export {
+  ContainerCleanupError,
   ContainerStartError,
   EmulatorStartError,
   EndpointUnavailableError,

@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import { ContainerCleanupError } from '../errors';
 
 /** The label every container of one `startLocalAws` call carries; its value is the session id. */
 export const SESSION_LABEL = 'dev.tidemark.testing.session';
@@ -138,8 +139,9 @@ export function startWatchdog(target: DockerTarget, session: string): Promise<Wa
             const answer = await next();
             await exited;
             if (answer === undefined || typeof answer.error === 'string') {
-              throw new Error(
-                `the container watchdog could not remove the containers of session ${session}: ${String(answer?.error ?? stderr)}`,
+              throw new ContainerCleanupError(
+                session,
+                String(answer?.error ?? (stderr || 'the watchdog died')),
               );
             }
             return { removed: Number(answer.removed) };
