@@ -26,7 +26,14 @@ if command -v podman >/dev/null; then
   if [[ -n "$left" ]]; then
     log "containers of the containers mode survived the suite; removing them: $(echo "$left" | tr '\n' ' ')"
     # shellcheck disable=SC2086
-    podman rm --force --volumes $left >/dev/null || true
+    podman rm --force --time 0 --volumes $left >/dev/null || true
+    status=1
+  fi
+  networks=$(podman network ls --quiet --filter label=org.testcontainers 2>/dev/null || true)
+  if [[ -n "$networks" ]]; then
+    log "networks created through testcontainers survived the suite; removing them: $(echo "$networks" | tr '\n' ' ')"
+    # shellcheck disable=SC2086
+    podman network rm --force $networks >/dev/null || true
     status=1
   fi
 fi

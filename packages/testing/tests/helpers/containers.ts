@@ -82,3 +82,11 @@ export function processesMentioning(needles: readonly string[]): number[] {
   }
   return pids;
 }
+
+/** The names of the networks carrying a label (testcontainers labels every network it creates). */
+export async function networksLabelled(label: string): Promise<string[]> {
+  const filters = encodeURIComponent(JSON.stringify({ label: [label] }));
+  const { status, body } = await dockerApi('GET', `/networks?filters=${filters}`);
+  if (status !== 200) throw new Error(`listing networks: HTTP ${status} ${body}`);
+  return (JSON.parse(body) as { Name: string }[]).map(({ Name }) => Name);
+}

@@ -19,7 +19,7 @@ import {
   startLocalAws,
 } from '@tidemark/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { containersLabelled, sessionContainers, sessionOf } from '../helpers/containers';
+import { containersLabelled, networksLabelled, sessionContainers, sessionOf } from '../helpers/containers';
 
 let runContainers = new Set<string>();
 
@@ -35,6 +35,8 @@ beforeAll(async () => {
 afterAll(async () => {
   const strays = (await containersLabelled('org.testcontainers')).filter(({ Id }) => !runContainers.has(Id));
   expect(strays).toEqual([]);
+  // The mode publishes ports on the engine's default network and creates none of its own.
+  expect(await networksLabelled('org.testcontainers')).toEqual([]);
 });
 
 describe('containers mode', () => {
