@@ -36,16 +36,24 @@ const call = (method, path) => new Promise((resolve, reject) => {
   request.end();
 });
 let reaping;
+// 'stop' on stdin: the parent asks (nothing of it is in flight), so one empty listing is enough.
+let asked = false;
 const reap = () => {
   reaping ??= (async () => {
     const filters = encodeURIComponent(JSON.stringify({ label: [label + '=' + session] }));
     let removed = 0;
     let lastError;
-    // A container being created while the parent died shows up a moment later: look twice.
-    for (let round = 0; round < 2; round += 1) {
+    // A create request in flight when the parent died shows up a moment later: keep looking until
+    // a listing is empty at least a second after the first, for at most five seconds.
+    const started = Date.now();
+    for (;;) {
+      let found = 0;
+      lastError = undefined;
       try {
         const listed = await call('GET', '/containers/json?all=true&filters=' + filters);
+        if (listed.status !== 200) throw new Error('GET /containers/json: HTTP ' + listed.status + ' ' + listed.body);
         for (const { Id } of JSON.parse(listed.body)) {
+          found += 1;
           const answer = await call('DELETE', '/containers/' + Id + '?force=true&v=true');
           if (answer.status < 300 || answer.status === 404) removed += 1;
           else lastError = 'DELETE ' + Id + ': HTTP ' + answer.status + ' ' + answer.body;
@@ -53,12 +61,15 @@ const reap = () => {
       } catch (error) {
         lastError = String(error);
       }
-      if (round === 0) await new Promise((resolve) => setTimeout(resolve, 300));
+      const waited = Date.now() - started;
+      if ((found === 0 && lastError === undefined && (asked || waited >= 1000)) || waited >= 5000) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
     report(lastError === undefined ? { removed } : { removed, error: lastError });
     process.exit(lastError === undefined ? 0 : 1);
   })();
 };
+process.stdin.on('data', (chunk) => { if (String(chunk).includes('stop')) asked = true; });
 process.stdin.on('end', reap);
 process.stdin.on('close', reap);
 process.stdin.on('error', reap);
@@ -135,7 +146,7 @@ export function startWatchdog(target: DockerTarget, session: string): Promise<Wa
         pid: child.pid,
         reap() {
           reaping ??= (async () => {
-            (child.stdin as Writable | null)?.end();
+            (child.stdin as Writable | null)?.end('stop\n');
             const answer = await next();
             await exited;
             if (answer === undefined || typeof answer.error === 'string') {

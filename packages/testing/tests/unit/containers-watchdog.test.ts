@@ -1,8 +1,14 @@
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { ContainerCleanupError, SESSION_LABEL } from '@tidemark/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startWatchdog } from '../../src/containers/watchdog';
+import { waitUntilGone } from '../helpers/processes';
+
+const childScript = fileURLToPath(new URL('../helpers/start-watchdog-child.ts', import.meta.url));
+const packageDir = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A fake Docker API holding some containers; DELETE answers with `deleteStatus`. */
 async function fakeDocker(ids: string[], deleteStatus = 204) {
@@ -49,6 +55,40 @@ describe('the container watchdog', () => {
     const count = docker.requests.length;
     expect(await watchdog.reap()).toEqual({ removed: 2 });
     expect(docker.requests.length).toBe(count);
+  });
+
+  it('after its parent is SIGKILLed, removes the containers, also one whose creation completes late', async () => {
+    const docker = await fakeDocker(['c1']);
+    servers.push(docker);
+    const parent = spawn(
+      process.execPath,
+      ['--import', 'tsx', childScript, JSON.stringify(docker.target), 'session-late'],
+      {
+        cwd: packageDir,
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const exited = new Promise<void>((resolve) => parent.once('exit', () => resolve()));
+    const { pid } = JSON.parse(
+      await new Promise<string>((resolve) => {
+        let stdout = '';
+        parent.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString('utf8');
+          if (stdout.includes('\n')) resolve(stdout.slice(0, stdout.indexOf('\n')));
+        });
+      }),
+    ) as { pid: number };
+    expect(docker.requests).toEqual([]);
+
+    parent.kill('SIGKILL');
+    await exited;
+    // A create request the parent sent before it died completes a moment later.
+    setTimeout(() => docker.left.add('late'), 500);
+
+    expect(await waitUntilGone([pid])).toEqual([]);
+    expect([...docker.left]).toEqual([]);
+    expect(docker.requests).toContain('DELETE /containers/c1?force=true&v=true');
+    expect(docker.requests).toContain('DELETE /containers/late?force=true&v=true');
   });
 
   it('an engine that refuses the removal is a ContainerCleanupError naming the session', async () => {
