@@ -642,6 +642,14 @@ function validateOptions(options: StartLocalAwsOptions): void {
       },
     );
   }
+  for (const key of ['localstackImage', 'dynamodbImage', 'kinesisImage'] as const) {
+    const image = options[key];
+    if (image !== undefined && (typeof image !== 'string' || image.trim() === '')) {
+      throw new LocalAwsOptionsError(`${key} must be a non-empty image name, got ${JSON.stringify(image)}`, {
+        [key]: image,
+      });
+    }
+  }
   if (
     options.startTimeoutMs !== undefined &&
     (!Number.isInteger(options.startTimeoutMs) || options.startTimeoutMs <= 0)

@@ -117,7 +117,6 @@ export async function startContainerEngines(options: ContainerEngineOptions): Pr
     try {
       const started = await container.start();
       return {
-        started,
         url: `http://${started.getHost()}:${started.getMappedPort(port)}`,
         info: { name, id: started.getId(), image, readyInMs: Math.round(performance.now() - startedAt) },
       };

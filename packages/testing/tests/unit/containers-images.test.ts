@@ -1,7 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { DYNAMODB_LOCAL_IMAGE, KINESIS_MOCK_IMAGE, TestcontainersNotInstalledError } from '@tidemark/testing';
+import {
+  DYNAMODB_LOCAL_IMAGE,
+  KINESIS_MOCK_IMAGE,
+  LocalAwsOptionsError,
+  startLocalAws,
+  TestcontainersNotInstalledError,
+} from '@tidemark/testing';
 import { describe, expect, it } from 'vitest';
 import { isModuleNotFound } from '../../src/containers/start-containers';
 
@@ -53,5 +59,20 @@ describe('a missing testcontainers', () => {
     expect(error.context).toEqual({ packageName: 'testcontainers', mode: 'containers' });
     expect(error.message).toMatch(/npm install --save-dev testcontainers/);
     expect(error.message).toMatch(/TIDEMARK_LOCAL_AWS_MODE=embedded/);
+  });
+});
+
+describe('image options', () => {
+  it('an empty or non-string image is a LocalAwsOptionsError before anything starts', async () => {
+    await expect(startLocalAws({ mode: 'containers', dynamodbImage: ' ' })).rejects.toThrow(
+      LocalAwsOptionsError,
+    );
+    await expect(startLocalAws({ mode: 'containers', kinesisImage: 42 as never })).rejects.toThrow(
+      /kinesisImage must be a non-empty image name, got 42/,
+    );
+    await expect(startLocalAws({ mode: 'localstack', localstackImage: '' })).rejects.toMatchObject({
+      code: 'LOCAL_AWS_OPTIONS_INVALID',
+      context: { localstackImage: '' },
+    });
   });
 });
