@@ -38,6 +38,13 @@ fail() {
   exit 1
 }
 
+# fail_log <message> <log file> [more lines]: fails, showing the end of the log (CI shows only stderr).
+fail_log() {
+  local message=$1 file=$2
+  shift 2
+  fail "$message" "$@" "the end of $file:" "$(tail -n 25 "$file" 2>/dev/null | sed 's/^/    /')"
+}
+
 # ping <DOCKER_HOST value>: true when a Docker-compatible API answers /_ping with OK.
 ping() {
   node -e '
@@ -100,10 +107,11 @@ if ((${#missing[@]} > 0)); then
   fi
   log "installing podman, runc and mmdebstrap from Debian's packages"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >"$RUN_DIR/apt.log" 2>&1 || fail "apt-get update failed" "see $RUN_DIR/apt.log"
-  apt-get install -y -qq --no-install-recommends podman runc mmdebstrap uidmap slirp4netns fuse-overlayfs \
+  # Wait for a dpkg/apt lock another installer holds (a CI script may install something meanwhile).
+  apt-get -o DPkg::Lock::Timeout=300 update -qq >"$RUN_DIR/apt.log" 2>&1 || fail_log "apt-get update failed" "$RUN_DIR/apt.log"
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends podman runc mmdebstrap uidmap slirp4netns fuse-overlayfs \
     iptables ca-certificates >>"$RUN_DIR/apt.log" 2>&1 ||
-    fail "apt-get install podman runc mmdebstrap failed" "see $RUN_DIR/apt.log"
+    fail_log "apt-get install podman runc mmdebstrap failed" "$RUN_DIR/apt.log"
   log "installed"
 fi
 
@@ -139,11 +147,11 @@ else
   for _ in $(seq 1 150); do
     ping "unix://$SOCKET" && break
     kill -0 "$(cat "$RUN_DIR/podman-service.pid")" 2>/dev/null ||
-      fail "podman system service exited at once" "its log, $RUN_DIR/podman-service.log:" "$(tail -20 "$RUN_DIR/podman-service.log")"
+      fail_log "podman system service exited at once" "$RUN_DIR/podman-service.log"
     sleep 0.2
   done
-  ping "unix://$SOCKET" || fail "podman system service does not answer on $SOCKET after 30 s" \
-    "see $RUN_DIR/podman-service.log"
+  ping "unix://$SOCKET" || fail_log "podman system service does not answer on $SOCKET after 30 s" \
+    "$RUN_DIR/podman-service.log"
   log "podman serves unix://$SOCKET (pid $(cat "$RUN_DIR/podman-service.pid"))"
 fi
 
@@ -175,10 +183,10 @@ if ! podman image exists "$DYNAMODB_IMAGE" || ! podman image exists "$KINESIS_IM
     # (No path-exclude of man pages: the JRE's postinst needs /usr/share/man/man1.)
     mmdebstrap --variant=minbase --include=openjdk-17-jre-headless,ca-certificates \
       "$suite" "$BUILD/rootfs.tar" "$mirror" >"$RUN_DIR/mmdebstrap.log" 2>&1 ||
-      fail "mmdebstrap could not build the Debian root filesystem" "see $RUN_DIR/mmdebstrap.log" \
+      fail_log "mmdebstrap could not build the Debian root filesystem" "$RUN_DIR/mmdebstrap.log" \
         "set TIDEMARK_CONTAINERS_MIRROR to a reachable Debian mirror if the default is not"
     podman import "$BUILD/rootfs.tar" "$BASE_IMAGE" >>"$RUN_DIR/build.log" 2>&1 ||
-      fail "podman import of the root filesystem failed" "see $RUN_DIR/build.log"
+      fail_log "podman import of the root filesystem failed" "$RUN_DIR/build.log"
     rm -f "$BUILD/rootfs.tar"
     log "imported $BASE_IMAGE"
   fi
@@ -197,7 +205,7 @@ ENTRYPOINT ["java"]
 CMD ["-jar", "DynamoDBLocal.jar", "-inMemory"]
 EOF
   podman build --pull=never -t "$DYNAMODB_IMAGE" "$BUILD/dynamodb" >>"$RUN_DIR/build.log" 2>&1 ||
-    fail "podman build of $DYNAMODB_IMAGE failed" "see $RUN_DIR/build.log"
+    fail_log "podman build of $DYNAMODB_IMAGE failed" "$RUN_DIR/build.log"
   log "built $DYNAMODB_IMAGE (stand-in)"
 
   kinesis_dir=$(resolve_package kinesis-local)
@@ -213,7 +221,7 @@ EXPOSE 4567 4568
 CMD ["node", "./main.js"]
 EOF
   podman build --pull=never -t "$KINESIS_IMAGE" "$BUILD/kinesis" >>"$RUN_DIR/build.log" 2>&1 ||
-    fail "podman build of $KINESIS_IMAGE failed" "see $RUN_DIR/build.log"
+    fail_log "podman build of $KINESIS_IMAGE failed" "$RUN_DIR/build.log"
   log "built $KINESIS_IMAGE (stand-in)"
   rm -rf "$BUILD"
 else
