@@ -119,7 +119,6 @@ async function startKinesisMock(options: EmbeddedEngineOptions): Promise<Started
   const packageDir = path.dirname(requireFromHere.resolve('kinesis-local/package.json'));
   return startWithFreePort('kinesis-mock', options, async (port) => {
     const tlsPort = await freePort();
-    const instant = '0ms';
     return spawnSupervised({
       name: 'kinesis-mock',
       command: process.execPath,
@@ -128,26 +127,37 @@ async function startKinesisMock(options: EmbeddedEngineOptions): Promise<Started
       cwd: packageDir,
       env: {
         ...process.env,
+        ...kinesisMockEnvironment(options.region),
         KINESIS_MOCK_PLAIN_PORT: String(port),
         KINESIS_MOCK_TLS_PORT: String(tlsPort),
-        AWS_REGION: options.region,
-        LOG_LEVEL: 'WARN',
-        SHARD_LIMIT: '100000',
-        ON_DEMAND_STREAM_COUNT_LIMIT: '100000',
-        SHOULD_PERSIST_DATA: 'false',
-        CREATE_STREAM_DURATION: instant,
-        DELETE_STREAM_DURATION: instant,
-        REGISTER_STREAM_CONSUMER_DURATION: instant,
-        DEREGISTER_STREAM_CONSUMER_DURATION: instant,
-        START_STREAM_ENCRYPTION_DURATION: instant,
-        STOP_STREAM_ENCRYPTION_DURATION: instant,
-        MERGE_SHARDS_DURATION: instant,
-        SPLIT_SHARD_DURATION: instant,
-        UPDATE_SHARD_COUNT_DURATION: instant,
-        UPDATE_STREAM_MODE_DURATION: instant,
       },
     });
   });
+}
+
+/**
+ * kinesis-mock's settings in every mode that runs it: the region, no persistence, limits out of the
+ * way and every stream operation instant (a test waits for nothing AWS would make it wait for).
+ */
+export function kinesisMockEnvironment(region: string): Record<string, string> {
+  const instant = '0ms';
+  return {
+    AWS_REGION: region,
+    LOG_LEVEL: 'WARN',
+    SHARD_LIMIT: '100000',
+    ON_DEMAND_STREAM_COUNT_LIMIT: '100000',
+    SHOULD_PERSIST_DATA: 'false',
+    CREATE_STREAM_DURATION: instant,
+    DELETE_STREAM_DURATION: instant,
+    REGISTER_STREAM_CONSUMER_DURATION: instant,
+    DEREGISTER_STREAM_CONSUMER_DURATION: instant,
+    START_STREAM_ENCRYPTION_DURATION: instant,
+    STOP_STREAM_ENCRYPTION_DURATION: instant,
+    MERGE_SHARDS_DURATION: instant,
+    SPLIT_SHARD_DURATION: instant,
+    UPDATE_SHARD_COUNT_DURATION: instant,
+    UPDATE_STREAM_MODE_DURATION: instant,
+  };
 }
 
 /**

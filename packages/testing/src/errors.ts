@@ -23,8 +23,8 @@ export class JavaNotFoundError extends LocalAwsError {
         'Fix it in one of two ways:',
         '  - install a JRE, for example `sudo apt-get install -y default-jre-headless` (Debian/Ubuntu)',
         '    or `brew install openjdk` (macOS), or set JAVA_HOME to an installed one;',
-        '  - or run a Docker engine, so local AWS uses LocalStack through testcontainers',
-        "    (mode 'auto' or 'localstack'), or set AWS_ENDPOINT_URL to a running LocalStack.",
+        '  - or run a Docker engine and install testcontainers, so local AWS runs the same engines in',
+        "    containers (mode 'auto' or 'containers'), or set AWS_ENDPOINT_URL to a running LocalStack.",
       ].join('\n'),
       { ...options, context: { javaCommand } },
     );
@@ -57,6 +57,51 @@ export class LocalStackStartError extends LocalAwsError {
   constructor(reason: string, context: Record<string, unknown> = {}, options: ErrorOptions = {}) {
     super('LOCALSTACK_START_FAILED', `LocalStack did not start: ${reason}`, { ...options, context });
     this.name = 'LocalStackStartError';
+  }
+}
+
+/**
+ * A container mode (`containers` or `localstack`) was asked for, but the optional peer dependency
+ * that drives the engine is not installed.
+ */
+export class TestcontainersNotInstalledError extends LocalAwsError {
+  constructor(packageName: string, mode: string, options: ErrorOptions = {}) {
+    super(
+      'TESTCONTAINERS_NOT_INSTALLED',
+      [
+        `The '${mode}' mode of local AWS starts its containers through the "${packageName}" package, which is not installed.`,
+        `Install it next to @tidemark/testing: npm install --save-dev ${packageName}`,
+        "or use mode 'embedded' (needs Java, no Docker) with TIDEMARK_LOCAL_AWS_MODE=embedded.",
+      ].join('\n'),
+      { ...options, context: { packageName, mode } },
+    );
+    this.name = 'TestcontainersNotInstalledError';
+  }
+}
+
+/** The `containers` mode was asked for but no Docker engine answers, or a container failed to start. */
+export class ContainerStartError extends LocalAwsError {
+  constructor(reason: string, context: Record<string, unknown> = {}, options: ErrorOptions = {}) {
+    super('CONTAINER_START_FAILED', `The local AWS containers did not start: ${reason}`, {
+      ...options,
+      context,
+    });
+    this.name = 'ContainerStartError';
+  }
+}
+
+/**
+ * The containers of a container mode could not all be removed (the engine stopped answering, or
+ * refused): `context.session` is the value of their `dev.tidemark.testing.session` label.
+ */
+export class ContainerCleanupError extends LocalAwsError {
+  constructor(session: string, reason: string) {
+    super(
+      'CONTAINER_CLEANUP_FAILED',
+      `Could not remove the local AWS containers of session ${session}: ${reason}. Remove them with: docker rm -f $(docker ps -aq --filter label=dev.tidemark.testing.session=${session})`,
+      { context: { session } },
+    );
+    this.name = 'ContainerCleanupError';
   }
 }
 

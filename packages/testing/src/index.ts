@@ -1,6 +1,10 @@
+export { DYNAMODB_LOCAL_IMAGE, KINESIS_MOCK_IMAGE } from './containers/images';
+export { SESSION_LABEL } from './containers/watchdog';
 export type { Edge, EdgeOptions, EdgeRoutes } from './edge';
 export { FAULTS_PATH, HEALTH_PATH, routeTarget, startEdge } from './edge';
 export {
+  ContainerCleanupError,
+  ContainerStartError,
   EmulatorStartError,
   EndpointUnavailableError,
   FaultControlError,
@@ -10,6 +14,7 @@ export {
   LocalAwsOptionsError,
   LocalStackStartError,
   ResourceNotReadyError,
+  TestcontainersNotInstalledError,
 } from './errors';
 // Lambda event-source emulation, fake Lambda context and factories (src/event-source/public-api.ts)
 export type {
@@ -87,6 +92,7 @@ export type {
   LocalAws,
   LocalAwsClientConfig,
   LocalAwsConnection,
+  LocalAwsContainer,
   LocalAwsProcess,
   StartLocalAwsOptions,
 } from './local-aws';
@@ -98,4 +104,4 @@ export {
   startLocalAws,
 } from './local-aws';
 export type { LocalAwsMode, LocalAwsModeOption, ModeChoice, ModeProbes } from './mode';
-export { chooseLocalAwsMode, dockerEndpoint, pingDocker } from './mode';
+export { chooseLocalAwsMode, dockerEndpoint, dockerPlacesChecked, pingDocker } from './mode';

@@ -15,6 +15,9 @@ import {
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { type AwsCredentials, eventLogTableDescription } from '@tidemark/core';
+import { DYNAMODB_LOCAL_IMAGE, KINESIS_MOCK_IMAGE } from './containers/images';
+import { isModuleNotFound, startContainerEngines } from './containers/start-containers';
+import { SESSION_LABEL, startWatchdog } from './containers/watchdog';
 import { type Edge, FAULTS_PATH, startEdge } from './edge';
 import { defaultJavaCommand, type EmbeddedEngines, startEmbeddedEngines } from './embedded';
 import {
@@ -23,9 +26,17 @@ import {
   LocalAwsOptionsError,
   LocalStackStartError,
   ResourceNotReadyError,
+  TestcontainersNotInstalledError,
 } from './errors';
 import { type FaultControl, type FaultSettings, type FaultStats, validateFaultSettings } from './faults';
-import { chooseLocalAwsMode, type LocalAwsMode, type LocalAwsModeOption, pingDocker } from './mode';
+import {
+  chooseLocalAwsMode,
+  dockerEndpoint,
+  dockerPlacesChecked,
+  type LocalAwsMode,
+  type LocalAwsModeOption,
+  pingDocker,
+} from './mode';
 
 /**
  * The LocalStack image the `localstack` mode runs, pinned here and nowhere else. LocalStack images
@@ -41,9 +52,13 @@ export const DEFAULT_CREDENTIALS: AwsCredentials = { accessKeyId: 'test', secret
 /** Options of {@link startLocalAws}. */
 export interface StartLocalAwsOptions {
   /**
-   * Which local AWS: `endpoint` (an existing one, from `endpoint` or `AWS_ENDPOINT_URL`), `localstack`
-   * (through testcontainers; needs Docker), `embedded` (DynamoDB Local + kinesis-mock; needs Java) or
-   * `auto` (endpoint if set, else LocalStack if Docker answers, else embedded). Default: `'auto'`.
+   * Which local AWS: `endpoint` (an existing one, from `endpoint` or `AWS_ENDPOINT_URL`), `containers`
+   * (DynamoDB Local + kinesis-mock containers through testcontainers; needs Docker, no token),
+   * `localstack` (through testcontainers; needs Docker, and `LOCALSTACK_AUTH_TOKEN` for images after
+   * 4.14), `embedded` (DynamoDB Local + kinesis-mock processes; needs Java) or `auto` (endpoint if set,
+   * else, when Docker answers, LocalStack if `LOCALSTACK_AUTH_TOKEN` is set or containers if not, else
+   * embedded).
+   * @default 'auto'
    */
   readonly mode?: LocalAwsModeOption;
   /** The upstream endpoint for the `endpoint` mode (and for `auto`). Default: `AWS_ENDPOINT_URL`. */
@@ -58,6 +73,17 @@ export interface StartLocalAwsOptions {
   readonly startTimeoutMs?: number;
   /** The LocalStack image. Default: {@link LOCALSTACK_IMAGE}. */
   readonly localstackImage?: string;
+  /**
+   * The DynamoDB Local image of the `containers` mode (its entrypoint must be `java` in the jar's
+   * directory, as in Amazon's image).
+   * @default DYNAMODB_LOCAL_IMAGE
+   */
+  readonly dynamodbImage?: string;
+  /**
+   * The kinesis-mock image of the `containers` mode.
+   * @default KINESIS_MOCK_IMAGE
+   */
+  readonly kinesisImage?: string;
 }
 
 /** What a worker needs to connect to a running local AWS (JSON-serialisable). */
@@ -91,6 +117,18 @@ export interface LocalAwsProcess {
   /** The pid of the supervisor that kills it if this process dies. */
   readonly supervisorPid: number;
   /** Milliseconds from spawning the emulator to its first HTTP answer. */
+  readonly readyInMs: number;
+}
+
+/** A container of the `containers` mode. */
+export interface LocalAwsContainer {
+  /** `dynamodb-local` or `kinesis-mock`. */
+  readonly name: string;
+  /** The container id. */
+  readonly id: string;
+  /** The image it runs. */
+  readonly image: string;
+  /** Milliseconds from asking testcontainers to start it to its first HTTP answer. */
   readonly readyInMs: number;
 }
 
@@ -157,6 +195,8 @@ export interface LocalAws extends AsyncDisposable {
   readonly kinesis: KinesisClient;
   /** The emulator processes this handle started (embedded mode only; empty otherwise). */
   readonly processes: readonly LocalAwsProcess[];
+  /** The containers this handle started (`containers` mode only; empty otherwise). */
+  readonly containers: readonly LocalAwsContainer[];
   /** Fault injection at the edge. */
   readonly faults: FaultControl;
   /** Creates an event-log table under a unique name; resolves when it is ACTIVE. */
@@ -180,8 +220,10 @@ const OPTION_KEYS = [
   'java',
   'startTimeoutMs',
   'localstackImage',
+  'dynamodbImage',
+  'kinesisImage',
 ];
-const MODES: readonly LocalAwsModeOption[] = ['auto', 'endpoint', 'localstack', 'embedded'];
+const MODES: readonly LocalAwsModeOption[] = ['auto', 'endpoint', 'containers', 'localstack', 'embedded'];
 const READY_TIMEOUT_MS = 30_000;
 
 /**
@@ -214,7 +256,29 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
   try {
     let edge: Edge;
     let processes: readonly LocalAwsProcess[] = [];
-    if (choice.mode === 'embedded') {
+    let containers: readonly LocalAwsContainer[] = [];
+    if (choice.mode === 'containers') {
+      const [engines, started] = await Promise.allSettled([
+        startContainerEngines({
+          region,
+          startTimeoutMs: options.startTimeoutMs ?? 60_000,
+          dynamodbImage: options.dynamodbImage ?? DYNAMODB_LOCAL_IMAGE,
+          kinesisImage: options.kinesisImage ?? KINESIS_MOCK_IMAGE,
+        }),
+        startEdgeLater(),
+      ]);
+      if (started.status === 'fulfilled') cleanups.push(() => started.value.close());
+      if (engines.status === 'fulfilled') cleanups.push(() => engines.value.stop());
+      if (engines.status === 'rejected') throw engines.reason;
+      if (started.status === 'rejected') throw started.reason;
+      edge = started.value;
+      edge.routes = {
+        dynamodb: engines.value.dynamodbUrl,
+        dynamodbStreams: engines.value.dynamodbUrl,
+        kinesis: engines.value.kinesisUrl,
+      };
+      containers = engines.value.containers;
+    } else if (choice.mode === 'embedded') {
       const [engines, started] = await Promise.allSettled([
         startEmbeddedEngines({
           region,
@@ -263,6 +327,7 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
     return createHandle(
       { mode: choice.mode, endpoint: edge.endpoint, region, credentials },
       processes,
+      containers,
       cleanup,
     );
   } catch (error) {
@@ -297,12 +362,13 @@ async function startEdgeLater(): Promise<Edge> {
  * ```
  */
 export function connectLocalAws(connection: LocalAwsConnection): LocalAws {
-  return createHandle(connection, [], async () => undefined);
+  return createHandle(connection, [], [], async () => undefined);
 }
 
 function createHandle(
   connection: LocalAwsConnection,
   processes: readonly LocalAwsProcess[],
+  containers: readonly LocalAwsContainer[],
   stopOwned: () => Promise<void>,
 ): LocalAws {
   const { mode, endpoint, region, credentials } = connection;
@@ -346,6 +412,7 @@ function createHandle(
     dynamodbStreams,
     kinesis,
     processes: Object.freeze([...processes]),
+    containers: Object.freeze([...containers]),
     faults: createFaultControl(endpoint),
     createTable,
     async createEventLogTable(options = {}) {
@@ -431,24 +498,41 @@ async function startLocalStack(
   options: StartLocalAwsOptions,
   cleanups: (() => Promise<void>)[],
 ): Promise<string> {
-  if (!(await pingDocker())) {
+  const image = options.localstackImage ?? LOCALSTACK_IMAGE;
+  let localstack: typeof import('@testcontainers/localstack');
+  try {
+    localstack = await import('@testcontainers/localstack');
+  } catch (cause) {
+    for (const name of ['@testcontainers/localstack', 'testcontainers']) {
+      if (isModuleNotFound(cause, name))
+        throw new TestcontainersNotInstalledError(name, 'localstack', { cause });
+    }
+    throw cause;
+  }
+  const target = dockerEndpoint();
+  if (target === undefined || !(await pingDocker())) {
+    const checked = dockerPlacesChecked();
     throw new LocalStackStartError(
-      'no Docker engine answers (checked DOCKER_HOST and the usual sockets); start Docker, or use mode "embedded" (needs Java) or "endpoint"',
+      `no Docker engine answers (checked ${checked.join(', ')}); start Docker, or choose another mode with TIDEMARK_LOCAL_AWS_MODE: 'embedded' (needs Java) or 'endpoint' (with AWS_ENDPOINT_URL)`,
+      { checked, modeVariable: 'TIDEMARK_LOCAL_AWS_MODE' },
     );
   }
-  const image = options.localstackImage ?? LOCALSTACK_IMAGE;
   try {
-    const { LocalstackContainer } = await import('@testcontainers/localstack');
+    const { LocalstackContainer } = localstack;
     const environment: Record<string, string> = { SERVICES: 'dynamodb,dynamodbstreams,kinesis' };
     const token = process.env.LOCALSTACK_AUTH_TOKEN;
     if (token) environment.LOCALSTACK_AUTH_TOKEN = token;
+    // The container is removed by a watchdog, as in the containers mode: after stop(), and also
+    // when this process dies without it (testcontainers' reaper may be disabled or unavailable).
+    const watchdog = await startWatchdog(target, randomBytes(8).toString('hex'));
+    cleanups.push(async () => {
+      await watchdog.reap();
+    });
     const container = await new LocalstackContainer(image)
+      .withLabels({ [SESSION_LABEL]: watchdog.session })
       .withEnvironment(environment)
       .withStartupTimeout(options.startTimeoutMs ?? 180_000)
       .start();
-    cleanups.push(async () => {
-      await container.stop();
-    });
     return container.getConnectionUri();
   } catch (cause) {
     throw new LocalStackStartError(
@@ -557,6 +641,14 @@ function validateOptions(options: StartLocalAwsOptions): void {
         mode: options.mode,
       },
     );
+  }
+  for (const key of ['localstackImage', 'dynamodbImage', 'kinesisImage'] as const) {
+    const image = options[key];
+    if (image !== undefined && (typeof image !== 'string' || image.trim() === '')) {
+      throw new LocalAwsOptionsError(`${key} must be a non-empty image name, got ${JSON.stringify(image)}`, {
+        [key]: image,
+      });
+    }
   }
   if (
     options.startTimeoutMs !== undefined &&

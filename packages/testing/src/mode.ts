@@ -1,16 +1,17 @@
 /**
- * Which local AWS to use: `auto` picks an endpoint from the environment, else LocalStack where a
- * Docker engine answers, else the embedded engines.
+ * Which local AWS to use: `auto` picks an endpoint from the environment, else containers where a
+ * Docker engine answers (LocalStack when a LocalStack token is set), else the embedded engines.
  */
 import { existsSync } from 'node:fs';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 
 /** The modes `startLocalAws` accepts. */
-export type LocalAwsModeOption = 'auto' | 'endpoint' | 'localstack' | 'embedded';
+export type LocalAwsModeOption = 'auto' | 'endpoint' | 'containers' | 'localstack' | 'embedded';
 /** The mode actually in use. */
-export type LocalAwsMode = 'endpoint' | 'localstack' | 'embedded';
+export type LocalAwsMode = 'endpoint' | 'containers' | 'localstack' | 'embedded';
 
 /** The probes {@link chooseLocalAwsMode} uses, injectable for tests. */
 export interface ModeProbes {
@@ -18,6 +19,11 @@ export interface ModeProbes {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Answers whether a Docker engine answers a ping. Default: {@link pingDocker}. */
   readonly dockerAvailable?: () => Promise<boolean>;
+  /**
+   * Answers whether an optional peer dependency (`testcontainers`, `@testcontainers/localstack`) can
+   * be loaded. Default: resolves it from this package.
+   */
+  readonly packageInstalled?: (name: string) => boolean;
 }
 
 /** The outcome of the choice, with the reason (for logs and skipped tests). */
@@ -31,8 +37,10 @@ export interface ModeChoice {
 
 /**
  * Resolves a requested mode to the one to use. `endpoint` takes `options.endpoint`, else
- * `AWS_ENDPOINT_URL`; `auto` takes an endpoint if one is set, else LocalStack if Docker answers, else
- * embedded. Explicit `localstack` and `embedded` are returned as asked (their start reports problems).
+ * `AWS_ENDPOINT_URL`; `auto` takes an endpoint if one is set, else, when a Docker engine answers and
+ * `testcontainers` is installed, `localstack` if `LOCALSTACK_AUTH_TOKEN` is set (and
+ * `@testcontainers/localstack` is installed) or `containers` if not, else `embedded`. Explicit
+ * `containers`, `localstack` and `embedded` are returned as asked (their start reports problems).
  *
  * @example
  * ```ts
@@ -55,6 +63,8 @@ export async function chooseLocalAwsMode(
       return given === undefined
         ? { mode: 'endpoint', reason: 'endpoint mode asked for, but no endpoint is set' }
         : { mode: 'endpoint', endpoint: given, reason: endpointReason(endpoint, given) };
+    case 'containers':
+      return { mode: 'containers', reason: 'containers mode asked for' };
     case 'localstack':
       return { mode: 'localstack', reason: 'localstack mode asked for' };
     case 'embedded':
@@ -63,9 +73,36 @@ export async function chooseLocalAwsMode(
       if (given !== undefined)
         return { mode: 'endpoint', endpoint: given, reason: endpointReason(endpoint, given) };
       const dockerAvailable = probes.dockerAvailable ?? (() => pingDocker(env));
-      if (await dockerAvailable()) return { mode: 'localstack', reason: 'a Docker engine answers' };
-      return { mode: 'embedded', reason: 'no AWS_ENDPOINT_URL and no Docker engine answers' };
+      const installed = probes.packageInstalled ?? packageInstalled;
+      if (!(await dockerAvailable())) {
+        return { mode: 'embedded', reason: 'no AWS_ENDPOINT_URL and no Docker engine answers' };
+      }
+      if (!installed('testcontainers')) {
+        return {
+          mode: 'embedded',
+          reason: 'a Docker engine answers, but the optional testcontainers package is not installed',
+        };
+      }
+      if (env.LOCALSTACK_AUTH_TOKEN?.trim() && installed('@testcontainers/localstack')) {
+        return { mode: 'localstack', reason: 'a Docker engine answers and LOCALSTACK_AUTH_TOKEN is set' };
+      }
+      return {
+        mode: 'containers',
+        reason: 'a Docker engine answers (LocalStack needs LOCALSTACK_AUTH_TOKEN, which is not set)',
+      };
     }
+  }
+}
+
+const requireFromHere = createRequire(import.meta.url);
+
+/** True when `name` resolves from this package (an optional peer dependency is installed). */
+function packageInstalled(name: string): boolean {
+  try {
+    requireFromHere.resolve(name);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -103,6 +140,29 @@ export function dockerEndpoint(
   ];
   const socketPath = candidates.find((candidate) => candidate !== undefined && existsSync(candidate));
   return socketPath === undefined ? undefined : { socketPath };
+}
+
+/**
+ * What {@link dockerEndpoint} looks at, in words, for error messages: `DOCKER_HOST` when it is set,
+ * else the sockets it tries.
+ *
+ * @example
+ * ```ts
+ * import { dockerPlacesChecked } from '@tidemark/testing';
+ *
+ * dockerPlacesChecked({}); // ['/var/run/docker.sock', '/root/.docker/run/docker.sock']
+ * ```
+ */
+export function dockerPlacesChecked(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): string[] {
+  const host = env.DOCKER_HOST?.trim();
+  if (host) return [`DOCKER_HOST=${host}`];
+  return [
+    '/var/run/docker.sock',
+    ...(env.XDG_RUNTIME_DIR ? [path.join(env.XDG_RUNTIME_DIR, 'docker.sock')] : []),
+    path.join(os.homedir(), '.docker', 'run', 'docker.sock'),
+  ];
 }
 
 /**

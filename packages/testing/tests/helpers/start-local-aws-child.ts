@@ -1,12 +1,16 @@
 /**
- * A parent process for the process-hygiene tests: starts the embedded local AWS, prints its
- * processes as one JSON line, then ends the way argv[2] says (or waits to be killed).
+ * A parent process for the process-hygiene tests: starts the local AWS in the mode argv[3] names
+ * (default `embedded`), prints its processes and containers as one JSON line, then ends the way
+ * argv[2] says (or waits to be killed).
  */
-import { startLocalAws } from '../../src/index';
+import { type LocalAwsModeOption, startLocalAws } from '../../src/index';
 
 const ending = process.argv[2] ?? 'wait';
-const aws = await startLocalAws({ mode: 'embedded' });
-process.stdout.write(`${JSON.stringify({ processes: aws.processes, endpoint: aws.endpoint })}\n`);
+const mode = (process.argv[3] ?? 'embedded') as LocalAwsModeOption;
+const aws = await startLocalAws({ mode });
+process.stdout.write(
+  `${JSON.stringify({ processes: aws.processes, containers: aws.containers, endpoint: aws.endpoint })}\n`,
+);
 
 if (ending === 'crash') {
   setTimeout(() => {

@@ -4,6 +4,7 @@ import {
   type FaultSettings,
   type FaultStats,
   type LocalAws,
+  type LocalAwsContainer,
   type LocalAwsMode,
   startLocalAws,
 } from '@tidemark/testing';
@@ -16,6 +17,9 @@ expectTypeOf<LocalAws['dynamodb']>().toEqualTypeOf<DynamoDBClient>();
 expectTypeOf<LocalAws['kinesis']>().toEqualTypeOf<KinesisClient>();
 expectTypeOf<LocalAws['faults']['stats']>().returns.resolves.toEqualTypeOf<FaultStats>();
 expectTypeOf<LocalAws>().toMatchTypeOf<AsyncDisposable>();
+expectTypeOf<LocalAws['containers']>().toEqualTypeOf<readonly LocalAwsContainer[]>();
+expectTypeOf<'containers'>().toMatchTypeOf<LocalAwsMode>();
+void startLocalAws({ mode: 'containers', dynamodbImage: 'amazon/dynamodb-local:3.3.0' });
 
 // @ts-expect-error 'docker' is not a mode
 void startLocalAws({ mode: 'docker' });
