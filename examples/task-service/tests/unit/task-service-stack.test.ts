@@ -161,7 +161,7 @@ describe('TaskServiceStack', () => {
     );
   });
 
-  it('lets a publisher read its own log stream and put records on the stream, nothing else', () => {
+  it('lets a publisher read its own log stream, query its log (split commands) and put records on the stream, nothing else', () => {
     const actions = actionsOf('task-publisher');
     expect(actions.filter((action) => action.startsWith('kinesis:'))).toEqual(['kinesis:PutRecords']);
     expect(actions.filter((action) => action.startsWith('dynamodb:'))).toEqual(
@@ -170,6 +170,7 @@ describe('TaskServiceStack', () => {
         'dynamodb:GetRecords',
         'dynamodb:GetShardIterator',
         'dynamodb:ListStreams',
+        'dynamodb:Query',
       ].sort(),
     );
     const statements = JSON.stringify(statementsOf('task-publisher'));
