@@ -22,7 +22,8 @@ import {
 import { FakeDynamoDB, MAX_ITEM_BYTES } from '@tidemark/testing/fakes';
 import { localAws } from '@tidemark/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeOutcomes, type Outcome, runBoth } from '../helpers/fakes-differential';
+import { RESERVED_WORDS } from '../../src/fakes/dynamodb/reserved-words';
+import { describeOutcomes, type Outcome, outcomeOf, runBoth } from '../helpers/fakes-differential';
 
 type Item = Record<string, AttributeValue>;
 type Step = () => unknown;
@@ -376,6 +377,7 @@ const CASES: DynamoCase[] = [
         }));
       return [
         transact(items(9, MAX_ITEM_BYTES, 0)),
+        transact(items(10, MAX_ITEM_BYTES, 300)),
         transact(items(10, 390 * kb, 100)),
         transact(items(11, 390 * kb, 200)),
         () => new ScanCommand({ TableName: t, Select: 'COUNT' }),
@@ -597,6 +599,56 @@ const CASES: DynamoCase[] = [
     },
   },
   {
+    name: 'numbers: 38 significant digits, magnitude limits, arithmetic',
+    steps: (t) => {
+      const k = key('p', 1);
+      const n = (N: string, sk: number) => put(t, { ...key('p', sk), n: { N } });
+      return [
+        n('12345678901234567890123456789012345678', 10),
+        n('123456789012345678901234567890123456789', 11),
+        n('1234567890123456789012345678901234567800000', 12),
+        n('9.9999999999999999999999999999999999999E+125', 13),
+        n('1E+126', 14),
+        n('1E-130', 15),
+        n('1E-131', 16),
+        n('-0.00', 17),
+        n('1e', 18),
+        n(' 1', 19),
+        put(t, { ...k, n: { N: '0.1' } }),
+        update(t, k, {
+          UpdateExpression: 'SET n = n + :d',
+          ExpressionAttributeValues: { ':d': { N: '0.2' } },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+        update(t, k, {
+          UpdateExpression: 'ADD n :big',
+          ExpressionAttributeValues: { ':big': { N: '99999999999999999999999999999999999999' } },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+        put(t, { ...key('p', 2), s: { NS: ['1', '01', '1.0'] } }),
+      ];
+    },
+  },
+  {
+    name: 'binary values and binary sort keys',
+    steps: (t) => [
+      put(t, {
+        ...key('p', 1),
+        b: { B: new Uint8Array([0, 255, 1]) },
+        bs: { BS: [new Uint8Array([1]), new Uint8Array([2])] },
+      }),
+      put(t, { ...key('p', 2), bs: { BS: [new Uint8Array([1]), new Uint8Array([1])] } }),
+      remove(t, key('p', 1), {
+        ConditionExpression: 'begins_with(b, :prefix) AND contains(bs, :one)',
+        ExpressionAttributeValues: {
+          ':prefix': { B: new Uint8Array([0, 255]) },
+          ':one': { B: new Uint8Array([1]) },
+        },
+        ReturnValues: 'ALL_OLD',
+      }),
+    ],
+  },
+  {
     name: 'unknown table',
     steps: () => [put('no-such-table-fakes', key('p', 1)), get('no-such-table-fakes', key('p', 1))],
   },
@@ -648,6 +700,90 @@ describe('FakeDynamoDB against DynamoDB Local', () => {
       expect(describeOutcomes(outcomes.fake)).toEqual(describeOutcomes(outcomes.local));
       const scansSorted = (list: Outcome[]) => [...list.slice(0, -1), sortScan(list[list.length - 1]!)];
       expect(scansSorted(outcomes.fake)).toEqual(scansSorted(outcomes.local));
+    } finally {
+      await local.send(new DeleteTableCommand({ TableName: table }));
+    }
+  });
+});
+
+describe('FakeDynamoDB against DynamoDB Local: BatchGetItem answers', () => {
+  it('returns at most 16 MB and the rest in UnprocessedKeys, every key answered once', async () => {
+    const fake = new FakeDynamoDB();
+    const table = await createBoth(fake, 'N');
+    try {
+      const keys = Array.from({ length: 45 }, (_, index) => key('p', index));
+      for (let index = 0; index < 45; index += 1) {
+        await runBoth(fake, local, [put(table, flatItem(MAX_ITEM_BYTES, 'p', index))]);
+      }
+      const answers = await runBoth(fake, local, [
+        () => new BatchGetItemCommand({ RequestItems: { [table]: { Keys: keys } } }),
+      ]);
+      const summary = (outcome: Outcome) => {
+        const answer = (
+          outcome as {
+            ok: { Responses: Record<string, Item[]>; UnprocessedKeys: Record<string, { Keys: Item[] }> };
+          }
+        ).ok;
+        const returned = (answer.Responses[table] ?? []).map((item) => Number(item.sk!.N));
+        const unprocessed = (answer.UnprocessedKeys[table]?.Keys ?? []).map((item) => Number(item.sk!.N));
+        return {
+          returned: returned.length,
+          bytes: returned.length * MAX_ITEM_BYTES,
+          all: [...returned, ...unprocessed].sort((a, b) => a - b),
+        };
+      };
+      const everyKey = keys.map((_, index) => index);
+      expect(summary(answers.fake[0]!)).toEqual({ returned: 40, bytes: 40 * MAX_ITEM_BYTES, all: everyKey });
+      const fromLocal = summary(answers.local[0]!);
+      expect(fromLocal.all).toEqual(everyKey);
+      expect(fromLocal.bytes).toBeLessThanOrEqual(16 * 1024 * 1024);
+    } finally {
+      await local.send(new DeleteTableCommand({ TableName: table }));
+    }
+  });
+});
+
+describe('FakeDynamoDB against DynamoDB Local: reserved words', () => {
+  it('refuses every reserved word as a plain attribute name, and accepts it through #name', async () => {
+    const fake = new FakeDynamoDB();
+    const table = await createBoth(fake, 'N');
+    try {
+      const refusedBy = async (
+        client: { send(command: never): Promise<unknown> },
+        word: string,
+        aliased: boolean,
+      ) => {
+        const command = new GetItemCommand({
+          TableName: table,
+          Key: key('p', 1),
+          ProjectionExpression: aliased ? '#w' : word,
+          ...(aliased ? { ExpressionAttributeNames: { '#w': word } } : {}),
+        });
+        const outcome = await outcomeOf(client, command);
+        return 'ok' in outcome ? 'ok' : outcome.error;
+      };
+      const words = [...RESERVED_WORDS].map((word) => word.toLowerCase());
+      const fakeOutcomes = await Promise.all(words.map((word) => refusedBy(fake, word, false)));
+      const localOutcomes: string[] = [];
+      for (const word of words) localOutcomes.push(await refusedBy(local, word, false));
+      expect(new Set(fakeOutcomes)).toEqual(new Set(['ValidationException']));
+      // Divergence: AWS documents CONVERT and SIZE as reserved words; DynamoDB Local lets them through
+      // as plain names. The fake refuses the whole documented list.
+      const acceptedByLocal = new Set(['convert', 'size']);
+      expect(Object.fromEntries(words.map((word, index) => [word, localOutcomes[index]]))).toEqual(
+        Object.fromEntries(
+          words.map((word) => [word, acceptedByLocal.has(word) ? 'ok' : 'ValidationException']),
+        ),
+      );
+      for (const word of ['status', 'data', 'name', 'size']) {
+        expect([await refusedBy(fake, word, true), await refusedBy(local, word, true)]).toEqual(['ok', 'ok']);
+      }
+      for (const word of ['pk', 'revision', 'commandId', 'payload', 'attribute_exists']) {
+        expect([await refusedBy(fake, word, false), await refusedBy(local, word, false)], word).toEqual([
+          'ok',
+          'ok',
+        ]);
+      }
     } finally {
       await local.send(new DeleteTableCommand({ TableName: table }));
     }
