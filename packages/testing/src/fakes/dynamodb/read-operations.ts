@@ -178,6 +178,24 @@ function keyCondition(condition: Condition, table: Table): KeyCondition {
       (part.kind === 'between' && part.lower.kind === 'value' && part.upper.kind === 'value') ||
       (part.kind === 'function' && part.name === 'begins_with' && part.args[1]?.kind === 'value');
     if (sortKey && name === sortKey.name && sortAllowed && sortCondition === undefined) {
+      const values =
+        part.kind === 'compare'
+          ? [part.right]
+          : part.kind === 'between'
+            ? [part.lower, part.upper]
+            : [part.args[1]!];
+      for (const operand of values) {
+        if (operand.kind === 'value' && operand.value[sortKey.type] === undefined) {
+          throw new ModelValidationError(
+            'One or more parameter values were invalid: Condition parameter type does not match schema type',
+          );
+        }
+      }
+      if (part.kind === 'function' && sortKey.type === 'N') {
+        throw new ModelValidationError(
+          'Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N',
+        );
+      }
       sortCondition = part;
       continue;
     }
