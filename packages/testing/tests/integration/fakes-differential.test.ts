@@ -110,6 +110,8 @@ interface DynamoCase {
   /** The sort key's type. Default `N`. */
   readonly sortKeyType?: 'N' | 'S';
   readonly steps: (table: string) => Step[];
+  /** How many steps are meant to be refused for a reserved word (so no case passes by accident). Default 0. */
+  readonly reservedWordSteps?: number;
   /** DynamoDB Local differs from AWS here: what each side does (as `describeOutcomes` prints it), and why. */
   readonly divergence?: { readonly why: string; readonly aws: string[]; readonly local: string[] };
 }
@@ -155,13 +157,14 @@ const CASES: DynamoCase[] = [
         put(t, {
           ...k,
           tags: { SS: ['x', 'y'] },
+          extra: { SS: ['x', 'y'] },
           gone: { S: 'z' },
-          list: { L: [{ N: '1' }, { N: '2' }, { N: '3' }] },
-          m: { M: { inner: { N: '5' } } },
+          seq: { L: [{ N: '1' }, { N: '2' }, { N: '3' }] },
+          m: { M: { part: { N: '5' } } },
         }),
         update(t, k, {
           UpdateExpression:
-            'SET n = if_not_exists(n, :zero) + :one, list = list_append(list, :more), m.inner = m.inner - :one REMOVE gone, list[0] ADD c :one, tags :z DELETE tags :x',
+            'SET n = if_not_exists(n, :zero) + :one, seq = list_append(seq, :more), m.part = m.part - :one REMOVE gone, seq[0] ADD c :one, tags :z DELETE extra :x',
           ExpressionAttributeValues: {
             ':zero': { N: '0' },
             ':one': { N: '1' },
@@ -177,12 +180,12 @@ const CASES: DynamoCase[] = [
           ReturnValues: 'UPDATED_OLD',
         }),
         update(t, k, {
-          UpdateExpression: 'SET m.inner = :v, extra = :v',
+          UpdateExpression: 'SET m.part = :v, added = :v',
           ExpressionAttributeValues: { ':v': { S: 'v' } },
           ReturnValues: 'UPDATED_NEW',
         }),
         update(t, k, {
-          UpdateExpression: 'SET missing.deep = :v',
+          UpdateExpression: 'SET absent.deep = :v',
           ExpressionAttributeValues: { ':v': { S: 'v' } },
         }),
         update(t, k, {
@@ -194,7 +197,7 @@ const CASES: DynamoCase[] = [
           ExpressionAttributeValues: { ':one': { N: '1' } },
         }),
         update(t, k, {
-          UpdateExpression: 'SET m = :v REMOVE m.inner',
+          UpdateExpression: 'SET m = :v REMOVE m.part',
           ExpressionAttributeValues: { ':v': { S: 'v' } },
         }),
         update(t, k, { UpdateExpression: 'SET pk = :v', ExpressionAttributeValues: { ':v': { S: 'v' } } }),
@@ -215,11 +218,20 @@ const CASES: DynamoCase[] = [
       const cond = (ConditionExpression: string, values: Item = { ':v': { S: 'x' } }) =>
         remove(t, k, { ConditionExpression, ExpressionAttributeValues: values, ReturnValues: 'ALL_OLD' });
       return [
-        put(t, { ...k, s: { S: 'hello' }, n: { N: '5' }, set: { SS: ['a', 'b'] }, l: { L: [{ S: 'x' }] } }),
-        cond('missing <> :v'),
-        cond('missing = :v'),
-        cond('NOT (missing = :v) AND begins_with(s, :v)'),
-        cond('contains(set, :v) OR contains(l, :v)', { ':v': { S: 'q' } }),
+        put(t, {
+          ...k,
+          s: { S: 'hello' },
+          n: { N: '5' },
+          members: { SS: ['a', 'b'] },
+          l: { L: [{ S: 'x' }] },
+          u: { S: 'é' },
+        }),
+        cond('absent <> :v'),
+        cond('absent = :v'),
+        cond('NOT (absent = :v) AND begins_with(s, :v)'),
+        cond('contains(members, :v) OR contains(l, :v)', { ':v': { S: 'q' } }),
+        cond('size(u) = :one', { ':one': { N: '1' } }),
+        cond('size(u) = :two', { ':two': { N: '2' } }),
         cond('size(s) > :n AND n BETWEEN :lo AND :hi', {
           ':n': { N: '10' },
           ':lo': { N: '1' },
@@ -482,6 +494,7 @@ const CASES: DynamoCase[] = [
   },
   {
     name: 'expression attribute names and values: unused, undefined, reserved words, syntax',
+    reservedWordSteps: 1,
     steps: (t) => {
       const k = key('p', 1);
       return [
@@ -690,6 +703,12 @@ describe('FakeDynamoDB against DynamoDB Local', () => {
     try {
       const steps = testCase.steps(table);
       const outcomes = await runBoth(fake, local, [...steps, scanAll(table)]);
+      const reservedWordRefusals = outcomes.fakeMessages.filter((message) =>
+        /reserved keyword/.test(message ?? ''),
+      );
+      expect(reservedWordRefusals, 'steps refused for a reserved word').toHaveLength(
+        testCase.reservedWordSteps ?? 0,
+      );
       if (testCase.divergence) {
         expect(describeOutcomes(outcomes.local), `DynamoDB Local (${testCase.divergence.why})`).toEqual(
           testCase.divergence.local,
