@@ -10,6 +10,8 @@ import {
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { dynamoDbStreamEvent } from '@tidemark/testing';
 import {
   CLIENT_REQUEST_TOKEN_TTL_MS,
   FakeDynamoDB,
@@ -284,5 +286,51 @@ describe('FakeDynamoDB introspection and idempotency', () => {
         )) as Error
       ).name,
     ).toBe('ResourceInUseException');
+  });
+});
+
+describe('FakeDynamoDB change log', () => {
+  it('records INSERT, MODIFY and REMOVE for real changes only, ready for the stream event factories', async () => {
+    const dynamodb = model();
+    await dynamodb.send(put('a', { Item: { pk: { S: 'a' }, v: { N: '1' } } }));
+    await dynamodb.send(put('a', { Item: { pk: { S: 'a' }, v: { N: '1' } } })); // identical: no change
+    await dynamodb.send(
+      new UpdateItemCommand({
+        TableName: TABLE,
+        Key: { pk: { S: 'a' } },
+        UpdateExpression: 'SET v = :two',
+        ExpressionAttributeValues: { ':two': { N: '2' } },
+      }),
+    );
+    await dynamodb.send(
+      new TransactWriteItemsCommand({
+        TransactItems: [
+          { Delete: { TableName: TABLE, Key: { pk: { S: 'a' } } } },
+          { Delete: { TableName: TABLE, Key: { pk: { S: 'missing' } } } },
+        ],
+      }),
+    );
+    const changes = dynamodb.changes(TABLE);
+    expect(
+      changes.map((change) => [
+        change.eventName,
+        change.operation,
+        change.oldImage?.v?.N,
+        change.newImage?.v?.N,
+      ]),
+    ).toEqual([
+      ['INSERT', 'PutItem', undefined, '1'],
+      ['MODIFY', 'UpdateItem', '1', '2'],
+      ['REMOVE', 'TransactWriteItems', '2', undefined],
+    ]);
+    const event = dynamoDbStreamEvent(
+      changes.map((change) => ({
+        eventName: change.eventName,
+        ...(change.newImage ? { newImage: unmarshall(change.newImage) } : {}),
+        ...(change.oldImage ? { oldImage: unmarshall(change.oldImage) } : {}),
+      })),
+      { streamViewType: 'NEW_AND_OLD_IMAGES', keyAttributes: ['pk'] },
+    );
+    expect(event.Records.map((record) => record.eventName)).toEqual(['INSERT', 'MODIFY', 'REMOVE']);
   });
 });
