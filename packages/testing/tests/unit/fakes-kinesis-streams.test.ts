@@ -184,6 +184,34 @@ describe('FakeKinesis reading and resharding', () => {
     expect(kinesis.records(STREAM)).toHaveLength(1);
   });
 
+  it('enforces per-shard write limits per second when asked', async () => {
+    let now = 10_000;
+    const kinesis = new FakeKinesis({ now: () => now, shardWriteLimits: true });
+    kinesis.createStream(STREAM, 1);
+    const batch = (count: number, bytes = 1) =>
+      Array.from({ length: count }, (_, index) => ({
+        PartitionKey: `k${index}`,
+        Data: new Uint8Array(bytes),
+      }));
+    const failed: number[] = [];
+    for (let call = 0; call < 3; call += 1) {
+      const result = await kinesis.send<{ FailedRecordCount: number }>(
+        new PutRecordsCommand({ StreamName: STREAM, Records: batch(400) }),
+      );
+      failed.push(result.FailedRecordCount);
+    }
+    expect(failed).toEqual([0, 0, 200]);
+    now += 1_000;
+    const big = await kinesis.send<{ Records: { ErrorCode?: string }[] }>(
+      new PutRecordsCommand({ StreamName: STREAM, Records: batch(2, 600 * 1024) }),
+    );
+    expect(big.Records.map((record) => record.ErrorCode ?? 'ok')).toEqual([
+      'ok',
+      'ProvisionedThroughputExceededException',
+    ]);
+    expect(kinesis.records(STREAM)).toHaveLength(1001);
+  });
+
   it('serves the Lambda Kinesis event source: every record once, in order per key, across a split', async () => {
     const kinesis = new FakeKinesis();
     kinesis.createStream(STREAM, 2);
