@@ -16,6 +16,7 @@ import {
   PutItemCommand,
   QueryCommand,
   ScanCommand,
+  TransactGetItemsCommand,
   TransactWriteItemsCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -470,6 +471,33 @@ const CASES: DynamoCase[] = [
         'ok',
       ],
       local: ['ok', 'ValidationException', 'ValidationException', 'ok'],
+    },
+  },
+  {
+    name: 'TransactGetItems: items, projections, missing items and the 4 MB answer',
+    steps: (t) => {
+      const gets =
+        (count: number, extra: Record<string, unknown> = {}) =>
+        () =>
+          new TransactGetItemsCommand({
+            TransactItems: Array.from({ length: count }, (_, index) => ({
+              Get: { TableName: t, Key: key('p', index), ...extra },
+            })),
+          });
+      const writes = Array.from({ length: 11 }, (_, index) => put(t, flatItem(MAX_ITEM_BYTES, 'p', index)));
+      return [
+        ...writes,
+        gets(3, { ProjectionExpression: 'sk' }),
+        gets(12, { ProjectionExpression: 'pk' }),
+        gets(11),
+        () =>
+          new TransactGetItemsCommand({
+            TransactItems: [
+              { Get: { TableName: t, Key: key('p', 1) } },
+              { Get: { TableName: t, Key: key('p', 1) } },
+            ],
+          }),
+      ];
     },
   },
   {

@@ -144,7 +144,7 @@ export function batchWriteItem(
       const hasDelete = request?.DeleteRequest !== undefined;
       if (hasPut === hasDelete) {
         throw new ModelValidationError(
-          'Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes: a WriteRequest must contain exactly one of PutRequest or DeleteRequest',
+          'A WriteRequest must contain exactly one of PutRequest or DeleteRequest',
         );
       }
       let key: AttributeMap;

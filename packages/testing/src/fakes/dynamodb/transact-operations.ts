@@ -247,11 +247,8 @@ export function transactGetItems(
     return { Item: returned };
   });
   if (bytes > MAX_TRANSACTION_BYTES) {
-    throw new ModelTransactionCanceledError(
-      gets.map(() => ({
-        Code: 'ValidationError',
-        Message: 'Transaction size exceeded the maximum allowed size of 4 MB',
-      })),
+    throw new ModelValidationError(
+      'The aggregate size of the items in the transaction exceeded the maximum of 4 MB',
     );
   }
   return { Responses: responses };
