@@ -13,11 +13,12 @@ import type {
 } from '@aws-sdk/client-dynamodb';
 import { type AttributeMap, checkItemSize, itemSize, validateItem } from './attribute-value';
 import { project } from './expression-evaluator';
-import { Placeholders, parseProjection } from './expression-parser';
+import { parseProjection } from './expression-parser';
 import type { DynamoDbFaultPlan } from './fault-plan';
 import { refuseLegacy } from './item-operations';
 import type { ModelState } from './model-state';
 import { ModelValidationError } from './model-validation-error';
+import { Placeholders } from './placeholders';
 import { keySize, type Table } from './table';
 
 /** The most keys one BatchGetItem may ask for. */

@@ -17,7 +17,6 @@ import { checkCondition, evaluateCondition, project } from './expression-evaluat
 import {
   type Condition,
   type Path,
-  Placeholders,
   parseCondition,
   parseProjection,
   parseUpdate,
@@ -25,6 +24,7 @@ import {
 } from './expression-parser';
 import type { ModelState } from './model-state';
 import { ModelConditionFailedError, ModelValidationError } from './model-validation-error';
+import { Placeholders } from './placeholders';
 import type { Table } from './table';
 import { applyUpdate, checkUpdate } from './update-expression';
 

@@ -12,16 +12,11 @@ import type {
 } from '@aws-sdk/client-dynamodb';
 import { type AttributeMap, cloneItem, compareScalars, validateItem } from './attribute-value';
 import { checkCondition, evaluateCondition, project } from './expression-evaluator';
-import {
-  type Condition,
-  type Path,
-  Placeholders,
-  parseCondition,
-  parseProjection,
-} from './expression-parser';
+import { type Condition, type Path, parseCondition, parseProjection } from './expression-parser';
 import { refuseLegacy } from './item-operations';
 import type { ModelState } from './model-state';
 import { ModelValidationError } from './model-validation-error';
+import { Placeholders } from './placeholders';
 import { partitionHash, type StoredItem, type Table } from './table';
 
 /** The most data one Query or Scan page reads, in bytes (1 MB). */

@@ -14,7 +14,7 @@ import type {
 } from '@aws-sdk/client-dynamodb';
 import { type AttributeMap, itemSize, validateItem, valueSize } from './attribute-value';
 import { project } from './expression-evaluator';
-import { Placeholders, parseProjection } from './expression-parser';
+import { parseProjection } from './expression-parser';
 import type { DynamoDbFaultPlan } from './fault-plan';
 import {
   enforceCondition,
@@ -29,6 +29,7 @@ import {
 } from './item-operations';
 import type { ModelState } from './model-state';
 import { ModelConditionFailedError, ModelValidationError } from './model-validation-error';
+import { Placeholders } from './placeholders';
 import { keySize, type Table } from './table';
 
 /** The most actions of one transaction. */
