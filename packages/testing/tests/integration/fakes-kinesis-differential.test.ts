@@ -221,7 +221,9 @@ describe('FakeKinesis against kinesis-mock', () => {
     const outcomes = { fake: {} as Record<string, unknown>, local: {} as Record<string, unknown> };
     for (const [label, records] of Object.entries(cases)) {
       outcomes.fake[label] = await put(fake, name, records);
-      outcomes.local[label] = await put(local, name, records);
+      // 5 MiB accepted is the fake's own limit (its unit tests cover it); kinesis-mock has no limit
+      // there to compare, and the 6 MiB call below shows it. Sending it 5 more MiB costs CI time only.
+      if (label !== '5 records of 1 MiB') outcomes.local[label] = await put(local, name, records);
     }
     const accepted = (count: number) => ({
       failed: 0,
@@ -239,7 +241,6 @@ describe('FakeKinesis against kinesis-mock', () => {
     });
     expect(outcomes.local).toEqual({
       'data + key = 1 MiB': accepted(1),
-      '5 records of 1 MiB': accepted(5),
       'data = 1 MiB, plus the key': accepted(1),
       'data over 1 MiB': { failed: 1, shards: ['InvalidArgumentException'] },
       '6 records of 1 MiB': accepted(6),
