@@ -228,6 +228,17 @@ describe('FakeDynamoDB introspection and idempotency', () => {
     expect(dynamodb.dump(TABLE)).toEqual([{ pk: { S: 'a' }, data: { S: 'xyz' } }]);
   });
 
+  it('validates what is seeded or looked up directly like a request', () => {
+    const dynamodb = model();
+    expect(() => dynamodb.seed(TABLE, [{ pk: { S: 'a' }, big: { S: 'x'.repeat(400 * 1024) } }])).toThrow(
+      'Item size has exceeded the maximum allowed size',
+    );
+    expect(() => dynamodb.item(TABLE, { pk: { N: '1' } })).toThrow(
+      'The provided key element does not match the schema',
+    );
+    expect(() => dynamodb.dump('nope')).toThrow(LocalAwsOptionsError);
+  });
+
   it('applies a retried transaction once within 10 minutes of its token, and again after', async () => {
     let now = 1_000_000;
     const dynamodb = model({ now: () => now });

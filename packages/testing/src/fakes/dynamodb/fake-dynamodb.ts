@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { FakeUnsupportedError, LocalAwsOptionsError } from '../../errors';
 import { commandOperation, type FakeCall, type FakeCallOutcome, runCall } from '../call-pipeline';
 import { commonFakeOptions, parseFakeOptions } from '../fake-options';
-import { type AttributeMap, cloneItem, validateItem } from './attribute-value';
+import { type AttributeMap, checkItemSize, cloneItem, validateItem } from './attribute-value';
 import { batchGetItem, batchWriteItem } from './batch-operations';
 import {
   DYNAMODB_OPERATIONS,
@@ -259,7 +259,11 @@ export class FakeDynamoDB {
   /** One item by key (a copy), or `undefined`. */
   item(tableName: string, key: AttributeMap): AttributeMap | undefined {
     const table = this.#table(tableName);
-    return table.get(table.checkKey(validateItem(key, 'Key')));
+    try {
+      return table.get(table.checkKey(validateItem(key, 'Key')));
+    } catch (error) {
+      throw this.#toServiceError(error, 'fake-dynamodb-setup');
+    }
   }
 
   /** Stores an item directly (validated like PutItem; no call is counted or faulted). */
@@ -269,6 +273,7 @@ export class FakeDynamoDB {
       try {
         const item = validateItem(raw, 'Item');
         table.checkItemKey(item);
+        checkItemSize(item);
         table.put(item);
       } catch (error) {
         throw this.#toServiceError(error, 'fake-dynamodb-setup');
