@@ -213,6 +213,56 @@ const CASES: DynamoCase[] = [
     },
   },
   {
+    name: 'ADD and DELETE on nested paths',
+    steps: (t) => {
+      const k = key('a', 1);
+      return [
+        put(t, { ...k, counts: { M: { a: { N: '1' }, s: { SS: ['x', 'y'] } } } }),
+        update(t, k, {
+          UpdateExpression: 'ADD counts.a :one',
+          ExpressionAttributeValues: { ':one': { N: '1' } },
+          ReturnValues: 'ALL_NEW',
+        }),
+        update(t, k, {
+          UpdateExpression: 'DELETE counts.s :x',
+          ExpressionAttributeValues: { ':x': { SS: ['x'] } },
+          ReturnValues: 'ALL_NEW',
+        }),
+        update(t, k, {
+          UpdateExpression: 'ADD counts.b :one',
+          ExpressionAttributeValues: { ':one': { N: '1' } },
+          ReturnValues: 'ALL_NEW',
+        }),
+      ];
+    },
+  },
+  {
+    name: 'document paths: missing parents, list indexes past the end',
+    steps: (t) => {
+      const k = key('a', 1);
+      const set = (UpdateExpression: string, values?: Item) =>
+        update(t, k, {
+          UpdateExpression,
+          ...(values ? { ExpressionAttributeValues: values } : {}),
+          ReturnValues: 'UPDATED_OLD',
+        });
+      return [
+        put(t, { ...k, l: { L: [{ N: '0' }, { N: '1' }] }, m: { M: { z: { S: 'z' } } } }),
+        set('REMOVE absent.child'),
+        set('REMOVE absent'),
+        set('REMOVE l[7]'),
+        set('SET l[5] = :v', { ':v': { S: 'five' } }),
+        set('SET m.x.y = :v', { ':v': { S: 'v' } }),
+        set('SET l[0].x = :v', { ':v': { S: 'v' } }),
+        set('SET m.x = :v', { ':v': { S: 'v' } }),
+        set('SET fresh = :v', { ':v': { S: 'v' } }),
+        set('SET m.x = :w', { ':w': { S: 'w' } }),
+        set('REMOVE l[0], l[1]'),
+        get(t, k),
+      ];
+    },
+  },
+  {
     name: 'comparisons with a missing attribute, functions and IN',
     steps: (t) => {
       const k = key('a', 1);

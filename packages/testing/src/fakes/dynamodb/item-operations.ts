@@ -12,11 +12,10 @@ import type {
   UpdateItemCommandInput,
   UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { type AttributeMap, checkItemSize, validateItem } from './attribute-value';
-import { checkCondition, evaluateCondition, project } from './expression-evaluator';
+import { type AttributeMap, checkItemSize, cloneValue, setAttribute, validateItem } from './attribute-value';
+import { checkCondition, evaluateCondition, project, resolvePath } from './expression-evaluator';
 import {
   type Condition,
-  type Path,
   parseCondition,
   parseProjection,
   parseUpdate,
@@ -224,18 +223,29 @@ export function updateItem(
     },
     { before: existing, after: item },
   );
-  const updatedPaths: Path[] = update.actions.map((action) => action.path);
+  // UPDATED_OLD / UPDATED_NEW name attributes, not paths: each top-level attribute whose updated
+  // path had (or has) a value comes back whole.
+  const updatedAttributes = (source: AttributeMap | undefined): AttributeMap => {
+    const attributes: AttributeMap = {};
+    for (const action of update.actions) {
+      const top = action.path[0];
+      if (source === undefined || top?.kind !== 'name' || resolvePath(source, action.path) === undefined)
+        continue;
+      setAttribute(attributes, top.name, cloneValue(source[top.name]!));
+    }
+    return attributes;
+  };
   switch (input.ReturnValues) {
     case 'ALL_OLD':
       return existing ? { Attributes: existing } : {};
     case 'ALL_NEW':
       return { Attributes: item };
     case 'UPDATED_OLD': {
-      const old = existing ? project(existing, updatedPaths) : {};
+      const old = updatedAttributes(existing);
       return Object.keys(old).length > 0 ? { Attributes: old } : {};
     }
     case 'UPDATED_NEW': {
-      const updated = project(item, updatedPaths);
+      const updated = updatedAttributes(item);
       return Object.keys(updated).length > 0 ? { Attributes: updated } : {};
     }
     default:

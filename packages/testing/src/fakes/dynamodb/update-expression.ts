@@ -36,12 +36,6 @@ export function checkUpdate(actions: readonly UpdateAction[], keyNames: readonly
         `One or more parameter values were invalid: Cannot update attribute ${top.name}. This attribute is part of the key`,
       );
     }
-    if ((action.kind === 'add' || action.kind === 'delete') && action.path.length > 1) {
-      // DynamoDB's ADD and DELETE work on top-level attributes only.
-      throw new ModelValidationError(
-        `Invalid UpdateExpression: The ${action.kind.toUpperCase()} action only supports top-level attributes; path: ${describePath(action.path)}`,
-      );
-    }
     if (action.kind === 'add' && !['N', 'SS', 'NS', 'BS'].includes(typeOf(action.value))) {
       throw new ModelValidationError(
         `Invalid UpdateExpression: Incorrect operand type for operator or function; operator: ADD, operand type: ${typeOf(action.value)}`,
