@@ -645,6 +645,19 @@ const CASES: DynamoCase[] = [
         }),
         query(t, {
           KeyConditionExpression: 'pk = :p',
+          ExpressionAttributeValues: values({ ':v': { S: 'bb' } }),
+          FilterExpression: 'v >= :v',
+          Limit: 3,
+        }),
+        () =>
+          new ScanCommand({
+            TableName: t,
+            FilterExpression: 'v = :v',
+            ExpressionAttributeValues: { ':v': { S: 'a' } },
+            Select: 'COUNT',
+          }),
+        query(t, {
+          KeyConditionExpression: 'pk = :p',
           ExpressionAttributeValues: values(),
           ProjectionExpression: 'v',
         }),
