@@ -13,11 +13,12 @@ import type {
 } from '@aws-sdk/client-dynamodb';
 import { type AttributeMap, checkItemSize, itemSize, validateItem } from './attribute-value';
 import { project } from './expression-evaluator';
-import { Placeholders, parseProjection } from './expression-parser';
+import { parseProjection } from './expression-parser';
 import type { DynamoDbFaultPlan } from './fault-plan';
 import { refuseLegacy } from './item-operations';
 import type { ModelState } from './model-state';
 import { ModelValidationError } from './model-validation-error';
+import { Placeholders } from './placeholders';
 import { keySize, type Table } from './table';
 
 /** The most keys one BatchGetItem may ask for. */
@@ -144,7 +145,7 @@ export function batchWriteItem(
       const hasDelete = request?.DeleteRequest !== undefined;
       if (hasPut === hasDelete) {
         throw new ModelValidationError(
-          'Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes: a WriteRequest must contain exactly one of PutRequest or DeleteRequest',
+          'A WriteRequest must contain exactly one of PutRequest or DeleteRequest',
         );
       }
       let key: AttributeMap;
@@ -176,24 +177,31 @@ export function batchWriteItem(
       unprocessed[write.tableName]!.push(write.request);
       continue;
     }
+    const before = write.table.get(write.key);
     if (write.item) {
       write.table.put(write.item);
-      state.recordWrite({
-        operation: 'BatchWriteItem',
-        tableName: write.tableName,
-        kind: 'put',
-        key: write.key,
-        sizeBytes: write.size,
-      });
+      state.recordWrite(
+        {
+          operation: 'BatchWriteItem',
+          tableName: write.tableName,
+          kind: 'put',
+          key: write.key,
+          sizeBytes: write.size,
+        },
+        { before, after: write.item },
+      );
     } else {
       write.table.delete(write.key);
-      state.recordWrite({
-        operation: 'BatchWriteItem',
-        tableName: write.tableName,
-        kind: 'delete',
-        key: write.key,
-        sizeBytes: 0,
-      });
+      state.recordWrite(
+        {
+          operation: 'BatchWriteItem',
+          tableName: write.tableName,
+          kind: 'delete',
+          key: write.key,
+          sizeBytes: 0,
+        },
+        { before, after: undefined },
+      );
     }
   }
   return { UnprocessedItems: unprocessed };

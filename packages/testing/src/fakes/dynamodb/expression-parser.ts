@@ -1,11 +1,12 @@
 /**
  * Parses DynamoDB expressions (condition, filter, key condition, update and projection) into small
- * trees, resolving `#name` and `:value` placeholders and recording which ones were used, so unused
- * or undefined placeholders are refused exactly as DynamoDB refuses them.
+ * trees, resolving placeholders as it goes (see `Placeholders`) and refusing reserved words and
+ * syntax errors with DynamoDB's messages.
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { type AttributeMap, validateValue } from './attribute-value';
+import { syntaxError, type Token, tokenize } from './expression-tokenizer';
 import { ModelValidationError } from './model-validation-error';
+import type { Placeholders } from './placeholders';
 import { isReservedWord } from './reserved-words';
 
 /** One step of a document path: an attribute or map member name, or a list index. */
@@ -59,118 +60,6 @@ export type UpdateAction =
   | { readonly kind: 'set'; readonly path: Path; readonly value: UpdateValue }
   | { readonly kind: 'remove'; readonly path: Path }
   | { readonly kind: 'add' | 'delete'; readonly path: Path; readonly value: AttributeValue };
-
-/** The placeholders of one request and which of them its expressions used. */
-export class Placeholders {
-  readonly usedNames = new Set<string>();
-  readonly usedValues = new Set<string>();
-  readonly #names: Record<string, string> | undefined;
-  readonly #values: AttributeMap | undefined;
-
-  constructor(names: Record<string, string> | undefined, values: AttributeMap | undefined) {
-    if (names !== undefined && Object.keys(names).length === 0) {
-      throw new ModelValidationError('ExpressionAttributeNames must not be empty');
-    }
-    if (values !== undefined && Object.keys(values).length === 0) {
-      throw new ModelValidationError('ExpressionAttributeValues must not be empty');
-    }
-    this.#names = names;
-    this.#values = values;
-  }
-
-  /** The attribute name a `#name` placeholder stands for. */
-  name(placeholder: string): string {
-    const name =
-      this.#names && Object.hasOwn(this.#names, placeholder) ? this.#names[placeholder] : undefined;
-    if (name === undefined) {
-      throw new ModelValidationError(
-        `An expression attribute name used in the document path is not defined; attribute name: ${placeholder}`,
-      );
-    }
-    this.usedNames.add(placeholder);
-    return name;
-  }
-
-  /** The (validated) value a `:value` placeholder stands for. */
-  value(placeholder: string): AttributeValue {
-    const value =
-      this.#values && Object.hasOwn(this.#values, placeholder) ? this.#values[placeholder] : undefined;
-    if (value === undefined) {
-      throw new ModelValidationError(
-        `An expression attribute value used in expression is not defined; attribute value: ${placeholder}`,
-      );
-    }
-    this.usedValues.add(placeholder);
-    return validateValue(value);
-  }
-
-  /** Refuses placeholders no expression of the request used (DynamoDB does). */
-  checkAllUsed(): void {
-    const unusedNames = Object.keys(this.#names ?? {}).filter((name) => !this.usedNames.has(name));
-    if (unusedNames.length > 0) {
-      throw new ModelValidationError(
-        `Value provided in ExpressionAttributeNames unused in expressions: keys: {${unusedNames.join(', ')}}`,
-      );
-    }
-    const unusedValues = Object.keys(this.#values ?? {}).filter((name) => !this.usedValues.has(name));
-    if (unusedValues.length > 0) {
-      throw new ModelValidationError(
-        `Value provided in ExpressionAttributeValues unused in expressions: keys: {${unusedValues.join(', ')}}`,
-      );
-    }
-  }
-}
-
-type TokenKind = 'name' | 'namePlaceholder' | 'valuePlaceholder' | 'number' | 'punct' | 'end';
-interface Token {
-  readonly kind: TokenKind;
-  readonly text: string;
-  readonly offset: number;
-}
-
-const PUNCTUATION = ['<>', '<=', '>=', '(', ')', '[', ']', ',', '.', '=', '<', '>', '+', '-'];
-
-function tokenize(expression: string, what: string): Token[] {
-  const tokens: Token[] = [];
-  let offset = 0;
-  while (offset < expression.length) {
-    const rest = expression.slice(offset);
-    const space = /^\s+/.exec(rest);
-    if (space) {
-      offset += space[0].length;
-      continue;
-    }
-    const match =
-      /^#[A-Za-z0-9_]+/.exec(rest) ??
-      /^:[A-Za-z0-9_]+/.exec(rest) ??
-      /^[A-Za-z_][A-Za-z0-9_]*/.exec(rest) ??
-      /^\d+/.exec(rest);
-    if (match) {
-      const text = match[0];
-      const kind: TokenKind = text.startsWith('#')
-        ? 'namePlaceholder'
-        : text.startsWith(':')
-          ? 'valuePlaceholder'
-          : /^\d/.test(text)
-            ? 'number'
-            : 'name';
-      tokens.push({ kind, text, offset });
-      offset += text.length;
-      continue;
-    }
-    const punct = PUNCTUATION.find((candidate) => rest.startsWith(candidate));
-    if (!punct) throw syntaxError(what, expression, rest[0]!, offset);
-    tokens.push({ kind: 'punct', text: punct, offset });
-    offset += punct.length;
-  }
-  tokens.push({ kind: 'end', text: '<EOF>', offset });
-  return tokens;
-}
-
-function syntaxError(what: string, expression: string, token: string, offset: number): ModelValidationError {
-  const near = expression.slice(Math.max(0, offset - 10), offset + 10);
-  return new ModelValidationError(`Invalid ${what}: Syntax error; token: "${token}", near: "${near}"`);
-}
 
 const KEYWORDS = new Set(['AND', 'OR', 'NOT', 'BETWEEN', 'IN', 'SET', 'REMOVE', 'ADD', 'DELETE']);
 const CONDITION_FUNCTIONS = new Set<string>([
@@ -488,7 +377,27 @@ export function parseProjection(expression: string, placeholders: Placeholders):
   const parser = new Parser(expression, 'ProjectionExpression', placeholders);
   const paths = parser.projection();
   parser.expectEnd();
+  for (let i = 0; i < paths.length; i += 1) {
+    for (let j = i + 1; j < paths.length; j += 1) {
+      if (pathsOverlap(paths[i]!, paths[j]!)) {
+        throw new ModelValidationError(
+          `Invalid ProjectionExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: ${describePath(paths[i]!)}, path two: ${describePath(paths[j]!)}`,
+        );
+      }
+    }
+  }
   return paths;
+}
+
+/** Whether one path is the other or lies inside it. */
+export function pathsOverlap(a: Path, b: Path): boolean {
+  const shorter = a.length <= b.length ? a : b;
+  const longer = shorter === a ? b : a;
+  return shorter.every((element, index) => {
+    const other = longer[index]!;
+    if (element.kind === 'name') return other.kind === 'name' && other.name === element.name;
+    return other.kind === 'index' && other.index === element.index;
+  });
 }
 
 /** A path as DynamoDB prints it in messages: `[a, b, [2]]`. */

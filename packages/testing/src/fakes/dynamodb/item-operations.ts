@@ -12,12 +12,10 @@ import type {
   UpdateItemCommandInput,
   UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { type AttributeMap, checkItemSize, validateItem } from './attribute-value';
-import { checkCondition, evaluateCondition, project } from './expression-evaluator';
+import { type AttributeMap, checkItemSize, cloneValue, setAttribute, validateItem } from './attribute-value';
+import { checkCondition, evaluateCondition, project, resolvePath } from './expression-evaluator';
 import {
   type Condition,
-  type Path,
-  Placeholders,
   parseCondition,
   parseProjection,
   parseUpdate,
@@ -25,6 +23,7 @@ import {
 } from './expression-parser';
 import type { ModelState } from './model-state';
 import { ModelConditionFailedError, ModelValidationError } from './model-validation-error';
+import { Placeholders } from './placeholders';
 import type { Table } from './table';
 import { applyUpdate, checkUpdate } from './update-expression';
 
@@ -150,13 +149,10 @@ export function putItem(state: ModelState, input: PutItemCommandInput): Output<P
   const existing = put.table.get(put.key);
   enforceCondition(put.write, existing);
   put.table.put(put.item);
-  state.recordWrite({
-    operation: 'PutItem',
-    tableName: put.table.name,
-    kind: 'put',
-    key: put.key,
-    sizeBytes: put.size,
-  });
+  state.recordWrite(
+    { operation: 'PutItem', tableName: put.table.name, kind: 'put', key: put.key, sizeBytes: put.size },
+    { before: existing, after: put.item },
+  );
   return input.ReturnValues === 'ALL_OLD' && existing ? { Attributes: existing } : {};
 }
 
@@ -217,25 +213,39 @@ export function updateItem(
   enforceCondition(update.write, existing);
   const { item, size } = updatedItem(update, existing);
   update.table.put(item);
-  state.recordWrite({
-    operation: 'UpdateItem',
-    tableName: update.table.name,
-    kind: 'update',
-    key: update.key,
-    sizeBytes: size,
-  });
-  const updatedPaths: Path[] = update.actions.map((action) => action.path);
+  state.recordWrite(
+    {
+      operation: 'UpdateItem',
+      tableName: update.table.name,
+      kind: 'update',
+      key: update.key,
+      sizeBytes: size,
+    },
+    { before: existing, after: item },
+  );
+  // UPDATED_OLD / UPDATED_NEW name attributes, not paths: each top-level attribute whose updated
+  // path had (or has) a value comes back whole.
+  const updatedAttributes = (source: AttributeMap | undefined): AttributeMap => {
+    const attributes: AttributeMap = {};
+    for (const action of update.actions) {
+      const top = action.path[0];
+      if (source === undefined || top?.kind !== 'name' || resolvePath(source, action.path) === undefined)
+        continue;
+      setAttribute(attributes, top.name, cloneValue(source[top.name]!));
+    }
+    return attributes;
+  };
   switch (input.ReturnValues) {
     case 'ALL_OLD':
       return existing ? { Attributes: existing } : {};
     case 'ALL_NEW':
       return { Attributes: item };
     case 'UPDATED_OLD': {
-      const old = existing ? project(existing, updatedPaths) : {};
+      const old = updatedAttributes(existing);
       return Object.keys(old).length > 0 ? { Attributes: old } : {};
     }
     case 'UPDATED_NEW': {
-      const updated = project(item, updatedPaths);
+      const updated = updatedAttributes(item);
       return Object.keys(updated).length > 0 ? { Attributes: updated } : {};
     }
     default:
@@ -285,12 +295,9 @@ export function deleteItem(
   const existing = del.table.get(del.key);
   enforceCondition(del.write, existing);
   del.table.delete(del.key);
-  state.recordWrite({
-    operation: 'DeleteItem',
-    tableName: del.table.name,
-    kind: 'delete',
-    key: del.key,
-    sizeBytes: 0,
-  });
+  state.recordWrite(
+    { operation: 'DeleteItem', tableName: del.table.name, kind: 'delete', key: del.key, sizeBytes: 0 },
+    { before: existing, after: undefined },
+  );
   return input.ReturnValues === 'ALL_OLD' && existing ? { Attributes: existing } : {};
 }

@@ -14,7 +14,7 @@ import type {
 } from '@aws-sdk/client-dynamodb';
 import { type AttributeMap, itemSize, validateItem, valueSize } from './attribute-value';
 import { project } from './expression-evaluator';
-import { Placeholders, parseProjection } from './expression-parser';
+import { parseProjection } from './expression-parser';
 import type { DynamoDbFaultPlan } from './fault-plan';
 import {
   enforceCondition,
@@ -29,6 +29,7 @@ import {
 } from './item-operations';
 import type { ModelState } from './model-state';
 import { ModelConditionFailedError, ModelValidationError } from './model-validation-error';
+import { Placeholders } from './placeholders';
 import { keySize, type Table } from './table';
 
 /** The most actions of one transaction. */
@@ -150,8 +151,10 @@ export function transactWriteItems(
   }
   const reasons: CancellationReason[] = [];
   const results: { item: AttributeMap | undefined; size: number }[] = [];
+  const before: (AttributeMap | undefined)[] = [];
   for (const action of prepared) {
     const existing = action.prepared.table.get(action.prepared.key);
+    before.push(existing);
     try {
       enforceCondition(action.prepared.write, existing);
       if (action.kind === 'update') results.push(updatedItem(action.prepared, existing));
@@ -177,22 +180,22 @@ export function transactWriteItems(
     const { table, key } = action.prepared;
     if (action.kind === 'put' || action.kind === 'update') {
       table.put(results[index]!.item!);
-      state.recordWrite({
-        operation: 'TransactWriteItems',
-        tableName: table.name,
-        kind: action.kind,
-        key,
-        sizeBytes: results[index]!.size,
-      });
+      state.recordWrite(
+        {
+          operation: 'TransactWriteItems',
+          tableName: table.name,
+          kind: action.kind,
+          key,
+          sizeBytes: results[index]!.size,
+        },
+        { before: before[index], after: results[index]!.item },
+      );
     } else if (action.kind === 'delete') {
       table.delete(key);
-      state.recordWrite({
-        operation: 'TransactWriteItems',
-        tableName: table.name,
-        kind: 'delete',
-        key,
-        sizeBytes: 0,
-      });
+      state.recordWrite(
+        { operation: 'TransactWriteItems', tableName: table.name, kind: 'delete', key, sizeBytes: 0 },
+        { before: before[index], after: undefined },
+      );
     }
   });
   if (token !== undefined) tokens.tokens.set(token, { fingerprint: fingerprint(items), at: tokens.now() });
@@ -245,11 +248,8 @@ export function transactGetItems(
     return { Item: returned };
   });
   if (bytes > MAX_TRANSACTION_BYTES) {
-    throw new ModelTransactionCanceledError(
-      gets.map(() => ({
-        Code: 'ValidationError',
-        Message: 'Transaction size exceeded the maximum allowed size of 4 MB',
-      })),
+    throw new ModelValidationError(
+      'The aggregate size of the items in the transaction exceeded the maximum of 4 MB',
     );
   }
   return { Responses: responses };

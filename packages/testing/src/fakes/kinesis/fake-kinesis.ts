@@ -67,6 +67,15 @@ export interface FakeKinesisOptions {
    * to model a stream configured for larger records. @default 1048576
    */
   readonly maxRecordBytes?: number;
+  /**
+   * Enforce Kinesis' per-shard write limits (1,000 records and 1 MiB per second per shard, counted
+   * in seconds of the `now` clock): records over them fail as `ProvisionedThroughputExceededException`
+   * entries (PutRecord: the call fails), as on a hot shard. `true` for the service's limits, or your
+   * own. @default false
+   */
+  readonly shardWriteLimits?:
+    | boolean
+    | { readonly recordsPerSecond?: number; readonly bytesPerSecond?: number };
   /** Called before each call is carried out; throw to fail it, return a promise to hold it. @default none */
   readonly onBeforeSend?: (call: KinesisCall) => void | Promise<void>;
   /**
@@ -83,6 +92,15 @@ const OPTIONS_SCHEMA = z.strictObject({
     .int()
     .min(1)
     .max(10 * 1024 * 1024)
+    .optional(),
+  shardWriteLimits: z
+    .union([
+      z.boolean(),
+      z.strictObject({
+        recordsPerSecond: z.number().int().min(1).optional(),
+        bytesPerSecond: z.number().int().min(1).optional(),
+      }),
+    ])
     .optional(),
 });
 
@@ -142,7 +160,17 @@ export class FakeKinesis {
     this.config = { region: options.region ?? 'us-east-1' };
     this.#state = new KinesisState(this.config.region);
     this.#faults = new KinesisFaultPlan(options.faults ?? {});
-    this.#limits = { maxRecordBytes: options.maxRecordBytes ?? MAX_RECORD_BYTES };
+    const writes = options.shardWriteLimits;
+    this.#limits = {
+      maxRecordBytes: options.maxRecordBytes ?? MAX_RECORD_BYTES,
+      shardWrites:
+        writes === undefined || writes === false
+          ? undefined
+          : {
+              recordsPerSecond: (writes === true ? undefined : writes.recordsPerSecond) ?? 1000,
+              bytesPerSecond: (writes === true ? undefined : writes.bytesPerSecond) ?? 1024 * 1024,
+            },
+    };
     this.#now = options.now ?? Date.now;
   }
 

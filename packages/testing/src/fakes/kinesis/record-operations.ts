@@ -37,10 +37,40 @@ export const SHARD_ITERATOR_TTL_MS = 5 * 60 * 1000;
 
 type Output<T> = Omit<T, '$metadata'>;
 
+/** The per-shard write limits Kinesis applies (per second, per shard). */
+export interface ShardWriteLimits {
+  /** Records per second per shard. @default 1000 */
+  readonly recordsPerSecond: number;
+  /** Bytes (data and partition keys) per second per shard. @default 1 MiB */
+  readonly bytesPerSecond: number;
+}
+
 /** The limits a model enforces (the services' by default). */
 export interface KinesisLimits {
   /** The most bytes of one record, data and partition key. @default 1 MiB */
   readonly maxRecordBytes: number;
+  /** Per-shard write throughput, when enforced. @default not enforced */
+  readonly shardWrites: ShardWriteLimits | undefined;
+}
+
+/** Whether a shard takes one more record this second, under the shard write limits. */
+function admit(shard: ShardState, bytes: number, now: Date, limits: KinesisLimits): boolean {
+  const writes = limits.shardWrites;
+  if (!writes) return true;
+  const second = Math.floor(now.getTime() / 1000);
+  if (shard.window.second !== second) {
+    shard.window.second = second;
+    shard.window.records = 0;
+    shard.window.bytes = 0;
+  }
+  if (
+    shard.window.records + 1 > writes.recordsPerSecond ||
+    shard.window.bytes + bytes > writes.bytesPerSecond
+  )
+    return false;
+  shard.window.records += 1;
+  shard.window.bytes += bytes;
+  return true;
 }
 
 interface CheckedRecord {
@@ -89,6 +119,12 @@ function checkRecord(
   }
   let hashKey: bigint;
   if (explicit !== undefined) {
+    if (typeof explicit !== 'string' || !/^(0|[1-9]\d{0,38})$/.test(explicit)) {
+      throw new KinesisModelError(
+        'ValidationException',
+        `1 validation error detected: Value '${String(explicit)}' at '${at}.explicitHashKey' failed to satisfy constraint: Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})`,
+      );
+    }
     const parsed = parseHashKey(explicit);
     if (parsed === undefined) {
       throw new KinesisModelError(
@@ -134,7 +170,9 @@ export function putRecords(
   let failed = 0;
   const results: PutRecordsResultEntry[] = checked.map((record) => {
     const shard = stream.shardFor(record.hashKey);
-    const failure = faults.entryFailure();
+    const failure =
+      faults.entryFailure() ??
+      (admit(shard, record.bytes, now, limits) ? undefined : 'ProvisionedThroughputExceededException');
     if (failure) {
       failed += 1;
       return { ErrorCode: failure, ErrorMessage: failureMessage(failure, shard, stream) };
@@ -158,7 +196,9 @@ export function putRecord(
   const stream = state.stream(input);
   const record = checkRecord(input, 'record', limits);
   const shard = stream.shardFor(record.hashKey);
-  const failure = faults.entryFailure();
+  const failure =
+    faults.entryFailure() ??
+    (admit(shard, record.bytes, now, limits) ? undefined : 'ProvisionedThroughputExceededException');
   if (failure) return { failure, message: failureMessage(failure, shard, stream) };
   const stored = stream.append(shard, record.data, record.partitionKey, now);
   return { ShardId: shard.shardId, SequenceNumber: stored.SequenceNumber, EncryptionType: 'NONE' };

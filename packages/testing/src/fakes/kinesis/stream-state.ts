@@ -23,6 +23,8 @@ export interface ShardState {
   readonly startingSequenceNumber: string;
   endingSequenceNumber?: string;
   readonly records: StoredRecord[];
+  /** What the shard took in the current second (for the shard write limits). */
+  readonly window: { second: number; records: number; bytes: number };
 }
 
 /** Sequence numbers are 56-digit decimals that grow with every record of the stream. */
@@ -65,6 +67,7 @@ export class StreamState {
       ...parents,
       startingSequenceNumber: this.peekSequenceNumber(),
       records: [],
+      window: { second: -1, records: 0, bytes: 0 },
     };
     this.#nextShardIndex += 1;
     this.shards.push(shard);
@@ -149,6 +152,7 @@ export class StreamState {
     for (const shard of this.shards)
       copy.shards.push({
         ...shard,
+        window: { ...shard.window },
         records: shard.records.map((record) => ({ ...record, Data: Uint8Array.from(record.Data) })),
       });
     copy.#sequence = this.#sequence;
