@@ -113,7 +113,11 @@ try {
   }
   // What the listener's own test setup needs besides: the test runner and the compiler.
   const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-  const tools = ['vitest', 'typescript', '@types/node'].map((name) => `${name}@${rootManifest.devDependencies[name]}`);
+  const primaryNode = process.versions.node.split('.')[0];
+  const tools = [
+    ...['vitest', 'typescript'].map((name) => `${name}@${rootManifest.devDependencies[name]}`),
+    `@types/node@${primaryNode}`,
+  ];
   sh('npm', ['install', '--no-audit', '--no-fund', '--save-dev', ...tools], project);
 
   const installed = JSON.parse(readFileSync(join(project, 'package.json'), 'utf8'));
