@@ -1,8 +1,9 @@
 /**
- * Finds work a handler left running when it settled: the HTTP requests (every AWS SDK call) it
- * started, directly or through promises and callbacks, that had not finished. Requests are seen
- * through Node.js's `http.client.request.start` diagnostics channel and tied to the invocation that
- * started them by an `AsyncLocalStorage`.
+ * Finds work a handler left running when it settled: the HTTP requests (every AWS SDK call, and
+ * `fetch`) it started, directly or through promises and callbacks, that had not finished. Requests
+ * are seen through Node.js's diagnostics channels (`http.client.request.start`, undici's
+ * `undici:request:*`) and tied to the invocation that started them by an `AsyncLocalStorage`.
+ * Timers and other work are not seen.
  *
  * @internal
  */
@@ -20,30 +21,59 @@ export class InvocationWork {
     return [...this.#inFlight].map((entry) => entry.slice(entry.indexOf(' ') + 1));
   }
 
-  track(request: ClientRequest): void {
-    const target = request.getHeader('x-amz-target');
-    const entry = `${++this.#counter} ${request.method} ${request.protocol}//${request.host}${request.path}${
-      typeof target === 'string' ? ` (${target})` : ''
-    }`;
+  /** Starts tracking a request; returns the function that marks it finished. */
+  add(description: string): () => void {
+    const entry = `${++this.#counter} ${description}`;
     this.#inFlight.add(entry);
-    request.once('close', () => this.#inFlight.delete(entry));
+    return () => this.#inFlight.delete(entry);
   }
+}
+
+interface UndiciRequest {
+  readonly method: string;
+  readonly origin: string;
+  readonly path: string;
 }
 
 const scope = new AsyncLocalStorage<InvocationWork>();
 let subscribed = false;
 
-function onRequestStart(message: unknown): void {
+/** `node:http` requests: the AWS SDK's default request handler. */
+function onHttpRequestStart(message: unknown): void {
   const work = scope.getStore();
   const request = (message as { request?: ClientRequest }).request;
-  if (work && request) work.track(request);
+  if (!work || !request) return;
+  const target = request.getHeader('x-amz-target');
+  const host = request.getHeader('host') ?? request.host;
+  const done = work.add(
+    `${request.method} ${request.protocol}//${String(host)}${request.path}${typeof target === 'string' ? ` (${target})` : ''}`,
+  );
+  request.once('close', done);
+}
+
+/** `fetch` requests (undici): done when the response is complete or the request failed. */
+const undiciInFlight = new WeakMap<object, () => void>();
+function onUndiciCreate(message: unknown): void {
+  const work = scope.getStore();
+  const request = (message as { request?: UndiciRequest }).request;
+  if (!work || !request) return;
+  undiciInFlight.set(request, work.add(`${request.method} ${request.origin}${request.path}`));
+}
+function onUndiciDone(message: unknown): void {
+  const request = (message as { request?: object }).request;
+  if (!request) return;
+  undiciInFlight.get(request)?.();
+  undiciInFlight.delete(request);
 }
 
 /** Runs `fn` (a handler call) so that the requests it starts are tracked in `work`. */
 export function runTracked<T>(work: InvocationWork, fn: () => T): T {
   if (!subscribed) {
     subscribed = true;
-    subscribe('http.client.request.start', onRequestStart);
+    subscribe('http.client.request.start', onHttpRequestStart);
+    subscribe('undici:request:create', onUndiciCreate);
+    subscribe('undici:request:trailers', onUndiciDone);
+    subscribe('undici:request:error', onUndiciDone);
   }
   return scope.run(work, fn);
 }
