@@ -23,6 +23,7 @@ export type {
   DynamoDbStreamStartingPosition,
   EventSourceInvocation,
   FakeLambdaContextOptions,
+  GetRecordsEventOptions,
   KinesisDataInput,
   KinesisEventFactoryOptions,
   KinesisEventSource,
@@ -51,6 +52,7 @@ export {
   DEFAULT_KINESIS_STREAM_ARN,
   dynamoDbStreamEvent,
   dynamoDbStreamEventFromEnvelopes,
+  dynamoDbStreamEventFromGetRecords,
   dynamoDbStreamEventFromItems,
   dynamoDbStreamRecord,
   EventSourceConfigurationError,
@@ -60,10 +62,12 @@ export {
   EventSourceStateError,
   FunctionTimeoutError,
   fakeLambdaContext,
+  HandlerResponseIgnoredError,
   kinesisEventFromData,
   kinesisEventFromEnvelopes,
   kinesisRecordFromEnvelope,
   LambdaContextMethodError,
+  PendingWorkError,
 } from './event-source/public-api';
 export type {
   DynamoDbFaultError,
