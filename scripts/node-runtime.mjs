@@ -81,7 +81,15 @@ function fetchVersion(version) {
     mkdirSync(unpacked);
     const tar = spawnSync(
       'tar',
-      ['-xzf', join(work, filename), '-C', unpacked, '--strip-components=1', 'package/bin', 'package/LICENSE'],
+      [
+        '-xzf',
+        join(work, filename),
+        '-C',
+        unpacked,
+        '--strip-components=1',
+        'package/bin',
+        'package/LICENSE',
+      ],
       { encoding: 'utf8' },
     );
     if (tar.status !== 0) throw new Error(`could not unpack ${filename}: ${tar.stderr}`);

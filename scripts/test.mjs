@@ -178,7 +178,15 @@ if (!ok) finish(false);
 // --- two lanes: integration on the primary Node.js; the other Node.js versions + packed install ---
 // Everything is built by now: `--only` keeps the lanes from rebuilding (and rewriting dist/) at once.
 async function integrationLane() {
-  if (!(await step(primaryLane, 'integration', 'npx', ['turbo', 'run', 'test:integration', '--only', '--concurrency=1'], primaryEnv))) {
+  if (
+    !(await step(
+      primaryLane,
+      'integration',
+      'npx',
+      ['turbo', 'run', 'test:integration', '--only', '--concurrency=1'],
+      primaryEnv,
+    ))
+  ) {
     return false;
   }
   if (!rootScripts['test:containers'] || skip.has('containers')) {

@@ -9,7 +9,16 @@
 // --no-build: the packages are built already (`npm test` builds them first).
 // --keep: leave the scratch project in place and print where it is.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +38,9 @@ function sh(command, commandArgs, cwd, { capture = false } = {}) {
   if (result.status !== 0) {
     throw new Error(`${command} ${commandArgs.join(' ')} failed (exit ${result.status}) in ${cwd}`);
   }
-  console.log(`packed-install: ${command} ${commandArgs.slice(0, 2).join(' ')} … (${Date.now() - started} ms)`);
+  console.log(
+    `packed-install: ${command} ${commandArgs.slice(0, 2).join(' ')} … (${Date.now() - started} ms)`,
+  );
   return result.stdout;
 }
 
@@ -76,7 +87,9 @@ try {
   const packDir = join(scratch, 'tarballs');
   mkdirSync(packDir);
   for (const { dir, manifest } of packages) {
-    const [packed] = JSON.parse(sh('npm', ['pack', '--json', '--pack-destination', packDir], join(root, dir), { capture: true }));
+    const [packed] = JSON.parse(
+      sh('npm', ['pack', '--json', '--pack-destination', packDir], join(root, dir), { capture: true }),
+    );
     tarballs.set(manifest.name, join(packDir, packed.filename));
   }
 
@@ -94,18 +107,21 @@ try {
   for (const { dir, manifest } of packages) {
     const readme = join(root, dir, 'README.md');
     const lines = existsSync(readme) ? installLines(readFileSync(readme, 'utf8'), manifest.name) : [];
-    if (lines.length === 0) throw new Error(`packed-install: ${dir}/README.md shows no install line for ${manifest.name}`);
+    if (lines.length === 0)
+      throw new Error(`packed-install: ${dir}/README.md shows no install line for ${manifest.name}`);
     for (const line of lines) {
       const words = line.split(/\s+/).slice(2);
       const resolved = words.map((word) => {
         if (!word.startsWith('@tidemark/')) return word;
         const tarball = tarballs.get(word.replace(/@[^@/]*$/, ''));
-        if (!tarball) throw new Error(`packed-install: ${dir}/README.md installs ${word}, which is not published here`);
+        if (!tarball)
+          throw new Error(`packed-install: ${dir}/README.md installs ${word}, which is not published here`);
         return tarball;
       });
       const dev = words.some((word) => word === '--save-dev' || word === '-D');
       if (!dev) {
-        for (const word of words.filter((w) => !w.startsWith('-'))) runtime.add(word.replace(/(.)@[^@/]*$/, '$1'));
+        for (const word of words.filter((w) => !w.startsWith('-')))
+          runtime.add(word.replace(/(.)@[^@/]*$/, '$1'));
       }
       console.log(`packed-install: ${dir}/README.md: ${line}`);
       sh('npm', ['install', '--no-audit', '--no-fund', ...resolved], project);

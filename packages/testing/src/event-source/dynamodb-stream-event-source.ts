@@ -18,9 +18,9 @@ import type {
   AttributeValue as LambdaAttributeValue,
 } from 'aws-lambda';
 import { EventSourceConfigurationError } from '../errors';
+import { withArnRegion } from './arn';
 import { clientRegion, isClientLike } from './kinesis-event-source';
 import { assertKnownKeys, resolveStreamSettings, SHARED_OPTION_KEYS } from './options';
-import { withArnRegion } from './arn';
 import { type StreamAdapter, StreamEventSourceEngine } from './shard-poller';
 import type { DynamoDbStreamOnFailureRecord, StreamEventSource, StreamEventSourceOptions } from './types';
 

@@ -44,14 +44,19 @@ export function dynamoDbStreamEventFromGetRecords(
   options: GetRecordsEventOptions,
 ): DynamoDBStreamEvent {
   const { streamArn } = options;
-  if (typeof streamArn !== 'string' || !/^arn:[^:]+:dynamodb:[^:]*:[^:]*:table\/[^/]+\/stream\/.+$/.test(streamArn)) {
+  if (
+    typeof streamArn !== 'string' ||
+    !/^arn:[^:]+:dynamodb:[^:]*:[^:]*:table\/[^/]+\/stream\/.+$/.test(streamArn)
+  ) {
     throw new EventSourceConfigurationError(
       'streamArn must be a DynamoDB stream ARN: arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>',
       { streamArn },
     );
   }
   const region = options.region ?? arnRegion(streamArn) ?? 'us-east-1';
-  const records = Array.isArray(output) ? output : ((output as Pick<GetRecordsCommandOutput, 'Records'>).Records ?? []);
+  const records = Array.isArray(output)
+    ? output
+    : ((output as Pick<GetRecordsCommandOutput, 'Records'>).Records ?? []);
   return {
     Records: records.map((record: StreamsRecord) =>
       toLambdaDynamoDbRecord(record, withArnRegion(streamArn, region), region),

@@ -541,7 +541,11 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
         async (response): Promise<Result> => {
           const pending = await pendingAfterSettle(inFlight);
           if (pending.length === 0) return { kind: 'returned', response };
-          return { kind: 'pending-work', response, error: new PendingWorkError(context.awsRequestId, pending) };
+          return {
+            kind: 'pending-work',
+            response,
+            error: new PendingWorkError(context.awsRequestId, pending),
+          };
         },
         (error: unknown): Result => ({ kind: 'threw', error }),
       );

@@ -90,7 +90,9 @@ describe('PutRecords entry failures', () => {
     // Every call is counted per operation, not only the faulted ones: one PutRecords, then the reads.
     expect(stats.requestsByOperation['Kinesis.PutRecords']).toBe(1);
     expect(stats.requestsByOperation['Kinesis.GetRecords']).toBeGreaterThan(0);
-    expect(Object.values(stats.requestsByOperation).reduce((sum, count) => sum + count, 0)).toBe(stats.requests);
+    expect(Object.values(stats.requestsByOperation).reduce((sum, count) => sum + count, 0)).toBe(
+      stats.requests,
+    );
   });
 
   test('the same seed fails the same positions', async ({ aws }) => {

@@ -272,7 +272,9 @@ describe('createDynamoDbStreamEventSource', () => {
     await events.start();
     await events.drain({ timeoutMs: 5000 });
     expect(events.invocations).toEqual([]);
-    expect(events.onFailure.map((failure) => failure.requestContext.condition)).toEqual(['RecordAgeExceeded']);
+    expect(events.onFailure.map((failure) => failure.requestContext.condition)).toEqual([
+      'RecordAgeExceeded',
+    ]);
   });
 });
 
@@ -280,8 +282,18 @@ describe('arrivalTime', () => {
   const minute = Date.parse('2026-01-01T10:00:00Z');
   it.each([
     ['a precise time, as it is', new Date(minute + 750), minute + 90_000, minute + 750],
-    ['a whole-minute time read later in the minute, the read time', new Date(minute), minute + 20_000, minute + 20_000],
-    ['a whole-minute time read after the minute, its last millisecond', new Date(minute), minute + 300_000, minute + 59_999],
+    [
+      'a whole-minute time read later in the minute, the read time',
+      new Date(minute),
+      minute + 20_000,
+      minute + 20_000,
+    ],
+    [
+      'a whole-minute time read after the minute, its last millisecond',
+      new Date(minute),
+      minute + 300_000,
+      minute + 59_999,
+    ],
     ['no time, the read time', undefined, minute + 5, minute + 5],
   ])('takes %s', (_, created, readAt, expected) => {
     expect(arrivalTime(created, readAt)).toBe(expected);
@@ -336,7 +348,10 @@ describe('dynamoDbStreamEventFromGetRecords', () => {
     });
     expect(
       dynamoDbStreamEventFromGetRecords([raw()], { streamArn: STREAM_ARN, region: 'ap-south-1' }).Records[0],
-    ).toMatchObject({ awsRegion: 'ap-south-1', eventSourceARN: STREAM_ARN.replace('eu-west-1', 'ap-south-1') });
+    ).toMatchObject({
+      awsRegion: 'ap-south-1',
+      eventSourceARN: STREAM_ARN.replace('eu-west-1', 'ap-south-1'),
+    });
     expect(dynamoDbStreamEventFromGetRecords({}, { streamArn: STREAM_ARN })).toEqual({ Records: [] });
   });
 

@@ -1,3 +1,5 @@
+import { createServer, get, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   DescribeStreamSummaryCommand,
   GetRecordsCommand,
@@ -6,8 +8,6 @@ import {
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamEvent, KinesisStreamHandler } from 'aws-lambda';
-import { createServer, get, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   EventSourceConfigurationError,
@@ -453,7 +453,9 @@ describe('createKinesisEventSource', () => {
     const events = source(kinesis, {
       reportBatchItemFailures: true,
       // Not async, no callback: Lambda's Node.js runtime would drop this response.
-      handler: (() => ({ batchItemFailures: [{ itemIdentifier: first! }] })) as unknown as KinesisStreamHandler,
+      handler: (() => ({
+        batchItemFailures: [{ itemIdentifier: first! }],
+      })) as unknown as KinesisStreamHandler,
     });
     await events.start();
     const failed = await events.drain({ timeoutMs: 5000 }).catch((error: unknown) => error);
@@ -484,26 +486,29 @@ describe('createKinesisEventSource', () => {
     it.each([
       ['node:http', (target: string) => void get(`${target}/forgotten`, (response) => response.resume())],
       ['fetch', (target: string) => void fetch(`${target}/forgotten`).then((response) => response.text())],
-    ])('fails the invocation when a %s request it started is still in flight (a missing await)', async (_, call) => {
-      await slowServer();
-      const kinesis = new FakeKinesis();
-      kinesis.put(kinesis.shard('shardId-000000000000'), 'a');
-      const events = source(kinesis, {
-        maximumRetryAttempts: 0,
-        handler: async () => {
-          call(url);
-        },
-      });
-      await events.start();
-      await events.drain({ timeoutMs: 5000 });
-      expect(events.invocations.map((invocation) => invocation.outcome)).toEqual(['failure']);
-      const error = events.invocations[0]!.error as PendingWorkError;
-      expect(error).toBeInstanceOf(PendingWorkError);
-      expect(error.code).toBe('LAMBDA_PENDING_WORK');
-      expect(error.pending).toEqual([`GET ${url}/forgotten`]);
-      expect(error.message).toContain('A missing await?');
-      expect(events.onFailure[0]!.responseContext.functionError).toBe('Unhandled');
-    });
+    ])(
+      'fails the invocation when a %s request it started is still in flight (a missing await)',
+      async (_, call) => {
+        await slowServer();
+        const kinesis = new FakeKinesis();
+        kinesis.put(kinesis.shard('shardId-000000000000'), 'a');
+        const events = source(kinesis, {
+          maximumRetryAttempts: 0,
+          handler: async () => {
+            call(url);
+          },
+        });
+        await events.start();
+        await events.drain({ timeoutMs: 5000 });
+        expect(events.invocations.map((invocation) => invocation.outcome)).toEqual(['failure']);
+        const error = events.invocations[0]!.error as PendingWorkError;
+        expect(error).toBeInstanceOf(PendingWorkError);
+        expect(error.code).toBe('LAMBDA_PENDING_WORK');
+        expect(error.pending).toEqual([`GET ${url}/forgotten`]);
+        expect(error.message).toContain('A missing await?');
+        expect(events.onFailure[0]!.responseContext.functionError).toBe('Unhandled');
+      },
+    );
 
     it('does not blame a handler that awaited its requests, or a request another invocation started', async () => {
       await slowServer();

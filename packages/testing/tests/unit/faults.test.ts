@@ -75,7 +75,11 @@ describe('FaultInjector', () => {
       requests: 81,
       injected,
       byOperation: { 'DynamoDB.UpdateItem': injected },
-      requestsByOperation: { 'DynamoDB.UpdateItem': 40, 'Kinesis.GetRecords': 40, 'DynamoDBStreams.GetRecords': 1 },
+      requestsByOperation: {
+        'DynamoDB.UpdateItem': 40,
+        'Kinesis.GetRecords': 40,
+        'DynamoDBStreams.GetRecords': 1,
+      },
     });
     injector.set({});
     expect(injector.stats().requestsByOperation).toEqual({});
