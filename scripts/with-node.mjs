@@ -27,7 +27,10 @@ try {
 }
 if (node.source !== 'running') console.error(`with-node: running on Node.js ${node.version}`);
 
-const child = spawn(args[0], args.slice(1), { stdio: 'inherit', env: envForNode(node.path) });
+const child = spawn(args[0], args.slice(1), {
+  stdio: 'inherit',
+  env: envForNode(node.path, { TIDEMARK_NODE_VERSION: node.version }),
+});
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => child.kill(signal));
 }
