@@ -18,6 +18,7 @@ export const SUPPORTED_NODE_LINES = Object.freeze([
 /** The directory where fetched Node.js binaries are kept between runs. */
 export function nodeCacheDir() {
   if (process.env.TIDEMARK_NODE_CACHE) return process.env.TIDEMARK_NODE_CACHE;
+  // biome-ignore lint/suspicious/noUndeclaredEnvVars: read by the scripts around Turborepo, not by a task
   const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
   return join(base, 'tidemark', 'node');
 }
