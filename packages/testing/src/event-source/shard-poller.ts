@@ -43,6 +43,9 @@ export const MAX_IDLE_POLL_MS = 500;
 /** How often the shard list is read again to find new shards (resharding). */
 export const SHARD_REFRESH_INTERVAL_MS = 2000;
 
+/** Lambda's limit on a function's init phase (here: importing `handlerModule`), in ms. */
+export const INIT_TIMEOUT_MS = 10_000;
+
 /** Lambda's payload limit for a synchronous invocation, in bytes. */
 export const MAX_INVOCATION_PAYLOAD_BYTES = 6 * 1024 * 1024;
 
@@ -535,20 +538,44 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
       | { kind: 'pending-work'; response: unknown; error: PendingWorkError }
       | { kind: 'timeout' };
     const inFlight = new InvocationWork();
-    const settled = this.#handler()
-      .then((handler) => runTracked(inFlight, () => callHandler(handler, event, context)))
-      .then(
-        async (response): Promise<Result> => {
-          const pending = await pendingAfterSettle(inFlight);
-          if (pending.length === 0) return { kind: 'returned', response };
-          return {
-            kind: 'pending-work',
-            response,
-            error: new PendingWorkError(context.awsRequestId, pending),
-          };
-        },
-        (error: unknown): Result => ({ kind: 'threw', error }),
-      );
+    // The handler module's import is Lambda's init phase: it does not count against the timeout.
+    let handler: StreamHandler<TEvent, TResponse> | undefined;
+    let loadError: unknown;
+    let initTimer: NodeJS.Timeout | undefined;
+    try {
+      handler = await Promise.race([
+        this.#handler(),
+        new Promise<never>((_, reject) => {
+          initTimer = setTimeout(
+            () => reject(new FunctionTimeoutError(INIT_TIMEOUT_MS / 1000, context.awsRequestId)),
+            INIT_TIMEOUT_MS,
+          );
+        }),
+      ]);
+    } catch (error) {
+      loadError = error;
+      // An import that never finishes is abandoned: the next invocation imports again.
+      if (error instanceof FunctionTimeoutError) this.#handlerInstance = undefined;
+    } finally {
+      clearTimeout(initTimer);
+    }
+    const call = handler;
+    const settled = (
+      call === undefined
+        ? Promise.reject(loadError)
+        : runTracked(inFlight, () => callHandler(call, event, context))
+    ).then(
+      async (response): Promise<Result> => {
+        const pending = await pendingAfterSettle(inFlight);
+        if (pending.length === 0) return { kind: 'returned', response };
+        return {
+          kind: 'pending-work',
+          response,
+          error: new PendingWorkError(context.awsRequestId, pending),
+        };
+      },
+      (error: unknown): Result => ({ kind: 'threw', error }),
+    );
     const result: Result = await Promise.race([
       settled,
       new Promise<Result>((resolve) => {
