@@ -539,25 +539,27 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
       | { kind: 'timeout' };
     const inFlight = new InvocationWork();
     // The handler module's import is Lambda's init phase: it does not count against the timeout.
-    let handler: StreamHandler<TEvent, TResponse> | undefined;
+    let handler: StreamHandler<TEvent, TResponse> | undefined = this.#settings.handler;
     let loadError: unknown;
     let initTimer: NodeJS.Timeout | undefined;
-    try {
-      handler = await Promise.race([
-        this.#handler(),
-        new Promise<never>((_, reject) => {
-          initTimer = setTimeout(
-            () => reject(new FunctionTimeoutError(INIT_TIMEOUT_MS / 1000, context.awsRequestId)),
-            INIT_TIMEOUT_MS,
-          );
-        }),
-      ]);
-    } catch (error) {
-      loadError = error;
-      // An import that never finishes is abandoned: the next invocation imports again.
-      if (error instanceof FunctionTimeoutError) this.#handlerInstance = undefined;
-    } finally {
-      clearTimeout(initTimer);
+    if (handler === undefined) {
+      try {
+        handler = await Promise.race([
+          this.#handler(),
+          new Promise<never>((_, reject) => {
+            initTimer = setTimeout(
+              () => reject(new FunctionTimeoutError(INIT_TIMEOUT_MS / 1000, context.awsRequestId)),
+              INIT_TIMEOUT_MS,
+            );
+          }),
+        ]);
+      } catch (error) {
+        loadError = error;
+        // An import that never finishes is abandoned: the next invocation imports again.
+        if (error instanceof FunctionTimeoutError) this.#handlerInstance = undefined;
+      } finally {
+        clearTimeout(initTimer);
+      }
     }
     const call = handler;
     const settled = (
