@@ -140,7 +140,25 @@ if (wantContainers && existsSync(provisionScript)) {
 // --- the Node.js versions -----------------------------------------------------------------------
 const t0 = Date.now();
 const nodes = {};
+// Fetch the other versions in parallel with the primary one (a fresh machine downloads each once).
+const prefetches = new Map(
+  SUPPORTED_NODE_LINES.slice(1).map(({ major }) => [
+    major,
+    new Promise((resolve) => {
+      const child = spawn(
+        process.execPath,
+        ['scripts/with-node.mjs', '--node', String(major), 'node', '--version'],
+        {
+          stdio: 'ignore',
+        },
+      );
+      child.on('error', resolve);
+      child.on('close', resolve);
+    }),
+  ]),
+);
 for (const { major } of SUPPORTED_NODE_LINES) {
+  await prefetches.get(major);
   try {
     nodes[major] = ensureNode(major, { log: (line) => console.log(`[setup] ${line}`) });
   } catch (error) {
