@@ -1,22 +1,23 @@
 #!/usr/bin/env node
 // `npm test`: the whole test suite, exactly what CI runs (`.ci/run`), on the Node.js versions users run.
 //
-//   1. env check, Biome, then typecheck + unit tests + package checks on the primary Node.js (22);
-//   2. then two lanes in parallel:
-//        node22: integration tests, then the containers-mode tests (when the repository has them);
-//        node24: typecheck + unit tests + package checks again on Node.js 24, then the packed-install
-//                test (the packages as published, installed outside the workspace) on Node.js 22;
-//   3. a summary with the time of every step.
+//   1. env check, Biome, then build + typecheck + unit tests + package checks on the primary
+//      Node.js (22);
+//   2. integration tests, then the containers-mode tests (when the repository has them), on Node.js 22;
+//   3. typecheck + unit tests + package checks on Node.js 24;
+//   4. the packed-install test (the packages as published, installed outside the workspace) on 22;
+//   5. a summary with the time of every step.
 //
-// The Node.js versions are fetched from the npm registry when the machine's own is another one
-// (scripts/node-runtime.mjs), and cached outside the clone. The containers provisioning, when the
-// repository has scripts/containers/provision.sh, starts in the background at once; its failure fails
-// the run loudly. Environment:
-//   TIDEMARK_TEST_SERIAL=1   run the two lanes one after the other (slower; for a loaded machine)
+// The CPU-bound steps run one after the other: on a 2-core machine, running them side by side made
+// timing-sensitive tests time out. What waits on the network runs in the background instead: fetching
+// the Node.js versions (from the npm registry when the machine's own is another one, see
+// scripts/node-runtime.mjs; cached outside the clone), the containers provisioning (when the
+// repository has scripts/containers/provision.sh; its failure fails the run loudly) and the packed
+// install's `npm install`s, during the integration tests. Environment:
 //   TIDEMARK_TEST_SKIP=a,b   skip steps by name (see the summary), e.g. containers,packed-install
 // Every other variable (TIDEMARK_LOCAL_AWS_MODE, AWS_ENDPOINT_URL, ...) reaches the tests unchanged.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -193,20 +194,38 @@ const ok =
   ));
 if (!ok) finish(false);
 
-// --- two lanes: integration on the primary Node.js; the other Node.js versions + packed install ---
-// Everything is built by now: `--only` keeps the lanes from rebuilding (and rewriting dist/) at once.
-async function integrationLane() {
-  if (
-    !(await step(
-      primaryLane,
-      'integration',
-      'npx',
-      ['turbo', 'run', 'test:integration', '--only', '--concurrency=1'],
-      primaryEnv,
-    ))
-  ) {
-    return false;
-  }
+// --- integration, containers, the other Node.js versions, the packed install --------------------
+// Everything is built by now: `--only` keeps turbo from rebuilding (and rewriting dist/).
+
+// The packed install's pack-and-install half runs in the background during the integration tests.
+let packedPrepare;
+if (!skip.has('packed-install')) {
+  const scratch = mkdtempSync(join(tmpdir(), 'tidemark-packed-install-'));
+  const log = join(scratch, 'prepare.log');
+  const out = createWriteStream(log);
+  const child = spawn('node', ['scripts/packed-install/run.mjs', '--no-build', '--prepare-into', scratch], {
+    env: primaryEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  children.add(child);
+  child.stdout.pipe(out);
+  child.stderr.pipe(out);
+  const t = Date.now();
+  packedPrepare = {
+    scratch,
+    log,
+    done: new Promise((resolve) => {
+      child.on('error', (error) => out.write(`could not start: ${error.message}\n`));
+      child.on('close', (code) => {
+        children.delete(child);
+        out.end(() => resolve({ code: code ?? 1, ms: Date.now() - t }));
+      });
+    }),
+  };
+}
+
+async function containers() {
   if (!rootScripts['test:containers'] || skip.has('containers')) {
     results.push({
       lane: primaryLane,
@@ -222,7 +241,7 @@ async function integrationLane() {
     const code = await provisioning.done;
     results.push({
       lane: 'setup',
-      name: 'containers provisioning',
+      name: 'containers provisioning (background)',
       outcome: code === 0 ? `passed (waited ${seconds(Date.now() - waitStart)})` : `FAILED (exit ${code})`,
       ms: provisioning.ms,
     });
@@ -238,23 +257,53 @@ async function integrationLane() {
   return step(primaryLane, 'containers', 'npm', ['run', 'test:containers'], primaryEnv);
 }
 
-async function otherNodesLane() {
-  for (const node of others) {
-    const lane = `node${node.version.split('.')[0]}`;
-    const passed = await step(
+async function packedInstall() {
+  if (!packedPrepare) {
+    results.push({
+      lane: primaryLane,
+      name: 'packed-install',
+      outcome: 'skipped (TIDEMARK_TEST_SKIP)',
+      ms: 0,
+    });
+    return true;
+  }
+  const { code, ms } = await packedPrepare.done;
+  const prepareLog = readFileSync(packedPrepare.log, 'utf8');
+  for (const line of prepareLog.split('\n')) if (line) console.log(`[${primaryLane}] ${line}`);
+  results.push({
+    lane: primaryLane,
+    name: 'packed-install: pack + install (background)',
+    outcome: code === 0 ? 'passed' : `FAILED (exit ${code}; kept at ${packedPrepare.scratch})`,
+    ms,
+  });
+  if (code !== 0) return false;
+  return step(
+    primaryLane,
+    'packed-install',
+    'node',
+    ['scripts/packed-install/run.mjs', '--run-prepared', packedPrepare.scratch],
+    primaryEnv,
+  );
+}
+
+let passed =
+  (await step(
+    primaryLane,
+    'integration',
+    'npx',
+    ['turbo', 'run', 'test:integration', '--only', '--concurrency=1', '--continue'],
+    primaryEnv,
+  )) && (await containers());
+for (const node of others) {
+  const lane = `node${node.version.split('.')[0]}`;
+  passed =
+    (await step(
       lane,
       'typecheck, unit, package checks',
       'npx',
-      ['turbo', 'run', 'typecheck', 'test', 'lint:package', '--only'],
+      ['turbo', 'run', 'typecheck', 'test', 'lint:package', '--only', '--continue'],
       envFor(node),
-    );
-    if (!passed) return false;
-  }
-  return step(primaryLane, 'packed-install', 'node', ['scripts/packed-install/run.mjs'], primaryEnv);
+    )) && passed;
 }
-
-const lanes =
-  process.env.TIDEMARK_TEST_SERIAL === '1'
-    ? [await integrationLane(), await otherNodesLane()]
-    : await Promise.all([integrationLane(), otherNodesLane()]);
-finish(lanes.every(Boolean));
+passed = (await packedInstall()) && passed;
+finish(passed);

@@ -5,9 +5,12 @@
 // test on the local AWS (TIDEMARK_LOCAL_AWS_MODE picks the mode, as everywhere).
 //
 //   node scripts/packed-install/run.mjs [--no-build] [--keep]
+//   node scripts/packed-install/run.mjs --no-build --prepare-into <dir>   (pack and install only)
+//   node scripts/packed-install/run.mjs --run-prepared <dir> [--keep]     (typecheck and test only)
 //
 // --no-build: the packages are built already (`npm test` builds them first).
 // --keep: leave the scratch project in place and print where it is.
+// The two halves let `npm test` install (network-bound) while the integration tests run.
 import { spawnSync } from 'node:child_process';
 import {
   cpSync,
@@ -25,7 +28,14 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
-const args = new Set(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const args = new Set(argv);
+const flagValue = (flag) => {
+  const index = argv.indexOf(flag);
+  return index === -1 ? undefined : argv[index + 1];
+};
+const prepareInto = flagValue('--prepare-into');
+const runPrepared = flagValue('--run-prepared');
 
 function sh(command, commandArgs, cwd, { capture = false } = {}) {
   const started = Date.now();
@@ -74,18 +84,20 @@ function installLines(readme, name) {
   return [];
 }
 
-const packages = publishedPackages();
-if (packages.length === 0) throw new Error('packed-install: no published workspace package found');
-if (!args.has('--no-build')) {
-  sh('npx', ['turbo', 'run', 'build', ...packages.map(({ manifest }) => `--filter=${manifest.name}`)], root);
-}
-
-const scratch = mkdtempSync(join(tmpdir(), 'tidemark-packed-install-'));
-let passed = false;
-try {
+/** Packs every published package and installs the tarballs into `<scratch>/listener`; returns its path. */
+function prepare(scratch) {
+  const packages = publishedPackages();
+  if (packages.length === 0) throw new Error('packed-install: no published workspace package found');
+  if (!args.has('--no-build')) {
+    sh(
+      'npx',
+      ['turbo', 'run', 'build', ...packages.map(({ manifest }) => `--filter=${manifest.name}`)],
+      root,
+    );
+  }
   const tarballs = new Map();
   const packDir = join(scratch, 'tarballs');
-  mkdirSync(packDir);
+  mkdirSync(packDir, { recursive: true });
   for (const { dir, manifest } of packages) {
     const [packed] = JSON.parse(
       sh('npm', ['pack', '--json', '--pack-destination', packDir], join(root, dir), { capture: true }),
@@ -99,7 +111,6 @@ try {
     join(project, 'package.json'),
     `${JSON.stringify({ name: 'packed-install-listener', private: true, type: 'module' }, null, 2)}\n`,
   );
-
   // The READMEs' own install lines, each @tidemark package replaced by its tarball. A package one
   // line installs for run time must still be a run-time dependency after every line ran (a later
   // `--save-dev` line naming it would demote it, and the deployed service would lack it).
@@ -145,10 +156,28 @@ try {
         '(a --save-dev line named a package a service needs at run time)',
     );
   }
+  return project;
+}
+
+/** Typechecks the listener against the installed packages and runs its integration test. */
+function check(project) {
   sh('npx', ['tsc', '-p', 'tsconfig.json'], project);
   sh('npx', ['vitest', 'run', '--config', 'vitest.config.ts'], project);
-  passed = true;
-} finally {
-  if (args.has('--keep') || !passed) console.log(`packed-install: scratch project kept at ${scratch}`);
-  else rmSync(scratch, { recursive: true, force: true });
+}
+
+if (prepareInto !== undefined) {
+  prepare(resolve(prepareInto));
+} else {
+  const scratch =
+    runPrepared === undefined
+      ? mkdtempSync(join(tmpdir(), 'tidemark-packed-install-'))
+      : resolve(runPrepared);
+  let passed = false;
+  try {
+    check(runPrepared === undefined ? prepare(scratch) : join(scratch, 'listener'));
+    passed = true;
+  } finally {
+    if (args.has('--keep') || !passed) console.log(`packed-install: scratch project kept at ${scratch}`);
+    else rmSync(scratch, { recursive: true, force: true });
+  }
 }
