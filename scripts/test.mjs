@@ -92,7 +92,9 @@ function finish(ok) {
     // Provisioning is still running and nothing will use it: end it (and only it) before exiting.
     try {
       process.kill(-provisioning.child.pid, 'SIGTERM');
-    } catch {}
+    } catch {
+      // ESRCH: it has exited already.
+    }
   }
   process.exit(ok ? 0 : 1);
 }
@@ -102,12 +104,16 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     for (const child of children) {
       try {
         process.kill(-child.pid, signal);
-      } catch {}
+      } catch {
+        // ESRCH: it has exited already.
+      }
     }
     if (provisioning?.code === undefined && provisioning?.child.pid) {
       try {
         process.kill(-provisioning.child.pid, signal);
-      } catch {}
+      } catch {
+        // ESRCH: it has exited already.
+      }
     }
     process.exit(130);
   });
