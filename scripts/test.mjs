@@ -14,7 +14,8 @@
 // scripts/node-runtime.mjs; cached outside the clone), the containers provisioning (when the
 // repository has scripts/containers/provision.sh; its failure fails the run loudly) and the packed
 // install's `npm install`s, during the integration tests. Environment:
-//   TIDEMARK_TEST_SKIP=a,b   skip steps by name (see the summary), e.g. containers,packed-install
+//   TIDEMARK_TEST_SKIP=a,b   skip steps by name: env-check, biome, checks (build, typecheck, unit tests,
+//                            package checks), integration, containers, packed-install
 // Every other variable (TIDEMARK_LOCAL_AWS_MODE, AWS_ENDPOINT_URL, ...) reaches the tests unchanged.
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -189,11 +190,11 @@ const primaryLane = `node${primary.version.split('.')[0]}`;
 
 // --- checks on the primary Node.js --------------------------------------------------------------
 const ok =
-  (await step(primaryLane, 'env check', 'node', ['scripts/check-env.mjs'], primaryEnv)) &&
+  (await step(primaryLane, 'env-check', 'node', ['scripts/check-env.mjs'], primaryEnv)) &&
   (await step(primaryLane, 'biome', 'npx', ['biome', 'ci', '.'], primaryEnv)) &&
   (await step(
     primaryLane,
-    'typecheck, unit, package checks',
+    'checks',
     'npx',
     ['turbo', 'run', 'build', 'typecheck', 'test', 'lint:package'],
     primaryEnv,
@@ -305,7 +306,7 @@ for (const node of others) {
   passed =
     (await step(
       lane,
-      'typecheck, unit, package checks',
+      'checks',
       'npx',
       ['turbo', 'run', 'typecheck', 'test', 'lint:package', '--only', '--continue'],
       envFor(node),
