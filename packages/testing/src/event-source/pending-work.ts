@@ -86,3 +86,13 @@ export async function pendingAfterSettle(work: InvocationWork): Promise<string[]
   for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
   return work.pending;
 }
+
+/**
+ * Resolves once the invocation has no request in flight (checked every 10 ms), or at `deadlineMs`
+ * (epoch ms; the invocation has timed out by then).
+ */
+export async function idle(work: InvocationWork, deadlineMs: number): Promise<void> {
+  while ((await pendingAfterSettle(work)).length > 0 && Date.now() < deadlineMs) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -19,7 +19,7 @@ import {
 } from '../errors';
 import { fakeLambdaContext, lambdaFunctionArn } from '../lambda-context';
 import type { ResolvedStreamSettings } from './options';
-import { InvocationWork, pendingAfterSettle, runTracked } from './pending-work';
+import { InvocationWork, idle, pendingAfterSettle, runTracked } from './pending-work';
 import {
   type BatchWork,
   decideAfterInvocation,
@@ -538,6 +538,7 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
       | { kind: 'pending-work'; response: unknown; error: PendingWorkError }
       | { kind: 'timeout' };
     const inFlight = new InvocationWork();
+    const answered: { by?: 'promise' | 'callback' | 'return' } = {};
     // The handler module's import is Lambda's init phase: it does not count against the timeout.
     let handler: StreamHandler<TEvent, TResponse> | undefined = this.#settings.handler;
     let loadError: unknown;
@@ -565,9 +566,15 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
     const settled = (
       call === undefined
         ? Promise.reject(loadError)
-        : runTracked(inFlight, () => callHandler(call, event, context))
+        : runTracked(inFlight, () => callHandler(call, event, context, answered))
     ).then(
       async (response): Promise<Result> => {
+        // An async handler's invocation ends when its promise settles: Lambda freezes what is left.
+        // A handler that answered through the callback (or returned nothing) ends, by default
+        // (`callbackWaitsForEmptyEventLoop`), only when the work it started is done: wait for it.
+        if (answered.by !== 'promise' && context.callbackWaitsForEmptyEventLoop !== false) {
+          await idle(inFlight, startedAt.getTime() + timeoutMs);
+        }
         const pending = await pendingAfterSettle(inFlight);
         if (pending.length === 0) return { kind: 'returned', response };
         return {
@@ -810,9 +817,11 @@ export function callHandler<TEvent, TResponse>(
   handler: StreamHandler<TEvent, TResponse>,
   event: TEvent,
   context: Context,
+  answered: { by?: 'promise' | 'callback' | 'return' } = {},
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const callback = (error?: Error | string | null, result?: unknown) => {
+      answered.by ??= 'callback';
       if (error !== undefined && error !== null) reject(typeof error === 'string' ? new Error(error) : error);
       else resolve(result);
     };
@@ -823,8 +832,11 @@ export function callHandler<TEvent, TResponse>(
       reject(error);
       return;
     }
-    if (isThenable(returned)) returned.then(resolve, reject);
-    else if (handler.length < 3) {
+    if (isThenable(returned)) {
+      answered.by ??= 'promise';
+      returned.then(resolve, reject);
+    } else if (handler.length < 3) {
+      answered.by ??= 'return';
       // Lambda's Node.js runtime ignores what a non-async handler returns; honouring it here would
       // let a test pass that fails on Lambda, so such a handler is refused.
       if (returned === undefined) resolve(undefined);

@@ -26,8 +26,9 @@ export interface StreamEventSourceOptions<TEvent, TResponse, TFailure, TRecord> 
    *
    * A handler that is not `async` (and declares no callback) and returns something other than a
    * promise is refused (`HandlerResponseIgnoredError`): Lambda's Node.js runtime ignores that value.
-   * An invocation whose handler settles while HTTP requests it started (AWS SDK calls) are still in
-   * flight fails with `PendingWorkError` (a missing `await`: Lambda freezes that work).
+   * An invocation whose async handler settles while HTTP requests it started (AWS SDK calls,
+   * `fetch`) are still in flight fails with `PendingWorkError` (a missing `await`: Lambda freezes
+   * that work); a handler that answers through the callback is waited for, as on Lambda.
    */
   readonly handler?: StreamHandler<TEvent, TResponse>;
   /**

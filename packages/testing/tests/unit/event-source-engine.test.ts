@@ -521,6 +521,33 @@ describe('createKinesisEventSource', () => {
       },
     );
 
+    it('lets a callback handler finish its work after answering, as Lambda waits for the event loop', async () => {
+      await slowServer();
+      const kinesis = new FakeKinesis();
+      kinesis.put(kinesis.shard('shardId-000000000000'), 'a', 'b');
+      const finished: string[] = [];
+      let calls = 0;
+      const events = source(kinesis, {
+        batchSize: 1,
+        maximumRetryAttempts: 0,
+        handler: (_event, context, callback) => {
+          calls += 1;
+          // The second invocation opts out, as `context.callbackWaitsForEmptyEventLoop = false` does on Lambda.
+          if (calls === 2) context.callbackWaitsForEmptyEventLoop = false;
+          get(`${url}/after-callback-${calls}`, (response) =>
+            response.resume().on('end', () => finished.push(`call ${calls}`)),
+          ).on('error', () => undefined);
+          callback(null);
+        },
+      });
+      await events.start();
+      await events.drain({ timeoutMs: 5000 });
+      expect(events.invocations.map((invocation) => invocation.outcome)).toEqual(['success', 'failure']);
+      expect(events.invocations[0]!.durationMs).toBeGreaterThanOrEqual(slowMs - 50);
+      expect(events.invocations[1]!.error).toBeInstanceOf(PendingWorkError);
+      expect(finished[0]).toBe('call 1');
+    });
+
     it('does not blame a handler that awaited its requests, or a request another invocation started', async () => {
       await slowServer();
       const kinesis = new FakeKinesis();
