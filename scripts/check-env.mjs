@@ -8,8 +8,11 @@ import http from 'node:http';
 
 const problems = [];
 const [major, minor] = process.versions.node.split('.').map(Number);
-if (major < 20 || (major === 20 && minor < 19)) {
-  problems.push(`Node.js ${process.versions.node} is too old: Tidemark needs Node.js >= 20.19.`);
+if (major < 22 || (major === 22 && minor < 12)) {
+  problems.push(
+    `Node.js ${process.versions.node} is too old: Tidemark needs Node.js >= 22.12 ` +
+      '(`npm test` and `npm start` fetch it themselves; see the README).',
+  );
 }
 
 const hasEndpoint = Boolean(process.env.AWS_ENDPOINT_URL);

@@ -10,19 +10,21 @@
  *   tidemark-dead-letters expire-gaps --module <file>   (park and skip gaps older than gapTimeoutSeconds)
  *
  * Redrive re-runs records through the consumer's handlers, so it loads the module that creates the
- * consumer (`--module ./dist/handler.js`; the export named by `--export`, else the default export,
- * else the only consumer exported). That module then talks to AWS as it does in Lambda (its own
+ * consumer (`--module ./dist/handler.js`, or a TypeScript module through tsx when it is installed;
+ * the export named by `--export`, else the default export, else the only consumer exported; a
+ * middy handler hides its consumer, so such a module exports the consumer as well). That module then talks to AWS as it does in Lambda (its own
  * client, configured from the environment). Every command also accepts `--module` instead of
  * `--consumer`/`--table`. `--region` and `--endpoint` configure the client of the other commands
  * (default: `AWS_REGION`, `AWS_ENDPOINT_URL`, …).
  */
-import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { resolveAwsClientConfig, TidemarkError } from '@tidemark/core';
 import { type Consumer, isConsumer } from './consumer';
 import { createDeadLetters, type DeadLetters } from './dead-letters';
+import { ConsumerModuleError } from './errors';
+import { importModule } from './load-module';
 import type { DeadLetter } from './types';
 
 /** Where the CLI writes, and what it may be given instead of real AWS (for tests). */
@@ -47,7 +49,8 @@ Commands:
 Options:
   --consumer <name>    the consumer's name            (or --module)
   --table <table>      the table it parks records in  (or --module)
-  --module <file>      a module exporting the consumer made by createConsumer
+  --module <file>      a module exporting the consumer made by createConsumer (.js; .ts through tsx
+                       when it is installed, or Node.js type stripping)
   --export <name>      which export of --module (default: the default export, else the only consumer)
   --limit <n>          page size of list (default 50)
   --cursor <c>         continue a list from this cursor
@@ -236,22 +239,36 @@ function parse(argv: readonly string[]) {
 
 /** Loads the consumer a module exports. */
 async function loadConsumer(path: string, exportName: string | undefined): Promise<Consumer> {
-  const module = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
+  const module = await importModule(path);
   if (exportName !== undefined) {
     const value = module[exportName];
-    if (!isConsumer(value))
-      throw new TypeError(`Export "${exportName}" of ${path} is not a consumer made by createConsumer`);
+    if (!isConsumer(value)) {
+      throw new ConsumerModuleError(
+        path,
+        `Export "${exportName}" of ${path} is not a consumer made by createConsumer${typeof value === 'function' ? MIDDY_HINT : ''}`,
+        { export: exportName, exports: Object.keys(module) },
+      );
+    }
     return value;
   }
   if (isConsumer(module.default)) return module.default;
   const consumers = Object.entries(module).filter(([, value]) => isConsumer(value));
   if (consumers.length === 1) return consumers[0]![1] as Consumer;
-  throw new TypeError(
+  throw new ConsumerModuleError(
+    path,
     consumers.length === 0
-      ? `${path} exports no consumer made by createConsumer`
+      ? `${path} exports no consumer made by createConsumer (exports: ${Object.keys(module).join(', ') || 'none'})${MIDDY_HINT}`
       : `${path} exports several consumers (${consumers.map(([name]) => name).join(', ')}): pick one with --export`,
+    { exports: Object.keys(module) },
   );
 }
+
+/** A middy handler hides the consumer inside its middleware: the module must export the consumer too. */
+const MIDDY_HINT =
+  '. A handler wrapped by middy (consumerMiddleware) hides its consumer: create it with createConsumer, ' +
+  'export it, and pass it to the middleware: `export const consumer = createConsumer({...}); ' +
+  'export const handler = middy().use(consumerMiddleware(consumer));` (then --export consumer, if the ' +
+  'module exports another consumer too)';
 
 function summaryLine(letter: DeadLetter): string {
   const where = letter.aggregate ? `${letter.aggregate.type}#${letter.aggregate.id} v${letter.version}` : '-';

@@ -133,6 +133,23 @@ export class DeadLetterNotRedrivableError extends ConsumerError {
   }
 }
 
+/**
+ * The dead-letter CLI could not get a consumer from `--module`: the module could not be loaded (a
+ * TypeScript module without a way to load it, a missing file), or it exports no consumer made by
+ * `createConsumer` (or several, and `--export` does not pick one).
+ */
+export class ConsumerModuleError extends ConsumerError {
+  constructor(
+    modulePath: string,
+    message: string,
+    context: Record<string, unknown> = {},
+    options: ErrorOptions = {},
+  ) {
+    super('CONSUMER_MODULE_UNUSABLE', message, { ...options, context: { ...context, modulePath } });
+    this.name = 'ConsumerModuleError';
+  }
+}
+
 /** @internal */
 export function describeCause(cause: unknown): string {
   if (cause instanceof Error) return `${cause.name}: ${cause.message}`;

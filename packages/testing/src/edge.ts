@@ -222,7 +222,7 @@ async function handle(
   }
   if (route === undefined) return forward(req, res, upstream, body, agents);
 
-  const latency = faults.latencyFor();
+  const latency = faults.latencyFor(route.service, route.operation);
   if (latency > 0) await sleep(latency);
   const injected = faults.callError(route.service, route.operation);
   if (injected !== undefined) return sendInjected(res, injected);

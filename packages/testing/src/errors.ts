@@ -280,3 +280,39 @@ export class LambdaContextMethodError extends EventSourceError {
     this.name = 'LambdaContextMethodError';
   }
 }
+
+/**
+ * A handler that is not `async` (and declares no callback) returned a value other than a promise.
+ * Lambda's Node.js runtime ignores such a value: the batch would count as a success and the
+ * failures it reports would be lost. The event source refuses the handler instead of honouring it.
+ */
+export class HandlerResponseIgnoredError extends EventSourceError {
+  constructor(returned: string) {
+    super(
+      'LAMBDA_HANDLER_RESPONSE_IGNORED',
+      `The handler returned ${returned} without a promise. Lambda's Node.js runtime ignores what a non-async handler returns (the batch counts as a success and its batchItemFailures are lost): make the handler async, or answer through the callback.`,
+      { context: { returned } },
+    );
+    this.name = 'HandlerResponseIgnoredError';
+  }
+}
+
+/**
+ * The handler settled while requests it started were still in flight (a missing `await`). Lambda
+ * freezes the execution environment once the handler settles, so that work would not run before a
+ * later invocation, if ever: the invocation fails, as the work cannot be relied on.
+ */
+export class PendingWorkError extends EventSourceError {
+  /** The requests still in flight: method, URL and, for AWS calls, the operation. */
+  readonly pending: readonly string[];
+
+  constructor(awsRequestId: string, pending: readonly string[]) {
+    super(
+      'LAMBDA_PENDING_WORK',
+      `The handler settled while ${pending.length} request${pending.length === 1 ? ' it started was' : 's it started were'} still in flight (${pending.join('; ')}). A missing await? Lambda freezes the execution environment as soon as the handler settles: that work would not run before a later invocation, if ever.`,
+      { context: { awsRequestId, pending } },
+    );
+    this.name = 'PendingWorkError';
+    this.pending = pending;
+  }
+}

@@ -86,6 +86,11 @@ export interface FaultStats {
   readonly dynamodbStreamsFailed: number;
   /** Injected faults per operation, keyed `Service.Operation` (e.g. `Kinesis.PutRecords`, `DynamoDB.UpdateItem`). */
   readonly byOperation: Readonly<Record<string, number>>;
+  /**
+   * Every AWS call that went through the edge per operation, keyed like `byOperation`, whether or
+   * not a fault was injected: `injected / requests` of an operation is its observed fault rate.
+   */
+  readonly requestsByOperation: Readonly<Record<string, number>>;
 }
 
 /** Controls the faults of one edge; every handle has one, including those in Vitest workers. */
@@ -211,11 +216,14 @@ export function emptyFaultStats(): FaultStats {
     dynamodbFailed: 0,
     dynamodbStreamsFailed: 0,
     byOperation: {},
+    requestsByOperation: {},
   };
 }
 
 type MutableStats = {
-  -readonly [K in keyof FaultStats]: K extends 'byOperation' ? Record<string, number> : number;
+  -readonly [K in keyof FaultStats]: K extends 'byOperation' | 'requestsByOperation'
+    ? Record<string, number>
+    : number;
 };
 
 const SERVICE_LABEL: Record<EdgeService, string> = {
@@ -264,12 +272,18 @@ export class FaultInjector {
 
   /** A copy of the counters. */
   stats(): FaultStats {
-    return { ...this.#stats, byOperation: { ...this.#stats.byOperation } };
+    return {
+      ...this.#stats,
+      byOperation: { ...this.#stats.byOperation },
+      requestsByOperation: { ...this.#stats.requestsByOperation },
+    };
   }
 
-  /** Counts a call and returns the latency to add before answering it. */
-  latencyFor(): number {
+  /** Counts a call (in all and per operation) and returns the latency to add before answering it. */
+  latencyFor(service: EdgeService, operation: string): number {
     this.#stats.requests += 1;
+    const key = `${SERVICE_LABEL[service]}.${operation}`;
+    this.#stats.requestsByOperation[key] = (this.#stats.requestsByOperation[key] ?? 0) + 1;
     const latency = this.#settings.latencyMs ?? 0;
     if (latency > 0) this.#stats.delayed += 1;
     return latency;

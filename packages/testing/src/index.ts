@@ -28,6 +28,7 @@ export type {
   DynamoDbStreamStartingPosition,
   EventSourceInvocation,
   FakeLambdaContextOptions,
+  GetRecordsEventOptions,
   KinesisDataInput,
   KinesisEventFactoryOptions,
   KinesisEventSource,
@@ -56,6 +57,7 @@ export {
   DEFAULT_KINESIS_STREAM_ARN,
   dynamoDbStreamEvent,
   dynamoDbStreamEventFromEnvelopes,
+  dynamoDbStreamEventFromGetRecords,
   dynamoDbStreamEventFromItems,
   dynamoDbStreamRecord,
   EventSourceConfigurationError,
@@ -65,10 +67,12 @@ export {
   EventSourceStateError,
   FunctionTimeoutError,
   fakeLambdaContext,
+  HandlerResponseIgnoredError,
   kinesisEventFromData,
   kinesisEventFromEnvelopes,
   kinesisRecordFromEnvelope,
   LambdaContextMethodError,
+  PendingWorkError,
 } from './event-source/public-api';
 export type {
   DynamoDbFaultError,

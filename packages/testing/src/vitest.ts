@@ -14,6 +14,8 @@ import {
   type LocalAwsConnection,
 } from './local-aws';
 
+export type { CreatedEventLogTable, CreatedKinesisStream, LocalAws } from './local-aws';
+
 declare module 'vitest' {
   export interface ProvidedContext {
     /** The connection of the run's local AWS, provided by `@tidemark/testing/vitest-global-setup`. */

@@ -88,6 +88,18 @@ describe('tidemark-dead-letters gaps', () => {
     expect(JSON.parse(sweep.out[0]!)).toEqual({ open: 1, expired: 0, stale: 0, applied: 0 });
   });
 
+  it('explains what a module exporting only a middy handler must export', async () => {
+    const run = io();
+    const middyOnly = fileURLToPath(new URL('../helpers/cli-middy-module.ts', import.meta.url));
+    expect(await runDeadLettersCli(['gaps', '--module', middyOnly], run.io)).toBe(1);
+    expect(run.err.join('\n')).toContain('exports no consumer made by createConsumer (exports: handler)');
+    expect(run.err.join('\n')).toContain('export const consumer = createConsumer({...})');
+
+    const withConsumer = fileURLToPath(new URL('../helpers/cli-middy-export-module.ts', import.meta.url));
+    const ok = io();
+    expect(await runDeadLettersCli(['gaps', '--module', withConsumer, '--json'], ok.io)).toBe(0);
+  });
+
   it('needs the module', async () => {
     const run = io();
     expect(

@@ -18,6 +18,7 @@ import type {
   AttributeValue as LambdaAttributeValue,
 } from 'aws-lambda';
 import { EventSourceConfigurationError } from '../errors';
+import { withArnRegion } from './arn';
 import { clientRegion, isClientLike } from './kinesis-event-source';
 import { assertKnownKeys, resolveStreamSettings, SHARED_OPTION_KEYS } from './options';
 import { type StreamAdapter, StreamEventSourceEngine } from './shard-poller';
@@ -121,6 +122,7 @@ export function createDynamoDbStreamEventSource(
     );
   }
   const ownsClient = !isClientLike(options.dynamodbStreams);
+  let streamRegion = 'us-east-1';
   const client = ownsClient
     ? new DynamoDBStreamsClient(
         resolveAwsClientConfig(options.dynamodbStreams as AwsClientOptions, 'dynamodb_streams'),
@@ -136,7 +138,10 @@ export function createDynamoDbStreamEventSource(
   > = {
     description: `DynamoDB stream event source on table ${tableName}`,
     maxRecordsPerRead: 1000,
-    region: () => clientRegion(client),
+    region: async () => {
+      streamRegion = await clientRegion(client);
+      return streamRegion;
+    },
     async describe(signal) {
       const shards: Shard[] = [];
       let exclusiveStartShardId: string | undefined;
@@ -187,16 +192,19 @@ export function createDynamoDbStreamEventSource(
       return { records: response.Records ?? [], nextIterator: response.NextShardIterator ?? undefined };
     },
     convert(raw, _shardId, arn, region) {
-      const converted = toLambdaDynamoDbRecord(raw, arn, region);
-      const seconds = converted.dynamodb?.ApproximateCreationDateTime;
+      // Lambda's records name the stream in the function's region (DynamoDB Local says `ddblocal`).
+      const converted = toLambdaDynamoDbRecord(raw, withArnRegion(arn, region), region);
       return {
         record: converted,
         sequenceNumber: converted.dynamodb?.SequenceNumber ?? '',
-        arrivalMs: seconds === undefined ? Date.now() : seconds * 1000,
+        arrivalMs: arrivalTime(raw.dynamodb?.ApproximateCreationDateTime, Date.now()),
       };
     },
     toEvent: (records) => ({ Records: records }),
-    toFailure: (base, batchInfo) => ({ ...base, DDBStreamBatchInfo: batchInfo }),
+    toFailure: (base, batchInfo) => ({
+      ...base,
+      DDBStreamBatchInfo: { ...batchInfo, streamArn: withArnRegion(batchInfo.streamArn, streamRegion) },
+    }),
     // Lambda's DynamoDB batch info has whole seconds: 2019-11-14T00:13:19Z.
     formatArrival: (ms) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     close() {
@@ -204,6 +212,23 @@ export function createDynamoDbStreamEventSource(
     },
   };
   return new StreamEventSourceEngine(adapter, settings, { type: startingPosition });
+}
+
+/**
+ * When a stream record arrived, in epoch ms, for record-age limits. DynamoDB Local truncates
+ * `ApproximateCreationDateTime` to the minute: a whole-minute value only says "some time in that
+ * minute", so the record is taken to have arrived at the latest moment consistent with it and with
+ * having been read at `readAtMs`. Without this, a 30-second-old record could look 89 seconds old and
+ * be discarded under a 60-second limit. A precise time is used as it is.
+ *
+ * @internal
+ */
+export function arrivalTime(created: Date | number | string | undefined, readAtMs: number): number {
+  if (created === undefined) return readAtMs;
+  const ms = new Date(created).getTime();
+  if (!Number.isFinite(ms)) return readAtMs;
+  if (ms % 60_000 !== 0) return ms;
+  return Math.max(ms, Math.min(readAtMs, ms + 59_999));
 }
 
 /**

@@ -25,7 +25,10 @@ const REQUIRED: Pick<RequiredEventSourceSettings, 'maximumRetryAttempts' | 'maxi
 
 /** The shared settings with every default applied. */
 export interface ResolvedStreamSettings<TEvent, TResponse, TFailure, TRecord> {
-  readonly handler: StreamHandler<TEvent, TResponse>;
+  /** The handler, or undefined when `handlerModule` gives it. */
+  readonly handler: StreamHandler<TEvent, TResponse> | undefined;
+  readonly handlerModule: ((instance: number) => Promise<unknown>) | undefined;
+  readonly handlerExport: string;
   readonly batchSize: number;
   readonly maximumBatchingWindowInSeconds: number;
   readonly reportBatchItemFailures: boolean;
@@ -43,6 +46,8 @@ export interface ResolvedStreamSettings<TEvent, TResponse, TFailure, TRecord> {
 /** The keys of {@link StreamEventSourceOptions}. */
 export const SHARED_OPTION_KEYS = [
   'handler',
+  'handlerModule',
+  'handlerExport',
   'batchSize',
   'maximumBatchingWindowInSeconds',
   'reportBatchItemFailures',
@@ -73,10 +78,26 @@ export function assertKnownKeys(what: string, options: object, known: readonly s
 export function resolveStreamSettings<TEvent, TResponse, TFailure, TRecord>(
   options: StreamEventSourceOptions<TEvent, TResponse, TFailure, TRecord>,
 ): ResolvedStreamSettings<TEvent, TResponse, TFailure, TRecord> {
-  if (typeof options.handler !== 'function') {
+  if ((options.handler === undefined) === (options.handlerModule === undefined)) {
+    throw new EventSourceConfigurationError('give exactly one of handler and handlerModule', {
+      handler: typeof options.handler,
+      handlerModule: typeof options.handlerModule,
+    });
+  }
+  if (options.handler !== undefined && typeof options.handler !== 'function') {
     throw new EventSourceConfigurationError('handler must be a function (event, context) => response', {
       handler: typeof options.handler,
     });
+  }
+  if (options.handlerModule !== undefined && typeof options.handlerModule !== 'function') {
+    throw new EventSourceConfigurationError(
+      'handlerModule must be a function (instance) => import(...) returning the module',
+      { handlerModule: typeof options.handlerModule },
+    );
+  }
+  const handlerExport = options.handlerExport ?? 'handler';
+  if (typeof handlerExport !== 'string' || handlerExport === '') {
+    throw new EventSourceConfigurationError('handlerExport must be a non-empty string', { handlerExport });
   }
   const batchSize = options.batchSize ?? 100;
   integerInRange('batchSize', batchSize, 1, 10_000);
@@ -124,6 +145,8 @@ export function resolveStreamSettings<TEvent, TResponse, TFailure, TRecord>(
   }
   return {
     handler: options.handler,
+    handlerModule: options.handlerModule,
+    handlerExport,
     batchSize,
     maximumBatchingWindowInSeconds: window,
     reportBatchItemFailures: booleanOption('reportBatchItemFailures', options.reportBatchItemFailures),

@@ -11,7 +11,9 @@ export {
   EventSourceFailedError,
   EventSourceStateError,
   FunctionTimeoutError,
+  HandlerResponseIgnoredError,
   LambdaContextMethodError,
+  PendingWorkError,
 } from '../errors';
 export type {
   BuildEnvelopeOverrides,
@@ -42,6 +44,8 @@ export type {
   DynamoDbStreamStartingPosition,
 } from './dynamodb-stream-event-source';
 export { createDynamoDbStreamEventSource } from './dynamodb-stream-event-source';
+export type { GetRecordsEventOptions } from './get-records';
+export { dynamoDbStreamEventFromGetRecords } from './get-records';
 export type {
   KinesisEventSource,
   KinesisEventSourceOptions,

@@ -15,7 +15,7 @@ export type InvocationOutcome =
   | {
       readonly kind: 'failure';
       /** Why the whole batch failed. */
-      readonly reason: 'error' | 'timeout' | 'invalid-response';
+      readonly reason: 'error' | 'timeout' | 'invalid-response' | 'pending-work';
     };
 
 /**
@@ -25,8 +25,9 @@ export type InvocationOutcome =
  * `undefined`/`null`, an object without `batchItemFailures`, `batchItemFailures: null` and an empty
  * list are success; an item whose `itemIdentifier` is missing, empty, not a string, or not a
  * sequence number of this batch makes the whole batch a failure; otherwise the batch is
- * checkpointed before the lowest reported record. A response that is not an object (a string, a
- * number, an array), or a `batchItemFailures` that is not a list, is a whole-batch failure.
+ * checkpointed before the lowest reported record. An empty array (`[]`) is success too, as on
+ * Lambda. A response that is not an object (a string, a number, a non-empty array), or a
+ * `batchItemFailures` that is not a list, is a whole-batch failure.
  */
 export function interpretResponse(
   response: unknown,
@@ -34,6 +35,7 @@ export function interpretResponse(
   reportBatchItemFailures: boolean,
 ): InvocationOutcome {
   if (!reportBatchItemFailures || response === undefined || response === null) return { kind: 'success' };
+  if (Array.isArray(response) && response.length === 0) return { kind: 'success' };
   if (typeof response !== 'object' || Array.isArray(response)) {
     return { kind: 'failure', reason: 'invalid-response' };
   }

@@ -8,14 +8,18 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import {
+  EventSourceConfigurationError,
   EventSourceDrainTimeoutError,
   EventSourceFailedError,
   EventSourceStateError,
   FunctionTimeoutError,
+  HandlerResponseIgnoredError,
   type PendingShardWork,
+  PendingWorkError,
 } from '../errors';
 import { fakeLambdaContext, lambdaFunctionArn } from '../lambda-context';
 import type { ResolvedStreamSettings } from './options';
+import { InvocationWork, idle, pendingAfterSettle, runTracked } from './pending-work';
 import {
   type BatchWork,
   decideAfterInvocation,
@@ -38,6 +42,9 @@ import type {
 export const MAX_IDLE_POLL_MS = 500;
 /** How often the shard list is read again to find new shards (resharding). */
 export const SHARD_REFRESH_INTERVAL_MS = 2000;
+
+/** Lambda's limit on a function's init phase (here: importing `handlerModule`), in ms. */
+export const INIT_TIMEOUT_MS = 10_000;
 
 /** Lambda's payload limit for a synchronous invocation, in bytes. */
 export const MAX_INVOCATION_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -162,6 +169,8 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
   #stopping: Promise<void> | undefined;
   #region = 'us-east-1';
   #functionArn = '';
+  #handlerInstance: Promise<StreamHandler<TEvent, TResponse>> | undefined;
+  #handlerInstances = 0;
 
   constructor(
     adapter: StreamAdapter<TRaw, TRecord, TEvent, TFailure>,
@@ -526,9 +535,54 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
     type Result =
       | { kind: 'returned'; response: unknown }
       | { kind: 'threw'; error: unknown }
+      | { kind: 'pending-work'; response: unknown; error: PendingWorkError }
       | { kind: 'timeout' };
-    const settled = callHandler(this.#settings.handler, event, context).then(
-      (response): Result => ({ kind: 'returned', response }),
+    const inFlight = new InvocationWork();
+    const answered: { by?: 'promise' | 'callback' | 'return' } = {};
+    // The handler module's import is Lambda's init phase: it does not count against the timeout.
+    let handler: StreamHandler<TEvent, TResponse> | undefined = this.#settings.handler;
+    let loadError: unknown;
+    let initTimer: NodeJS.Timeout | undefined;
+    if (handler === undefined) {
+      try {
+        handler = await Promise.race([
+          this.#handler(),
+          new Promise<never>((_, reject) => {
+            initTimer = setTimeout(
+              () => reject(new FunctionTimeoutError(INIT_TIMEOUT_MS / 1000, context.awsRequestId)),
+              INIT_TIMEOUT_MS,
+            );
+          }),
+        ]);
+      } catch (error) {
+        loadError = error;
+        // An import that never finishes is abandoned: the next invocation imports again.
+        if (error instanceof FunctionTimeoutError) this.#handlerInstance = undefined;
+      } finally {
+        clearTimeout(initTimer);
+      }
+    }
+    const call = handler;
+    const settled = (
+      call === undefined
+        ? Promise.reject(loadError)
+        : runTracked(inFlight, () => callHandler(call, event, context, answered))
+    ).then(
+      async (response): Promise<Result> => {
+        // An async handler's invocation ends when its promise settles: Lambda freezes what is left.
+        // A handler that answered through the callback (or returned nothing) ends, by default
+        // (`callbackWaitsForEmptyEventLoop`), only when the work it started is done: wait for it.
+        if (answered.by !== 'promise' && context.callbackWaitsForEmptyEventLoop !== false) {
+          await idle(inFlight, startedAt.getTime() + timeoutMs);
+        }
+        const pending = await pendingAfterSettle(inFlight);
+        if (pending.length === 0) return { kind: 'returned', response };
+        return {
+          kind: 'pending-work',
+          response,
+          error: new PendingWorkError(context.awsRequestId, pending),
+        };
+      },
       (error: unknown): Result => ({ kind: 'threw', error }),
     );
     const result: Result = await Promise.race([
@@ -547,6 +601,10 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
     } else if (result.kind === 'threw') {
       error = result.error;
       outcome = { kind: 'failure', reason: 'error' };
+    } else if (result.kind === 'pending-work') {
+      response = result.response;
+      error = result.error;
+      outcome = { kind: 'failure', reason: 'pending-work' };
     } else {
       response = result.response;
       outcome = interpretResponse(response, sequenceNumbers, this.#settings.reportBatchItemFailures);
@@ -565,27 +623,42 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
     };
     this.invocations.push(invocation);
     shard.lastInvocation = { awsRequestId: context.awsRequestId, functionError: result.kind !== 'returned' };
+    if (result.kind === 'threw' && result.error instanceof HandlerResponseIgnoredError) {
+      this.#fail('invoking the handler', result.error, { shardId: shard.shardId });
+    }
     if (result.kind === 'timeout') {
-      // Lambda ends a timed-out invocation before it retries; a promise cannot be ended, so the
-      // shard waits for the handler to settle (or for stop()): one batch in flight per shard.
-      await this.#settledOrStopped(settled);
+      // Lambda ends a timed-out invocation and retries in a new execution environment. A promise
+      // cannot be ended: it is abandoned (what it does later is not recorded) and the shard goes
+      // on. With `handlerModule`, the next invocation runs in a freshly imported module.
+      this.#handlerInstance = undefined;
     }
     shard.inFlight = false;
     return outcome;
   }
 
-  /** Resolves when `promise` settles, or at once when the source stops. */
-  #settledOrStopped(promise: Promise<unknown>): Promise<void> {
-    const signal = this.#abort.signal;
-    if (signal.aborted) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const done = () => {
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      signal.addEventListener('abort', done, { once: true });
-      promise.then(done, done);
+  /** The handler: the given one, or the current instance of `handlerModule` (imported when needed). */
+  #handler(): Promise<StreamHandler<TEvent, TResponse>> {
+    const { handler, handlerModule, handlerExport } = this.#settings;
+    if (handler) return Promise.resolve(handler);
+    if (this.#handlerInstance) return this.#handlerInstance;
+    const instance = ++this.#handlerInstances;
+    const loading = (async () => {
+      const loaded = (await handlerModule!(instance)) as Record<string, unknown> | undefined;
+      const exported = loaded?.[handlerExport];
+      if (typeof exported !== 'function') {
+        throw new EventSourceConfigurationError(
+          `handlerModule's module has no function export "${handlerExport}" (exports: ${Object.keys(loaded ?? {}).join(', ') || 'none'})`,
+          { handlerExport, instance },
+        );
+      }
+      return exported as StreamHandler<TEvent, TResponse>;
+    })();
+    this.#handlerInstance = loading;
+    // A failed import fails the invocation (as an init error does on Lambda); the next one imports again.
+    loading.catch(() => {
+      if (this.#handlerInstance === loading) this.#handlerInstance = undefined;
     });
+    return loading;
   }
 
   /** Gives up on the first `count` buffered records: on-failure destination, then checkpoint. */
@@ -610,9 +683,9 @@ export class StreamEventSourceEngine<TRaw, TRecord, TEvent, TResponse, TFailure>
         ? {
             statusCode: 200,
             executedVersion: '$LATEST',
-            ...(shard.lastInvocation!.functionError ? { functionError: 'Unhandled' } : {}),
+            functionError: shard.lastInvocation!.functionError ? 'Unhandled' : null,
           }
-        : { statusCode: 0, executedVersion: '$LATEST' },
+        : { statusCode: 0, executedVersion: '$LATEST', functionError: null },
       version: '1.0',
       timestamp: new Date().toISOString(),
     };
@@ -744,9 +817,11 @@ export function callHandler<TEvent, TResponse>(
   handler: StreamHandler<TEvent, TResponse>,
   event: TEvent,
   context: Context,
+  answered: { by?: 'promise' | 'callback' | 'return' } = {},
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const callback = (error?: Error | string | null, result?: unknown) => {
+      answered.by ??= 'callback';
       if (error !== undefined && error !== null) reject(typeof error === 'string' ? new Error(error) : error);
       else resolve(result);
     };
@@ -757,9 +832,24 @@ export function callHandler<TEvent, TResponse>(
       reject(error);
       return;
     }
-    if (isThenable(returned)) returned.then(resolve, reject);
-    else if (handler.length < 3) resolve(returned);
+    if (isThenable(returned)) {
+      answered.by ??= 'promise';
+      returned.then(resolve, reject);
+    } else if (handler.length < 3) {
+      answered.by ??= 'return';
+      // Lambda's Node.js runtime ignores what a non-async handler returns; honouring it here would
+      // let a test pass that fails on Lambda, so such a handler is refused.
+      if (returned === undefined) resolve(undefined);
+      else reject(new HandlerResponseIgnoredError(describeValue(returned)));
+    }
   });
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `an array (${JSON.stringify(value).slice(0, 80)})`;
+  if (typeof value === 'object') return `an object (${JSON.stringify(value).slice(0, 80)})`;
+  return `a ${typeof value} (${String(value).slice(0, 80)})`;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

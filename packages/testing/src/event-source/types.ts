@@ -21,8 +21,26 @@ export type StreamHandler<TEvent, TResponse> = (
  * names and defaults as Lambda's `CreateEventSourceMapping`, plus what the emulation needs.
  */
 export interface StreamEventSourceOptions<TEvent, TResponse, TFailure, TRecord> {
-  /** The function to invoke with each batch. */
-  readonly handler: StreamHandler<TEvent, TResponse>;
+  /**
+   * The function to invoke with each batch. Give either `handler` or `handlerModule`.
+   *
+   * A handler that is not `async` (and declares no callback) and returns something other than a
+   * promise is refused (`HandlerResponseIgnoredError`): Lambda's Node.js runtime ignores that value.
+   * An invocation whose async handler settles while HTTP requests it started (AWS SDK calls,
+   * `fetch`) are still in flight fails with `PendingWorkError` (a missing `await`: Lambda freezes
+   * that work); a handler that answers through the callback is waited for, as on Lambda.
+   */
+  readonly handler?: StreamHandler<TEvent, TResponse>;
+  /**
+   * Instead of `handler`: imports the handler's module, so that the module's state is reset where
+   * Lambda resets it. Called before the first invocation and again before the first invocation
+   * after a time-out (Lambda retries in a new execution environment), with the instance number
+   * (1, 2, …). In Vitest: `async () => { vi.resetModules(); return import('../src/listener'); }`;
+   * in plain Node.js ESM: `(n) => import(`../src/listener.js?instance=${n}`)`. Default: none.
+   */
+  readonly handlerModule?: (instance: number) => Promise<unknown>;
+  /** The export of `handlerModule`'s module that is the handler. Default: `'handler'`. */
+  readonly handlerExport?: string;
   /**
    * `BatchSize`: the most records in one invocation. 1 to 10,000. Default: `100` (Lambda's).
    * An invocation also stays under Lambda's 6 MB synchronous payload limit.
@@ -58,7 +76,9 @@ export interface StreamEventSourceOptions<TEvent, TResponse, TFailure, TRecord> 
   /**
    * The function timeout, in seconds: the context's `getRemainingTimeInMillis()` counts down from
    * it, and an invocation that runs past it fails as a whole (`FunctionTimeoutError`), as on
-   * Lambda. The handler's promise cannot be killed: it is abandoned. Lambda allows 1 to 900;
+   * Lambda. The handler's promise cannot be killed: it is abandoned (what it does later is not
+   * recorded, and does not hold up the shard: the retry starts at once, in a freshly imported
+   * module with `handlerModule`, in the same module otherwise). Lambda allows 1 to 900;
    * fractions are accepted to keep timeout tests fast. Default: `3` (Lambda's default timeout).
    */
   readonly functionTimeoutSeconds?: number;
@@ -135,8 +155,11 @@ export interface OnFailureResponseContext {
   readonly statusCode: number;
   /** The function version. */
   readonly executedVersion: string;
-  /** `'Unhandled'` when the last invocation threw or timed out; absent for a partial failure. */
-  readonly functionError?: string;
+  /**
+   * `'Unhandled'` when the last invocation threw, timed out or left work running; `null` when it
+   * returned (a partial failure) or when the records expired before any invocation, as Lambda sends it.
+   */
+  readonly functionError: string | null;
 }
 
 /** The batch part of an on-failure record (`KinesisBatchInfo` / `DDBStreamBatchInfo`). */

@@ -52,7 +52,8 @@ describe('DynamoDB stream event source on DynamoDB Local', () => {
     expect(insert).toMatchObject({
       eventVersion: '1.1',
       eventSource: 'aws:dynamodb',
-      eventSourceARN: streamArn,
+      // The stream in the records' region (DynamoDB Local's own ARNs say `ddblocal`).
+      eventSourceARN: streamArn.replace(/^(arn:[^:]+:dynamodb:)[^:]*/, `$1${aws.region}`),
       awsRegion: aws.region,
       dynamodb: {
         Keys: key,

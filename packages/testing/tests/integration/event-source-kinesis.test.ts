@@ -1,3 +1,4 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamSummaryCommand,
   type KinesisClient,
@@ -9,6 +10,7 @@ import {
   createKinesisEventSource,
   type KinesisEventSource,
   type KinesisEventSourceOptions,
+  PendingWorkError,
 } from '@tidemark/testing';
 import { test } from '@tidemark/testing/vitest';
 import type { KinesisStreamEvent } from 'aws-lambda';
@@ -337,6 +339,47 @@ describe('Kinesis event source on kinesis-mock', () => {
       [true, 'failure'],
       [false, 'success'],
     ]);
+  });
+
+  test('an SDK call the handler forgot to await fails the invocation, naming the operation', async ({
+    aws,
+    kinesisStream,
+  }) => {
+    await put(aws.kinesis, kinesisStream.streamName, 'a');
+    const { tableName } = await aws.createTable({
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    });
+    // The edge holds every answer for a while, so the forgotten call is surely still in flight.
+    await aws.faults.set({ latencyMs: 300 });
+    let calls = 0;
+    const writes: Promise<unknown>[] = [];
+    const source = eventSource({
+      kinesis: aws.kinesis,
+      streamName: kinesisStream.streamName,
+      functionTimeoutSeconds: 30,
+      handler: async () => {
+        calls += 1;
+        const write = aws.dynamodb.send(
+          new PutItemCommand({ TableName: tableName, Item: { id: { S: `call-${calls}` } } }),
+        );
+        writes.push(write);
+        if (calls > 1) await write; // the fix: await it
+      },
+    });
+    try {
+      await source.start();
+      await source.drain({ timeoutMs: 30_000 });
+    } finally {
+      await aws.faults.clear();
+      await Promise.allSettled(writes);
+    }
+
+    expect(source.invocations.map((invocation) => invocation.outcome)).toEqual(['failure', 'success']);
+    const error = source.invocations[0]!.error as PendingWorkError;
+    expect(error).toBeInstanceOf(PendingWorkError);
+    expect(error.pending).toEqual([`POST ${aws.endpoint.replace(/\/$/, '')}/ (DynamoDB_20120810.PutItem)`]);
   });
 
   test('after resharding, reads the closed parent shard to its end before its children', async ({

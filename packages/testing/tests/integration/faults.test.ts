@@ -87,6 +87,12 @@ describe('PutRecords entry failures', () => {
     expect(stats.putRecordsEntriesFailed).toBe(failed.length);
     expect(stats.putRecordsCallsWithFailures).toBe(1);
     expect(stats.byOperation).toEqual({ 'Kinesis.PutRecords': failed.length });
+    // Every call is counted per operation, not only the faulted ones: one PutRecords, then the reads.
+    expect(stats.requestsByOperation['Kinesis.PutRecords']).toBe(1);
+    expect(stats.requestsByOperation['Kinesis.GetRecords']).toBeGreaterThan(0);
+    expect(Object.values(stats.requestsByOperation).reduce((sum, count) => sum + count, 0)).toBe(
+      stats.requests,
+    );
   });
 
   test('the same seed fails the same positions', async ({ aws }) => {

@@ -9,11 +9,14 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventSourceConfigurationError } from '../../src/errors';
 import {
+  arrivalTime,
   createDynamoDbStreamEventSource,
   type DynamoDbStreamEventSource,
 } from '../../src/event-source/dynamodb-stream-event-source';
+import { dynamoDbStreamEventFromGetRecords } from '../../src/event-source/get-records';
 
 const STREAM_ARN = 'arn:aws:dynamodb:eu-west-1:111122223333:table/events/stream/2026-01-01T00:00:00.000';
+const LOCAL_STREAM_ARN = STREAM_ARN.replace('eu-west-1', 'ddblocal');
 
 interface FakeShard {
   readonly shardId: string;
@@ -25,6 +28,7 @@ interface FakeShard {
 /** An in-memory DynamoDB Streams API. Iterators are `shardId|index`; pages of one shard each. */
 class FakeStreams {
   readonly config = { region: 'eu-west-1' };
+  streamArn = STREAM_ARN;
   readonly shards: FakeShard[] = [];
   #sequence = 100;
 
@@ -70,7 +74,7 @@ class FakeStreams {
       const shard = this.shards[start];
       return {
         StreamDescription: {
-          StreamArn: STREAM_ARN,
+          StreamArn: this.streamArn,
           StreamStatus: 'ENABLED',
           Shards: shard
             ? [
@@ -202,6 +206,158 @@ describe('createDynamoDbStreamEventSource', () => {
         handler: async () => undefined,
         ...options,
       } as never),
+    ).toThrow(EventSourceConfigurationError);
+  });
+  it('names the stream in the client region in every record and on-failure record (DynamoDB Local says ddblocal)', async () => {
+    const streams = new FakeStreams();
+    streams.streamArn = LOCAL_STREAM_ARN;
+    streams.write(streams.shard('shardId-1'), 'INSERT', 'a');
+    const events = createDynamoDbStreamEventSource({
+      dynamodbStreams: streams as unknown as DynamoDBStreamsClient,
+      streamArn: LOCAL_STREAM_ARN,
+      maximumRetryAttempts: 0,
+      pollIntervalMs: 5,
+      handler: async () => {
+        throw new Error('no');
+      },
+    });
+    sources.push(events);
+    await events.start();
+    await events.drain({ timeoutMs: 5000 });
+    const record = events.invocations[0]!.event.Records[0]!;
+    expect(record.awsRegion).toBe('eu-west-1');
+    expect(record.eventSourceARN).toBe(STREAM_ARN);
+    expect(events.onFailure[0]!.DDBStreamBatchInfo.streamArn).toBe(STREAM_ARN);
+    expect(events.onFailure[0]!.responseContext.functionError).toBe('Unhandled');
+  });
+
+  it('measures record age from the arrival time, not from a creation time truncated to the minute', async () => {
+    // DynamoDB Local reports a record written at hh:mm:59 as hh:mm:00. Read 30 s after it was
+    // written, it must not count as 89 s old under a 60-second limit.
+    const minute = Math.floor((Date.now() - 120_000) / 60_000) * 60_000;
+    const streams = new FakeStreams();
+    const shard = streams.shard('shardId-1');
+    streams.write(shard, 'INSERT', 'truncated');
+    shard.records[0]!.dynamodb!.ApproximateCreationDateTime = new Date(minute);
+    const events = createDynamoDbStreamEventSource({
+      dynamodbStreams: streams as unknown as DynamoDBStreamsClient,
+      streamArn: STREAM_ARN,
+      maximumRecordAgeInSeconds: 60,
+      pollIntervalMs: 5,
+      clock: () => minute + 89_000,
+      handler: async () => undefined,
+    });
+    sources.push(events);
+    await events.start();
+    await events.drain({ timeoutMs: 5000 });
+    expect(events.onFailure).toEqual([]);
+    expect(events.invocations.map((invocation) => invocation.outcome)).toEqual(['success']);
+  });
+
+  it('still discards a record whose precise creation time is past the limit', async () => {
+    const created = Date.now() - 120_000 + 750;
+    const streams = new FakeStreams();
+    const shard = streams.shard('shardId-1');
+    streams.write(shard, 'INSERT', 'old');
+    shard.records[0]!.dynamodb!.ApproximateCreationDateTime = new Date(created);
+    const events = createDynamoDbStreamEventSource({
+      dynamodbStreams: streams as unknown as DynamoDBStreamsClient,
+      streamArn: STREAM_ARN,
+      maximumRecordAgeInSeconds: 60,
+      pollIntervalMs: 5,
+      clock: () => created + 61_000,
+      handler: async () => undefined,
+    });
+    sources.push(events);
+    await events.start();
+    await events.drain({ timeoutMs: 5000 });
+    expect(events.invocations).toEqual([]);
+    expect(events.onFailure.map((failure) => failure.requestContext.condition)).toEqual([
+      'RecordAgeExceeded',
+    ]);
+  });
+});
+
+describe('arrivalTime', () => {
+  const minute = Date.parse('2026-01-01T10:00:00Z');
+  it.each([
+    ['a precise time, as it is', new Date(minute + 750), minute + 90_000, minute + 750],
+    [
+      'a whole-minute time read later in the minute, the read time',
+      new Date(minute),
+      minute + 20_000,
+      minute + 20_000,
+    ],
+    [
+      'a whole-minute time read after the minute, its last millisecond',
+      new Date(minute),
+      minute + 300_000,
+      minute + 59_999,
+    ],
+    ['no time, the read time', undefined, minute + 5, minute + 5],
+  ])('takes %s', (_, created, readAt, expected) => {
+    expect(arrivalTime(created, readAt)).toBe(expected);
+  });
+});
+
+describe('dynamoDbStreamEventFromGetRecords', () => {
+  const raw = (): _Record => ({
+    eventID: 'e-1',
+    eventName: 'INSERT',
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: 'ddblocal',
+    dynamodb: {
+      ApproximateCreationDateTime: new Date('2026-01-01T10:00:00.750Z'),
+      Keys: { pk: { S: 'Task#1' }, sk: { N: '1' } },
+      NewImage: { pk: { S: 'Task#1' }, sk: { N: '1' }, blob: { B: new Uint8Array([1, 2]) } },
+      SequenceNumber: '000000000000000000100',
+      SizeBytes: 30,
+      StreamViewType: 'NEW_IMAGE',
+    },
+  });
+
+  it('turns GetRecords output into the event Lambda delivers, ARN and region consistent', () => {
+    const event = dynamoDbStreamEventFromGetRecords({ Records: [raw()] }, { streamArn: LOCAL_STREAM_ARN });
+    expect(event).toEqual({
+      Records: [
+        {
+          eventID: 'e-1',
+          eventName: 'INSERT',
+          eventVersion: '1.1',
+          eventSource: 'aws:dynamodb',
+          awsRegion: 'us-east-1',
+          dynamodb: {
+            ApproximateCreationDateTime: Date.parse('2026-01-01T10:00:00Z') / 1000,
+            Keys: { pk: { S: 'Task#1' }, sk: { N: '1' } },
+            NewImage: { pk: { S: 'Task#1' }, sk: { N: '1' }, blob: { B: 'AQI=' } },
+            SequenceNumber: '000000000000000000100',
+            SizeBytes: 30,
+            StreamViewType: 'NEW_IMAGE',
+          },
+          eventSourceARN: LOCAL_STREAM_ARN.replace('ddblocal', 'us-east-1'),
+        },
+      ],
+    });
+  });
+
+  it('keeps the region of a real ARN, takes an explicit one, and accepts a list of records', () => {
+    expect(dynamoDbStreamEventFromGetRecords([raw()], { streamArn: STREAM_ARN }).Records[0]).toMatchObject({
+      awsRegion: 'eu-west-1',
+      eventSourceARN: STREAM_ARN,
+    });
+    expect(
+      dynamoDbStreamEventFromGetRecords([raw()], { streamArn: STREAM_ARN, region: 'ap-south-1' }).Records[0],
+    ).toMatchObject({
+      awsRegion: 'ap-south-1',
+      eventSourceARN: STREAM_ARN.replace('eu-west-1', 'ap-south-1'),
+    });
+    expect(dynamoDbStreamEventFromGetRecords({}, { streamArn: STREAM_ARN })).toEqual({ Records: [] });
+  });
+
+  it('refuses an ARN that is not a DynamoDB stream ARN', () => {
+    expect(() =>
+      dynamoDbStreamEventFromGetRecords([raw()], { streamArn: 'arn:aws:kinesis:us-east-1:1:stream/x' }),
     ).toThrow(EventSourceConfigurationError);
   });
 });

@@ -1,3 +1,5 @@
+import { createServer, get, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   DescribeStreamSummaryCommand,
   GetRecordsCommand,
@@ -6,13 +8,15 @@ import {
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamEvent, KinesisStreamHandler } from 'aws-lambda';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   EventSourceConfigurationError,
   EventSourceDrainTimeoutError,
   EventSourceFailedError,
   EventSourceStateError,
   FunctionTimeoutError,
+  HandlerResponseIgnoredError,
+  PendingWorkError,
 } from '../../src/errors';
 import {
   createKinesisEventSource,
@@ -345,7 +349,11 @@ describe('createKinesisEventSource', () => {
       condition: 'RecordAgeExceeded',
       approximateInvokeCount: 0,
     });
-    expect(events.onFailure[0]!.responseContext).toEqual({ statusCode: 0, executedVersion: '$LATEST' });
+    expect(events.onFailure[0]!.responseContext).toEqual({
+      statusCode: 0,
+      executedVersion: '$LATEST',
+      functionError: null,
+    });
   });
 
   it('counts an invocation that runs past the function timeout as failed', async () => {
@@ -364,34 +372,202 @@ describe('createKinesisEventSource', () => {
     expect(events.onFailure[0]!.responseContext.functionError).toBe('Unhandled');
   });
 
-  it('never starts the retry of a timed-out batch while the timed-out invocation still runs (one batch in flight per shard)', async () => {
+  it('ends a handler that never settles at the deadline and retries at once: drain is never blocked', async () => {
     const kinesis = new FakeKinesis();
     kinesis.put(kinesis.shard('shardId-000000000000'), 'a');
-    let running = 0;
-    let maxRunning = 0;
     let calls = 0;
     const events = source(kinesis, {
       functionTimeoutSeconds: 0.05,
       handler: async () => {
         calls += 1;
-        running += 1;
-        maxRunning = Math.max(maxRunning, running);
-        try {
-          // Lambda ends a timed-out invocation; here the first one goes on for a while.
-          if (calls === 1) await new Promise((resolve) => setTimeout(resolve, 400));
-        } finally {
-          running -= 1;
-        }
+        if (calls === 1) await new Promise(() => undefined); // never settles
       },
     });
     await events.start();
+    const started = Date.now();
     await events.drain({ timeoutMs: 5000 });
+    expect(Date.now() - started).toBeLessThan(2000);
     expect(events.invocations.map((invocation) => [invocation.timedOut, invocation.outcome])).toEqual([
       [true, 'failure'],
       [false, 'success'],
     ]);
-    expect(maxRunning).toBe(1);
-    expect(running).toBe(0);
+    expect(events.invocations[0]!.error).toBeInstanceOf(FunctionTimeoutError);
+  });
+
+  it('with handlerModule, retries a timed-out batch in a freshly imported module (module state reset)', async () => {
+    const seen: number[] = [];
+    (globalThis as { statefulHandlerSeen?: number[] }).statefulHandlerSeen = seen;
+    const kinesis = new FakeKinesis();
+    kinesis.put(kinesis.shard('shardId-000000000000'), 'a', 'b');
+    const instances: number[] = [];
+    const events = createKinesisEventSource({
+      kinesis: kinesis as unknown as KinesisClient,
+      streamName: 'orders',
+      pollIntervalMs: 5,
+      batchSize: 1,
+      functionTimeoutSeconds: 0.05,
+      handlerModule: async (instance) => {
+        instances.push(instance);
+        vi.resetModules();
+        return import('./fixtures/stateful-handler');
+      },
+    });
+    sources.push(events);
+    await events.start();
+    await events.drain({ timeoutMs: 5000 });
+    delete (globalThis as { statefulHandlerSeen?: number[] }).statefulHandlerSeen;
+
+    expect(events.invocations.filter((invocation) => invocation.timedOut)).toHaveLength(1);
+    expect(events.invocations.filter((invocation) => invocation.outcome === 'success')).toHaveLength(2);
+    // The first instance hung on its first call; the next invocation ran in a new instance (its
+    // own first call), and the third reused that instance (its second call).
+    expect(instances).toEqual([1, 2]);
+    expect(seen).toEqual([1, 1, 2]);
+  });
+
+  it('fails an invocation when handlerModule has no such export, and imports again for the retry', async () => {
+    const kinesis = new FakeKinesis();
+    kinesis.put(kinesis.shard('shardId-000000000000'), 'a');
+    let instance = 0;
+    const events = createKinesisEventSource({
+      kinesis: kinesis as unknown as KinesisClient,
+      streamName: 'orders',
+      pollIntervalMs: 5,
+      handlerModule: async (n) => {
+        instance = n;
+        return n === 1 ? { default: async () => undefined } : { handler: async () => undefined };
+      },
+    });
+    sources.push(events);
+    await events.start();
+    await events.drain({ timeoutMs: 5000 });
+    expect(events.invocations.map((invocation) => invocation.outcome)).toEqual(['failure', 'success']);
+    expect(events.invocations[0]!.error).toBeInstanceOf(EventSourceConfigurationError);
+    expect(String(events.invocations[0]!.error)).toContain('no function export "handler" (exports: default)');
+    expect(instance).toBe(2);
+  });
+
+  it('refuses a non-async handler that returns its response instead of answering (Lambda ignores it)', async () => {
+    const kinesis = new FakeKinesis();
+    const [first] = kinesis.put(kinesis.shard('shardId-000000000000'), 'a');
+    const events = source(kinesis, {
+      reportBatchItemFailures: true,
+      // Not async, no callback: Lambda's Node.js runtime would drop this response.
+      handler: (() => ({
+        batchItemFailures: [{ itemIdentifier: first! }],
+      })) as unknown as KinesisStreamHandler,
+    });
+    await events.start();
+    const failed = await events.drain({ timeoutMs: 5000 }).catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(EventSourceFailedError);
+    const cause = (failed as EventSourceFailedError).cause;
+    expect(cause).toBeInstanceOf(HandlerResponseIgnoredError);
+    expect((cause as Error).message).toContain('make the handler async');
+    expect((cause as HandlerResponseIgnoredError).code).toBe('LAMBDA_HANDLER_RESPONSE_IGNORED');
+  });
+
+  describe('work left running after the handler settles', () => {
+    let server: Server;
+    let url: string;
+    const slowMs = 300;
+    afterEach(async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+
+    async function slowServer(): Promise<void> {
+      server = createServer((_request, response) => {
+        setTimeout(() => response.end('done'), slowMs);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }
+
+    it.each([
+      // The forgotten calls fail when the server closes after the test; that is expected.
+      [
+        'node:http',
+        (target: string) =>
+          void get(`${target}/forgotten`, (response) => response.resume()).on('error', () => undefined),
+      ],
+      [
+        'fetch',
+        (target: string) =>
+          void fetch(`${target}/forgotten`)
+            .then((response) => response.text())
+            .catch(() => undefined),
+      ],
+    ])(
+      'fails the invocation when a %s request it started is still in flight (a missing await)',
+      async (_, call) => {
+        await slowServer();
+        const kinesis = new FakeKinesis();
+        kinesis.put(kinesis.shard('shardId-000000000000'), 'a');
+        const events = source(kinesis, {
+          maximumRetryAttempts: 0,
+          handler: async () => {
+            call(url);
+          },
+        });
+        await events.start();
+        await events.drain({ timeoutMs: 5000 });
+        expect(events.invocations.map((invocation) => invocation.outcome)).toEqual(['failure']);
+        const error = events.invocations[0]!.error as PendingWorkError;
+        expect(error).toBeInstanceOf(PendingWorkError);
+        expect(error.code).toBe('LAMBDA_PENDING_WORK');
+        expect(error.pending).toEqual([`GET ${url}/forgotten`]);
+        expect(error.message).toContain('A missing await?');
+        expect(events.onFailure[0]!.responseContext.functionError).toBe('Unhandled');
+      },
+    );
+
+    it('lets a callback handler finish its work after answering, as Lambda waits for the event loop', async () => {
+      await slowServer();
+      const kinesis = new FakeKinesis();
+      kinesis.put(kinesis.shard('shardId-000000000000'), 'a', 'b');
+      const finished: string[] = [];
+      let calls = 0;
+      const events = source(kinesis, {
+        batchSize: 1,
+        maximumRetryAttempts: 0,
+        handler: (_event, context, callback) => {
+          calls += 1;
+          // The second invocation opts out, as `context.callbackWaitsForEmptyEventLoop = false` does on Lambda.
+          if (calls === 2) context.callbackWaitsForEmptyEventLoop = false;
+          get(`${url}/after-callback-${calls}`, (response) =>
+            response.resume().on('end', () => finished.push(`call ${calls}`)),
+          ).on('error', () => undefined);
+          callback(null);
+        },
+      });
+      await events.start();
+      await events.drain({ timeoutMs: 5000 });
+      expect(events.invocations.map((invocation) => invocation.outcome)).toEqual(['success', 'failure']);
+      expect(events.invocations[0]!.durationMs).toBeGreaterThanOrEqual(slowMs - 50);
+      expect(events.invocations[1]!.error).toBeInstanceOf(PendingWorkError);
+      expect(finished[0]).toBe('call 1');
+    });
+
+    it('does not blame a handler that awaited its requests, or a request another invocation started', async () => {
+      await slowServer();
+      const kinesis = new FakeKinesis();
+      kinesis.put(kinesis.shard('shardId-000000000000'), 'a', 'b');
+      // Started outside any invocation: not the handler's work.
+      const outside = fetch(`${url}/outside`).then((response) => response.text());
+      const events = source(kinesis, {
+        batchSize: 1,
+        handler: async () => {
+          await new Promise<void>((resolve, reject) =>
+            get(`${url}/awaited`, (response) => response.resume().on('end', resolve)).on('error', reject),
+          );
+          await (await fetch(`${url}/awaited-fetch`)).text();
+        },
+      });
+      await events.start();
+      await events.drain({ timeoutMs: 5000 });
+      await outside;
+      expect(events.invocations.map((invocation) => invocation.outcome)).toEqual(['success', 'success']);
+    });
   });
 
   it('rejects drain with the pending work when a batch keeps failing', async () => {
@@ -617,6 +793,9 @@ describe('createKinesisEventSource', () => {
     ['a timestamp without AT_TIMESTAMP', { startingPositionTimestamp: new Date() }],
     ['both streamName and streamArn', { streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/orders' }],
     ['a function timeout over 900 s', { functionTimeoutSeconds: 901 }],
+    ['both handler and handlerModule', { handlerModule: async () => ({}) }],
+    ['neither handler nor handlerModule', { handler: undefined }],
+    ['an empty handlerExport', { handler: undefined, handlerModule: async () => ({}), handlerExport: '' }],
   ])('refuses %s', (_, options) => {
     const invalid = { handler: async () => undefined, ...options } as unknown as KinesisEventSourceOptions;
     expect(() => source(new FakeKinesis(), invalid)).toThrow(EventSourceConfigurationError);

@@ -37,6 +37,10 @@ describe('interpretResponse', () => {
     expect(interpretResponse(response, long, true)).toEqual({ kind: 'partial-failure', failedIndex: 1 });
   });
 
+  it('treats an empty array response as a success, as Lambda does', () => {
+    expect(interpretResponse([], batch, true)).toEqual({ kind: 'success' });
+  });
+
   it.each([
     ['an empty identifier', { batchItemFailures: [{ itemIdentifier: '' }] }],
     ['a null identifier', { batchItemFailures: [{ itemIdentifier: null }] }],

@@ -46,10 +46,43 @@ describe('FaultInjector', () => {
   it('injects nothing by default and counts calls', () => {
     const injector = new FaultInjector();
 
-    expect(injector.latencyFor()).toBe(0);
+    expect(injector.latencyFor('dynamodb', 'PutItem')).toBe(0);
     expect(injector.callError('dynamodb', 'PutItem')).toBeUndefined();
     expect(injector.putRecordsEntryFaultsActive).toBe(false);
-    expect(injector.stats()).toMatchObject({ requests: 1, injected: 0 });
+    expect(injector.stats()).toMatchObject({
+      requests: 1,
+      injected: 0,
+      byOperation: {},
+      requestsByOperation: { 'DynamoDB.PutItem': 1 },
+    });
+  });
+
+  it('counts every request per operation, faulted or not, and resets on set', () => {
+    const injector = new FaultInjector();
+    injector.set({ seed: 5, dynamodb: { failureRate: 0.5, operations: ['UpdateItem'] } });
+    let injected = 0;
+    for (let call = 0; call < 40; call += 1) {
+      injector.latencyFor('dynamodb', 'UpdateItem');
+      if (injector.callError('dynamodb', 'UpdateItem')) injected += 1;
+      injector.latencyFor('kinesis', 'GetRecords');
+      injector.callError('kinesis', 'GetRecords');
+    }
+    injector.latencyFor('dynamodbStreams', 'GetRecords');
+
+    expect(injected).toBeGreaterThan(0);
+    expect(injected).toBeLessThan(40);
+    expect(injector.stats()).toMatchObject({
+      requests: 81,
+      injected,
+      byOperation: { 'DynamoDB.UpdateItem': injected },
+      requestsByOperation: {
+        'DynamoDB.UpdateItem': 40,
+        'Kinesis.GetRecords': 40,
+        'DynamoDBStreams.GetRecords': 1,
+      },
+    });
+    injector.set({});
+    expect(injector.stats().requestsByOperation).toEqual({});
   });
 
   it('takes the same decisions for the same seed', () => {

@@ -1,0 +1,18 @@
+/** A listener wired through middy, exporting only the middy handler (CLI tests). */
+import middy from '@middy/core';
+import { createConsumer } from '../../src/consumer';
+import { consumerMiddleware } from '../../src/middleware';
+import { memoryLogger, taskEvents } from './events';
+import { FakeDynamoDb } from './fake-dynamodb';
+
+export const handler = middy().use(
+  consumerMiddleware(
+    createConsumer({
+      name: 'cli-middy-consumer',
+      events: taskEvents,
+      handlers: { TaskCreated: () => undefined },
+      checkpoints: { tableName: 'consumer-state', dynamodb: new FakeDynamoDb() as never },
+      logger: memoryLogger(),
+    }),
+  ),
+);

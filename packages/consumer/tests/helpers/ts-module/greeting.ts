@@ -1,0 +1,3 @@
+export function greeting(who: string): string {
+  return `loaded through ${who}`;
+}
