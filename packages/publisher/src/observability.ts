@@ -21,32 +21,35 @@ export interface PublisherLogger {
 
 /** Names of the counters reported through the metrics hook. */
 export type PublisherCounter =
-  | 'published'
-  | 'retried'
-  | 'failed'
-  | 'skipped'
-  | 'historyRewritten'
-  | 'poison'
-  | 'commandsCompleted';
+  | 'RecordsPublished'
+  | 'PublishRetries'
+  | 'RecordsFailed'
+  | 'RecordsSkipped'
+  | 'HistoryRewrites'
+  | 'UnpublishableRecords'
+  | 'CommandsCompleted';
 
 /** One counter value, reported once per invocation (or replay page). */
 export interface PublisherMetric {
   /**
-   * `published`: records Kinesis accepted; `retried`: record sends after the first; `failed`:
-   * records left unpublished (reported to Lambda, retried later); `skipped`: stream records not
-   * published on purpose (`dimensions.reason`: `modify`, `remove` or `not-an-event`);
-   * `historyRewritten`: MODIFY or REMOVE records of event items (`dimensions.reason`: `modify` or
-   * `remove`), a change of history behind the log's back: alarm on any value above 0; `poison`:
-   * stream records that can never be published (too large, not an event, unroutable), each holding
-   * back the later events of its aggregate; `commandsCompleted`: commands a batch held only part of,
-   * whose missing events were read from the log.
+   * The names follow the consumer's scheme (PascalCase, what is counted) and `TIDEMARK_METRICS`
+   * (`@tidemark/core`), whose names the CDK constructs' alarms select.
+   * `RecordsPublished`: records Kinesis accepted; `PublishRetries`: record sends after the first;
+   * `RecordsFailed`: records left unpublished (reported to Lambda, retried later); `RecordsSkipped`:
+   * stream records not published on purpose (`dimensions.reason`: `not-an-event`, an item of the
+   * table that is not an event); `HistoryRewrites`: MODIFY or REMOVE records of event items
+   * (`dimensions.reason`: `modify` or `remove`), a change of history behind the log's back: alarm on
+   * any value above 0; `UnpublishableRecords`: stream records that can never be published (too
+   * large, not an event, unroutable), each holding back the later events of its aggregate: alarm on
+   * any value above 0; `CommandsCompleted`: commands a batch held only part of, whose missing events
+   * were read from the log.
    */
   readonly name: PublisherCounter;
   /** The count (0 included, so dashboards see every invocation). */
   readonly value: number;
   /** Always `'Count'`. */
   readonly unit: 'Count';
-  /** `component` (`publisher` or `replay`), plus `reason` for `skipped` and `historyRewritten`. */
+  /** `component` (`publisher` or `replay`), plus `reason` for `RecordsSkipped` and `HistoryRewrites`. */
   readonly dimensions: Readonly<Record<string, string>>;
 }
 

@@ -79,7 +79,7 @@ export interface PublishingOptions {
   readonly kinesis?: KinesisClient | AwsClientOptions;
   /** Where logs go. Default: {@link createJsonLogger} (JSON lines on stdout, level `info`). */
   readonly logger?: PublisherLogger;
-  /** Receives the counters (published, retried, failed, skipped). Default: none. */
+  /** Receives the counters (`RecordsPublished`, `PublishRetries`, `RecordsFailed`, `HistoryRewrites`, `UnpublishableRecords`, …). Default: none. */
   readonly metrics?: PublisherMetricsHook;
   /** Retries of failed entries and calls. Default: 8 retries, 100 ms doubling to 3 s, with jitter. */
   readonly retry?: PublishRetryOptions;
@@ -112,7 +112,7 @@ export type PublisherOptions = PublishingOptions &
     readonly tableName?: string;
     /**
      * What a MODIFY or REMOVE of an event item (history changed behind the log's back) does besides
-     * the error log and the `historyRewritten` counter: `'log'` publishes the rest of the batch;
+     * the error log and the `HistoryRewrites` counter: `'log'` publishes the rest of the batch;
      * `'fail'` also reports the record as not published, so the shard stops there (until Lambda's
      * retry limit, then the on-failure destination) and nothing after it goes out unnoticed.
      * Default: `'log'`.
@@ -632,16 +632,14 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }
     logger.info('Publisher batch done', { ...summary, durationMs: Date.now() - started });
     reportMetrics(options.metrics, logger, [
-      ['published', summary.published, { component: 'publisher' }],
-      ['retried', summary.retried, { component: 'publisher' }],
-      ['failed', summary.failed, { component: 'publisher' }],
-      ['skipped', skipped.modify, { component: 'publisher', reason: 'modify' }],
-      ['skipped', skipped.remove, { component: 'publisher', reason: 'remove' }],
-      ['skipped', skipped.notAnEvent, { component: 'publisher', reason: 'not-an-event' }],
-      ['historyRewritten', skipped.modify, { component: 'publisher', reason: 'modify' }],
-      ['historyRewritten', skipped.remove, { component: 'publisher', reason: 'remove' }],
-      ['poison', poison, { component: 'publisher' }],
-      ['commandsCompleted', completion.commands, { component: 'publisher' }],
+      ['RecordsPublished', summary.published, { component: 'publisher' }],
+      ['PublishRetries', summary.retried, { component: 'publisher' }],
+      ['RecordsFailed', summary.failed, { component: 'publisher' }],
+      ['RecordsSkipped', skipped.notAnEvent, { component: 'publisher', reason: 'not-an-event' }],
+      ['HistoryRewrites', skipped.modify, { component: 'publisher', reason: 'modify' }],
+      ['HistoryRewrites', skipped.remove, { component: 'publisher', reason: 'remove' }],
+      ['UnpublishableRecords', poison, { component: 'publisher' }],
+      ['CommandsCompleted', completion.commands, { component: 'publisher' }],
     ]);
     return { batchItemFailures, summary };
   };

@@ -277,9 +277,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     const publishedNow = report.outcomes.filter((outcome) => outcome === 'published').length;
     const failed = records.length - publishedNow;
     reportMetrics(options.metrics, logger, [
-      ['published', publishedNow, { component: 'replay' }],
-      ['retried', report.retried, { component: 'replay' }],
-      ['failed', failed, { component: 'replay' }],
+      ['RecordsPublished', publishedNow, { component: 'replay' }],
+      ['PublishRetries', report.retried, { component: 'replay' }],
+      ['RecordsFailed', failed, { component: 'replay' }],
     ]);
 
     // The resume point: just after the last item of the unbroken published prefix (scan order).

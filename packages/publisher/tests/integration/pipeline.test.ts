@@ -83,9 +83,9 @@ describe('append → DynamoDB stream → publisher → Kinesis', () => {
     // Faults really happened, and the publisher really retried.
     expect(stats.putRecordsEntriesFailed).toBeGreaterThan(0);
     expect(stats.kinesisThrottled).toBeGreaterThan(0);
-    expect(metrics.filter((m) => m.name === 'retried').reduce((sum, m) => sum + m.value, 0)).toBeGreaterThan(
-      0,
-    );
+    expect(
+      metrics.filter((m) => m.name === 'PublishRetries').reduce((sum, m) => sum + m.value, 0),
+    ).toBeGreaterThan(0);
     expect(source.onFailure).toEqual([]);
 
     const records = await readStream(aws.kinesis, streamName);

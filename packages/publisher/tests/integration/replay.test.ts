@@ -78,7 +78,7 @@ describe('replay on DynamoDB Local and kinesis-mock', () => {
     await aws.faults.clear();
     expect(second).toMatchObject({ complete: true, published: total, resumeToken: undefined });
     expect(stats.putRecordsEntriesFailed).toBeGreaterThan(0);
-    expect(metrics.some((m) => m.name === 'retried' && m.value > 0)).toBe(true);
+    expect(metrics.some((m) => m.name === 'PublishRetries' && m.value > 0)).toBe(true);
 
     const records = await readStream(aws.kinesis, streamName);
     expect(new Set(records.map((r) => r.envelope.id)).size).toBe(total);
@@ -204,7 +204,7 @@ describe('replay on DynamoDB Local and kinesis-mock', () => {
     expect(records.map((r) => r.envelope.aggregateversion)).toEqual([1, 2]);
     expect(
       metrics
-        .filter((m) => m.name === 'skipped' && m.dimensions.reason === 'modify')
+        .filter((m) => m.name === 'HistoryRewrites' && m.dimensions.reason === 'modify')
         .reduce((s, m) => s + m.value, 0),
     ).toBe(1);
     expect(lines.some((line) => line.level === 'error' && line.message.includes('MODIFY'))).toBe(true);

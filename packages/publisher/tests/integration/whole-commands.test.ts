@@ -266,7 +266,7 @@ describe('poison holds back nothing earlier', () => {
         (keyOf(record) === 'Task#lost' && versionOf(record) >= 2),
     );
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: unpublished[0]!.dynamodb!.SequenceNumber }]);
-    expect(metrics.find((metric) => metric.name === 'poison')!.value).toBe(3);
+    expect(metrics.find((metric) => metric.name === 'UnpublishableRecords')!.value).toBe(3);
     for (const [key, version] of [
       ['Task#big', 2],
       ['Task#junk', 2],
@@ -331,7 +331,7 @@ describe('history rewrites are loud', () => {
     const logged = await loud.publishBatch({ Records: records });
     expect(logged.batchItemFailures).toEqual([]);
     expect(
-      metrics.filter((m) => m.name === 'historyRewritten').map((m) => [m.dimensions.reason, m.value]),
+      metrics.filter((m) => m.name === 'HistoryRewrites').map((m) => [m.dimensions.reason, m.value]),
     ).toEqual([
       ['modify', 1],
       ['remove', 1],

@@ -74,7 +74,7 @@ describe.each(entryPoints)('createPublisher through %s', (_name, invoke) => {
       ['Task#a', 'Task#b'],
       ['Task#a'],
     ]);
-    expect(metrics.find((m) => m.name === 'published')).toMatchObject({ value: 5, unit: 'Count' });
+    expect(metrics.find((m) => m.name === 'RecordsPublished')).toMatchObject({ value: 5, unit: 'Count' });
   });
 
   it('publishes 1,000 events of distinct aggregates in 2 PutRecords calls', async () => {
@@ -106,7 +106,7 @@ describe.each(entryPoints)('createPublisher through %s', (_name, invoke) => {
       ['Task#a', 'Task#b'],
     ]);
     expect(versionsOf(kinesis.all(), 'a')).toEqual([1, 2]);
-    expect(metrics.find((m) => m.name === 'retried')!.value).toBe(1);
+    expect(metrics.find((m) => m.name === 'PublishRetries')!.value).toBe(1);
   });
 
   it('publishes an aggregate in version order when the stream delivers its items out of order', async () => {
@@ -150,7 +150,7 @@ describe.each(entryPoints)('createPublisher through %s', (_name, invoke) => {
     expect(versionsOf(kinesis.all(), 'b')).toEqual([]);
     // b2 was never sent: b1 could not be published
     expect(kinesis.calls.filter((call) => call.keys.includes('Task#b'))).toHaveLength(3);
-    expect(metrics.find((m) => m.name === 'failed')!.value).toBe(2);
+    expect(metrics.find((m) => m.name === 'RecordsFailed')!.value).toBe(2);
   });
 
   it('retries whole calls that fail (throttling, network) as whole waves', async () => {
@@ -202,15 +202,12 @@ describe.each(entryPoints)('createPublisher through %s', (_name, invoke) => {
     expect(versionsOf(kinesis.all(), 'a')).toEqual([1, 2]);
     const count = (name: string) =>
       metrics.filter((m) => m.name === name).map((m) => [m.dimensions.reason, m.value]);
-    expect(count('historyRewritten')).toEqual([
+    expect(count('HistoryRewrites')).toEqual([
       ['modify', 1],
       ['remove', 1],
     ]);
-    expect(count('skipped')).toEqual([
-      ['modify', 1],
-      ['remove', 1],
-      ['not-an-event', 1],
-    ]);
+    // Rewrites are counted once, as HistoryRewrites (the metric an alarm watches), never as skips.
+    expect(count('RecordsSkipped')).toEqual([['not-an-event', 1]]);
     const errors = lines.filter((line) => line.level === 'error');
     expect(errors).toHaveLength(3);
     const modified = errors.find((line) => line.attributes.eventName === 'MODIFY')!;
@@ -264,7 +261,7 @@ describe.each(entryPoints)('createPublisher through %s', (_name, invoke) => {
     expect(response.batchItemFailures).toEqual([
       { itemIdentifier: event.Records[0]!.dynamodb!.SequenceNumber },
     ]);
-    expect(metrics.find((m) => m.name === 'poison')!.value).toBe(1);
+    expect(metrics.find((m) => m.name === 'UnpublishableRecords')!.value).toBe(1);
     const logged = lines.find(
       (line) => line.level === 'error' && line.attributes.reason?.toString().startsWith('not an event'),
     )!;
@@ -511,7 +508,7 @@ describe('createPublisher: whole commands in order across batch boundaries', () 
     expect(first.batchItemFailures).toEqual([]);
     expect(first.summary).toMatchObject({ commandsCompleted: 1, completionQueries: 1, published: 1 });
     expect(dynamodb.calls).toEqual(['Query']);
-    expect(metrics.find((m) => m.name === 'commandsCompleted')!.value).toBe(1);
+    expect(metrics.find((m) => m.name === 'CommandsCompleted')!.value).toBe(1);
     const second = await publisher.publishBatch(batch(v1!, v3!), lambdaContext());
     expect(second.batchItemFailures).toEqual([]);
     const arrivals = versionsOf(kinesis.all(), 'a');
