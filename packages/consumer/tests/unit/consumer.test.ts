@@ -97,13 +97,34 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
   });
 
   describe('first contact', () => {
-    it('starts an unknown aggregate at the lowest version of the batch by default', async () => {
+    it('holds an unknown aggregate first seen past version 1 by default, and applies the earlier versions when they arrive', async () => {
       const h = harness(entry);
 
+      await h.handle(kinesisEvent([taskEnvelope('a', 3), taskEnvelope('a', 2)]));
+      expect(h.applied).toEqual([]);
+      await h.handle(kinesisEvent([taskEnvelope('a', 1)]));
+
+      expect(h.applied).toEqual(['a@1', 'a@2', 'a@3']);
+      expect(h.summaries.reduce((sum, summary) => sum + summary.duplicates, 0)).toBe(0);
+      expect(h.deadLetters()).toEqual([]);
+    });
+
+    it("starts mid-stream with firstContact 'any-version', reports the skipped versions and parks one that arrives after a later version was applied", async () => {
+      const h = harness(entry, { firstContact: 'any-version' });
+
       await h.handle(kinesisEvent([taskEnvelope('a', 6), taskEnvelope('a', 5)]));
+      await h.handle(kinesisEvent([taskEnvelope('a', 2)]));
 
       expect(h.applied).toEqual(['a@5', 'a@6']);
       expect(h.checkpoint('a')).toMatchObject({ version: 6 });
+      expect(h.summaries[0]).toMatchObject({ firstContactSkips: 4 });
+      expect(h.logger.lines.some((line) => line.level === 'warn' && /mid-stream/.test(line.message))).toBe(
+        true,
+      );
+      expect(h.deadLetters()).toEqual([
+        expect.objectContaining({ reason: 'arrived-before-first-contact', version: 2 }),
+      ]);
+      expect(h.summaries[1]).toMatchObject({ duplicates: 0, parked: 1 });
     });
 
     it("treats anything but version 1 as a gap with firstContact 'require-first'", async () => {
@@ -241,7 +262,7 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
       expect(h.deadLetters()[0]).toMatchObject({ reason: 'gap-expired', missing: { from: 2, to: 3 } });
     });
 
-    it('expires a gap that holds more than maxHeldPerAggregate records', async () => {
+    it('expires a gap that holds more than maxHeldPerAggregate records (not taking the far ones for implausible)', async () => {
       const h = harness(entry, { maxHeldPerAggregate: 2 });
       const envelopes = history('a', 1, 5);
 
@@ -438,7 +459,12 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
     it('reports a bad record as not completed when it cannot be parked', async () => {
       const h = harness(entry);
       h.db.failNext('PutItem', (input) =>
-        JSON.stringify(input).includes('dead-letters') ? new Error('DynamoDB is down') : undefined,
+        JSON.stringify(input).includes('dead-letters')
+          ? Object.assign(new Error('DynamoDB is down'), {
+              name: 'ServiceUnavailable',
+              $metadata: { httpStatusCode: 503 },
+            })
+          : undefined,
       );
       const event = kinesisEvent([taskEnvelope('a', 1), rawRecord('garbage')]);
 
