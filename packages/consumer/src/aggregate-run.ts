@@ -79,6 +79,8 @@ export class AggregateRun {
   private consumedHeld: { version: number; chunks: number }[] = [];
   /** An index entry left open by a transactional commit that emptied the held set. */
   private gapLeftOpen = false;
+  /** Write the checkpoint after every event (a delivery run in isolation after one died). */
+  flushEachEvent = false;
   lastOutcome: 'applied' | 'skipped' | 'parked' | undefined;
   lastHandlerError: Error | undefined;
   lastInfraError: string | undefined;

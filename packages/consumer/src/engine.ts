@@ -16,10 +16,12 @@ import {
   DeadLetterNotRedrivableError,
   describeCause,
 } from './errors';
+import { InFlightMarker, type PreviousRun } from './in-flight';
 import type { ResolvedConsumerOptions } from './options';
 import { errorInfo, parkRecord } from './park';
 import { type EventRecord, type ReadRecord, readStoredRecord, storedRecordOf } from './records';
 import { gapExpiry } from './rules/gap-expiry';
+import { skippedRangeOf } from './rules/skipped-ranges';
 import { type AggregateContext, type AnyHandler, emptyStats, type ParkInput, type Run } from './run-context';
 import { CheckpointStore, CountingClient, DeadLetterStore, type RequestCounter } from './store';
 import {
@@ -84,9 +86,33 @@ export class ConsumerEngine implements AggregateContext {
     const held = heldWanted.length > 0 ? await run.checkpoints.readHeld(heldWanted) : new Map();
     const heldLoaded = new Set(heldWanted.map((wanted) => wanted.aggregateKey));
 
+    // One marker per batch that may run handlers, so a delivery that dies under them is counted.
+    const working = [...byAggregate].filter(([aggregateKey, list]) =>
+      hasWork(states.get(aggregateKey), list, heldLoaded.has(aggregateKey)),
+    );
+    const marker =
+      working.length > 0
+        ? new InFlightMarker(
+            new CountingClient(this.options.checkpointClient, run.counter),
+            this.options.checkpointTable,
+            this.name,
+            event.Records[0]!,
+            run.id,
+          )
+        : undefined;
+    const previous = marker ? await marker.start(run.now) : undefined;
+    if (previous?.died) {
+      this.options.logger.warn(
+        `tidemark consumer ${this.name}: the previous delivery of this batch did not answer (time-out, out of memory or crash); running its aggregates one at a time`,
+        { ...(previous.isolated ? { isolated: previous.isolated } : {}) },
+      );
+    }
+    const isolation = previous?.died && marker ? { marker, previous } : undefined;
+
     const tasks: (() => Promise<void>)[] = [];
     for (const record of bad) tasks.push(() => this.parkBadRecord(run, record));
     for (const [aggregateKey, list] of byAggregate) {
+      const working = hasWork(states.get(aggregateKey), list, heldLoaded.has(aggregateKey));
       tasks.push(() =>
         this.processAggregate(
           run,
@@ -94,10 +120,21 @@ export class ConsumerEngine implements AggregateContext {
           list,
           states.get(aggregateKey),
           heldLoaded.has(aggregateKey) ? (held.get(aggregateKey) ?? new Map()) : undefined,
+          working ? isolation : undefined,
         ),
       );
     }
-    await runLimited(tasks, this.options.concurrency);
+    await runLimited(tasks, isolation ? 1 : this.options.concurrency);
+    if (marker && run.notCompleted.size > 0) {
+      try {
+        await marker.finish();
+      } catch (error) {
+        // The next delivery then runs in isolation: slower, never wrong.
+        this.options.logger.warn(`tidemark consumer ${this.name}: could not mark the batch answered`, {
+          error: describeCause(error),
+        });
+      }
+    }
 
     const firstFailed = run.notCompleted.size > 0 ? Math.min(...run.notCompleted) : undefined;
     const failedSequenceNumber =
@@ -374,6 +411,7 @@ export class ConsumerEngine implements AggregateContext {
     records: EventRecord[],
     state: CheckpointState | undefined,
     held: Map<number, HeldRecord> | undefined,
+    isolation?: { marker: InFlightMarker; previous: PreviousRun },
   ): Promise<void> {
     const initial = state ?? emptyCheckpoint(aggregateKey, records[0]!.aggregate);
     if (this.claimedByOther(run, initial, run.id) && initial.claim!.owner.startsWith('sweep#')) {
@@ -472,6 +510,19 @@ export class ConsumerEngine implements AggregateContext {
     }
     onBatchSummary?.(summary);
   }
+}
+
+/** Whether a batch may run handlers for an aggregate (anything beyond or skipped below its mark). */
+function hasWork(
+  state: CheckpointState | undefined,
+  records: readonly EventRecord[],
+  heldLoaded: boolean,
+): boolean {
+  if (state === undefined || heldLoaded) return true;
+  return records.some((record) => {
+    const version = record.envelope.aggregateversion;
+    return version > state.version || skippedRangeOf(state.skipped, version) !== undefined;
+  });
 }
 
 /** Runs tasks with at most `limit` at once. */

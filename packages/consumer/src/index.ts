@@ -3,6 +3,7 @@ export { createConsumer, isConsumer } from './consumer';
 export type { DeadLetters, DeadLettersOptions } from './dead-letters';
 export { createDeadLetters } from './dead-letters';
 export {
+  ArrivedAfterSkipError,
   ConcurrentConsumerError,
   ConsumerError,
   ConsumerStoreError,
@@ -10,6 +11,10 @@ export {
   DeadLetterNotRedrivableError,
   EventHandlerError,
   GapExpiredError,
+  HandlerDidNotCompleteError,
+  HeldRecordLostError,
+  ImplausibleRecordError,
+  StagedAfterReturnError,
   StagedWriteRejectedError,
   TransactionLimitError,
 } from './errors';

@@ -62,7 +62,5 @@ export function isWaitableFailure(error: unknown): boolean {
   if (typeof name === 'string' && WAITABLE_ERRORS.has(name)) return true;
   if (typeof code === 'string' && WAITABLE_NETWORK_CODES.has(code)) return true;
   const status = $metadata?.httpStatusCode;
-  if (typeof status === 'number') return status >= 500 || status === 429;
-  // No HTTP answer at all (the connection failed before one): a network failure.
-  return $metadata !== undefined && status === undefined;
+  return typeof status === 'number' && (status >= 500 || status === 429);
 }
