@@ -269,10 +269,38 @@ export class AggregateRun {
   /** Runs one event that is next (or late, or in a redrive parked), unless out of time. */
   private async runNext(candidate: Candidate): Promise<Step> {
     if (this.consumer.timeLeft(this.run) < this.options.timeoutMarginMs) return 'stop-time';
-    return this.runEvent(
+    const step = await this.runEvent(
       candidate,
       attemptFor(this.state.failure, candidate.record.envelope.aggregateversion),
     );
+    if (step === 'done' && this.flushEachEvent && !(await this.flush())) return 'stop-infra';
+    return step;
+  }
+
+  /**
+   * Counts the death of the previous delivery against the event it was running: the next version
+   * to run, when it is at or after the first version that delivery ran for this aggregate.
+   * Returns whether it counted (the caller then makes the count durable before running).
+   */
+  countDeath(from: number): boolean {
+    const version = this.state.version + 1;
+    if (version < from) return false;
+    const attempts = attemptFor(this.state.failure, version);
+    this.state.failure = {
+      version,
+      attempts,
+      lastError: 'the invocation ended while the handler ran (time-out, out of memory or crash)',
+      lastFailedAt: this.run.now.toISOString(),
+    };
+    this.run.stats.handlersNotCompleted += 1;
+    this.dirty = true;
+    this.options.logger.warn(`tidemark consumer ${this.name}: a delivery died while this event ran`, {
+      aggregate: this.aggregateKey,
+      version,
+      attempts,
+      maxAttempts: this.options.maxAttempts,
+    });
+    return true;
   }
 
   /** Applies, skips or parks one event that is next (or late, or in a redrive parked). */
@@ -636,7 +664,10 @@ export class AggregateRun {
         found: held !== undefined,
         ...(read?.kind === 'bad' ? { unreadable: read.reason } : {}),
       });
-      if (!(await this.tryPark({ reason: 'held-record-lost', error, stored, attempts: 0, version }))) {
+      const aggregate = { key: this.aggregateKey, ...this.state.aggregate };
+      if (
+        !(await this.tryPark({ reason: 'held-record-lost', error, stored, attempts: 0, version, aggregate }))
+      ) {
         return false;
       }
       this.state.held.delete(version);

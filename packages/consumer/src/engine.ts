@@ -431,6 +431,20 @@ export class ConsumerEngine implements AggregateContext {
         for (const record of records) run.notCompleted.add(record.index);
         return;
       }
+      if (isolation) {
+        const died = isolation.previous.isolated;
+        if (
+          died?.aggregateKey === aggregateKey &&
+          aggregate.countDeath(died.from) &&
+          !(await aggregate.flush())
+        ) {
+          // The count must be durable before the event runs again.
+          for (const record of records) run.notCompleted.add(record.index);
+          return;
+        }
+        await isolation.marker.isolate(aggregateKey, (state?.version ?? 0) + 1);
+        aggregate.flushEachEvent = true;
+      }
       await aggregate.process(records, held);
     } catch (error) {
       // Unexpected (a bug or a broken store): do not report anything of this aggregate as done.

@@ -25,7 +25,7 @@ export async function parkRecord(
   const { reason, error, stored, record } = input;
   const envelope = record?.envelope;
   const version = input.version ?? envelope?.aggregateversion;
-  const aggregateKey = record?.aggregateKey;
+  const aggregateKey = record?.aggregateKey ?? input.aggregate?.key;
   const id = deadLetterId(reason, {
     eventID: stored.eventID,
     ...(aggregateKey !== undefined && version !== undefined ? { aggregateKey, version } : {}),
@@ -57,7 +57,9 @@ export async function parkRecord(
           eventType: envelope.type,
           eventId: envelope.id,
         }
-      : {}),
+      : input.aggregate && version !== undefined
+        ? { aggregate: { type: input.aggregate.type, id: input.aggregate.id }, version }
+        : {}),
     ...(input.missing ? { missing: input.missing } : {}),
   };
   try {

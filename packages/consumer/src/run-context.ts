@@ -54,8 +54,9 @@ export interface ParkInput {
   readonly attempts: number;
   readonly record?: EventRecord;
   readonly missing?: { from: number; to: number };
-  /** Overrides the version of the dead letter (a held record known only by its index entry). */
+  /** The aggregate and version, for a record known only by its held-index entry. */
   readonly version?: number;
+  readonly aggregate?: { readonly key: string; readonly type: string; readonly id: string };
 }
 
 /** The consumer as one aggregate's run sees it. */
