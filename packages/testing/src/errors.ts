@@ -96,6 +96,17 @@ export class ResourceNotReadyError extends LocalAwsError {
   }
 }
 
+/**
+ * A request to an in-memory fake (`FakeDynamoDB`, `FakeKinesis`) uses an operation or a parameter the
+ * fake does not implement. It is not an AWS error: the fake refuses rather than guess.
+ */
+export class FakeUnsupportedError extends LocalAwsError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('FAKE_UNSUPPORTED', message, { context });
+    this.name = 'FakeUnsupportedError';
+  }
+}
+
 /** The Vitest helpers were used without the testing package's global setup. */
 export class LocalAwsNotProvidedError extends LocalAwsError {
   constructor() {
