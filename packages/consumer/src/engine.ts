@@ -107,7 +107,10 @@ export class ConsumerEngine implements AggregateContext {
         { ...(previous.isolated ? { isolated: previous.isolated } : {}) },
       );
     }
-    const isolation = previous?.died && marker ? { marker, previous } : undefined;
+    const isolation =
+      (previous?.died || previous?.isolating) && marker
+        ? { marker, previous, deathUncounted: false }
+        : undefined;
 
     const tasks: (() => Promise<void>)[] = [];
     for (const record of bad) tasks.push(() => this.parkBadRecord(run, record));
@@ -125,9 +128,10 @@ export class ConsumerEngine implements AggregateContext {
       );
     }
     await runLimited(tasks, isolation ? 1 : this.options.concurrency);
-    if (marker && run.notCompleted.size > 0) {
+    // A death that could not be counted stays on the marker (unfinished): the next delivery counts it.
+    if (marker && run.notCompleted.size > 0 && !isolation?.deathUncounted) {
       try {
-        await marker.finish();
+        await marker.finish(isolation !== undefined);
       } catch (error) {
         // The next delivery then runs in isolation: slower, never wrong.
         this.options.logger.warn(`tidemark consumer ${this.name}: could not mark the batch answered`, {
@@ -411,7 +415,7 @@ export class ConsumerEngine implements AggregateContext {
     records: EventRecord[],
     state: CheckpointState | undefined,
     held: Map<number, HeldRecord> | undefined,
-    isolation?: { marker: InFlightMarker; previous: PreviousRun },
+    isolation?: { marker: InFlightMarker; previous: PreviousRun; deathUncounted: boolean },
   ): Promise<void> {
     const initial = state ?? emptyCheckpoint(aggregateKey, records[0]!.aggregate);
     if (this.claimedByOther(run, initial, run.id) && initial.claim!.owner.startsWith('sweep#')) {
@@ -439,6 +443,7 @@ export class ConsumerEngine implements AggregateContext {
           !(await aggregate.flush())
         ) {
           // The count must be durable before the event runs again.
+          isolation.deathUncounted = true;
           for (const record of records) run.notCompleted.add(record.index);
           return;
         }

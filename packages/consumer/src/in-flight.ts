@@ -2,8 +2,8 @@
  * The in-flight marker: how a delivery in which handlers did not complete (the invocation timed
  * out, ran out of memory or crashed) is counted as an attempt.
  *
- * Before the first handler of a batch runs, one PutItem writes a marker keyed by the batch's first
- * record; the same request returns the marker it replaced (`ReturnValues: ALL_OLD`). Lambda
+ * Before the first handler of a batch runs, one UpdateItem writes a marker keyed by the batch's
+ * first record; the same request returns the marker as it was (`ReturnValues: ALL_OLD`). Lambda
  * retries a batch whose invocation failed from the same first record, so an unfinished marker
  * found that way means the previous invocation of this batch died with handlers in flight. That
  * delivery is run in isolation — aggregates one at a time, each named in the marker before it
@@ -16,7 +16,7 @@
  * per aggregate and one per event in an isolated delivery. Markers expire through the table's
  * TTL attribute `expiresAt` (one day).
  */
-import { ConditionalCheckFailedException, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ConsumerStoreError, describeCause } from './errors';
 import type { CountingClient } from './store';
 import type { Key } from './table';
@@ -28,6 +28,11 @@ export const IN_FLIGHT_MARKER_TTL_SECONDS = 24 * 60 * 60;
 export interface PreviousRun {
   /** It did not answer (time-out, out of memory, crash). */
   readonly died: boolean;
+  /**
+   * It ran in isolation and answered with records not completed: the next delivery isolates
+   * too, so the death that follows is pinned without a further unpinned one.
+   */
+  readonly isolating: boolean;
   /** The aggregate it was running in isolation when it died, and the first version it ran. */
   readonly isolated?: { readonly aggregateKey: string; readonly from: number };
 }
@@ -54,15 +59,26 @@ export class InFlightMarker {
   /** Writes this run's marker; returns what the previous invocation of this batch left. */
   async start(now: Date): Promise<PreviousRun | undefined> {
     try {
+      // An update, not a put: what the previous run left about an isolated aggregate stays until
+      // this run counts it (a count that could not be written is then counted by the next run).
       const result = await this.db.send<{ Attributes?: Key }>(
-        new PutItemCommand({
+        new UpdateItemCommand({
           TableName: this.tableName,
-          Item: {
-            ...this.key,
-            kind: { S: 'in-flight' },
-            runId: { S: this.runId },
-            startedAt: { S: now.toISOString() },
-            expiresAt: { N: String(Math.floor(now.getTime() / 1000) + IN_FLIGHT_MARKER_TTL_SECONDS) },
+          Key: this.key,
+          UpdateExpression:
+            'SET #kind = :kind, #runId = :runId, #startedAt = :startedAt, #expiresAt = :expiresAt REMOVE #finished',
+          ExpressionAttributeNames: {
+            '#kind': 'kind',
+            '#runId': 'runId',
+            '#startedAt': 'startedAt',
+            '#expiresAt': 'expiresAt',
+            '#finished': 'finished',
+          },
+          ExpressionAttributeValues: {
+            ':kind': { S: 'in-flight' },
+            ':runId': { S: this.runId },
+            ':startedAt': { S: now.toISOString() },
+            ':expiresAt': { N: String(Math.floor(now.getTime() / 1000) + IN_FLIGHT_MARKER_TTL_SECONDS) },
           },
           ReturnValues: 'ALL_OLD',
         }),
@@ -73,6 +89,7 @@ export class InFlightMarker {
       const isolatedFrom = old.isolatedFrom?.N;
       return {
         died: old.finished?.BOOL !== true,
+        isolating: old.isolating?.BOOL === true,
         ...(isolatedKey !== undefined && isolatedFrom !== undefined
           ? { isolated: { aggregateKey: isolatedKey, from: Number(isolatedFrom) } }
           : {}),
@@ -97,11 +114,15 @@ export class InFlightMarker {
     });
   }
 
-  /** Marks the run as answered (with records not completed). */
-  async finish(): Promise<boolean> {
-    return this.update('SET finished = :true REMOVE isolatedAggregate, isolatedFrom', {
-      ':true': { BOOL: true },
-    });
+  /** Marks the run as answered (with records not completed), and whether it ran in isolation. */
+  async finish(isolating: boolean): Promise<boolean> {
+    return this.update(
+      'SET finished = :true, isolating = :isolating REMOVE isolatedAggregate, isolatedFrom',
+      {
+        ':true': { BOOL: true },
+        ':isolating': { BOOL: isolating },
+      },
+    );
   }
 
   private async update(expression: string, values: Key): Promise<boolean> {

@@ -105,13 +105,16 @@ export class FakeDynamoDb {
         const next: Item = structuredClone(current ?? update.Key);
         const match = /^SET (.+?)(?: REMOVE (.+))?$/.exec(update.UpdateExpression);
         if (!match) throw new Error(`FakeDynamoDb: update ${update.UpdateExpression} is not supported`);
+        const nameOf = (name: string) =>
+          name.startsWith('#') ? update.ExpressionAttributeNames![name]! : name;
         for (const assignment of match[1]!.split(',')) {
           const [name, value] = assignment.split('=').map((part) => part.trim());
-          next[name!] = update.ExpressionAttributeValues![value!]!;
+          next[nameOf(name!)] = update.ExpressionAttributeValues![value!]!;
         }
-        for (const name of match[2]?.split(',') ?? []) delete next[name.trim()];
+        for (const name of match[2]?.split(',') ?? []) delete next[nameOf(name.trim())];
         table.set(keyOf(update.Key), next);
-        return {};
+        const returnOld = (update as { ReturnValues?: string }).ReturnValues === 'ALL_OLD';
+        return returnOld && current ? { Attributes: structuredClone(current) } : {};
       }
       case 'DeleteItem': {
         const { TableName, Key } = input as { TableName: string; Key: Item };

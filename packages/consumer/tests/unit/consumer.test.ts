@@ -509,7 +509,7 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
       await h.handle(kinesisEvent([taskEnvelope('a', 1)]));
       h.db.failNext(
         'PutItem',
-        (input) => {
+        () => {
           // Another invocation advances the checkpoint between this one's read and write.
           const item = h.db.get(TABLE, `consumer#${NAME}#Task#a`, 'checkpoint')!;
           h.db.tables.get(TABLE)!.set(`consumer#${NAME}#Task#a\u0000checkpoint`, {

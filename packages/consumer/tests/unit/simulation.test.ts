@@ -1,0 +1,39 @@
+/**
+ * The consumer's promise, checked by seeded simulation (see `tests/helpers/simulation.ts`): every
+ * event applied at most once and in version order per aggregate, or reported with a reason; no
+ * record delivered without progress more often than the attempt bound; every write within
+ * DynamoDB's limits; no shard blocked. Set SIMULATION_SEED to replay one run, SIMULATION_RUNS to
+ * change how many run.
+ */
+import { describe, expect, it } from 'vitest';
+import { simulate, violations } from '../helpers/simulation';
+
+const RUNS = Number(process.env.SIMULATION_RUNS ?? 2000);
+const FIRST_SEED = Number(process.env.SIMULATION_SEED ?? 20261130);
+
+describe('the consumer in a simulated world', () => {
+  // Seeds that once broke an invariant, replayed first.
+  const regressions: number[] = [];
+
+  it.each(regressions)('holds its invariants for regression seed %i', async (seed) => {
+    expect(violations(await simulate(seed))).toEqual([]);
+  });
+
+  it(`holds its invariants over ${RUNS} seeded runs from seed ${FIRST_SEED}`, async () => {
+    const started = Date.now();
+    const failures: { seed: number; found: string[] }[] = [];
+    let invocations = 0;
+    const runs = process.env.SIMULATION_SEED === undefined ? RUNS : 1;
+    for (let seed = FIRST_SEED; seed < FIRST_SEED + runs; seed += 1) {
+      const report = await simulate(seed);
+      invocations += report.invocations;
+      const found = violations(report);
+      if (found.length > 0) failures.push({ seed, found });
+      if (failures.length >= 5) break;
+    }
+    console.info(
+      `[simulation] ${runs} runs from seed ${FIRST_SEED}: ${invocations} invocations in ${Date.now() - started} ms; ${failures.length} failing (replay with SIMULATION_SEED=<seed>)`,
+    );
+    expect(failures).toEqual([]);
+  }, 600_000);
+});
