@@ -32,6 +32,7 @@ import {
   type CheckpointState,
   cloneCheckpoint,
   type DeadLetterItem,
+  deadLetterId,
   type HeldRecord,
   heldChunkCount,
   type StoredRecord,
@@ -79,6 +80,8 @@ export class AggregateRun {
   private consumedHeld: { version: number; chunks: number }[] = [];
   /** An index entry left open by a transactional commit that emptied the held set. */
   private gapLeftOpen = false;
+  /** Dead letters of events applied after all: deleted once the checkpoint saying so is durable. */
+  private staleDeadLetters: string[] = [];
   /** Write the checkpoint after every event (a delivery run in isolation after one died). */
   flushEachEvent = false;
   lastOutcome: 'applied' | 'skipped' | 'parked' | undefined;
@@ -257,6 +260,7 @@ export class AggregateRun {
         await this.run.checkpoints.writeCheckpoint(next, this.baseRevision, this.baseExists, gap);
         this.markDurable(next);
         this.gapLeftOpen = false;
+        await this.deleteStaleDeadLetters();
       } catch (error) {
         this.writeFailed(error);
         return false;
@@ -370,6 +374,13 @@ export class AggregateRun {
       return this.handlerFailed(candidate, attempt, error);
     }
 
+    if (!this.redriving && isLastAttempt(attempt, this.options.maxAttempts)) {
+      // An earlier delivery may have parked this event and then failed to write the checkpoint
+      // that says so: once this success is durable, its dead letter is stale.
+      this.staleDeadLetters.push(
+        deadLetterId('handler-failed', { aggregateKey: this.aggregateKey, version, eventID: '' }),
+      );
+    }
     if (staged.length === 0) {
       this.run.stats.applied += 1;
       if (candidate.fromHeld) this.run.stats.gapsClosed += 1;
@@ -471,6 +482,7 @@ export class AggregateRun {
     }
     if (this.durableHeld && next.held.size === 0) this.gapLeftOpen = true;
     this.markDurable(next);
+    await this.deleteStaleDeadLetters();
     this.run.stats.applied += 1;
     if (candidate.fromHeld) this.run.stats.gapsClosed += 1;
     this.lastOutcome = 'applied';
@@ -840,6 +852,20 @@ export class AggregateRun {
     this.run.stats.concurrentUpdates += 1;
     this.options.logger.warn(`tidemark consumer ${this.name}: ${error.message}`, error.context);
     return 'stop-concurrent';
+  }
+
+  /** Deletes dead letters of events that were applied after all (see `runEvent`); idempotent. */
+  private async deleteStaleDeadLetters(): Promise<void> {
+    for (const id of this.staleDeadLetters.splice(0)) {
+      try {
+        await this.run.deadLetters.delete(id);
+      } catch (error) {
+        this.options.logger.warn(`tidemark consumer ${this.name}: could not delete a stale dead letter`, {
+          deadLetterId: id,
+          error: describeCause(error),
+        });
+      }
+    }
   }
 
   /**

@@ -423,6 +423,11 @@ export class ConsumerEngine implements AggregateContext {
       // (A claim left by another batch only keeps sweeps away: batches of one shard take turns,
       // and their conditional checkpoint writes settle any overlap.)
       for (const record of records) run.notCompleted.add(record.index);
+      run.stats.deferred += records.length;
+      this.options.logger.warn(
+        `tidemark consumer ${this.name}: a gap sweep is running ${aggregateKey}; its records are left for redelivery`,
+        { aggregate: aggregateKey, claimedUntil: initial.claim!.until },
+      );
       return;
     }
     const aggregate = new AggregateRun(this, run, aggregateKey, initial, false);

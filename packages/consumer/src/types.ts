@@ -287,7 +287,10 @@ export interface BatchSummary {
   readonly gapsExpired: number;
   /** Records parked in the dead-letter store. */
   readonly parked: number;
-  /** Events not started because the invocation was about to time out (`timeoutMarginMs`). */
+  /**
+   * Records not started because the invocation was about to time out (`timeoutMarginMs`), or
+   * because a gap sweep was running their aggregate's held records (they are delivered again).
+   */
   readonly deferred: number;
   /** Handler failures (each one counts towards `maxAttempts`). */
   readonly handlerFailures: number;

@@ -18,7 +18,7 @@ import { FakeDynamoDB } from '@tidemark/testing/fakes';
 import { vi } from 'vitest';
 import { createConsumer } from '../../src/consumer';
 import { consumerTableDescription } from '../../src/table';
-import type { KinesisRecord, TransactionalHandlerContext } from '../../src/types';
+import type { BatchSummary, KinesisRecord, TransactionalHandlerContext } from '../../src/types';
 import { taskEnvelope, taskEvents } from './events';
 
 const TABLE = 'consumer-state';
@@ -174,11 +174,15 @@ async function world(seed: number): Promise<SimulationReport> {
         }
       : { debug() {}, info() {}, warn() {}, error() {} },
     clock: () => new Date(now),
+    onBatchSummary: (summary) => {
+      lastSummary = summary;
+    },
     handlers: {
       TaskCreated: (event, context) => handle(event, context),
       TaskRenamed: (event, context) => handle(event, context),
     },
   });
+  let lastSummary: BatchSummary | undefined;
   const handlerFailure = random() * 0.08;
   let poison: string | undefined;
   async function handle(
@@ -335,6 +339,7 @@ async function world(seed: number): Promise<SimulationReport> {
       const batchSize = 1 + Math.floor(random() * 5);
       const batch = records.slice(position, position + batchSize);
       const faultsBefore = faultTotal();
+      lastSummary = undefined;
       invocations += 1;
       const outcome = await invoke(() =>
         consumer({ Records: batch.map((entry) => entry.record) }, undefined as never),
@@ -347,8 +352,11 @@ async function world(seed: number): Promise<SimulationReport> {
             ? position + batch.length
             : records.findIndex((entry) => entry.record.kinesis.sequenceNumber === failed);
       }
-      // A delivery that made no progress and met no injected fault made an attempt (or died).
-      const faulted = faultTotal() > faultsBefore;
+      // A delivery that made no progress and met no injected fault, nor waited for a sweep's
+      // claim, made an attempt (or died).
+      const faulted =
+        faultTotal() > faultsBefore ||
+        ('value' in outcome && ((lastSummary as BatchSummary | undefined)?.deferred ?? 0) > 0);
       if (next === position && !faulted) {
         stuck = stuckAt === position ? stuck + 1 : 1;
         stuckAt = position;
