@@ -374,9 +374,15 @@ export class AggregateRun {
       return this.handlerFailed(candidate, attempt, error);
     }
 
-    if (!this.redriving && isLastAttempt(attempt, this.options.maxAttempts)) {
+    if (
+      !this.redriving &&
+      this.state.failure?.version === version &&
+      isLastAttempt(attempt, this.options.maxAttempts)
+    ) {
       // An earlier delivery may have parked this event and then failed to write the checkpoint
-      // that says so: once this success is durable, its dead letter is stale.
+      // that says so: once this success is durable, its dead letter is stale. (With maxAttempts 1
+      // no failure is recorded before the park, so such a dead letter stays; redriving it answers
+      // `duplicate` and deletes it.)
       this.staleDeadLetters.push(
         deadLetterId('handler-failed', { aggregateKey: this.aggregateKey, version, eventID: '' }),
       );
