@@ -27,7 +27,7 @@ export type {
   DynamoDbOperationFaults,
 } from './fakes/dynamodb/fault-plan';
 export { DYNAMODB_OPERATIONS } from './fakes/dynamodb/fault-plan';
-export type { DynamoDbWriteRecord } from './fakes/dynamodb/model-state';
+export type { DynamoDbChange, DynamoDbWriteRecord } from './fakes/dynamodb/model-state';
 export { MAX_PAGE_BYTES } from './fakes/dynamodb/read-operations';
 export { MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES } from './fakes/dynamodb/table';
 export {

@@ -39,15 +39,22 @@ export function reasonsOf(error: {
   return listed ? listed.split(',').map((code) => ({ code: code.trim() })) : [];
 }
 
-/** Sends a command and reduces the answer to an {@link Outcome}. */
-export async function outcomeOf(client: Sender, command: unknown): Promise<Outcome> {
+/** Sends a command and reduces the answer to an {@link Outcome} (its error message, if any, to `onMessage`). */
+export async function outcomeOf(
+  client: Sender,
+  command: unknown,
+  onMessage?: (message: string | undefined) => void,
+): Promise<Outcome> {
   try {
-    return { ok: normalize(await client.send(command as never)) };
+    const output = normalize(await client.send(command as never));
+    onMessage?.(undefined);
+    return { ok: output };
   } catch (caught) {
     const error = caught as Error & {
       CancellationReasons?: { Code?: string; Item?: unknown }[];
       Item?: unknown;
     };
+    onMessage?.(error.message);
     if (error.name === 'TransactionCanceledException')
       return { error: error.name, reasons: reasonsOf(error) };
     if (error.name === 'ConditionalCheckFailedException' && error.Item !== undefined)
@@ -56,19 +63,20 @@ export async function outcomeOf(client: Sender, command: unknown): Promise<Outco
   }
 }
 
-/** Sends each command (built afresh per client) in order to both clients. */
+/** Sends each command (built afresh per client) in order to both clients; keeps the fake's error messages. */
 export async function runBoth(
   fake: Sender,
   local: Sender,
   steps: readonly (() => unknown)[],
-): Promise<{ fake: Outcome[]; local: Outcome[] }> {
+): Promise<{ fake: Outcome[]; local: Outcome[]; fakeMessages: (string | undefined)[] }> {
   const fakeOutcomes: Outcome[] = [];
   const localOutcomes: Outcome[] = [];
+  const fakeMessages: (string | undefined)[] = [];
   for (const step of steps) {
-    fakeOutcomes.push(await outcomeOf(fake, step()));
+    fakeOutcomes.push(await outcomeOf(fake, step(), (message) => fakeMessages.push(message)));
     localOutcomes.push(await outcomeOf(local, step()));
   }
-  return { fake: fakeOutcomes, local: localOutcomes };
+  return { fake: fakeOutcomes, local: localOutcomes, fakeMessages };
 }
 
 /** A short description of outcomes for failure messages. */

@@ -22,7 +22,8 @@ import {
 import { FakeDynamoDB, MAX_ITEM_BYTES } from '@tidemark/testing/fakes';
 import { localAws } from '@tidemark/testing/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeOutcomes, type Outcome, runBoth } from '../helpers/fakes-differential';
+import { RESERVED_WORDS } from '../../src/fakes/dynamodb/reserved-words';
+import { describeOutcomes, type Outcome, outcomeOf, runBoth } from '../helpers/fakes-differential';
 
 type Item = Record<string, AttributeValue>;
 type Step = () => unknown;
@@ -109,6 +110,8 @@ interface DynamoCase {
   /** The sort key's type. Default `N`. */
   readonly sortKeyType?: 'N' | 'S';
   readonly steps: (table: string) => Step[];
+  /** How many steps are meant to be refused for a reserved word (so no case passes by accident). Default 0. */
+  readonly reservedWordSteps?: number;
   /** DynamoDB Local differs from AWS here: what each side does (as `describeOutcomes` prints it), and why. */
   readonly divergence?: { readonly why: string; readonly aws: string[]; readonly local: string[] };
 }
@@ -154,13 +157,14 @@ const CASES: DynamoCase[] = [
         put(t, {
           ...k,
           tags: { SS: ['x', 'y'] },
+          extra: { SS: ['x', 'y'] },
           gone: { S: 'z' },
-          list: { L: [{ N: '1' }, { N: '2' }, { N: '3' }] },
-          m: { M: { inner: { N: '5' } } },
+          seq: { L: [{ N: '1' }, { N: '2' }, { N: '3' }] },
+          m: { M: { part: { N: '5' } } },
         }),
         update(t, k, {
           UpdateExpression:
-            'SET n = if_not_exists(n, :zero) + :one, list = list_append(list, :more), m.inner = m.inner - :one REMOVE gone, list[0] ADD c :one, tags :z DELETE tags :x',
+            'SET n = if_not_exists(n, :zero) + :one, seq = list_append(seq, :more), m.part = m.part - :one REMOVE gone, seq[0] ADD c :one, tags :z DELETE extra :x',
           ExpressionAttributeValues: {
             ':zero': { N: '0' },
             ':one': { N: '1' },
@@ -176,12 +180,12 @@ const CASES: DynamoCase[] = [
           ReturnValues: 'UPDATED_OLD',
         }),
         update(t, k, {
-          UpdateExpression: 'SET m.inner = :v, extra = :v',
+          UpdateExpression: 'SET m.part = :v, added = :v',
           ExpressionAttributeValues: { ':v': { S: 'v' } },
           ReturnValues: 'UPDATED_NEW',
         }),
         update(t, k, {
-          UpdateExpression: 'SET missing.deep = :v',
+          UpdateExpression: 'SET absent.deep = :v',
           ExpressionAttributeValues: { ':v': { S: 'v' } },
         }),
         update(t, k, {
@@ -193,7 +197,7 @@ const CASES: DynamoCase[] = [
           ExpressionAttributeValues: { ':one': { N: '1' } },
         }),
         update(t, k, {
-          UpdateExpression: 'SET m = :v REMOVE m.inner',
+          UpdateExpression: 'SET m = :v REMOVE m.part',
           ExpressionAttributeValues: { ':v': { S: 'v' } },
         }),
         update(t, k, { UpdateExpression: 'SET pk = :v', ExpressionAttributeValues: { ':v': { S: 'v' } } }),
@@ -214,11 +218,20 @@ const CASES: DynamoCase[] = [
       const cond = (ConditionExpression: string, values: Item = { ':v': { S: 'x' } }) =>
         remove(t, k, { ConditionExpression, ExpressionAttributeValues: values, ReturnValues: 'ALL_OLD' });
       return [
-        put(t, { ...k, s: { S: 'hello' }, n: { N: '5' }, set: { SS: ['a', 'b'] }, l: { L: [{ S: 'x' }] } }),
-        cond('missing <> :v'),
-        cond('missing = :v'),
-        cond('NOT (missing = :v) AND begins_with(s, :v)'),
-        cond('contains(set, :v) OR contains(l, :v)', { ':v': { S: 'q' } }),
+        put(t, {
+          ...k,
+          s: { S: 'hello' },
+          n: { N: '5' },
+          members: { SS: ['a', 'b'] },
+          l: { L: [{ S: 'x' }] },
+          u: { S: 'é' },
+        }),
+        cond('absent <> :v'),
+        cond('absent = :v'),
+        cond('NOT (absent = :v) AND begins_with(s, :v)'),
+        cond('contains(members, :v) OR contains(l, :v)', { ':v': { S: 'q' } }),
+        cond('size(u) = :one', { ':one': { N: '1' } }),
+        cond('size(u) = :two', { ':two': { N: '2' } }),
         cond('size(s) > :n AND n BETWEEN :lo AND :hi', {
           ':n': { N: '10' },
           ':lo': { N: '1' },
@@ -376,6 +389,7 @@ const CASES: DynamoCase[] = [
         }));
       return [
         transact(items(9, MAX_ITEM_BYTES, 0)),
+        transact(items(10, MAX_ITEM_BYTES, 300)),
         transact(items(10, 390 * kb, 100)),
         transact(items(11, 390 * kb, 200)),
         () => new ScanCommand({ TableName: t, Select: 'COUNT' }),
@@ -480,6 +494,7 @@ const CASES: DynamoCase[] = [
   },
   {
     name: 'expression attribute names and values: unused, undefined, reserved words, syntax',
+    reservedWordSteps: 1,
     steps: (t) => {
       const k = key('p', 1);
       return [
@@ -597,6 +612,56 @@ const CASES: DynamoCase[] = [
     },
   },
   {
+    name: 'numbers: 38 significant digits, magnitude limits, arithmetic',
+    steps: (t) => {
+      const k = key('p', 1);
+      const n = (N: string, sk: number) => put(t, { ...key('p', sk), n: { N } });
+      return [
+        n('12345678901234567890123456789012345678', 10),
+        n('123456789012345678901234567890123456789', 11),
+        n('1234567890123456789012345678901234567800000', 12),
+        n('9.9999999999999999999999999999999999999E+125', 13),
+        n('1E+126', 14),
+        n('1E-130', 15),
+        n('1E-131', 16),
+        n('-0.00', 17),
+        n('1e', 18),
+        n(' 1', 19),
+        put(t, { ...k, n: { N: '0.1' } }),
+        update(t, k, {
+          UpdateExpression: 'SET n = n + :d',
+          ExpressionAttributeValues: { ':d': { N: '0.2' } },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+        update(t, k, {
+          UpdateExpression: 'ADD n :big',
+          ExpressionAttributeValues: { ':big': { N: '99999999999999999999999999999999999999' } },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+        put(t, { ...key('p', 2), s: { NS: ['1', '01', '1.0'] } }),
+      ];
+    },
+  },
+  {
+    name: 'binary values and binary sort keys',
+    steps: (t) => [
+      put(t, {
+        ...key('p', 1),
+        b: { B: new Uint8Array([0, 255, 1]) },
+        bs: { BS: [new Uint8Array([1]), new Uint8Array([2])] },
+      }),
+      put(t, { ...key('p', 2), bs: { BS: [new Uint8Array([1]), new Uint8Array([1])] } }),
+      remove(t, key('p', 1), {
+        ConditionExpression: 'begins_with(b, :prefix) AND contains(bs, :one)',
+        ExpressionAttributeValues: {
+          ':prefix': { B: new Uint8Array([0, 255]) },
+          ':one': { B: new Uint8Array([1]) },
+        },
+        ReturnValues: 'ALL_OLD',
+      }),
+    ],
+  },
+  {
     name: 'unknown table',
     steps: () => [put('no-such-table-fakes', key('p', 1)), get('no-such-table-fakes', key('p', 1))],
   },
@@ -638,6 +703,12 @@ describe('FakeDynamoDB against DynamoDB Local', () => {
     try {
       const steps = testCase.steps(table);
       const outcomes = await runBoth(fake, local, [...steps, scanAll(table)]);
+      const reservedWordRefusals = outcomes.fakeMessages.filter((message) =>
+        /reserved keyword/.test(message ?? ''),
+      );
+      expect(reservedWordRefusals, 'steps refused for a reserved word').toHaveLength(
+        testCase.reservedWordSteps ?? 0,
+      );
       if (testCase.divergence) {
         expect(describeOutcomes(outcomes.local), `DynamoDB Local (${testCase.divergence.why})`).toEqual(
           testCase.divergence.local,
@@ -648,6 +719,90 @@ describe('FakeDynamoDB against DynamoDB Local', () => {
       expect(describeOutcomes(outcomes.fake)).toEqual(describeOutcomes(outcomes.local));
       const scansSorted = (list: Outcome[]) => [...list.slice(0, -1), sortScan(list[list.length - 1]!)];
       expect(scansSorted(outcomes.fake)).toEqual(scansSorted(outcomes.local));
+    } finally {
+      await local.send(new DeleteTableCommand({ TableName: table }));
+    }
+  });
+});
+
+describe('FakeDynamoDB against DynamoDB Local: BatchGetItem answers', () => {
+  it('returns at most 16 MB and the rest in UnprocessedKeys, every key answered once', async () => {
+    const fake = new FakeDynamoDB();
+    const table = await createBoth(fake, 'N');
+    try {
+      const keys = Array.from({ length: 45 }, (_, index) => key('p', index));
+      for (let index = 0; index < 45; index += 1) {
+        await runBoth(fake, local, [put(table, flatItem(MAX_ITEM_BYTES, 'p', index))]);
+      }
+      const answers = await runBoth(fake, local, [
+        () => new BatchGetItemCommand({ RequestItems: { [table]: { Keys: keys } } }),
+      ]);
+      const summary = (outcome: Outcome) => {
+        const answer = (
+          outcome as {
+            ok: { Responses: Record<string, Item[]>; UnprocessedKeys: Record<string, { Keys: Item[] }> };
+          }
+        ).ok;
+        const returned = (answer.Responses[table] ?? []).map((item) => Number(item.sk!.N));
+        const unprocessed = (answer.UnprocessedKeys[table]?.Keys ?? []).map((item) => Number(item.sk!.N));
+        return {
+          returned: returned.length,
+          bytes: returned.length * MAX_ITEM_BYTES,
+          all: [...returned, ...unprocessed].sort((a, b) => a - b),
+        };
+      };
+      const everyKey = keys.map((_, index) => index);
+      expect(summary(answers.fake[0]!)).toEqual({ returned: 40, bytes: 40 * MAX_ITEM_BYTES, all: everyKey });
+      const fromLocal = summary(answers.local[0]!);
+      expect(fromLocal.all).toEqual(everyKey);
+      expect(fromLocal.bytes).toBeLessThanOrEqual(16 * 1024 * 1024);
+    } finally {
+      await local.send(new DeleteTableCommand({ TableName: table }));
+    }
+  });
+});
+
+describe('FakeDynamoDB against DynamoDB Local: reserved words', () => {
+  it('refuses every reserved word as a plain attribute name, and accepts it through #name', async () => {
+    const fake = new FakeDynamoDB();
+    const table = await createBoth(fake, 'N');
+    try {
+      const refusedBy = async (
+        client: { send(command: never): Promise<unknown> },
+        word: string,
+        aliased: boolean,
+      ) => {
+        const command = new GetItemCommand({
+          TableName: table,
+          Key: key('p', 1),
+          ProjectionExpression: aliased ? '#w' : word,
+          ...(aliased ? { ExpressionAttributeNames: { '#w': word } } : {}),
+        });
+        const outcome = await outcomeOf(client, command);
+        return 'ok' in outcome ? 'ok' : outcome.error;
+      };
+      const words = [...RESERVED_WORDS].map((word) => word.toLowerCase());
+      const fakeOutcomes = await Promise.all(words.map((word) => refusedBy(fake, word, false)));
+      const localOutcomes: string[] = [];
+      for (const word of words) localOutcomes.push(await refusedBy(local, word, false));
+      expect(new Set(fakeOutcomes)).toEqual(new Set(['ValidationException']));
+      // Divergence: AWS documents CONVERT and SIZE as reserved words; DynamoDB Local lets them through
+      // as plain names. The fake refuses the whole documented list.
+      const acceptedByLocal = new Set(['convert', 'size']);
+      expect(Object.fromEntries(words.map((word, index) => [word, localOutcomes[index]]))).toEqual(
+        Object.fromEntries(
+          words.map((word) => [word, acceptedByLocal.has(word) ? 'ok' : 'ValidationException']),
+        ),
+      );
+      for (const word of ['status', 'data', 'name', 'size']) {
+        expect([await refusedBy(fake, word, true), await refusedBy(local, word, true)]).toEqual(['ok', 'ok']);
+      }
+      for (const word of ['pk', 'revision', 'commandId', 'payload', 'attribute_exists']) {
+        expect([await refusedBy(fake, word, false), await refusedBy(local, word, false)], word).toEqual([
+          'ok',
+          'ok',
+        ]);
+      }
     } finally {
       await local.send(new DeleteTableCommand({ TableName: table }));
     }

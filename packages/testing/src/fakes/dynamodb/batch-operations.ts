@@ -176,24 +176,31 @@ export function batchWriteItem(
       unprocessed[write.tableName]!.push(write.request);
       continue;
     }
+    const before = write.table.get(write.key);
     if (write.item) {
       write.table.put(write.item);
-      state.recordWrite({
-        operation: 'BatchWriteItem',
-        tableName: write.tableName,
-        kind: 'put',
-        key: write.key,
-        sizeBytes: write.size,
-      });
+      state.recordWrite(
+        {
+          operation: 'BatchWriteItem',
+          tableName: write.tableName,
+          kind: 'put',
+          key: write.key,
+          sizeBytes: write.size,
+        },
+        { before, after: write.item },
+      );
     } else {
       write.table.delete(write.key);
-      state.recordWrite({
-        operation: 'BatchWriteItem',
-        tableName: write.tableName,
-        kind: 'delete',
-        key: write.key,
-        sizeBytes: 0,
-      });
+      state.recordWrite(
+        {
+          operation: 'BatchWriteItem',
+          tableName: write.tableName,
+          kind: 'delete',
+          key: write.key,
+          sizeBytes: 0,
+        },
+        { before, after: undefined },
+      );
     }
   }
   return { UnprocessedItems: unprocessed };

@@ -258,21 +258,22 @@ export function project(item: AttributeMap, paths: readonly Path[]): AttributeMa
   for (const path of paths) {
     const value = resolvePath(item, path);
     if (value === undefined) continue;
-    let target: AttributeMap | AttributeValue[] = result;
-    for (let index = 0; index < path.length; index += 1) {
-      const element = path[index]!;
+    let container: AttributeValue = { M: result };
+    path.forEach((element, index) => {
       const last = index === path.length - 1;
       const source = resolvePath(item, path.slice(0, index + 1))!;
-      const key: string | number = element.kind === 'name' ? element.name : element.index;
-      const container = target as Record<string | number, AttributeValue>;
-      if (last) {
-        container[key] = cloneValue(value);
+      const fresh = (): AttributeValue =>
+        last ? cloneValue(value) : source.M !== undefined ? { M: {} } : { L: [] };
+      if (element.kind === 'name') {
+        const map = container.M!;
+        if (!Object.hasOwn(map, element.name)) setAttribute(map, element.name, fresh());
+        container = map[element.name]!;
       } else {
-        if (container[key] === undefined) container[key] = source.M !== undefined ? { M: {} } : { L: [] };
-        const next = container[key]!;
-        target = next.M ?? (next.L as AttributeValue[]);
+        const list = container.L!;
+        list[element.index] ??= fresh();
+        container = list[element.index]!;
       }
-    }
+    });
   }
   return compactLists(result);
 }

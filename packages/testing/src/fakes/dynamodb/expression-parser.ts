@@ -488,7 +488,27 @@ export function parseProjection(expression: string, placeholders: Placeholders):
   const parser = new Parser(expression, 'ProjectionExpression', placeholders);
   const paths = parser.projection();
   parser.expectEnd();
+  for (let i = 0; i < paths.length; i += 1) {
+    for (let j = i + 1; j < paths.length; j += 1) {
+      if (pathsOverlap(paths[i]!, paths[j]!)) {
+        throw new ModelValidationError(
+          `Invalid ProjectionExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: ${describePath(paths[i]!)}, path two: ${describePath(paths[j]!)}`,
+        );
+      }
+    }
+  }
   return paths;
+}
+
+/** Whether one path is the other or lies inside it. */
+export function pathsOverlap(a: Path, b: Path): boolean {
+  const shorter = a.length <= b.length ? a : b;
+  const longer = shorter === a ? b : a;
+  return shorter.every((element, index) => {
+    const other = longer[index]!;
+    if (element.kind === 'name') return other.kind === 'name' && other.name === element.name;
+    return other.kind === 'index' && other.index === element.index;
+  });
 }
 
 /** A path as DynamoDB prints it in messages: `[a, b, [2]]`. */

@@ -24,7 +24,7 @@ import {
   type DynamoDbFaultPlan as FaultPlan,
 } from './fault-plan';
 import { deleteItem, getItem, putItem, updateItem } from './item-operations';
-import { type DynamoDbWriteRecord, ModelState } from './model-state';
+import { type DynamoDbChange, type DynamoDbWriteRecord, ModelState } from './model-state';
 import {
   ModelConditionFailedError,
   ModelResourceNotFoundError,
@@ -301,6 +301,22 @@ export class FakeDynamoDB {
     return this.#state.writes;
   }
 
+  /**
+   * The changes made to a table's items, in order, as DynamoDB Streams would record them (with both
+   * images): feed them to the stream event factories to drive a stream handler. Copies.
+   */
+  changes(tableName: string): DynamoDbChange[] {
+    this.#table(tableName);
+    return this.#state.changes
+      .filter((change) => change.tableName === tableName)
+      .map((change) => ({
+        ...change,
+        keys: cloneItem(change.keys),
+        ...(change.oldImage ? { oldImage: cloneItem(change.oldImage) } : {}),
+        ...(change.newImage ? { newImage: cloneItem(change.newImage) } : {}),
+      }));
+  }
+
   /** The faults injected so far. */
   get faultStats(): DynamoDbFaultStats {
     return this.#faults.stats;
@@ -311,10 +327,11 @@ export class FakeDynamoDB {
     this.#faults.set(faults);
   }
 
-  /** Clears the call counts and the write log (tables are kept). */
+  /** Clears the call counts, the write log and the change log (tables are kept). */
   resetStats(): void {
     this.#counts.clear();
     this.#state.writes.length = 0;
+    this.#state.changes.length = 0;
   }
 
   /** A deep copy of every table and the remembered ClientRequestTokens. */

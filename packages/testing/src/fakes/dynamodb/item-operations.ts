@@ -150,13 +150,10 @@ export function putItem(state: ModelState, input: PutItemCommandInput): Output<P
   const existing = put.table.get(put.key);
   enforceCondition(put.write, existing);
   put.table.put(put.item);
-  state.recordWrite({
-    operation: 'PutItem',
-    tableName: put.table.name,
-    kind: 'put',
-    key: put.key,
-    sizeBytes: put.size,
-  });
+  state.recordWrite(
+    { operation: 'PutItem', tableName: put.table.name, kind: 'put', key: put.key, sizeBytes: put.size },
+    { before: existing, after: put.item },
+  );
   return input.ReturnValues === 'ALL_OLD' && existing ? { Attributes: existing } : {};
 }
 
@@ -217,13 +214,16 @@ export function updateItem(
   enforceCondition(update.write, existing);
   const { item, size } = updatedItem(update, existing);
   update.table.put(item);
-  state.recordWrite({
-    operation: 'UpdateItem',
-    tableName: update.table.name,
-    kind: 'update',
-    key: update.key,
-    sizeBytes: size,
-  });
+  state.recordWrite(
+    {
+      operation: 'UpdateItem',
+      tableName: update.table.name,
+      kind: 'update',
+      key: update.key,
+      sizeBytes: size,
+    },
+    { before: existing, after: item },
+  );
   const updatedPaths: Path[] = update.actions.map((action) => action.path);
   switch (input.ReturnValues) {
     case 'ALL_OLD':
@@ -285,12 +285,9 @@ export function deleteItem(
   const existing = del.table.get(del.key);
   enforceCondition(del.write, existing);
   del.table.delete(del.key);
-  state.recordWrite({
-    operation: 'DeleteItem',
-    tableName: del.table.name,
-    kind: 'delete',
-    key: del.key,
-    sizeBytes: 0,
-  });
+  state.recordWrite(
+    { operation: 'DeleteItem', tableName: del.table.name, kind: 'delete', key: del.key, sizeBytes: 0 },
+    { before: existing, after: undefined },
+  );
   return input.ReturnValues === 'ALL_OLD' && existing ? { Attributes: existing } : {};
 }

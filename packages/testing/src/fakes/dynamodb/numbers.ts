@@ -81,8 +81,16 @@ function align(a: Decimal, b: Decimal): [bigint, bigint, number] {
   return [a.mantissa * 10n ** BigInt(a.scale - scale), b.mantissa * 10n ** BigInt(b.scale - scale), scale];
 }
 
+/** Integers of up to 15 digits, exactly representable as doubles. */
+const INTEGER = /^-?\d{1,15}$/;
+
 /** Numeric order of two numbers: negative, zero or positive. */
 export function compareNumbers(a: string, b: string): number {
+  if (INTEGER.test(a) && INTEGER.test(b)) {
+    // Fast path for the common case (versions, counters): exact as doubles.
+    const difference = Number(a) - Number(b);
+    return difference < 0 ? -1 : difference > 0 ? 1 : 0;
+  }
   const [x, y] = align(parseNumber(a), parseNumber(b));
   return x < y ? -1 : x > y ? 1 : 0;
 }

@@ -10,7 +10,7 @@ import type {
   ScanCommandInput,
   ScanCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { type AttributeMap, compareScalars, itemSize, validateItem } from './attribute-value';
+import { type AttributeMap, cloneItem, compareScalars, validateItem } from './attribute-value';
 import { checkCondition, evaluateCondition, project } from './expression-evaluator';
 import {
   type Condition,
@@ -22,7 +22,7 @@ import {
 import { refuseLegacy } from './item-operations';
 import type { ModelState } from './model-state';
 import { ModelValidationError } from './model-validation-error';
-import { partitionHash, type Table } from './table';
+import { partitionHash, type StoredItem, type Table } from './table';
 
 /** The most data one Query or Scan page reads, in bytes (1 MB). */
 export const MAX_PAGE_BYTES = 1024 * 1024;
@@ -99,22 +99,22 @@ function filterReferencesKey(condition: Condition, keyNames: readonly string[]):
   return undefined;
 }
 
-/** Reads `candidates` in order into one page. */
+/** Reads `candidates` (stored items, not copies) in order into one page of copies. */
 function page(
   table: Table,
-  candidates: readonly AttributeMap[],
+  candidates: readonly StoredItem[],
   options: ReadOptions,
 ): { Items?: AttributeMap[]; Count: number; ScannedCount: number; LastEvaluatedKey?: AttributeMap } {
   const items: AttributeMap[] = [];
   let scanned = 0;
   let bytes = 0;
   let lastEvaluated: AttributeMap | undefined;
-  for (const item of candidates) {
+  for (const { item, size } of candidates) {
     scanned += 1;
-    bytes += itemSize(item);
+    bytes += size;
     lastEvaluated = item;
     if (!options.filter || evaluateCondition(options.filter, item, 'FilterExpression')) {
-      items.push(options.projection ? project(item, options.projection) : item);
+      items.push(options.projection ? project(item, options.projection) : cloneItem(item));
     }
     const limitReached = options.limit !== undefined && scanned >= options.limit;
     if (limitReached || (bytes >= MAX_PAGE_BYTES && scanned < candidates.length)) {
@@ -178,6 +178,24 @@ function keyCondition(condition: Condition, table: Table): KeyCondition {
       (part.kind === 'between' && part.lower.kind === 'value' && part.upper.kind === 'value') ||
       (part.kind === 'function' && part.name === 'begins_with' && part.args[1]?.kind === 'value');
     if (sortKey && name === sortKey.name && sortAllowed && sortCondition === undefined) {
+      const values =
+        part.kind === 'compare'
+          ? [part.right]
+          : part.kind === 'between'
+            ? [part.lower, part.upper]
+            : [part.args[1]!];
+      for (const operand of values) {
+        if (operand.kind === 'value' && operand.value[sortKey.type] === undefined) {
+          throw new ModelValidationError(
+            'One or more parameter values were invalid: Condition parameter type does not match schema type',
+          );
+        }
+      }
+      if (part.kind === 'function' && sortKey.type === 'N') {
+        throw new ModelValidationError(
+          'Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: N',
+        );
+      }
       sortCondition = part;
       continue;
     }
@@ -212,11 +230,12 @@ export function query(state: ModelState, input: QueryCommandInput): Output<Query
       `Filter Expression can only contain non-primary key attributes: Primary key attribute: ${keyInFilter}`,
     );
   }
-  let candidates = table.partition(partitionValue);
-  if (sortCondition)
-    candidates = candidates.filter((item) =>
+  let candidates = [...table.partitionItems(partitionValue)];
+  if (sortCondition) {
+    candidates = candidates.filter(({ item }) =>
       evaluateCondition(sortCondition, item, 'KeyConditionExpression'),
     );
+  }
   const forward = input.ScanIndexForward !== false;
   if (!forward) candidates.reverse();
   if (input.ExclusiveStartKey !== undefined) {
@@ -227,7 +246,7 @@ export function query(state: ModelState, input: QueryCommandInput): Output<Query
         'The provided starting key is invalid: The provided key element does not match the schema',
       );
     }
-    candidates = candidates.filter((item) => {
+    candidates = candidates.filter(({ item }) => {
       const order = table.compareSortKeys(item, start);
       return forward ? order > 0 : order < 0;
     });
@@ -258,29 +277,20 @@ export function scan(state: ModelState, input: ScanCommandInput): Output<ScanCom
   const options = readOptions(input, placeholders);
   placeholders.checkAllUsed();
   const table = state.table(input.TableName);
-  let entries = table.scanOrder();
+  let entries = table.scanItems();
   if (input.TotalSegments !== undefined) {
     const total = input.TotalSegments;
     entries = entries.filter((entry) => Math.floor(entry.hash * total) === input.Segment);
   }
   if (input.ExclusiveStartKey !== undefined) {
+    // Continue after where the start key is (or would be, if its item was deleted since).
     const start = table.checkKey(validateItem(input.ExclusiveStartKey, 'ExclusiveStartKey'));
-    const startId = table.keyId(start);
-    const index = entries.findIndex((entry) => table.keyId(entry.item) === startId);
-    if (index >= 0) entries = entries.slice(index + 1);
-    else {
-      // The start item was deleted since: continue after where it would have been.
-      const pk = table.keySchema.partitionKey.name;
-      const startHash = partitionHash(start[pk]!);
-      entries = entries.filter((entry) => {
-        const byPartition = entry.hash - startHash || compareScalars(entry.item[pk]!, start[pk]!);
-        return byPartition > 0 || (byPartition === 0 && table.compareSortKeys(entry.item, start) > 0);
-      });
-    }
+    const pk = table.keySchema.partitionKey.name;
+    const startHash = partitionHash(start[pk]!);
+    entries = entries.filter(({ item, hash }) => {
+      const byPartition = hash - startHash || compareScalars(item[pk]!, start[pk]!);
+      return byPartition > 0 || (byPartition === 0 && table.compareSortKeys(item, start) > 0);
+    });
   }
-  return page(
-    table,
-    entries.map((entry) => entry.item),
-    options,
-  );
+  return page(table, entries, options);
 }

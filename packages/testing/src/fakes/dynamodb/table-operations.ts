@@ -14,7 +14,6 @@ import type {
   ScalarAttributeType,
   TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { itemSize } from './attribute-value';
 import type { ModelState } from './model-state';
 import { ModelValidationError } from './model-validation-error';
 import { Table, type TableKeySchema } from './table';
@@ -120,7 +119,7 @@ function describe(table: Table): TableDescription {
   return {
     ...table.description,
     ItemCount: table.size,
-    TableSizeBytes: table.dump().reduce((sum, item) => sum + itemSize(item), 0),
+    TableSizeBytes: table.sizeBytes,
   };
 }
 

@@ -8,7 +8,9 @@ import type { AttributeValue, ScalarAttributeType, TableDescription } from '@aws
 import {
   type AttributeMap,
   cloneItem,
+  cloneValue,
   compareScalars,
+  itemSize,
   setAttribute,
   typeOf,
   utf8Length,
@@ -40,10 +42,27 @@ function encodeKeyValue(value: AttributeValue): string {
   return `B${Buffer.from(value.B!).toString('base64')}`;
 }
 
-/** A table of the model. Items are stored as validated, normalised deep copies. */
+/** A stored item with its size (computed once, when it is written). */
+export interface StoredItem {
+  readonly item: AttributeMap;
+  readonly size: number;
+}
+
+/** The items of one partition key value, with their sort order cached until the next write. */
+interface Partition {
+  readonly value: AttributeValue;
+  readonly hash: number;
+  readonly items: Map<string, StoredItem>;
+  sorted: StoredItem[] | undefined;
+}
+
+/**
+ * A table of the model. Items are stored as validated, normalised deep copies; what leaves the
+ * table through its public methods is a copy too.
+ */
 export class Table {
-  /** Partition key id → sort key id → item. */
-  readonly #partitions = new Map<string, Map<string, AttributeMap>>();
+  /** Partition key id → its partition. */
+  readonly #partitions = new Map<string, Partition>();
   #count = 0;
 
   constructor(
@@ -153,28 +172,39 @@ export class Table {
   /** The stored item with this key (a copy), if any. */
   get(key: AttributeMap): AttributeMap | undefined {
     const pk = encodeKeyValue(key[this.keySchema.partitionKey.name]!);
-    const item = this.#partitions.get(pk)?.get(this.#sortId(key));
-    return item === undefined ? undefined : cloneItem(item);
+    const stored = this.#partitions.get(pk)?.items.get(this.#sortId(key));
+    return stored === undefined ? undefined : cloneItem(stored.item);
   }
 
   /** Stores an item (a copy) under its key. */
   put(item: AttributeMap): void {
-    const pk = encodeKeyValue(item[this.keySchema.partitionKey.name]!);
+    const value = item[this.keySchema.partitionKey.name]!;
+    const pk = encodeKeyValue(value);
     let partition = this.#partitions.get(pk);
     if (!partition) {
-      partition = new Map();
+      partition = {
+        value: cloneValue(value),
+        hash: partitionHash(value),
+        items: new Map(),
+        sorted: undefined,
+      };
       this.#partitions.set(pk, partition);
     }
-    if (!partition.has(this.#sortId(item))) this.#count += 1;
-    partition.set(this.#sortId(item), cloneItem(item));
+    const sortId = this.#sortId(item);
+    if (!partition.items.has(sortId)) this.#count += 1;
+    const copy = cloneItem(item);
+    partition.items.set(sortId, { item: copy, size: itemSize(copy) });
+    partition.sorted = undefined;
   }
 
   /** Deletes the item with this key. */
   delete(key: AttributeMap): void {
     const pk = encodeKeyValue(key[this.keySchema.partitionKey.name]!);
     const partition = this.#partitions.get(pk);
-    if (partition?.delete(this.#sortId(key))) this.#count -= 1;
-    if (partition?.size === 0) this.#partitions.delete(pk);
+    if (!partition?.items.delete(this.#sortId(key))) return;
+    this.#count -= 1;
+    partition.sorted = undefined;
+    if (partition.items.size === 0) this.#partitions.delete(pk);
   }
 
   /** Compares two items by sort key (same partition). */
@@ -183,36 +213,51 @@ export class Table {
     return sortKey ? compareScalars(a[sortKey.name]!, b[sortKey.name]!) : 0;
   }
 
+  #sorted(partition: Partition): StoredItem[] {
+    partition.sorted ??= [...partition.items.values()].sort((a, b) => this.compareSortKeys(a.item, b.item));
+    return partition.sorted;
+  }
+
+  /**
+   * The items of one partition in sort-key order, as stored: the caller must not change them and
+   * must copy what it hands out.
+   */
+  partitionItems(partitionValue: AttributeValue): readonly StoredItem[] {
+    const partition = this.#partitions.get(encodeKeyValue(partitionValue));
+    return partition ? this.#sorted(partition) : [];
+  }
+
   /** The items of one partition in sort-key order (copies). */
   partition(partitionValue: AttributeValue): AttributeMap[] {
-    const items = [...(this.#partitions.get(encodeKeyValue(partitionValue))?.values() ?? [])];
-    return items.sort((a, b) => this.compareSortKeys(a, b)).map(cloneItem);
+    return this.partitionItems(partitionValue).map((stored) => cloneItem(stored.item));
   }
 
   /**
    * Every item in scan order: by a hash of the partition key (as DynamoDB spreads partitions), then
-   * by sort key. Each item comes with the scan segment hash in [0, 1).
+   * by sort key; each with its partition's hash in [0, 1). As stored: the caller must copy.
    */
-  scanOrder(): { item: AttributeMap; hash: number }[] {
-    const pk = this.keySchema.partitionKey.name;
-    const entries = this.#all().map((item) => ({ item, hash: partitionHash(item[pk]!) }));
-    entries.sort(
-      (a, b) =>
-        a.hash - b.hash || compareScalars(a.item[pk]!, b.item[pk]!) || this.compareSortKeys(a.item, b.item),
+  scanItems(): readonly (StoredItem & { readonly hash: number })[] {
+    const partitions = [...this.#partitions.values()].sort(
+      (a, b) => a.hash - b.hash || compareScalars(a.value, b.value),
     );
-    return entries.map(({ item, hash }) => ({ item: cloneItem(item), hash }));
+    return partitions.flatMap((partition) =>
+      this.#sorted(partition).map((stored) => ({ ...stored, hash: partition.hash })),
+    );
   }
 
   /** Every item in key order (partition key order, then sort key), as copies. */
   dump(): AttributeMap[] {
-    const pk = this.keySchema.partitionKey.name;
-    return this.#all()
-      .sort((a, b) => compareScalars(a[pk]!, b[pk]!) || this.compareSortKeys(a, b))
-      .map(cloneItem);
+    return [...this.#partitions.values()]
+      .sort((a, b) => compareScalars(a.value, b.value))
+      .flatMap((partition) => this.#sorted(partition).map((stored) => cloneItem(stored.item)));
   }
 
-  #all(): AttributeMap[] {
-    return [...this.#partitions.values()].flatMap((partition) => [...partition.values()]);
+  /** The total size of the items, in bytes. */
+  get sizeBytes(): number {
+    let total = 0;
+    for (const partition of this.#partitions.values())
+      for (const stored of partition.items.values()) total += stored.size;
+    return total;
   }
 
   /** Replaces every item (for restoring a snapshot). */

@@ -150,8 +150,10 @@ export function transactWriteItems(
   }
   const reasons: CancellationReason[] = [];
   const results: { item: AttributeMap | undefined; size: number }[] = [];
+  const before: (AttributeMap | undefined)[] = [];
   for (const action of prepared) {
     const existing = action.prepared.table.get(action.prepared.key);
+    before.push(existing);
     try {
       enforceCondition(action.prepared.write, existing);
       if (action.kind === 'update') results.push(updatedItem(action.prepared, existing));
@@ -177,22 +179,22 @@ export function transactWriteItems(
     const { table, key } = action.prepared;
     if (action.kind === 'put' || action.kind === 'update') {
       table.put(results[index]!.item!);
-      state.recordWrite({
-        operation: 'TransactWriteItems',
-        tableName: table.name,
-        kind: action.kind,
-        key,
-        sizeBytes: results[index]!.size,
-      });
+      state.recordWrite(
+        {
+          operation: 'TransactWriteItems',
+          tableName: table.name,
+          kind: action.kind,
+          key,
+          sizeBytes: results[index]!.size,
+        },
+        { before: before[index], after: results[index]!.item },
+      );
     } else if (action.kind === 'delete') {
       table.delete(key);
-      state.recordWrite({
-        operation: 'TransactWriteItems',
-        tableName: table.name,
-        kind: 'delete',
-        key,
-        sizeBytes: 0,
-      });
+      state.recordWrite(
+        { operation: 'TransactWriteItems', tableName: table.name, kind: 'delete', key, sizeBytes: 0 },
+        { before: before[index], after: undefined },
+      );
     }
   });
   if (token !== undefined) tokens.tokens.set(token, { fingerprint: fingerprint(items), at: tokens.now() });

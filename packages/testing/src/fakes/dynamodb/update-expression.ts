@@ -14,7 +14,13 @@ import {
   validateValue,
 } from './attribute-value';
 import { resolvePath } from './expression-evaluator';
-import { describePath, type Path, type UpdateAction, type UpdateValue } from './expression-parser';
+import {
+  describePath,
+  type Path,
+  pathsOverlap,
+  type UpdateAction,
+  type UpdateValue,
+} from './expression-parser';
 import { ModelValidationError } from './model-validation-error';
 import { addNumbers } from './numbers';
 
@@ -51,17 +57,7 @@ export function checkUpdate(actions: readonly UpdateAction[], keyNames: readonly
     for (let j = i + 1; j < actions.length; j += 1) {
       const a = actions[i]!.path;
       const b = actions[j]!.path;
-      const shorter = a.length <= b.length ? a : b;
-      const longer = shorter === a ? b : a;
-      const overlaps = shorter.every((element, index) => {
-        const other = longer[index]!;
-        return (
-          element.kind === other.kind &&
-          (element.kind === 'name'
-            ? element.name === (other as typeof element).name
-            : element.index === (other as typeof element).index)
-        );
-      });
+      const overlaps = pathsOverlap(a, b);
       if (overlaps) {
         throw new ModelValidationError(
           `Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: ${describePath(a)}, path two: ${describePath(b)}`,

@@ -89,6 +89,12 @@ function checkRecord(
   }
   let hashKey: bigint;
   if (explicit !== undefined) {
+    if (typeof explicit !== 'string' || !/^(0|[1-9]\d{0,38})$/.test(explicit)) {
+      throw new KinesisModelError(
+        'ValidationException',
+        `1 validation error detected: Value '${String(explicit)}' at '${at}.explicitHashKey' failed to satisfy constraint: Member must satisfy regular expression pattern: 0|([1-9]\\d{0,38})`,
+      );
+    }
     const parsed = parseHashKey(explicit);
     if (parsed === undefined) {
       throw new KinesisModelError(
