@@ -282,12 +282,36 @@ export class AggregateRun {
   }
 
   /**
-   * Counts the death of the previous delivery against the event it was running: the next version
-   * to run, when it is at or after the first version that delivery ran for this aggregate.
-   * Returns whether it counted (the caller then makes the count durable before running).
+   * The version this run would execute first for these records: the lowest skipped version that
+   * arrived while nothing after it was applied, else the one after the mark.
    */
-  countDeath(from: number): boolean {
-    const version = this.state.version + 1;
+  firstToRun(records: readonly EventRecord[]): number {
+    const plan = planAggregate<Planned>(
+      {
+        exists: this.state.exists,
+        mark: this.state.version,
+        held: new Set(this.state.held.keys()),
+        skipped: this.state.skipped,
+      },
+      records.map((record) => ({
+        version: record.envelope.aggregateversion,
+        partitionKey: record.stored.partitionKey,
+        aggregateKey: record.aggregateKey,
+        record,
+      })),
+      this.options,
+    );
+    return plan.lateArrivals[0]?.version ?? plan.mark + 1;
+  }
+
+  /**
+   * Counts the death of the previous delivery against the event it was running: the first this
+   * run would execute (each event's completion was durable before the next started), when it is
+   * at or after the first version that delivery ran for this aggregate. Returns whether it counted
+   * (the caller then makes the count durable before running).
+   */
+  countDeath(from: number, records: readonly EventRecord[]): boolean {
+    const version = this.firstToRun(records);
     if (version < from) return false;
     const attempts = attemptFor(this.state.failure, version);
     this.state.failure = {

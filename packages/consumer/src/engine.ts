@@ -444,7 +444,7 @@ export class ConsumerEngine implements AggregateContext {
         const died = isolation.previous.isolated;
         if (
           died?.aggregateKey === aggregateKey &&
-          aggregate.countDeath(died.from) &&
+          aggregate.countDeath(died.from, records) &&
           !(await aggregate.flush())
         ) {
           // The count must be durable before the event runs again.
@@ -452,7 +452,7 @@ export class ConsumerEngine implements AggregateContext {
           for (const record of records) run.notCompleted.add(record.index);
           return;
         }
-        await isolation.marker.isolate(aggregateKey, (state?.version ?? 0) + 1);
+        await isolation.marker.isolate(aggregateKey, aggregate.firstToRun(records));
         aggregate.flushEachEvent = true;
       }
       await aggregate.process(records, held);
