@@ -398,27 +398,29 @@ export class AggregateRun {
       return this.handlerFailed(candidate, attempt, error);
     }
 
-    if (
+    // Whether an earlier delivery may have parked this event and then failed to write the
+    // checkpoint that says so: once this success is durable, that dead letter is stale. (With
+    // maxAttempts 1 no failure is recorded before the park, so such a dead letter stays;
+    // redriving it answers `duplicate` and deletes it.)
+    const mayBeParked =
       !this.redriving &&
       this.state.failure?.version === version &&
-      isLastAttempt(attempt, this.options.maxAttempts)
-    ) {
-      // An earlier delivery may have parked this event and then failed to write the checkpoint
-      // that says so: once this success is durable, its dead letter is stale. (With maxAttempts 1
-      // no failure is recorded before the park, so such a dead letter stays; redriving it answers
-      // `duplicate` and deletes it.)
-      this.staleDeadLetters.push(
-        deadLetterId('handler-failed', { aggregateKey: this.aggregateKey, version, eventID: '' }),
-      );
-    }
+      isLastAttempt(attempt, this.options.maxAttempts);
+    const staleId = deadLetterId('handler-failed', { aggregateKey: this.aggregateKey, version, eventID: '' });
     if (staged.length === 0) {
+      if (mayBeParked) this.staleDeadLetters.push(staleId);
       this.run.stats.applied += 1;
       if (candidate.fromHeld) this.run.stats.gapsClosed += 1;
       this.lastOutcome = 'applied';
       this.done(candidate);
       return 'done';
     }
-    return this.commit(candidate, attempt, staged);
+    const step = await this.commit(candidate, attempt, staged);
+    if (step === 'done' && mayBeParked && this.lastOutcome === 'applied') {
+      this.staleDeadLetters.push(staleId);
+      await this.deleteStaleDeadLetters();
+    }
+    return step;
   }
 
   /**
@@ -512,7 +514,6 @@ export class AggregateRun {
     }
     if (this.durableHeld && next.held.size === 0) this.gapLeftOpen = true;
     this.markDurable(next);
-    await this.deleteStaleDeadLetters();
     this.run.stats.applied += 1;
     if (candidate.fromHeld) this.run.stats.gapsClosed += 1;
     this.lastOutcome = 'applied';
