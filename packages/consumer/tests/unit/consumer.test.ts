@@ -459,6 +459,40 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
       expect(h.summaries[0]).toMatchObject({ skipped: 2, applied: 2, gapsHeld: 0 });
     });
 
+    it('writes a minimal dead letter when the full one is refused for a reason that would repeat, and moves on', async () => {
+      const h = harness(entry);
+      h.db.failNext(
+        'PutItem',
+        Object.assign(new Error('Item size has exceeded the maximum allowed size'), {
+          name: 'ValidationException',
+          $metadata: { httpStatusCode: 400 },
+        }),
+        1,
+        (input) => JSON.stringify(input).includes('dead-letters'),
+      );
+      const event = kinesisEvent([rawRecord('garbage'), taskEnvelope('a', 1)]);
+
+      const response = await h.handle(event);
+
+      expect(response.batchItemFailures).toEqual([]);
+      expect(h.deadLetters()).toEqual([
+        expect.objectContaining({
+          reason: 'undecodable',
+          minimal: true,
+          record: expect.objectContaining({ dataBytes: 7 }),
+        }),
+      ]);
+      expect(h.summaries[0]).toMatchObject({ parkFailures: 1, parked: 1 });
+      expect(
+        h.logger.lines.some(
+          (line) =>
+            line.level === 'error' &&
+            /refused/.test(line.message) &&
+            JSON.stringify(line.details).includes(event.Records[0]!.kinesis.sequenceNumber),
+        ),
+      ).toBe(true);
+    });
+
     it('reports a bad record as not completed when it cannot be parked', async () => {
       const h = harness(entry);
       h.db.failNext(
