@@ -2,14 +2,14 @@
  * The consumer's promise, checked by seeded simulation (see `tests/helpers/simulation.ts`): every
  * event applied at most once and in version order per aggregate, or reported with a reason; no
  * record delivered without progress more often than the attempt bound; every write within
- * DynamoDB's limits; no shard blocked. Set SIMULATION_SEED to replay one run, SIMULATION_RUNS to
- * change how many run.
+ * DynamoDB's limits; no shard blocked. Set SIMULATION_SEED to replay one run, SIMULATION_FROM and
+ * SIMULATION_RUNS to explore other seeds.
  */
 import { describe, expect, it } from 'vitest';
 import { simulate, violations } from '../helpers/simulation';
 
 const RUNS = Number(process.env.SIMULATION_RUNS ?? 2000);
-const FIRST_SEED = Number(process.env.SIMULATION_SEED ?? 20261130);
+const FIRST_SEED = Number(process.env.SIMULATION_SEED ?? process.env.SIMULATION_FROM ?? 20261130);
 
 describe('the consumer in a simulated world', () => {
   // Seeds that once broke an invariant, replayed first: a death pinned but its count lost to a
