@@ -6,8 +6,9 @@
  * next, skip what is done, hold what is beyond a gap; write the checkpoint once (conditionally).
  * Report the lowest record not completed to Lambda. Also: the dead-letter API, redrive, the gap sweep.
  */
+import { randomUUID } from 'node:crypto';
 import type { AnyEventDefinition } from '@tidemark/core';
-import { AggregateRun, type AnyHandler, errorInfo, heldSince, type Run } from './aggregate-run';
+import { AggregateRun, heldSince } from './aggregate-run';
 import {
   ConcurrentConsumerError,
   ConsumerStoreError,
@@ -15,22 +16,19 @@ import {
   DeadLetterNotRedrivableError,
   describeCause,
 } from './errors';
+import { InFlightMarker, type PreviousRun } from './in-flight';
 import type { ResolvedConsumerOptions } from './options';
-import {
-  type EventRecord,
-  type ReadRecord,
-  readStoredRecord,
-  storedRecordOf,
-  truncatedForDeadLetter,
-} from './records';
+import { errorInfo, parkRecord } from './park';
+import { type EventRecord, type ReadRecord, readStoredRecord, storedRecordOf } from './records';
+import { gapExpiry } from './rules/gap-expiry';
+import { skippedRangeOf } from './rules/skipped-ranges';
+import { type AggregateContext, type AnyHandler, emptyStats, type ParkInput, type Run } from './run-context';
 import { CheckpointStore, CountingClient, DeadLetterStore, type RequestCounter } from './store';
 import {
   type CheckpointState,
   type DeadLetterItem,
-  deadLetterId,
   emptyCheckpoint,
   type HeldRecord,
-  type StoredRecord,
   toDeadLetter,
 } from './table';
 import type {
@@ -42,12 +40,14 @@ import type {
   KinesisEvent,
   LambdaContextLike,
   OpenGap,
-  ParkReason,
   RedriveResult,
 } from './types';
 
+/** How long a gap sweep without a Lambda context claims an aggregate (ms). */
+const SWEEP_CLAIM_MS = 15 * 60 * 1000;
+
 /** The engine shared by the Lambda handler, the middleware and the dead-letter API. */
-export class ConsumerEngine {
+export class ConsumerEngine implements AggregateContext {
   constructor(readonly options: ResolvedConsumerOptions) {}
 
   get name(): string {
@@ -86,9 +86,36 @@ export class ConsumerEngine {
     const held = heldWanted.length > 0 ? await run.checkpoints.readHeld(heldWanted) : new Map();
     const heldLoaded = new Set(heldWanted.map((wanted) => wanted.aggregateKey));
 
+    // One marker per batch that may run handlers, so a delivery that dies under them is counted.
+    const working = [...byAggregate].filter(([aggregateKey, list]) =>
+      hasWork(states.get(aggregateKey), list, heldLoaded.has(aggregateKey)),
+    );
+    const marker =
+      working.length > 0
+        ? new InFlightMarker(
+            new CountingClient(this.options.checkpointClient, run.counter),
+            this.options.checkpointTable,
+            this.name,
+            event.Records[0]!,
+            run.id,
+          )
+        : undefined;
+    const previous = marker ? await marker.start(run.now) : undefined;
+    if (previous?.died) {
+      this.options.logger.warn(
+        `tidemark consumer ${this.name}: the previous delivery of this batch did not answer (time-out, out of memory or crash); running its aggregates one at a time`,
+        { ...(previous.isolated ? { isolated: previous.isolated } : {}) },
+      );
+    }
+    const isolation =
+      (previous?.died || previous?.isolating) && marker
+        ? { marker, previous, deathUncounted: false }
+        : undefined;
+
     const tasks: (() => Promise<void>)[] = [];
     for (const record of bad) tasks.push(() => this.parkBadRecord(run, record));
     for (const [aggregateKey, list] of byAggregate) {
+      const working = hasWork(states.get(aggregateKey), list, heldLoaded.has(aggregateKey));
       tasks.push(() =>
         this.processAggregate(
           run,
@@ -96,10 +123,22 @@ export class ConsumerEngine {
           list,
           states.get(aggregateKey),
           heldLoaded.has(aggregateKey) ? (held.get(aggregateKey) ?? new Map()) : undefined,
+          working ? isolation : undefined,
         ),
       );
     }
-    await runLimited(tasks, this.options.concurrency);
+    await runLimited(tasks, isolation ? 1 : this.options.concurrency);
+    // A death that could not be counted stays on the marker (unfinished): the next delivery counts it.
+    if (marker && run.notCompleted.size > 0 && !isolation?.deathUncounted) {
+      try {
+        await marker.finish(isolation !== undefined);
+      } catch (error) {
+        // The next delivery then runs in isolation: slower, never wrong.
+        this.options.logger.warn(`tidemark consumer ${this.name}: could not mark the batch answered`, {
+          error: describeCause(error),
+        });
+      }
+    }
 
     const firstFailed = run.notCompleted.size > 0 ? Math.min(...run.notCompleted) : undefined;
     const failedSequenceNumber =
@@ -164,33 +203,72 @@ export class ConsumerEngine {
   async expireGaps(lambdaContext?: LambdaContextLike): Promise<GapSweepResult> {
     const run = this.newRun(lambdaContext);
     const result = { open: 0, expired: 0, stale: 0 };
+    const owner = `sweep#${randomUUID()}`;
     let cursor: string | undefined;
     do {
       const page = await run.checkpoints.listGaps(cursor);
       for (const gap of page.items) {
+        if (this.timeLeft(run) < this.options.timeoutMarginMs) break;
         const state = await run.checkpoints.readCheckpoint(gap.aggregateKey);
         if (!state || state.held.size === 0) {
-          await run.checkpoints.deleteGap(gap.aggregateKey);
-          result.stale += 1;
+          // Conditional on the revision read: a batch opening a new gap meanwhile keeps its entry.
+          if (await run.checkpoints.deleteStaleGap(gap.aggregateKey, state?.revision)) result.stale += 1;
+          continue;
+        }
+        if (!this.sweepDue(run, state) || this.claimedByOther(run, state, owner)) {
+          result.open += 1;
+          continue;
+        }
+        const aggregate = new AggregateRun(this, run, gap.aggregateKey, state, false);
+        // Claim first: a batch of this aggregate that read the same revision can no longer run
+        // handlers, and one that started earlier holds its own claim.
+        if (!(await aggregate.claim(owner, this.claimUntil(run)))) {
+          result.open += 1;
           continue;
         }
         const held = await run.checkpoints.readHeld([
           { aggregateKey: gap.aggregateKey, versions: [...state.held.keys()] },
         ]);
         const expiredBefore = run.stats.gapsExpired;
-        const aggregate = new AggregateRun(this, run, gap.aggregateKey, state, false);
         await aggregate.process([], held.get(gap.aggregateKey) ?? new Map());
         if (run.stats.gapsExpired > expiredBefore) result.expired += 1;
         else result.open += 1;
       }
       cursor = page.cursor;
-    } while (cursor !== undefined);
+    } while (cursor !== undefined && this.timeLeft(run) >= this.options.timeoutMarginMs);
     this.options.logger.info(`tidemark consumer ${this.name}: gap sweep done`, {
       ...result,
       applied: run.stats.applied,
       dynamodbRequests: run.counter.requests,
     });
     return { ...result, applied: run.stats.applied };
+  }
+
+  /** Whether a sweep would run anything for this aggregate (its next version is held, or its gap expired). */
+  private sweepDue(run: Run, state: CheckpointState): boolean {
+    if (state.held.has(state.version + 1)) return true;
+    return gapExpiry({
+      waiting: state.held.size,
+      openSinceMs: heldSince(state),
+      nowMs: run.now.getTime(),
+      gapTimeoutSeconds: this.options.gapTimeoutSeconds,
+      maxHeldPerAggregate: this.options.maxHeldPerAggregate,
+    }).expired;
+  }
+
+  /** Whether another invocation holds a live claim on the aggregate. */
+  private claimedByOther(run: Run, state: CheckpointState, owner: string): boolean {
+    return (
+      state.claim !== undefined &&
+      state.claim.owner !== owner &&
+      Date.parse(state.claim.until) > run.now.getTime()
+    );
+  }
+
+  /** Until when this run may claim an aggregate: its deadline. */
+  private claimUntil(run: Run): Date {
+    const left = this.timeLeft(run);
+    return new Date(run.now.getTime() + (Number.isFinite(left) ? left : SWEEP_CLAIM_MS));
   }
 
   /**
@@ -208,7 +286,14 @@ export class ConsumerEngine {
         'it reports versions that never arrived; the held records after them were applied when the gap expired. Publish the missing events again if they matter, then delete this dead letter',
       );
     }
-    const read = letter.record.dataTruncated ? undefined : readStoredRecord(letter.record, -1);
+    if (letter.minimal || letter.record.dataTruncated || letter.reason === 'held-record-lost') {
+      throw new DeadLetterNotRedrivableError(
+        this.name,
+        id,
+        'it does not hold the record data (find the record by its sequence number and publish it again, then delete this dead letter)',
+      );
+    }
+    const read = readStoredRecord(letter.record, -1);
     if (!read || read.kind === 'bad') {
       const again: DeadLetterItem = { ...letter, redriveAttempts: (letter.redriveAttempts ?? 0) + 1 };
       await run.deadLetters.put(again);
@@ -267,7 +352,7 @@ export class ConsumerEngine {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Internals (used by AggregateRun)
+  // The consumer as an aggregate's run sees it (AggregateContext)
 
   /** @internal Whether a batch may apply an aggregate's held records (so they must be read). */
   mayUseHeld(run: Run, state: CheckpointState, records: readonly EventRecord[]): boolean {
@@ -278,10 +363,10 @@ export class ConsumerEngine {
     return run.now.getTime() - heldSince(state) >= this.options.gapTimeoutSeconds * 1000;
   }
 
-  /** @internal Whether the invocation is too close to its timeout to start another event. */
-  outOfTime(run: Run): boolean {
+  /** @internal Milliseconds left before the invocation must answer (Infinity without a context). */
+  timeLeft(run: Run): number {
     const remaining = run.lambdaContext?.getRemainingTimeInMillis?.();
-    return typeof remaining === 'number' && remaining < this.options.timeoutMarginMs;
+    return typeof remaining === 'number' && Number.isFinite(remaining) ? remaining : Number.POSITIVE_INFINITY;
   }
 
   /** @internal */
@@ -294,55 +379,9 @@ export class ConsumerEngine {
     return this.options.catalog.find(type);
   }
 
-  /** @internal Parks a record (idempotent: the id is stable per record). */
-  async park(
-    run: Run,
-    input: {
-      reason: ParkReason;
-      error: unknown;
-      stored: StoredRecord;
-      attempts: number;
-      record?: EventRecord;
-      missing?: { from: number; to: number };
-    },
-  ): Promise<DeadLetterItem> {
-    const { reason, error, stored, record } = input;
-    const envelope = record?.envelope;
-    const id = deadLetterId(reason, {
-      eventID: stored.eventID,
-      ...(record ? { aggregateKey: record.aggregateKey, version: envelope!.aggregateversion } : {}),
-      ...(input.missing ? { missing: input.missing } : {}),
-    });
-    const letter: DeadLetterItem = {
-      id,
-      consumer: this.name,
-      reason,
-      message: error instanceof Error ? error.message : describeCause(error),
-      error: errorInfo(error),
-      parkedAt: run.now.toISOString(),
-      attempts: input.attempts,
-      record: truncatedForDeadLetter(stored),
-      ...(record && envelope
-        ? {
-            aggregate: record.aggregate,
-            version: envelope.aggregateversion,
-            eventType: envelope.type,
-            eventId: envelope.id,
-          }
-        : {}),
-      ...(input.missing ? { missing: input.missing } : {}),
-    };
-    await run.deadLetters.put(letter);
-    run.stats.parked += 1;
-    this.options.logger.error(`tidemark consumer ${this.name}: parked a record (${reason})`, {
-      consumer: this.name,
-      deadLetterId: id,
-      reason,
-      error: letter.message,
-      sequenceNumber: stored.sequenceNumber,
-      ...(record ? { aggregate: record.aggregateKey, version: envelope!.aggregateversion } : {}),
-    });
-    return letter;
+  /** @internal Parks a record (idempotent: the id is stable per record); see `park.ts`. */
+  park(run: Run, input: ParkInput): Promise<DeadLetterItem> {
+    return parkRecord(this.name, this.options.logger, run, input);
   }
 
   private async parkBadRecord(run: Run, record: ReadRecord): Promise<void> {
@@ -355,10 +394,17 @@ export class ConsumerEngine {
         attempts: 0,
       });
     } catch (error) {
-      this.options.logger.error(`tidemark consumer ${this.name}: could not park a bad record`, {
-        sequenceNumber: record.stored.sequenceNumber,
-        error: describeCause(error),
-      });
+      run.stats.parkFailures += 1;
+      this.options.logger.error(
+        `tidemark consumer ${this.name}: could not park a bad record; it will be delivered again`,
+        {
+          reason: record.reason,
+          sequenceNumber: record.stored.sequenceNumber,
+          eventID: record.stored.eventID,
+          dataBytes: record.stored.dataBytes,
+          error: describeCause(error).slice(0, 2000),
+        },
+      );
       run.notCompleted.add(record.index);
     }
   }
@@ -369,15 +415,46 @@ export class ConsumerEngine {
     records: EventRecord[],
     state: CheckpointState | undefined,
     held: Map<number, HeldRecord> | undefined,
+    isolation?: { marker: InFlightMarker; previous: PreviousRun; deathUncounted: boolean },
   ): Promise<void> {
-    const aggregate = new AggregateRun(
-      this,
-      run,
-      aggregateKey,
-      state ?? emptyCheckpoint(aggregateKey, records[0]!.aggregate),
-      false,
-    );
+    const initial = state ?? emptyCheckpoint(aggregateKey, records[0]!.aggregate);
+    if (this.claimedByOther(run, initial, run.id) && initial.claim!.owner.startsWith('sweep#')) {
+      // A gap sweep runs this aggregate's held records right now: leave it for the redelivery.
+      // (A claim left by another batch only keeps sweeps away: batches of one shard take turns,
+      // and their conditional checkpoint writes settle any overlap.)
+      for (const record of records) run.notCompleted.add(record.index);
+      run.stats.deferred += records.length;
+      this.options.logger.warn(
+        `tidemark consumer ${this.name}: a gap sweep is running ${aggregateKey}; its records are left for redelivery`,
+        { aggregate: aggregateKey, claimedUntil: initial.claim!.until },
+      );
+      return;
+    }
+    const aggregate = new AggregateRun(this, run, aggregateKey, initial, false);
     try {
+      if (
+        held !== undefined &&
+        initial.held.size > 0 &&
+        !(await aggregate.claim(run.id, this.claimUntil(run)))
+      ) {
+        for (const record of records) run.notCompleted.add(record.index);
+        return;
+      }
+      if (isolation) {
+        const died = isolation.previous.isolated;
+        if (
+          died?.aggregateKey === aggregateKey &&
+          aggregate.countDeath(died.from, records) &&
+          !(await aggregate.flush())
+        ) {
+          // The count must be durable before the event runs again.
+          isolation.deathUncounted = true;
+          for (const record of records) run.notCompleted.add(record.index);
+          return;
+        }
+        await isolation.marker.isolate(aggregateKey, aggregate.firstToRun(records));
+        aggregate.flushEachEvent = true;
+      }
       await aggregate.process(records, held);
     } catch (error) {
       // Unexpected (a bug or a broken store): do not report anything of this aggregate as done.
@@ -403,18 +480,8 @@ export class ConsumerEngine {
         options.deadLetterTable,
         options.name,
       ),
-      stats: {
-        applied: 0,
-        duplicates: 0,
-        skipped: 0,
-        gapsHeld: 0,
-        gapsClosed: 0,
-        gapsExpired: 0,
-        parked: 0,
-        handlerFailures: 0,
-        concurrentUpdates: 0,
-        deferred: 0,
-      },
+      id: `batch#${randomUUID()}`,
+      stats: emptyStats(),
       lambdaContext,
       notCompleted: new Set(),
       now: options.clock(),
@@ -450,6 +517,9 @@ export class ConsumerEngine {
       ['HandlerFailures', summary.handlerFailures],
       ['RecordsFailed', summary.failed],
       ['ConcurrentUpdates', summary.concurrentUpdates],
+      ['ParkFailures', summary.parkFailures],
+      ['VersionsSkipped', summary.firstContactSkips],
+      ['HandlersNotCompleted', summary.handlersNotCompleted],
       ['DynamoDbRequests', summary.dynamodbRequests],
     ];
     for (const [name, value] of metrics) {
@@ -464,6 +534,19 @@ export class ConsumerEngine {
     }
     onBatchSummary?.(summary);
   }
+}
+
+/** Whether a batch may run handlers for an aggregate (anything beyond or skipped below its mark). */
+function hasWork(
+  state: CheckpointState | undefined,
+  records: readonly EventRecord[],
+  heldLoaded: boolean,
+): boolean {
+  if (state === undefined || heldLoaded) return true;
+  return records.some((record) => {
+    const version = record.envelope.aggregateversion;
+    return version > state.version || skippedRangeOf(state.skipped, version) !== undefined;
+  });
 }
 
 /** Runs tasks with at most `limit` at once. */

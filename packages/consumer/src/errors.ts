@@ -109,6 +109,76 @@ export class GapExpiredError extends ConsumerError {
   }
 }
 
+/**
+ * A handler did not complete: the invocation ended (time-out, out of memory, a crash) or the
+ * handler was still running when the invocation had to answer. Counts as an attempt.
+ */
+export class HandlerDidNotCompleteError extends ConsumerError {
+  constructor(eventType: string, aggregateKey: string, version: number, how: string) {
+    super(
+      'HANDLER_DID_NOT_COMPLETE',
+      `Handler for ${eventType} did not complete on ${aggregateKey} version ${version}: ${how}`,
+      { context: { eventType, aggregateKey, version } },
+    );
+    this.name = 'HandlerDidNotCompleteError';
+  }
+}
+
+/** A transactional handler staged a write after it returned (from an un-awaited callback). */
+export class StagedAfterReturnError extends ConsumerError {
+  constructor(context: Record<string, unknown>) {
+    super(
+      'STAGED_AFTER_RETURN',
+      'A write was staged after the handler returned; await every write before returning (it was not committed)',
+      { context },
+    );
+    this.name = 'StagedAfterReturnError';
+  }
+}
+
+/**
+ * A record is not what the consumer can accept as an event of its aggregate: its partition key
+ * is not its envelope's aggregate, or its version is further ahead than the consumer would ever
+ * hold. Kept as the reason of a parked record.
+ */
+export class ImplausibleRecordError extends ConsumerError {
+  constructor(
+    code: 'RECORD_MISROUTED' | 'VERSION_IMPLAUSIBLE',
+    message: string,
+    context: Record<string, unknown>,
+  ) {
+    super(code, message, { context });
+    this.name = 'ImplausibleRecordError';
+  }
+}
+
+/**
+ * An event arrived for a version the consumer had skipped (its gap expired, or it was before the
+ * first version a mid-stream consumer saw) after a later version was applied. Parked, never dropped.
+ */
+export class ArrivedAfterSkipError extends ConsumerError {
+  constructor(aggregateKey: string, version: number, appliedAfter: number, cause: string) {
+    super(
+      'ARRIVED_AFTER_SKIP',
+      `Version ${version} of ${aggregateKey} arrived after it was skipped (${cause}) and version ${appliedAfter} was applied; redrive it to apply it out of order, or delete it`,
+      { context: { aggregateKey, version, appliedAfter, skippedBecause: cause } },
+    );
+    this.name = 'ArrivedAfterSkipError';
+  }
+}
+
+/** A held record could not be read back (missing or incomplete): reported, never dropped silently. */
+export class HeldRecordLostError extends ConsumerError {
+  constructor(aggregateKey: string, version: number, context: Record<string, unknown>) {
+    super(
+      'HELD_RECORD_LOST',
+      `Held record ${aggregateKey} version ${version} is missing or incomplete in the consumer table`,
+      { context: { aggregateKey, version, ...context } },
+    );
+    this.name = 'HeldRecordLostError';
+  }
+}
+
 /** No dead letter with this id exists for this consumer. */
 export class DeadLetterNotFoundError extends ConsumerError {
   constructor(consumer: string, id: string) {

@@ -4,6 +4,7 @@ export { createConsumer, isConsumer } from './consumer';
 export type { DeadLetters, DeadLettersOptions } from './dead-letters';
 export { createDeadLetters } from './dead-letters';
 export {
+  ArrivedAfterSkipError,
   ConcurrentConsumerError,
   ConsumerError,
   ConsumerStoreError,
@@ -11,6 +12,10 @@ export {
   DeadLetterNotRedrivableError,
   EventHandlerError,
   GapExpiredError,
+  HandlerDidNotCompleteError,
+  HeldRecordLostError,
+  ImplausibleRecordError,
+  StagedAfterReturnError,
   StagedWriteRejectedError,
   TransactionLimitError,
 } from './errors';

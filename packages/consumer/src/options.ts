@@ -11,10 +11,11 @@ import type {
 
 /** Defaults of every optional setting. */
 export const CONSUMER_DEFAULTS = Object.freeze({
-  firstContact: 'any-version' as const,
+  firstContact: 'require-first' as const,
   maxAttempts: 3,
   gapTimeoutSeconds: 900,
   maxHeldPerAggregate: 1000,
+  maxVersionsAhead: 10_000,
   transactional: false,
   concurrency: 8,
   timeoutMarginMs: 1000,
@@ -30,6 +31,7 @@ const OPTION_KEYS = new Set([
   'maxAttempts',
   'gapTimeoutSeconds',
   'maxHeldPerAggregate',
+  'maxVersionsAhead',
   'transactional',
   'concurrency',
   'timeoutMarginMs',
@@ -56,6 +58,7 @@ export interface ResolvedConsumerOptions {
   readonly maxAttempts: number;
   readonly gapTimeoutSeconds: number;
   readonly maxHeldPerAggregate: number;
+  readonly maxVersionsAhead: number;
   readonly transactional: boolean;
   readonly concurrency: number;
   readonly timeoutMarginMs: number;
@@ -157,6 +160,12 @@ export function resolveConsumerOptions(
       `${where}: maxHeldPerAggregate must be 2000 or less (the index lives in one 400 KB item)`,
     );
   }
+  const maxVersionsAhead = integer(
+    options.maxVersionsAhead,
+    CONSUMER_DEFAULTS.maxVersionsAhead,
+    1,
+    `${where}: maxVersionsAhead`,
+  );
   const concurrency = integer(options.concurrency, CONSUMER_DEFAULTS.concurrency, 1, `${where}: concurrency`);
   const timeoutMarginMs = number(
     options.timeoutMarginMs,
@@ -199,6 +208,7 @@ export function resolveConsumerOptions(
     maxAttempts,
     gapTimeoutSeconds,
     maxHeldPerAggregate,
+    maxVersionsAhead,
     transactional,
     concurrency,
     timeoutMarginMs,

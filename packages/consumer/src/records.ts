@@ -10,9 +10,6 @@ import {
 import type { StoredRecord } from './table';
 import type { KinesisRecord, RecordSource } from './types';
 
-/** Dead letters keep at most this many bytes of a record's data (a DynamoDB item holds 400 KB). */
-export const MAX_STORED_DATA_BYTES = 300 * 1024;
-
 /** A record read into a valid envelope. */
 export interface EventRecord {
   readonly kind: 'event';
@@ -56,12 +53,6 @@ export function storedRecordOf(record: KinesisRecord): StoredRecord {
     partitionKey: record.kinesis.partitionKey,
     arrivedAt: arrivalTime(record.kinesis.approximateArrivalTimestamp),
   };
-}
-
-/** The record as a dead letter keeps it: data cut to {@link MAX_STORED_DATA_BYTES} (400 KB items). */
-export function truncatedForDeadLetter(stored: StoredRecord): StoredRecord {
-  if (stored.data.byteLength <= MAX_STORED_DATA_BYTES) return stored;
-  return { ...stored, data: stored.data.subarray(0, MAX_STORED_DATA_BYTES), dataTruncated: true };
 }
 
 /** Reads a stored record (from the batch, the held store or a dead letter). */

@@ -23,10 +23,11 @@ import {
   checkpointKey,
   checkpointToItem,
   type DeadLetterItem,
+  deadLetterChunkKey,
   deadLetterFromItem,
   deadLetterKey,
   deadLetterPk,
-  deadLetterToItem,
+  deadLetterToItems,
   gapFromItem,
   gapKey,
   gapsPk,
@@ -39,6 +40,9 @@ import {
   type Key,
   type OpenGapItem,
 } from './table';
+
+/** A change to the open-gap index made atomically with a checkpoint write. */
+export type GapChange = { readonly open: OpenGapItem } | { readonly close: string };
 
 /** Counts DynamoDB requests. */
 export interface RequestCounter {
@@ -154,13 +158,9 @@ export class CheckpointStore {
     return result;
   }
 
-  /**
-   * Writes held records (before the checkpoint that indexes them), and the aggregate's entry in the
-   * open-gap index when its gap is new.
-   */
-  async putHeld(aggregateKey: string, records: readonly HeldRecord[], newGap?: OpenGapItem): Promise<void> {
+  /** Writes held records (before the checkpoint that indexes them). */
+  async putHeld(aggregateKey: string, records: readonly HeldRecord[]): Promise<void> {
     const items = records.flatMap((record) => heldToItems(this.consumer, aggregateKey, record));
-    if (newGap !== undefined) items.unshift(gapToItem(this.consumer, newGap));
     if (items.length === 0) return;
     if (items.length === 1) {
       await this.call('hold record', { aggregateKey }, () =>
@@ -176,19 +176,17 @@ export class CheckpointStore {
 
   /**
    * Deletes held records that are done, with their chunks (after the checkpoint that no longer
-   * indexes them), and the aggregate's open-gap entry when its gap closed.
+   * indexes them).
    */
   async deleteHeld(
     aggregateKey: string,
     records: readonly { version: number; chunks: number }[],
-    gapClosed = false,
   ): Promise<void> {
     const requests: WriteRequest[] = records.flatMap(({ version, chunks }) =>
       Array.from({ length: chunks }, (_, index) => ({
         DeleteRequest: { Key: heldChunkKey(this.consumer, aggregateKey, version, index) },
       })),
     );
-    if (gapClosed) requests.push({ DeleteRequest: { Key: gapKey(this.consumer, aggregateKey) } });
     if (requests.length === 0) return;
     await this.batchWrite(requests, 'delete held records');
   }
@@ -211,13 +209,41 @@ export class CheckpointStore {
     return next === undefined ? { items } : { items, cursor: next };
   }
 
-  /** Deletes a stale open-gap entry (its aggregate holds nothing any more). */
-  async deleteGap(aggregateKey: string): Promise<void> {
-    await this.call('delete open gap', { aggregateKey }, () =>
-      this.db.send(
-        new DeleteItemCommand({ TableName: this.tableName, Key: gapKey(this.consumer, aggregateKey) }),
-      ),
-    );
+  /**
+   * Deletes a stale open-gap entry, on condition that the checkpoint is still at the revision read
+   * (which held nothing) — or still absent. A batch that opened a new gap since then changed the
+   * revision (the entry is written with that checkpoint), so its entry is never lost. Returns
+   * false when the condition failed (the entry stays, for the next sweep).
+   */
+  async deleteStaleGap(aggregateKey: string, revision: number | undefined): Promise<boolean> {
+    try {
+      await this.db.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: checkpointKey(this.consumer, aggregateKey),
+                ...this.checkpointCondition(revision ?? 0, revision !== undefined),
+              },
+            },
+            { Delete: { TableName: this.tableName, Key: gapKey(this.consumer, aggregateKey) } },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as Error)?.name === 'TransactionCanceledException') {
+        const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
+        if (reasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+      }
+      throw new ConsumerStoreError(
+        'delete open gap',
+        describeCause(error),
+        { aggregateKey },
+        { cause: error },
+      );
+    }
   }
 
   /**
@@ -228,18 +254,54 @@ export class CheckpointStore {
    * not exist" for a first write). Returns the written state. Throws {@link ConcurrentConsumerError}
    * when the condition fails for someone else's write, {@link ConsumerStoreError} otherwise.
    */
-  async writeCheckpoint(next: CheckpointState, expectedRevision: number, existed: boolean): Promise<void> {
+  async writeCheckpoint(
+    next: CheckpointState,
+    expectedRevision: number,
+    existed: boolean,
+    gap?: GapChange,
+  ): Promise<void> {
     const item = checkpointToItem(this.consumer, next);
     try {
-      await this.db.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: item,
-          ...this.checkpointCondition(expectedRevision, existed),
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
+      if (gap === undefined) {
+        await this.db.send(
+          new PutItemCommand({
+            TableName: this.tableName,
+            Item: item,
+            ...this.checkpointCondition(expectedRevision, existed),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        );
+      } else {
+        // The open-gap entry changes with the checkpoint, atomically: it can never be lost to a
+        // racing sweep or invocation, nor outlive the held records it points to.
+        await this.db.send(
+          new TransactWriteItemsCommand({
+            TransactItems: [
+              this.checkpointPut(next, expectedRevision, existed),
+              'open' in gap
+                ? { Put: { TableName: this.tableName, Item: gapToItem(this.consumer, gap.open) } }
+                : { Delete: { TableName: this.tableName, Key: gapKey(this.consumer, gap.close) } },
+            ],
+            ClientRequestToken: next.writeId,
+          }),
+        );
+      }
     } catch (error) {
+      const reasons = (error as { CancellationReasons?: { Code?: string; Item?: Key }[] })
+        .CancellationReasons;
+      if (
+        (error as Error)?.name === 'TransactionCanceledException' &&
+        reasons?.[0]?.Code === 'ConditionalCheckFailed'
+      ) {
+        const current = reasons[0].Item;
+        if (current?.writeId?.S !== undefined && current.writeId.S === next.writeId) return;
+        throw new ConcurrentConsumerError(
+          this.consumer,
+          next.aggregateKey,
+          expectedRevision,
+          current?.revision?.N === undefined ? undefined : Number(current.revision.N),
+        );
+      }
       if (
         error instanceof ConditionalCheckFailedException ||
         (error as Error)?.name === 'ConditionalCheckFailedException'
@@ -295,36 +357,9 @@ export class CheckpointStore {
   }
 
   private async batchGet(keys: Key[], operation: string): Promise<Key[]> {
-    const items: Key[] = [];
-    for (let start = 0; start < keys.length; start += MAX_BATCH_GET) {
-      let pending: Key[] = keys.slice(start, start + MAX_BATCH_GET);
-      for (let round = 0; pending.length > 0; round += 1) {
-        if (round >= MAX_UNPROCESSED_ROUNDS) {
-          throw new ConsumerStoreError(
-            operation,
-            `${pending.length} keys still unprocessed after ${round} rounds`,
-            {
-              tableName: this.tableName,
-              unprocessed: pending.length,
-            },
-          );
-        }
-        if (round > 0) await backoff(round);
-        const result = await this.call(operation, { keys: pending.length }, () =>
-          this.db.send<{
-            Responses?: Record<string, Key[]>;
-            UnprocessedKeys?: Record<string, { Keys?: Key[] }>;
-          }>(
-            new BatchGetItemCommand({
-              RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
-            }),
-          ),
-        );
-        items.push(...(result.Responses?.[this.tableName] ?? []));
-        pending = result.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-      }
-    }
-    return items;
+    return batchGet(this.db, this.tableName, keys, operation, (op, context, fn) =>
+      this.call(op, context, fn),
+    );
   }
 
   private async batchWrite(requests: WriteRequest[], operation: string): Promise<void> {
@@ -362,11 +397,64 @@ export class DeadLetterStore {
     readonly consumer: string,
   ) {}
 
-  /** Stores a dead letter (replacing one with the same id: parking is idempotent). */
+  /**
+   * Stores a dead letter (replacing one with the same id: parking is idempotent): its data chunks
+   * first, then the dead letter that points to them, every item within DynamoDB's limits.
+   */
   async put(letter: DeadLetterItem): Promise<void> {
+    const { item, chunks } = deadLetterToItems(letter);
+    if (chunks.length > 0) {
+      await batchWrite(
+        this.db,
+        this.tableName,
+        chunks.map((chunk) => ({ PutRequest: { Item: chunk } })),
+        'park record data',
+        (op, context, fn) => this.call(op, { id: letter.id, ...context }, fn),
+      );
+    }
     await this.call('park record', { id: letter.id }, () =>
-      this.db.send(new PutItemCommand({ TableName: this.tableName, Item: deadLetterToItem(letter) })),
+      this.db.send(new PutItemCommand({ TableName: this.tableName, Item: item })),
     );
+  }
+
+  /** Puts the chunked part of each letter's record data back (one BatchGetItem per 100 chunks). */
+  private async withData(letters: DeadLetterItem[]): Promise<DeadLetterItem[]> {
+    const keys = letters.flatMap((letter) =>
+      Array.from({ length: letter.record.dataChunks ?? 0 }, (_, index) =>
+        deadLetterChunkKey(this.consumer, letter.id, index + 1),
+      ),
+    );
+    if (keys.length === 0) return letters;
+    const found = new Map<string, Uint8Array>();
+    for (const item of await batchGet(
+      this.db,
+      this.tableName,
+      keys,
+      'read dead-letter data',
+      (op, context, fn) => this.call(op, context, fn),
+    )) {
+      found.set(`${item.pk!.S}\u0000${item.sk!.S}`, item.data!.B!);
+    }
+    return letters.map((letter) => {
+      const chunks = letter.record.dataChunks ?? 0;
+      if (chunks === 0) return letter;
+      const parts = [letter.record.data];
+      for (let index = 1; index <= chunks; index += 1) {
+        const key = deadLetterChunkKey(this.consumer, letter.id, index);
+        const part = found.get(`${key.pk!.S}\u0000${key.sk!.S}`);
+        if (part) parts.push(part);
+      }
+      const { dataChunks: _chunks, ...record } = letter.record;
+      const data = new Uint8Array(Buffer.concat(parts));
+      return {
+        ...letter,
+        record: {
+          ...record,
+          data,
+          ...(parts.length === chunks + 1 ? {} : { dataTruncated: true }),
+        },
+      };
+    });
   }
 
   /** Reads one dead letter. */
@@ -380,7 +468,9 @@ export class DeadLetterStore {
         }),
       ),
     );
-    return result.Item ? deadLetterFromItem(result.Item) : undefined;
+    if (!result.Item) return undefined;
+    const [letter] = await this.withData([deadLetterFromItem(result.Item)]);
+    return letter;
   }
 
   /** Lists dead letters in id order, a page at a time. */
@@ -397,12 +487,12 @@ export class DeadLetterStore {
         }),
       ),
     );
-    const items = (result.Items ?? []).map(deadLetterFromItem);
+    const items = await this.withData((result.Items ?? []).map(deadLetterFromItem));
     const next = result.LastEvaluatedKey?.sk?.S;
     return next === undefined ? { items } : { items, cursor: next };
   }
 
-  /** Deletes a dead letter; returns whether it existed. */
+  /** Deletes a dead letter and its data chunks; returns whether it existed. */
   async delete(id: string): Promise<boolean> {
     const result = await this.call('delete dead letter', { id }, () =>
       this.db.send<{ Attributes?: Key }>(
@@ -413,7 +503,20 @@ export class DeadLetterStore {
         }),
       ),
     );
-    return result.Attributes !== undefined;
+    if (result.Attributes === undefined) return false;
+    const chunks = deadLetterFromItem(result.Attributes).record.dataChunks ?? 0;
+    if (chunks > 0) {
+      await batchWrite(
+        this.db,
+        this.tableName,
+        Array.from({ length: chunks }, (_, index) => ({
+          DeleteRequest: { Key: deadLetterChunkKey(this.consumer, id, index + 1) },
+        })),
+        'delete dead-letter data',
+        (op, context, fn) => this.call(op, { id, ...context }, fn),
+      );
+    }
+    return true;
   }
 
   private async call<T>(
@@ -434,6 +537,45 @@ export class DeadLetterStore {
       );
     }
   }
+}
+
+async function batchGet(
+  db: CountingClient,
+  tableName: string,
+  keys: Key[],
+  operation: string,
+  call: <T>(operation: string, context: Record<string, unknown>, fn: () => Promise<T>) => Promise<T>,
+): Promise<Key[]> {
+  const items: Key[] = [];
+  for (let start = 0; start < keys.length; start += MAX_BATCH_GET) {
+    let pending: Key[] = keys.slice(start, start + MAX_BATCH_GET);
+    for (let round = 0; pending.length > 0; round += 1) {
+      if (round >= MAX_UNPROCESSED_ROUNDS) {
+        throw new ConsumerStoreError(
+          operation,
+          `${pending.length} keys still unprocessed after ${round} rounds`,
+          {
+            tableName,
+            unprocessed: pending.length,
+          },
+        );
+      }
+      if (round > 0) await backoff(round);
+      const result = await call(operation, { keys: pending.length }, () =>
+        db.send<{
+          Responses?: Record<string, Key[]>;
+          UnprocessedKeys?: Record<string, { Keys?: Key[] }>;
+        }>(
+          new BatchGetItemCommand({
+            RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } },
+          }),
+        ),
+      );
+      items.push(...(result.Responses?.[tableName] ?? []));
+      pending = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
+    }
+  }
+  return items;
 }
 
 async function batchWrite(

@@ -8,10 +8,20 @@
  * | held record | `consumer#<name>#<aggregate key>`    | `held#<version, 12 digits>` |
  * | held chunk  | `consumer#<name>#<aggregate key>`    | `held#<version>#<nnn>` (data beyond 350 KiB) |
  * | dead letter | `consumer#<name>#dead-letters`       | `<dead-letter id>`   |
+ * | dead-letter data chunk | `consumer#<name>#dead-letter-data#<id>` | `chunk#<nnn>` (data beyond 256 KiB) |
  * | open gap    | `consumer#<name>#gaps`               | `<aggregate key>`    |
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import {
+  DATA_CHUNK_BYTES,
+  DEAD_LETTER_INLINE_DATA_BYTES,
+  MAX_CONTEXT_BYTES,
+  MAX_LABEL_CHARS,
+  MAX_MESSAGE_CHARS,
+  truncateText,
+} from './limits';
+import type { SkippedRange } from './rules/skipped-ranges';
 import type { DeadLetter, ParkedRecord, ParkReason } from './types';
 
 /** Attribute names of the consumer table's key. */
@@ -85,6 +95,13 @@ export function deadLetterPk(consumer: string): string {
 }
 export function deadLetterKey(consumer: string, id: string): Key {
   return { pk: { S: deadLetterPk(consumer) }, sk: { S: id } };
+}
+/** The key of data chunk `index` (1 and up; 0 is inline) of a dead letter's record. */
+export function deadLetterChunkKey(consumer: string, id: string, index: number): Key {
+  return {
+    pk: { S: `consumer#${consumer}#dead-letter-data#${id}` },
+    sk: { S: `chunk#${String(index).padStart(3, '0')}` },
+  };
 }
 
 export function gapsPk(consumer: string): string {
@@ -169,6 +186,13 @@ export interface CheckpointState {
   failure?: FailureState;
   /** Versions parked and not yet redriven (a redrive applies them once). */
   parked: Set<number>;
+  /** Versions skipped without being applied (expired gaps, a mid-stream start), remembered. */
+  skipped: SkippedRange[];
+  /**
+   * Set while one invocation (a batch or a gap sweep) runs this aggregate's held records: others
+   * leave the aggregate alone until `until` (ISO 8601), so their handler calls never interleave.
+   */
+  claim?: { readonly owner: string; readonly until: string };
   /** Set by each write; a write that lands but whose answer is lost is recognised by it. */
   writeId?: string;
   updatedAt?: string;
@@ -186,11 +210,12 @@ export function emptyCheckpoint(
     version: 0,
     held: new Map(),
     parked: new Set(),
+    skipped: [],
   };
 }
 
 export function cloneCheckpoint(state: CheckpointState): CheckpointState {
-  return { ...state, held: new Map(state.held), parked: new Set(state.parked) };
+  return { ...state, held: new Map(state.held), parked: new Set(state.parked), skipped: [...state.skipped] };
 }
 
 export function checkpointToItem(consumer: string, state: CheckpointState): Key {
@@ -211,6 +236,8 @@ export function checkpointToItem(consumer: string, state: CheckpointState): Key 
         held: state.held.size > 0 ? held : undefined,
         failure: state.failure,
         parked: state.parked.size > 0 ? new Set(state.parked) : undefined,
+        skipped: state.skipped.length > 0 ? state.skipped.map((range) => ({ ...range })) : undefined,
+        claim: state.claim,
         writeId: state.writeId,
         updatedAt: state.updatedAt,
       },
@@ -230,6 +257,8 @@ export function checkpointFromItem(aggregateKey: string, item: Key): CheckpointS
     held?: Record<string, HeldEntry>;
     failure?: FailureState;
     parked?: Set<number>;
+    skipped?: SkippedRange[];
+    claim?: { owner: string; until: string };
     writeId?: string;
     updatedAt?: string;
   };
@@ -243,6 +272,11 @@ export function checkpointFromItem(aggregateKey: string, item: Key): CheckpointS
     version: Number(raw.version),
     held,
     parked: new Set([...(raw.parked ?? [])].map(Number)),
+    skipped: (raw.skipped ?? []).map((range) => ({
+      from: Number(range.from),
+      to: Number(range.to),
+      cause: range.cause,
+    })),
   };
   if (raw.commandId !== undefined) state.commandId = raw.commandId;
   if (raw.eventId !== undefined) state.eventId = raw.eventId;
@@ -253,6 +287,7 @@ export function checkpointFromItem(aggregateKey: string, item: Key): CheckpointS
       attempts: Number(raw.failure.attempts),
     };
   }
+  if (raw.claim !== undefined) state.claim = { owner: raw.claim.owner, until: raw.claim.until };
   if (raw.writeId !== undefined) state.writeId = raw.writeId;
   if (raw.updatedAt !== undefined) state.updatedAt = raw.updatedAt;
   return state;
@@ -272,6 +307,8 @@ export interface StoredRecord {
   readonly dataEncoding?: 'text';
   readonly dataTruncated?: boolean;
   readonly dataBytes: number;
+  /** Items the data takes beyond the one holding its first part (dead letters; absent: none). */
+  readonly dataChunks?: number;
   readonly sequenceNumber: string;
   readonly eventID: string;
   readonly eventSourceARN: string;
@@ -280,7 +317,7 @@ export interface StoredRecord {
 }
 
 /** A held record's data is split over items of at most this many bytes (a DynamoDB item holds 400 KB). */
-export const HELD_CHUNK_BYTES = 350 * 1024;
+export const HELD_CHUNK_BYTES = DATA_CHUNK_BYTES;
 
 /** How many items a held record takes. */
 export function heldChunkCount(record: StoredRecord): number {
@@ -342,28 +379,69 @@ export interface DeadLetterItem extends Omit<DeadLetter, 'record'> {
   readonly record: StoredRecord;
 }
 
-export function deadLetterToItem(letter: DeadLetterItem): Key {
-  const { error, ...rest } = letter;
-  return {
+/**
+ * The items of a dead letter, each within DynamoDB's item limit whatever the input: the message,
+ * the error context and the labels copied from the envelope are truncated with a marker (their
+ * full size recorded), the record data beyond {@link DEAD_LETTER_INLINE_DATA_BYTES} goes to chunk
+ * items of {@link DATA_CHUNK_BYTES}. Chunks are written before the dead letter that points to them.
+ */
+export function deadLetterToItems(letter: DeadLetterItem): { item: Key; chunks: Key[] } {
+  const { error, record, message, ...rest } = letter;
+  const { data, ...source } = record;
+  const inline = data.subarray(0, DEAD_LETTER_INLINE_DATA_BYTES);
+  const chunks: Key[] = [];
+  for (let offset = inline.byteLength, index = 1; offset < data.byteLength; offset += DATA_CHUNK_BYTES) {
+    chunks.push({
+      ...deadLetterChunkKey(letter.consumer, letter.id, index),
+      kind: { S: 'dead-letter-chunk' },
+      data: { B: data.subarray(offset, offset + DATA_CHUNK_BYTES) },
+    });
+    index += 1;
+  }
+  const boundedMessage = truncateText(message, MAX_MESSAGE_CHARS);
+  const context = boundedContext(error.context);
+  const label = (value: string | undefined) =>
+    value === undefined ? undefined : truncateText(value, MAX_LABEL_CHARS).text;
+  const item = {
     ...deadLetterKey(letter.consumer, letter.id),
     ...marshall(
       {
         kind: 'dead-letter',
         ...rest,
+        message: boundedMessage.text,
+        messageLength: boundedMessage.truncated ? message.length : letter.messageLength,
+        eventType: label(letter.eventType),
+        eventId: label(letter.eventId),
+        aggregate:
+          letter.aggregate === undefined
+            ? undefined
+            : { type: label(letter.aggregate.type), id: label(letter.aggregate.id) },
         error: {
-          name: error.name,
-          code: error.code,
-          context: error.context === undefined ? undefined : safeJson(error.context),
+          name: label(error.name),
+          code: label(error.code),
+          context: context?.json,
+          contextBytes: context?.fullBytes ?? error.contextBytes,
+        },
+        record: {
+          ...source,
+          partitionKey: label(source.partitionKey),
+          eventID: label(source.eventID),
+          sequenceNumber: label(source.sequenceNumber),
+          eventSourceARN: label(source.eventSourceARN),
+          data: inline,
+          dataChunks: chunks.length > 0 ? chunks.length : undefined,
         },
       },
       { removeUndefinedValues: true },
     ),
   };
+  return { item, chunks };
 }
 
+/** A dead letter's own item, read back (its data holds the inline part; see `record.dataChunks`). */
 export function deadLetterFromItem(item: Key): DeadLetterItem {
   const raw = unmarshall(item) as Record<string, unknown> & {
-    error: { name: string; code?: string; context?: string };
+    error: { name: string; code?: string; context?: string; contextBytes?: number };
     record: StoredRecord;
   };
   const { pk: _pk, sk: _sk, kind: _kind, error, ...rest } = raw;
@@ -375,15 +453,55 @@ export function deadLetterFromItem(item: Key): DeadLetterItem {
       ...(error.context === undefined
         ? {}
         : { context: JSON.parse(error.context) as Record<string, unknown> }),
+      ...(error.contextBytes === undefined ? {} : { contextBytes: Number(error.contextBytes) }),
     },
-    record: { ...raw.record },
+    record: { ...raw.record, ...(raw.record.data === undefined ? { data: new Uint8Array() } : {}) },
   } as unknown as DeadLetterItem;
   return letter;
 }
 
+/** A minimal dead letter: the reason, the record's coordinates and sizes, no data. */
+export function minimalDeadLetter(letter: DeadLetterItem, refusal: string): DeadLetterItem {
+  const { data: _data, dataChunks: _chunks, ...source } = letter.record;
+  return {
+    id: letter.id,
+    consumer: letter.consumer,
+    reason: letter.reason,
+    message: truncateText(
+      `The full dead letter was refused (${refusal}); this minimal one keeps the reason and the record's coordinates. Original message: ${letter.message}`,
+      MAX_MESSAGE_CHARS,
+    ).text,
+    messageLength: letter.message.length,
+    error: {
+      name: letter.error.name,
+      ...(letter.error.code === undefined ? {} : { code: letter.error.code }),
+    },
+    parkedAt: letter.parkedAt,
+    attempts: letter.attempts,
+    record: { ...source, data: new Uint8Array(), dataTruncated: true },
+    ...(letter.aggregate ? { aggregate: letter.aggregate } : {}),
+    ...(letter.version === undefined ? {} : { version: letter.version }),
+    ...(letter.eventType === undefined ? {} : { eventType: letter.eventType }),
+    ...(letter.eventId === undefined ? {} : { eventId: letter.eventId }),
+    ...(letter.missing ? { missing: letter.missing } : {}),
+    minimal: true,
+  };
+}
+
+function boundedContext(
+  context: Record<string, unknown> | undefined,
+): { json: string; fullBytes?: number } | undefined {
+  if (context === undefined) return undefined;
+  const json = safeJson(context);
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes <= MAX_CONTEXT_BYTES) return { json };
+  const preview = truncateText(json, Math.floor(MAX_CONTEXT_BYTES / 8)).text;
+  return { json: safeJson({ truncated: true, preview }), fullBytes: bytes };
+}
+
 /** The public view of a stored dead letter (data in base64). */
 export function toDeadLetter(item: DeadLetterItem): DeadLetter {
-  const { data, ...record } = item.record;
+  const { data, dataChunks: _chunks, ...record } = item.record;
   const parked: ParkedRecord = {
     ...record,
     data: Buffer.from(data).toString(record.dataEncoding === 'text' ? 'utf8' : 'base64'),

@@ -1,6 +1,6 @@
 /** The staging area of a transactional handler. */
 import type { ConditionCheck, Delete, Put, TransactWriteItem, Update } from '@aws-sdk/client-dynamodb';
-import { TransactionLimitError } from './errors';
+import { StagedAfterReturnError, TransactionLimitError } from './errors';
 import type { Transaction } from './types';
 
 /** TransactWriteItems takes at most 100 items; one of them is the checkpoint. */
@@ -12,6 +12,7 @@ export const MAX_STAGED_WRITES = MAX_TRANSACTION_ITEMS - 1;
 export class StagedTransaction implements Transaction {
   readonly limit = MAX_STAGED_WRITES;
   readonly #items: TransactWriteItem[] = [];
+  #sealed = false;
 
   constructor(private readonly context: Record<string, unknown> = {}) {}
 
@@ -39,7 +40,17 @@ export class StagedTransaction implements Transaction {
     return [...this.#items];
   }
 
+  /**
+   * Ends staging (the handler returned, threw or ran out of time) and returns the staged writes.
+   * A write staged afterwards throws {@link StagedAfterReturnError}: it would never be committed.
+   */
+  seal(): TransactWriteItem[] {
+    this.#sealed = true;
+    return this.items();
+  }
+
   #stage(item: TransactWriteItem): void {
+    if (this.#sealed) throw new StagedAfterReturnError(this.context);
     if (this.#items.length >= MAX_STAGED_WRITES)
       throw new TransactionLimitError(MAX_STAGED_WRITES, this.context);
     this.#items.push(item);

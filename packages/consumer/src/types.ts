@@ -77,6 +77,9 @@ export type ConsumerMetricName =
   | 'HandlerFailures'
   | 'RecordsFailed'
   | 'ConcurrentUpdates'
+  | 'ParkFailures'
+  | 'VersionsSkipped'
+  | 'HandlersNotCompleted'
   | 'DynamoDbRequests';
 
 /**
@@ -200,9 +203,19 @@ export interface ConsumerOptions<
   /** Where parked records go. Default: the checkpoint table and client. */
   readonly deadLetters?: DeadLetterOptions;
   /**
-   * What an aggregate without a checkpoint starts at: `'any-version'` starts at the lowest version
-   * that arrives first; `'require-first'` treats anything but version 1 as a gap.
-   * Default: `'any-version'`.
+   * What an aggregate without a checkpoint starts at.
+   *
+   * - `'require-first'`: before version 1. A later version that arrives first is held as a gap
+   *   until version 1 arrives (or the gap expires and is reported), so no event is ever taken for
+   *   a duplicate because it arrived late.
+   * - `'any-version'`: for a consumer started on a stream whose older history it will never see
+   *   (a new listener on an old stream). Each aggregate starts at the lowest version of the first
+   *   batch that has it; the versions before it are skipped and reported (a warning, the
+   *   `VersionsSkipped` metric, `firstContactSkips` in the batch summary) and remembered: one of
+   *   them arriving later is applied if nothing after it was applied yet, otherwise parked as
+   *   `arrived-before-first-contact`.
+   *
+   * @default 'require-first'
    */
   readonly firstContact?: 'any-version' | 'require-first';
   /** Deliveries in which a handler may fail on one event before the event is parked. Default: `3`. */
@@ -219,6 +232,15 @@ export interface ConsumerOptions<
    * Default: `1000`.
    */
   readonly maxHeldPerAggregate?: number;
+  /**
+   * A version more than this many versions ahead of the highest version its aggregate can reach
+   * (its checkpoint, then the versions without a gap after it in the batch and among the held
+   * records) is parked as `implausible-version`: it can only be corrupt or forged, and holding or
+   * applying it would turn every real version below it into a duplicate.
+   *
+   * @default 10000
+   */
+  readonly maxVersionsAhead?: number;
   /**
    * Transactional mode: handlers stage DynamoDB writes on `context.transaction`; each event's writes
    * commit in one `TransactWriteItems` with the checkpoint (exactly-once effects for DynamoDB).
@@ -265,7 +287,10 @@ export interface BatchSummary {
   readonly gapsExpired: number;
   /** Records parked in the dead-letter store. */
   readonly parked: number;
-  /** Events not started because the invocation was about to time out (`timeoutMarginMs`). */
+  /**
+   * Records not started because the invocation was about to time out (`timeoutMarginMs`), or
+   * because a gap sweep was running their aggregate's held records (they are delivered again).
+   */
   readonly deferred: number;
   /** Handler failures (each one counts towards `maxAttempts`). */
   readonly handlerFailures: number;
@@ -273,6 +298,15 @@ export interface BatchSummary {
   readonly failed: number;
   /** Checkpoint writes refused because another invocation advanced the checkpoint. */
   readonly concurrentUpdates: number;
+  /**
+   * Dead-letter writes refused for a reason that would repeat (each logged at error level with the
+   * record's coordinates; a minimal dead letter was written instead when possible).
+   */
+  readonly parkFailures: number;
+  /** Versions skipped because `firstContact: 'any-version'` started an aggregate past version 1. */
+  readonly firstContactSkips: number;
+  /** Handlers still running when the invocation had to answer (each counted as an attempt). */
+  readonly handlersNotCompleted: number;
   /** DynamoDB requests this batch made (reads, writes, transactions, retries of unprocessed keys). */
   readonly dynamodbRequests: number;
   /** The sequence number reported to Lambda, if any. */
@@ -286,18 +320,23 @@ export type ParkReason =
   | 'invalid-payload'
   | 'unsupported-schema-version'
   | 'handler-failed'
-  | 'gap-expired';
+  | 'gap-expired'
+  | 'misrouted'
+  | 'implausible-version'
+  | 'arrived-after-gap-expired'
+  | 'arrived-before-first-contact'
+  | 'held-record-lost';
 
 /** The raw record of a parked event, as it arrived. */
 export interface ParkedRecord extends RecordSource {
   /**
-   * The record data as Lambda delivered it: base64 (of at most the first 300 KiB: see
-   * `dataTruncated`), or, when it was not base64, that text (`dataEncoding: 'text'`).
+   * The record data as Lambda delivered it, in full: base64, or, when it was not base64, that text
+   * (`dataEncoding: 'text'`). Empty in a minimal dead letter (see `DeadLetter.minimal`).
    */
   readonly data: string;
   /** `'text'` when the delivered data was not base64 (then `data` is that text). Default: base64. */
   readonly dataEncoding?: 'text';
-  /** `true` when `data` holds only the first 300 KiB. */
+  /** `true` when `data` does not hold the whole record (only in a minimal dead letter). */
   readonly dataTruncated?: boolean;
   /** The size of the original data in bytes. */
   readonly dataBytes: number;
@@ -311,14 +350,28 @@ export interface DeadLetter {
   readonly consumer: string;
   /** Why. */
   readonly reason: ParkReason;
-  /** The error, for humans. */
+  /** The error, for humans (at most 4,096 characters; a longer one ends with a truncation marker). */
   readonly message: string;
+  /** The full length of the error message in characters, when `message` was truncated. */
+  readonly messageLength?: number;
   /** The error's name and code. */
   readonly error: {
     readonly name: string;
     readonly code?: string;
+    /**
+     * The error's context. When its JSON exceeds 16 KiB it is replaced by
+     * `{ truncated: true, preview }` and `contextBytes` gives the full size.
+     */
     readonly context?: Record<string, unknown>;
+    /** The full size of the context's JSON in bytes, when it was truncated. */
+    readonly contextBytes?: number;
   };
+  /**
+   * `true` when the full dead letter could not be written (its write was refused for a reason
+   * that would repeat) and this minimal one keeps the reason, the record's coordinates and sizes.
+   * The record data is then not kept: find the record by its sequence number.
+   */
+  readonly minimal?: boolean;
   /** When it was parked (ISO 8601). */
   readonly parkedAt: string;
   /** Handler attempts made before parking (0 for bad input). */

@@ -15,21 +15,37 @@ export class FakeDynamoDb {
   readonly config = {};
   readonly tables = new Map<string, Map<string, Item>>();
   readonly requests: { operation: string; input: Record<string, unknown> }[] = [];
-  private readonly failures = new Map<string, Failure[]>();
+  private readonly failures = new Map<
+    string,
+    { where: ((input: Record<string, unknown>) => boolean) | undefined; failure: Failure }[]
+  >();
   /** Leaves this many keys unprocessed in the next BatchGetItem (to test the retry). */
   unprocessedOnce = 0;
 
   /** Makes the next call(s) of an operation fail (returning undefined from `failure` lets it through). */
-  failNext(operation: string, failure: Error | Failure, times = 1): void {
+  failNext(
+    operation: string,
+    failure: Error | Failure,
+    times = 1,
+    /** Only requests that match take (and use up) this failure. */
+    where?: (input: Record<string, unknown>) => boolean,
+  ): void {
     const list = this.failures.get(operation) ?? [];
-    for (let i = 0; i < times; i += 1) list.push(typeof failure === 'function' ? failure : () => failure);
+    for (let i = 0; i < times; i += 1) {
+      list.push({ where, failure: typeof failure === 'function' ? failure : () => failure });
+    }
     this.failures.set(operation, list);
   }
 
-  count(operation?: string): number {
-    return operation === undefined
-      ? this.requests.length
-      : this.requests.filter((request) => request.operation === operation).length;
+  count(operation?: string, where: (input: Record<string, unknown>) => boolean = () => true): number {
+    return this.requests.filter(
+      (request) => (operation === undefined || request.operation === operation) && where(request.input),
+    ).length;
+  }
+
+  /** In-flight marker writes (one per batch that runs handlers). */
+  markerWrites(): number {
+    return this.count(undefined, isMarkerRequest);
   }
 
   items(tableName: string): Item[] {
@@ -44,7 +60,9 @@ export class FakeDynamoDb {
     const operation = command.constructor.name.replace(/Command$/, '');
     const input = structuredClone(command.input);
     this.requests.push({ operation, input });
-    const failure = this.failures.get(operation)?.shift();
+    const pending = this.failures.get(operation) ?? [];
+    const index = pending.findIndex((entry) => entry.where === undefined || entry.where(input));
+    const failure = index < 0 ? undefined : pending.splice(index, 1)[0]!.failure;
     const error = failure?.(input);
     if (error) throw error;
     await Promise.resolve();
@@ -70,7 +88,33 @@ export class FakeDynamoDb {
           });
         }
         table.set(keyOf(put.Item), structuredClone(put.Item));
-        return {};
+        return (put as { ReturnValues?: string }).ReturnValues === 'ALL_OLD' && current
+          ? { Attributes: structuredClone(current) }
+          : {};
+      }
+      case 'UpdateItem': {
+        const update = input as unknown as PutInput & { Key: Item; UpdateExpression: string };
+        const table = this.table(update.TableName);
+        const current = table.get(keyOf(update.Key));
+        if (!conditionHolds(update, current)) {
+          throw new ConditionalCheckFailedException({
+            message: 'The conditional request failed',
+            $metadata: {},
+          });
+        }
+        const next: Item = structuredClone(current ?? update.Key);
+        const match = /^SET (.+?)(?: REMOVE (.+))?$/.exec(update.UpdateExpression);
+        if (!match) throw new Error(`FakeDynamoDb: update ${update.UpdateExpression} is not supported`);
+        const nameOf = (name: string) =>
+          name.startsWith('#') ? update.ExpressionAttributeNames![name]! : name;
+        for (const assignment of match[1]!.split(',')) {
+          const [name, value] = assignment.split('=').map((part) => part.trim());
+          next[nameOf(name!)] = update.ExpressionAttributeValues![value!]!;
+        }
+        for (const name of match[2]?.split(',') ?? []) delete next[nameOf(name.trim())];
+        table.set(keyOf(update.Key), next);
+        const returnOld = (update as { ReturnValues?: string }).ReturnValues === 'ALL_OLD';
+        return returnOld && current ? { Attributes: structuredClone(current) } : {};
       }
       case 'DeleteItem': {
         const { TableName, Key } = input as { TableName: string; Key: Item };
@@ -194,6 +238,16 @@ interface PutInput {
   ReturnValuesOnConditionCheckFailure?: string;
 }
 
+/** Whether a request writes the consumer's in-flight marker. */
+export function isMarkerRequest(input: Record<string, unknown>): boolean {
+  return JSON.stringify(input).includes('#in-flight');
+}
+
+/** Whether a request writes a checkpoint item. */
+export function isCheckpointRequest(input: Record<string, unknown>): boolean {
+  return JSON.stringify(input).includes('"sk":{"S":"checkpoint"}');
+}
+
 function keyOf(item: Item): string {
   return `${item.pk!.S}\u0000${item.sk!.S}`;
 }
@@ -203,9 +257,9 @@ function conditionHolds(input: PutInput, current: Item | undefined): boolean {
   if (expression === undefined) return true;
   if (expression === 'attribute_not_exists(pk)') return current === undefined;
   if (expression === 'attribute_exists(pk)') return current !== undefined;
-  const match = /^(#\w+) = (:\w+)$/.exec(expression);
+  const match = /^(#?\w+) = (:\w+)$/.exec(expression);
   if (match) {
-    const name = input.ExpressionAttributeNames![match[1]!]!;
+    const name = match[1]!.startsWith('#') ? input.ExpressionAttributeNames![match[1]!]! : match[1]!;
     const value = input.ExpressionAttributeValues![match[2]!]!;
     return current !== undefined && JSON.stringify(current[name]) === JSON.stringify(value);
   }

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createConsumer } from '../../src/consumer';
 import { ConsumerStoreError } from '../../src/errors';
 import { history, kinesisEvent, memoryLogger, rawRecord, taskEnvelope, taskEvents } from '../helpers/events';
-import { FakeDynamoDb } from '../helpers/fake-dynamodb';
+import { FakeDynamoDb, isCheckpointRequest } from '../helpers/fake-dynamodb';
 import { ENTRY_POINTS, harness, NAME, TABLE } from '../helpers/harness';
 
 describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
@@ -20,15 +20,17 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
       expect(h.applied.filter((key) => key.startsWith('a@'))).toEqual(['a@1', 'a@2', 'a@3']);
       expect(h.applied.filter((key) => key.startsWith('b@'))).toEqual(['b@1', 'b@2']);
       expect(h.db.count('BatchGetItem')).toBe(1);
-      expect(h.db.count('PutItem')).toBe(2);
-      expect(h.db.count()).toBe(3);
+      expect(h.db.count('PutItem', isCheckpointRequest)).toBe(2);
+      // The one extra request per batch: the in-flight marker.
+      expect(h.db.markerWrites()).toBe(1);
+      expect(h.db.count()).toBe(4);
       expect(h.checkpoint('a')).toMatchObject({ version: 3, revision: 1 });
       expect(h.summaries[0]).toMatchObject({
         records: 5,
         aggregates: 2,
         applied: 5,
         duplicates: 0,
-        dynamodbRequests: 3,
+        dynamodbRequests: 4,
       });
     });
 
@@ -79,7 +81,8 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
       await h.handle(kinesisEvent(envelopes));
 
       expect(h.db.count('BatchGetItem')).toBe(2);
-      expect(h.db.count('PutItem')).toBe(150);
+      expect(h.db.count('PutItem', isCheckpointRequest)).toBe(150);
+      expect(h.db.markerWrites()).toBe(1);
       expect(h.applied).toHaveLength(150);
     });
 
@@ -97,13 +100,34 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
   });
 
   describe('first contact', () => {
-    it('starts an unknown aggregate at the lowest version of the batch by default', async () => {
+    it('holds an unknown aggregate first seen past version 1 by default, and applies the earlier versions when they arrive', async () => {
       const h = harness(entry);
 
+      await h.handle(kinesisEvent([taskEnvelope('a', 3), taskEnvelope('a', 2)]));
+      expect(h.applied).toEqual([]);
+      await h.handle(kinesisEvent([taskEnvelope('a', 1)]));
+
+      expect(h.applied).toEqual(['a@1', 'a@2', 'a@3']);
+      expect(h.summaries.reduce((sum, summary) => sum + summary.duplicates, 0)).toBe(0);
+      expect(h.deadLetters()).toEqual([]);
+    });
+
+    it("starts mid-stream with firstContact 'any-version', reports the skipped versions and parks one that arrives after a later version was applied", async () => {
+      const h = harness(entry, { firstContact: 'any-version' });
+
       await h.handle(kinesisEvent([taskEnvelope('a', 6), taskEnvelope('a', 5)]));
+      await h.handle(kinesisEvent([taskEnvelope('a', 2)]));
 
       expect(h.applied).toEqual(['a@5', 'a@6']);
       expect(h.checkpoint('a')).toMatchObject({ version: 6 });
+      expect(h.summaries[0]).toMatchObject({ firstContactSkips: 4 });
+      expect(h.logger.lines.some((line) => line.level === 'warn' && /mid-stream/.test(line.message))).toBe(
+        true,
+      );
+      expect(h.deadLetters()).toEqual([
+        expect.objectContaining({ reason: 'arrived-before-first-contact', version: 2 }),
+      ]);
+      expect(h.summaries[1]).toMatchObject({ duplicates: 0, parked: 1 });
     });
 
     it("treats anything but version 1 as a gap with firstContact 'require-first'", async () => {
@@ -241,7 +265,7 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
       expect(h.deadLetters()[0]).toMatchObject({ reason: 'gap-expired', missing: { from: 2, to: 3 } });
     });
 
-    it('expires a gap that holds more than maxHeldPerAggregate records', async () => {
+    it('expires a gap that holds more than maxHeldPerAggregate records (not taking the far ones for implausible)', async () => {
       const h = harness(entry, { maxHeldPerAggregate: 2 });
       const envelopes = history('a', 1, 5);
 
@@ -435,10 +459,50 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
       expect(h.summaries[0]).toMatchObject({ skipped: 2, applied: 2, gapsHeld: 0 });
     });
 
+    it('writes a minimal dead letter when the full one is refused for a reason that would repeat, and moves on', async () => {
+      const h = harness(entry);
+      h.db.failNext(
+        'PutItem',
+        Object.assign(new Error('Item size has exceeded the maximum allowed size'), {
+          name: 'ValidationException',
+          $metadata: { httpStatusCode: 400 },
+        }),
+        1,
+        (input) => JSON.stringify(input).includes('dead-letters'),
+      );
+      const event = kinesisEvent([rawRecord('garbage'), taskEnvelope('a', 1)]);
+
+      const response = await h.handle(event);
+
+      expect(response.batchItemFailures).toEqual([]);
+      expect(h.deadLetters()).toEqual([
+        expect.objectContaining({
+          reason: 'undecodable',
+          minimal: true,
+          record: expect.objectContaining({ dataBytes: 7 }),
+        }),
+      ]);
+      expect(h.summaries[0]).toMatchObject({ parkFailures: 1, parked: 1 });
+      expect(
+        h.logger.lines.some(
+          (line) =>
+            line.level === 'error' &&
+            /refused/.test(line.message) &&
+            JSON.stringify(line.details).includes(event.Records[0]!.kinesis.sequenceNumber),
+        ),
+      ).toBe(true);
+    });
+
     it('reports a bad record as not completed when it cannot be parked', async () => {
       const h = harness(entry);
-      h.db.failNext('PutItem', (input) =>
-        JSON.stringify(input).includes('dead-letters') ? new Error('DynamoDB is down') : undefined,
+      h.db.failNext(
+        'PutItem',
+        Object.assign(new Error('DynamoDB is down'), {
+          name: 'ServiceUnavailable',
+          $metadata: { httpStatusCode: 503 },
+        }),
+        1,
+        (input) => JSON.stringify(input).includes('dead-letters'),
       );
       const event = kinesisEvent([taskEnvelope('a', 1), rawRecord('garbage')]);
 
@@ -461,7 +525,7 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
 
     it("reports an aggregate's records when its checkpoint write fails, and re-applies them on redelivery", async () => {
       const h = harness(entry);
-      h.db.failNext('PutItem', new Error('internal server error'));
+      h.db.failNext('PutItem', new Error('internal server error'), 1, isCheckpointRequest);
       const event = kinesisEvent(history('a', 1, 2));
 
       const response = await h.handle(event);
@@ -477,16 +541,21 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
     it('treats a checkpoint changed by another invocation as a concurrent consumer', async () => {
       const h = harness(entry);
       await h.handle(kinesisEvent([taskEnvelope('a', 1)]));
-      h.db.failNext('PutItem', () => {
-        // Another invocation advances the checkpoint between this one's read and write.
-        const item = h.db.get(TABLE, `consumer#${NAME}#Task#a`, 'checkpoint')!;
-        h.db.tables.get(TABLE)!.set(`consumer#${NAME}#Task#a\u0000checkpoint`, {
-          ...item,
-          revision: { N: '7' },
-          version: { N: '2' },
-        });
-        return undefined;
-      });
+      h.db.failNext(
+        'PutItem',
+        () => {
+          // Another invocation advances the checkpoint between this one's read and write.
+          const item = h.db.get(TABLE, `consumer#${NAME}#Task#a`, 'checkpoint')!;
+          h.db.tables.get(TABLE)!.set(`consumer#${NAME}#Task#a\u0000checkpoint`, {
+            ...item,
+            revision: { N: '7' },
+            version: { N: '2' },
+          });
+          return undefined;
+        },
+        1,
+        isCheckpointRequest,
+      );
       const event = kinesisEvent([taskEnvelope('a', 2)]);
 
       const response = await h.handle(event);
@@ -502,12 +571,17 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
 
     it('recognises its own write when a retried PutItem finds it already landed', async () => {
       const h = harness(entry);
-      h.db.failNext('PutItem', (input) => {
-        // The first attempt landed but its answer was lost; this is the SDK's retry.
-        const item = input.Item as Record<string, never>;
-        h.db.tables.set(TABLE, new Map([[`consumer#${NAME}#Task#a\u0000checkpoint`, item]]));
-        return undefined;
-      });
+      h.db.failNext(
+        'PutItem',
+        (input) => {
+          // The first attempt landed but its answer was lost; this is the SDK's retry.
+          const item = input.Item as Record<string, never>;
+          h.db.tables.set(TABLE, new Map([[`consumer#${NAME}#Task#a\u0000checkpoint`, item]]));
+          return undefined;
+        },
+        1,
+        isCheckpointRequest,
+      );
 
       const response = await h.handle(kinesisEvent([taskEnvelope('a', 1)]));
 
@@ -685,6 +759,8 @@ describe('createConsumer event handling details', () => {
     h.db.failNext(
       'PutItem',
       new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+      1,
+      isCheckpointRequest,
     );
 
     const response = await h.handle(kinesisEvent([taskEnvelope('a', 1)]));

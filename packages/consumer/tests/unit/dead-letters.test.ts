@@ -141,15 +141,25 @@ describe('consumer.deadLetters', () => {
     await expect(consumer.deadLetters.redrive('nope')).rejects.toBeInstanceOf(DeadLetterNotFoundError);
   });
 
-  it('keeps the first 300 KiB of an oversized foreign record and says so', async () => {
-    const { consumer } = setup();
-    await consumer(kinesisEvent([rawRecord(new Uint8Array(400 * 1024).fill(0xff))]), lambdaContext());
+  it('keeps the whole of an oversized foreign record, chunked, and deletes the chunks with the dead letter', async () => {
+    const { consumer, db } = setup();
+    const data = new Uint8Array(900 * 1024).map((_, index) => index % 251);
+    await consumer(kinesisEvent([rawRecord(data)]), lambdaContext());
 
     const [letter] = (await consumer.deadLetters.list()).items;
 
-    expect(letter!.record).toMatchObject({ dataTruncated: true, dataBytes: 400 * 1024 });
-    expect(Buffer.from(letter!.record.data, 'base64').byteLength).toBe(300 * 1024);
+    expect(letter!.record).toMatchObject({ dataBytes: 900 * 1024 });
+    expect(letter!.record.dataTruncated).toBeUndefined();
+    expect(Buffer.from(letter!.record.data, 'base64').equals(Buffer.from(data))).toBe(true);
+    expect(
+      Buffer.from((await consumer.deadLetters.get(letter!.id)).record.data, 'base64').equals(
+        Buffer.from(data),
+      ),
+    ).toBe(true);
     expect((await consumer.deadLetters.redrive(letter!.id)).outcome).toBe('parked');
+
+    await consumer.deadLetters.delete(letter!.id);
+    expect(db.items(TABLE).filter((item) => item.pk!.S!.includes('dead-letter'))).toEqual([]);
   });
 
   it('parks the same record once however often it is delivered', async () => {

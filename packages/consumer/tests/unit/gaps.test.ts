@@ -36,7 +36,7 @@ function setup() {
 }
 
 describe('the open-gap index', () => {
-  it('gets an entry with the held record when a gap opens, in the same request', async () => {
+  it('gets an entry when a gap opens, in the same transaction as the checkpoint that holds the record', async () => {
     const { db, consumer, gapEntries } = setup();
 
     await consumer(kinesisEvent([taskEnvelope('a', 1), taskEnvelope('a', 3)]), lambdaContext());
@@ -49,23 +49,29 @@ describe('the open-gap index', () => {
         openSince: '2026-11-23T12:00:00.000Z',
       }),
     ]);
-    expect(db.count('BatchWriteItem')).toBe(1);
-    expect(db.count()).toBe(3);
+    expect(db.count('TransactWriteItems')).toBe(1);
+    expect(db.count('PutItem')).toBe(1); // the held record
+    expect(db.markerWrites()).toBe(1); // the in-flight marker (an UpdateItem)
+    expect(db.count()).toBe(4);
     expect(await consumer.gaps.list()).toEqual([
       { aggregate: { type: 'Task', id: 'a' }, openSince: '2026-11-23T12:00:00.000Z' },
     ]);
   });
 
-  it('loses the entry when the gap closes, with the held records in the same request', async () => {
+  it('loses the entry when the gap closes, in the same transaction as the checkpoint', async () => {
     const { db, consumer, gapEntries } = setup();
     const [v1, v2, v3] = history('a', 1, 3);
     await consumer(kinesisEvent([v1!, v3!]), lambdaContext());
-    const before = db.count('BatchWriteItem');
+    const before = db.count('TransactWriteItems') + db.count('BatchWriteItem') + db.count('PutItem');
 
     await consumer(kinesisEvent([v2!]), lambdaContext());
 
     expect(gapEntries()).toEqual([]);
-    expect(db.count('BatchWriteItem') - before).toBe(1);
+    // The claim (a conditional checkpoint write, so a gap sweep cannot run the held record at the
+    // same time), one transaction (checkpoint + index entry), one BatchWriteItem deleting the held record.
+    expect(db.count('TransactWriteItems') + db.count('BatchWriteItem') + db.count('PutItem') - before).toBe(
+      3,
+    );
     expect(await consumer.gaps.list()).toEqual([]);
   });
 

@@ -44,7 +44,6 @@ describe('createConsumer under any delivery', () => {
           events: taskEvents,
           handlers: { TaskCreated: apply, TaskRenamed: apply },
           checkpoints: { tableName: TABLE, dynamodb: db as never },
-          firstContact: 'require-first',
           maxAttempts: 100,
           transactional: s.transactional,
           logger: memoryLogger(),
@@ -109,7 +108,6 @@ describe('createConsumer under any delivery', () => {
             TaskRenamed: (event, context) => stage(event, context.transaction),
           },
           checkpoints: { tableName: TABLE, dynamodb: db as never },
-          firstContact: 'require-first',
           maxAttempts: 1_000,
           logger: memoryLogger(),
         });

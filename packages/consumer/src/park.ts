@@ -1,0 +1,98 @@
+/**
+ * Parking: writing a dead letter that fits DynamoDB's limits whatever the input, and falling back
+ * to a minimal one (reason, coordinates, sizes) when the full one is refused for a reason that
+ * would repeat — so a park never blocks a shard for good.
+ */
+import type { TidemarkError } from '@tidemark/core';
+import { describeCause } from './errors';
+import { isWaitableFailure } from './rules/failure-kind';
+import type { ParkInput, Run } from './run-context';
+import { type DeadLetterItem, deadLetterId, minimalDeadLetter } from './table';
+import type { ConsumerLogger, DeadLetter } from './types';
+
+/**
+ * Parks a record (idempotent: the id is stable per record). A refusal that passes by waiting
+ * (throttling, a server error) is thrown: the record is delivered again. Any other refusal is
+ * logged at error level with the record's coordinates, counted (`parkFailures`), and a minimal
+ * dead letter is written instead; if that fails too, the error is thrown.
+ */
+export async function parkRecord(
+  consumer: string,
+  logger: ConsumerLogger,
+  run: Run,
+  input: ParkInput,
+): Promise<DeadLetterItem> {
+  const { reason, error, stored, record } = input;
+  const envelope = record?.envelope;
+  const version = input.version ?? envelope?.aggregateversion;
+  const aggregateKey = record?.aggregateKey ?? input.aggregate?.key;
+  const id = deadLetterId(reason, {
+    eventID: stored.eventID,
+    ...(aggregateKey !== undefined && version !== undefined ? { aggregateKey, version } : {}),
+    ...(input.missing ? { missing: input.missing } : {}),
+  });
+  const coordinates = {
+    consumer,
+    deadLetterId: id,
+    reason,
+    sequenceNumber: stored.sequenceNumber,
+    eventID: stored.eventID,
+    partitionKey: stored.partitionKey,
+    dataBytes: stored.dataBytes,
+    ...(aggregateKey !== undefined ? { aggregate: aggregateKey, version } : {}),
+  };
+  let letter: DeadLetterItem = {
+    id,
+    consumer,
+    reason,
+    message: error instanceof Error ? error.message : describeCause(error),
+    error: errorInfo(error),
+    parkedAt: run.now.toISOString(),
+    attempts: input.attempts,
+    record: stored,
+    ...(record && envelope
+      ? {
+          aggregate: record.aggregate,
+          version: version!,
+          eventType: envelope.type,
+          eventId: envelope.id,
+        }
+      : input.aggregate && version !== undefined
+        ? { aggregate: { type: input.aggregate.type, id: input.aggregate.id }, version }
+        : {}),
+    ...(input.missing ? { missing: input.missing } : {}),
+  };
+  try {
+    await run.deadLetters.put(letter);
+  } catch (refusal) {
+    if (isWaitableFailure(refusal)) throw refusal;
+    run.stats.parkFailures += 1;
+    logger.error(`tidemark consumer ${consumer}: the dead letter was refused; writing a minimal one`, {
+      ...coordinates,
+      error: describeCause(refusal).slice(0, 2000),
+    });
+    letter = minimalDeadLetter(letter, describeCause(refusal).slice(0, 500));
+    await run.deadLetters.put(letter);
+  }
+  run.stats.parked += 1;
+  logger.error(`tidemark consumer ${consumer}: parked a record (${reason})`, {
+    ...coordinates,
+    error: letter.message.slice(0, 2000),
+  });
+  return letter;
+}
+
+/** The error of a dead letter: name, code and context of a Tidemark error. */
+export function errorInfo(error: unknown): DeadLetter['error'] {
+  if (error instanceof Error) {
+    const tidemark = error as Partial<TidemarkError>;
+    return {
+      name: error.name,
+      ...(typeof tidemark.code === 'string' ? { code: tidemark.code } : {}),
+      ...(tidemark.context && Object.keys(tidemark.context).length > 0
+        ? { context: { ...tidemark.context } }
+        : {}),
+    };
+  }
+  return { name: typeof error };
+}
