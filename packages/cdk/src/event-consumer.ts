@@ -105,17 +105,26 @@ const propsSchema = z
   .strict();
 
 /**
+ * The checkpoint table's TTL attribute: `CONSUMER_TABLE_TTL_ATTRIBUTE` of `@tidemark/consumer` (a
+ * test keeps the two equal; the constructs do not depend on the consumer's runtime).
+ */
+export const CONSUMER_TTL_ATTRIBUTE = 'expiresAt';
+
+/**
  * What `createConsumer` sends to its checkpoint table: batched checkpoint reads (`BatchGetItem`),
  * single reads (`GetItem`), held records, gaps and dead letters (`Query`), conditional checkpoint
- * and record writes (`PutItem`, also inside the transaction of transactional mode), retirements
- * (`DeleteItem`), held-record chunks (`BatchWriteItem`) and the checkpoint-revision check of a
- * conditional retirement (`ConditionCheckItem`). No `UpdateItem`, `Scan` or table management.
+ * and record writes (`PutItem`, alone and inside its transactions), the in-flight marker that counts
+ * deliveries that died under a handler (`UpdateItem`, one per batch that runs handlers), retirements
+ * (`DeleteItem`), held-record and dead-letter chunks (`BatchWriteItem`) and the checkpoint-revision
+ * check of a conditional retirement (`ConditionCheckItem`). No `Scan` or table management. A test
+ * runs the consumer through its paths and checks that it sends nothing outside this list.
  */
 export const CONSUMER_TABLE_ACTIONS = Object.freeze([
   'dynamodb:BatchGetItem',
   'dynamodb:GetItem',
   'dynamodb:Query',
   'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
   'dynamodb:BatchWriteItem',
   'dynamodb:ConditionCheckItem',
@@ -239,6 +248,8 @@ export class EventConsumer extends Construct {
         billingMode: BillingMode.PAY_PER_REQUEST,
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         encryption: TableEncryption.AWS_MANAGED,
+        // The consumer's in-flight markers expire through TTL (consumerTableDescription's ttlAttribute).
+        timeToLiveAttribute: CONSUMER_TTL_ATTRIBUTE,
         removalPolicy: parsed.checkpointTableRemovalPolicy ?? RemovalPolicy.RETAIN,
       });
     const consumerTables = [

@@ -19,7 +19,7 @@
 import { ConditionalCheckFailedException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { ConsumerStoreError, describeCause } from './errors';
 import type { CountingClient } from './store';
-import type { Key } from './table';
+import { CONSUMER_TABLE_TTL_ATTRIBUTE, type Key } from './table';
 
 /** How long a marker is kept (DynamoDB TTL on `expiresAt`). */
 export const IN_FLIGHT_MARKER_TTL_SECONDS = 24 * 60 * 60;
@@ -71,7 +71,7 @@ export class InFlightMarker {
             '#kind': 'kind',
             '#runId': 'runId',
             '#startedAt': 'startedAt',
-            '#expiresAt': 'expiresAt',
+            '#expiresAt': CONSUMER_TABLE_TTL_ATTRIBUTE,
             '#finished': 'finished',
           },
           ExpressionAttributeValues: {

@@ -21,7 +21,7 @@ export {
 } from './errors';
 export { CONSUMER_DEFAULTS } from './options';
 export type { ConsumerTableDescription } from './table';
-export { CONSUMER_TABLE_KEY, consumerTableDescription } from './table';
+export { CONSUMER_TABLE_KEY, CONSUMER_TABLE_TTL_ATTRIBUTE, consumerTableDescription } from './table';
 export { MAX_STAGED_WRITES } from './transaction';
 export type {
   BatchSummary,

@@ -33,6 +33,13 @@ export const CONSUMER_TABLE_KEY = Object.freeze({
 } as const);
 
 /**
+ * The consumer table's TTL attribute (epoch seconds). Only the in-flight markers carry it (they
+ * expire a day after their batch); enable TTL on it (`UpdateTimeToLive`, or `timeToLiveAttribute` in
+ * CDK — `@tidemark/cdk`'s `EventConsumer` does) so they do not pile up. Nothing else ever expires.
+ */
+export const CONSUMER_TABLE_TTL_ATTRIBUTE = 'expiresAt';
+
+/**
  * The shape of a CreateTable request for a consumer table, compatible with the AWS SDK's
  * `CreateTableCommandInput`.
  */
