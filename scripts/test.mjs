@@ -129,8 +129,9 @@ if (wantContainers && existsSync(provisionScript)) {
   const log = join(tmpdir(), `tidemark-provision-${process.pid}.log`);
   const out = createWriteStream(log);
   const child = spawn('bash', [provisionScript], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  child.stdout.pipe(out);
-  child.stderr.pipe(out);
+  // Both streams go to one log: neither may end it (the other may still write); 'close' ends it.
+  child.stdout.pipe(out, { end: false });
+  child.stderr.pipe(out, { end: false });
   provisioning = { child, log, t0: Date.now(), code: undefined };
   provisioning.done = new Promise((resolve) => {
     child.on('error', (error) => {
@@ -216,8 +217,8 @@ if (!skip.has('packed-install')) {
     detached: true,
   });
   children.add(child);
-  child.stdout.pipe(out);
-  child.stderr.pipe(out);
+  child.stdout.pipe(out, { end: false });
+  child.stderr.pipe(out, { end: false });
   const t = Date.now();
   packedPrepare = {
     scratch,
