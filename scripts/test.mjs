@@ -14,10 +14,10 @@
 // scripts/node-runtime.mjs; cached outside the clone), the containers provisioning (when the
 // repository has scripts/containers/provision.sh; its failure fails the run loudly) and the packed
 // install's `npm install`s, during the integration tests. Environment:
-//   TIDEMARK_TEST_SKIP=a,b   skip steps by name: env-check, biome, checks (build, typecheck, unit tests,
+//   TIDEMARK_TEST_SKIP=a,b   skip steps by name: env-check, biome, changesets, checks (build, typecheck, unit tests,
 //                            package checks), integration, containers, packed-install
 // Every other variable (TIDEMARK_LOCAL_AWS_MODE, AWS_ENDPOINT_URL, ...) reaches the tests unchanged.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -87,6 +87,15 @@ function summary() {
   console.log(`  ${'total'.padEnd(width)}  ${seconds(Date.now() - started).padStart(8)}`);
 }
 
+/** Ends the podman service provisioning started, when the containers step (which stops it) did not run. */
+function stopContainerEngine() {
+  if (!provisioning || containersRan) return;
+  const stop = join('scripts', 'containers', 'stop.sh');
+  if (!existsSync(stop)) return;
+  const result = spawnSync('bash', [stop], { stdio: 'inherit' });
+  if (result.status !== 0) console.log(`[setup] ${stop} exited with ${result.status ?? result.signal}`);
+}
+
 function finish(ok) {
   summary();
   if (provisioning && provisioning.code === undefined) {
@@ -97,6 +106,7 @@ function finish(ok) {
       // ESRCH: it has exited already.
     }
   }
+  stopContainerEngine();
   process.exit(ok ? 0 : 1);
 }
 
@@ -116,6 +126,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
         // ESRCH: it has exited already.
       }
     }
+    stopContainerEngine();
     process.exit(130);
   });
 }
@@ -125,6 +136,7 @@ const rootScripts = JSON.parse(readFileSync('package.json', 'utf8')).scripts ?? 
 const provisionScript = join('scripts', 'containers', 'provision.sh');
 const wantContainers = Boolean(rootScripts['test:containers']) && !skip.has('containers');
 let provisioning;
+let containersRan = false;
 if (wantContainers && existsSync(provisionScript)) {
   const log = join(tmpdir(), `tidemark-provision-${process.pid}.log`);
   const out = createWriteStream(log);
@@ -193,6 +205,7 @@ const primaryLane = `node${primary.version.split('.')[0]}`;
 const ok =
   (await step(primaryLane, 'env-check', 'node', ['scripts/check-env.mjs'], primaryEnv)) &&
   (await step(primaryLane, 'biome', 'npx', ['biome', 'ci', '.'], primaryEnv)) &&
+  (await step(primaryLane, 'changesets', 'node', ['scripts/check-changesets.mjs'], primaryEnv)) &&
   (await step(
     primaryLane,
     'checks',
@@ -262,6 +275,7 @@ async function containers() {
       return false;
     }
   }
+  containersRan = true; // test:containers stops the engine itself, pass or fail
   return step(primaryLane, 'containers', 'npm', ['run', 'test:containers'], primaryEnv);
 }
 
