@@ -548,6 +548,20 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
       if (head && commandId <= head.lastCommandId) {
         const existing = await existingOutcome(pk, commandId, head);
         if (existing) return outcome(existing, true);
+        // Not stored. A caller whose expected version is stale lost a race: that is what it must
+        // hear (reload and decide again, which makes a new command id), not a stale-id error.
+        if (input.expectedVersion !== undefined && input.expectedVersion !== head.version) {
+          throw new ConcurrencyError(
+            `${pk} is at version ${head.version}, not the expected ${input.expectedVersion}; reload it and decide again`,
+            {
+              aggregateKey: pk,
+              commandId,
+              expectedVersion: input.expectedVersion,
+              actualVersion: head.version,
+              lastCommandId: head.lastCommandId,
+            },
+          );
+        }
         throw new CommandIdNotIncreasingError({
           aggregateKey: pk,
           commandId,

@@ -67,7 +67,11 @@ describe('createEventLog on DynamoDB Local', () => {
       const won = outcomes.filter((o) => o.status === 'fulfilled');
       const lost = outcomes.filter((o) => o.status === 'rejected');
       expect(won).toHaveLength(1);
-      expect(lost.every((o) => o.reason instanceof ConcurrencyError && o.reason.retryable)).toBe(true);
+      expect(
+        lost.map((o) =>
+          o.reason instanceof ConcurrencyError && o.reason.retryable ? 'ConcurrencyError' : String(o.reason),
+        ),
+      ).toEqual(Array(lost.length).fill('ConcurrencyError'));
       expect((await log.head(aggregate))!.version).toBe(head.version + 1);
     }
 

@@ -108,6 +108,35 @@ describe('createEventLog', () => {
     expect(dynamodb.versions(PK)).toEqual([1]);
   });
 
+  it('tells a writer that lost the race with a stale expected version to reload (ConcurrencyError), even when its command id is now below the winner’s', async () => {
+    await log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+    });
+    // Two writers decided on version 1 and made their ids; the later id won.
+    const loserId = newCommandId();
+    const winner = await log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      expectedVersion: 1,
+      events: [{ type: 'TaskRenamed', data: { name: 'winner' } }],
+    });
+    const error = await log
+      .append({
+        aggregate: task,
+        commandId: loserId,
+        expectedVersion: 1,
+        events: [{ type: 'TaskRenamed', data: { name: 'loser' } }],
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConcurrencyError);
+    expect(error).toMatchObject({
+      context: { expectedVersion: 1, actualVersion: 2, lastCommandId: winner.commandId },
+    });
+    expect(dynamodb.versions(PK)).toEqual([1, 2]);
+  });
+
   it('returns the first outcome for a retry of the last command and appends nothing', async () => {
     const commandId = newCommandId();
     const input = {
