@@ -3,7 +3,8 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { newCommandId } from '@tidemark/core';
 import { test } from '@tidemark/testing/vitest';
 import { describe, expect } from 'vitest';
-import { createEventLog } from '../../src/index';
+import { AppendValidationError, createEventLog } from '../../src/index';
+import { MAX_MAP_KEY_BYTES } from '../../src/storage';
 import { catalog } from '../helpers/fakes';
 
 describe('createEventLog at the edges (review)', () => {
@@ -50,5 +51,47 @@ describe('createEventLog at the edges (review)', () => {
       start = page.LastEvaluatedKey;
     } while (start);
     expect(stored).toBe(12);
+  });
+
+  test('a map key of the longest length DynamoDB takes is stored exactly; one byte longer is refused with a typed error before writing', async ({
+    aws,
+    eventLogTable,
+  }) => {
+    const log = createEventLog({
+      tableName: eventLogTable.tableName,
+      dynamodb: aws.dynamodb,
+      catalog,
+      source: '/it',
+    });
+    // Three-byte characters, so the limit is counted in UTF-8 bytes, not characters.
+    const longest = `${'€'.repeat((MAX_MAP_KEY_BYTES - 2) / 3)}kk`;
+    expect(new TextEncoder().encode(longest).byteLength).toBe(MAX_MAP_KEY_BYTES);
+    const aggregate = { type: 'Task', id: 'long-key' };
+    const stored = await log.append({
+      aggregate,
+      commandId: newCommandId(),
+      events: [{ type: 'NoteAdded', data: { text: 'k', extra: { nested: [{ [longest]: 1 }] } } }],
+    });
+    const [back] = await log.readAll(aggregate);
+    expect(back!.data).toEqual({ text: 'k', extra: { nested: [{ [longest]: 1 }] } });
+    expect(stored.events[0]!.data).toEqual(back!.data);
+    for (const key of [`${longest}k`, 'k'.repeat(MAX_MAP_KEY_BYTES + 1), '€'.repeat(21_846)]) {
+      const refused = await log
+        .append({
+          aggregate,
+          commandId: newCommandId(),
+          events: [{ type: 'NoteAdded', data: { text: 'k', extra: { nested: [{ [key]: 1 }] } } }],
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect(refused).toBeInstanceOf(AppendValidationError);
+      expect((refused as AppendValidationError).issues[0]).toMatchObject({
+        path: 'events[0].data.extra.nested[0]',
+        code: 'not_storable',
+      });
+    }
+    expect((await log.head(aggregate))?.version).toBe(1);
   });
 });
