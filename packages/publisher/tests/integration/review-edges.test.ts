@@ -91,4 +91,55 @@ describe('limits end to end (review)', () => {
       exact.events[0],
     );
   });
+
+  test('five events of exactly 1 MiB go out in one PutRecords call of exactly 5 MiB, and a sixth in another', async ({
+    aws,
+    eventLogTable,
+  }) => {
+    const { streamName } = await aws.createKinesisStream({ shardCount: 2 });
+    const log = createEventLog({
+      tableName: eventLogTable.tableName,
+      dynamodb: aws.dynamodb,
+      catalog,
+      source: '/it',
+    });
+    const keys: string[] = [];
+    for (let a = 0; a < 6; a += 1) {
+      const aggregate = { type: 'Task', id: `mib-${a}-${'€'.repeat(200)}` };
+      keys.push(`Task#${aggregate.id}`);
+      // An empty probe gives the size of everything but the text; the text fills the rest.
+      const probe = await log.append({
+        aggregate,
+        commandId: newCommandId(),
+        events: [{ type: 'NoteAdded', data: { text: '' } }],
+      });
+      const free = KINESIS_LIMITS.maxRecordBytes - toKinesisRecord(probe.events[0]!).size;
+      const exact = await log.append({
+        aggregate,
+        commandId: newCommandId(),
+        events: [
+          {
+            type: 'NoteAdded',
+            data: { text: '\u0001'.repeat(Math.floor(free / 6)) + 'x'.repeat(free % 6) },
+          },
+        ],
+      });
+      expect(toKinesisRecord(exact.events[0]!).size).toBe(KINESIS_LIMITS.maxRecordBytes);
+    }
+    const records = await captureStream(aws, eventLogTable.streamArn);
+    // Only the 1 MiB events: one wave of six records.
+    const big = records.filter((record) => record.dynamodb?.Keys?.sk?.N === '2');
+    expect(big).toHaveLength(6);
+    const publisher = createPublisher({
+      kinesis: aws.kinesis,
+      dynamodb: aws.dynamodb,
+      streamName,
+      logger: memoryLogger().logger,
+    });
+    const result = await publisher.publishBatch({ Records: big });
+    expect(result.batchItemFailures).toEqual([]);
+    expect(result.summary).toMatchObject({ published: 6, calls: 2, retried: 0 });
+    const arrived = await readStream(aws.kinesis, streamName);
+    expect(arrived.map((record) => record.partitionKey).sort()).toEqual([...keys].sort());
+  });
 });
