@@ -143,3 +143,60 @@ describe('limits end to end (review)', () => {
     expect(arrived.map((record) => record.partitionKey).sort()).toEqual([...keys].sort());
   });
 });
+
+describe('split and interleaved commands (review)', () => {
+  test('two commands of one aggregate interleaved, first item last, need no read; a split command whose missing part is unroutable holds only its aggregate', async ({
+    aws,
+    eventLogTable,
+  }) => {
+    const { streamName } = await aws.createKinesisStream();
+    const log = createEventLog({
+      tableName: eventLogTable.tableName,
+      dynamodb: aws.dynamodb,
+      catalog,
+      source: '/it',
+    });
+    const renames = (n: number) =>
+      Array.from({ length: n }, (_, k) => ({ type: 'TaskRenamed' as const, data: { name: `n${k}` } }));
+    const a = { type: 'Task', id: 'interleaved' };
+    const p = { type: 'Task', id: 'unroutable-part' };
+    await log.append({ aggregate: a, commandId: newCommandId(), events: renames(2) }); // a 1-2
+    await log.append({ aggregate: a, commandId: newCommandId(), events: renames(2) }); // a 3-4
+    await log.append({ aggregate: p, commandId: newCommandId(), events: renames(2) }); // p 1-2
+    const records = await captureStream(aws, eventLogTable.streamArn);
+    const find = (id: string, version: number) =>
+      records.find(
+        (record) =>
+          record.dynamodb?.Keys?.pk?.S === `Task#${id}` && record.dynamodb?.Keys?.sk?.N === String(version),
+      )!;
+    const publisher = createPublisher({
+      kinesis: aws.kinesis,
+      dynamodb: aws.dynamodb,
+      route: (envelope) => {
+        if (envelope.aggregateid === p.id && envelope.aggregateversion === 1) throw new Error('no route');
+        return streamName;
+      },
+      logger: memoryLogger().logger,
+    });
+    const batch = [find(a.id, 4), find(p.id, 2), find(a.id, 2), find(a.id, 3), find(a.id, 1)];
+    const result = await publisher.publishBatch({ Records: batch });
+    // p 2 is not published: its command's v1 (read from the log) can never be.
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: find(p.id, 2).dynamodb!.SequenceNumber }]);
+    expect(result.summary).toMatchObject({
+      published: 4,
+      failed: 1,
+      commandsCompleted: 1,
+      completionQueries: 1,
+    });
+    const firsts = firstArrivalVersions(await readStream(aws.kinesis, streamName));
+    expect(firsts.get(`Task#${a.id}`)).toEqual([1, 2, 3, 4]);
+    expect(firsts.get(`Task#${p.id}`)).toBeUndefined();
+    // Lambda retries from p 2: the rest of the batch again, then p 1 arrives as a stream record.
+    const retry = await publisher.publishBatch({ Records: [...batch.slice(1), find(p.id, 1)] });
+    expect(retry.batchItemFailures).toEqual([{ itemIdentifier: find(p.id, 2).dynamodb!.SequenceNumber }]);
+    expect(retry.summary).toMatchObject({ poison: 1, commandsCompleted: 1 });
+    const again = firstArrivalVersions(await readStream(aws.kinesis, streamName));
+    expect(again.get(`Task#${a.id}`)).toEqual([1, 2, 3, 4]);
+    expect(again.get(`Task#${p.id}`)).toBeUndefined();
+  });
+});
