@@ -199,4 +199,41 @@ describe('split and interleaved commands (review)', () => {
     expect(again.get(`Task#${a.id}`)).toEqual([1, 2, 3, 4]);
     expect(again.get(`Task#${p.id}`)).toBeUndefined();
   });
+
+  test('a split command of large events is completed past a 1 MB Query page', async ({
+    aws,
+    eventLogTable,
+  }) => {
+    const { streamName } = await aws.createKinesisStream();
+    const log = createEventLog({
+      tableName: eventLogTable.tableName,
+      dynamodb: aws.dynamodb,
+      catalog,
+      source: '/it',
+    });
+    const aggregate = { type: 'Task', id: 'wide' };
+    // 12 events of ~250 KB: the 11 missing ones are about 2.7 MB, three Query pages.
+    await log.append({
+      aggregate,
+      commandId: newCommandId(),
+      events: Array.from({ length: 12 }, (_, k) => ({
+        type: 'NoteAdded' as const,
+        data: { text: `${k}`.padEnd(250_000, 'x') },
+      })),
+    });
+    const records = await captureStream(aws, eventLogTable.streamArn);
+    const last = records.find((record) => record.dynamodb?.Keys?.sk?.N === '12')!;
+    const publisher = createPublisher({
+      kinesis: aws.kinesis,
+      dynamodb: aws.dynamodb,
+      streamName,
+      logger: memoryLogger().logger,
+    });
+    const result = await publisher.publishBatch({ Records: [last] });
+    expect(result.batchItemFailures).toEqual([]);
+    expect(result.summary).toMatchObject({ published: 1, commandsCompleted: 1 });
+    expect(result.summary.completionQueries).toBeGreaterThan(1);
+    const firsts = firstArrivalVersions(await readStream(aws.kinesis, streamName));
+    expect(firsts.get('Task#wide')).toEqual(Array.from({ length: 12 }, (_, k) => k + 1));
+  });
 });
