@@ -339,24 +339,33 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
     return output.Item?.commandId?.S;
   };
 
-  /** The events of the aggregate's last command, if its id is `commandId`. */
+  /**
+   * The events of the aggregate's last command, if its id is `commandId`: read backwards, page by
+   * page (a command of large events spans several 1 MB Query pages), until an item of another
+   * command.
+   */
   const lastCommandEvents = async (pk: string, commandId: string): Promise<EventEnvelope[]> => {
-    const output = await dynamodb.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': PK },
-        ExpressionAttributeValues: { ':pk': { S: pk } },
-        ScanIndexForward: false,
-        Limit: MAX_EVENTS_PER_COMMAND + 1,
-        ConsistentRead: true,
-      }),
-    );
     const events: EventEnvelope[] = [];
-    for (const item of output.Items ?? []) {
-      if (item.commandId?.S !== commandId) break;
-      events.push(toEnvelope(item));
-    }
+    let exclusiveStartKey: Record<string, AttributeValue> | undefined;
+    do {
+      const output: QueryCommandOutput = await dynamodb.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': PK },
+          ExpressionAttributeValues: { ':pk': { S: pk } },
+          ScanIndexForward: false,
+          Limit: MAX_EVENTS_PER_COMMAND + 1 - events.length,
+          ConsistentRead: true,
+          ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
+        }),
+      );
+      for (const item of output.Items ?? []) {
+        if (item.commandId?.S !== commandId) return events.reverse();
+        events.push(toEnvelope(item));
+      }
+      exclusiveStartKey = output.LastEvaluatedKey;
+    } while (exclusiveStartKey && events.length <= MAX_EVENTS_PER_COMMAND);
     return events.reverse();
   };
 

@@ -18,6 +18,13 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  */
 export const MAX_PAYLOAD_DEPTH = 31;
 
+/**
+ * The longest map key a payload may have, in UTF-8 bytes. DynamoDB documents 64 KB for attribute
+ * names; DynamoDB Local refuses a map key over 50,000 bytes (with an `InternalFailure`, measured),
+ * so the stricter of the two holds on both.
+ */
+export const MAX_MAP_KEY_BYTES = 50_000;
+
 /** Whether a string is well-formed Unicode (no lone UTF-16 surrogate), so it encodes to UTF-8 as is. */
 export function isWellFormed(value: string): boolean {
   return !LONE_SURROGATE.test(value);
@@ -29,8 +36,9 @@ export function isWellFormed(value: string): boolean {
  * encodes it as JSON. Allowed: `null`, booleans, well-formed strings (empty included), finite
  * numbers DynamoDB accepts that are safe integers when integral (not `-0`), dense arrays without
  * `undefined` or extra properties, and plain objects whose own properties are enumerable data
- * properties with non-empty, well-formed string keys other than `__proto__` (an `undefined`
- * property is dropped, as JSON drops it), nested at most {@link MAX_PAYLOAD_DEPTH} levels.
+ * properties with non-empty, well-formed string keys of at most {@link MAX_MAP_KEY_BYTES} UTF-8
+ * bytes other than `__proto__` (an `undefined` property is dropped, as JSON drops it), nested at
+ * most {@link MAX_PAYLOAD_DEPTH} levels.
  */
 export function payloadIssues(value: unknown, path = 'data'): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
@@ -114,6 +122,13 @@ function visit(
       continue;
     }
     if (descriptor.value === undefined) continue;
+    // Checked before the key goes into a path: a refused key may be 50 KB long.
+    if (key.length > MAX_MAP_KEY_BYTES / 3 && utf8(key) > MAX_MAP_KEY_BYTES) {
+      refuse(
+        `has a key of ${utf8(key)} UTF-8 bytes; DynamoDB takes map keys of at most ${MAX_MAP_KEY_BYTES}`,
+      );
+      continue;
+    }
     if (key === '') {
       refuse('an empty string cannot be a key of a DynamoDB map', childPath);
     } else if (key === '__proto__') {
