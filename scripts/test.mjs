@@ -276,7 +276,11 @@ async function containers() {
     }
   }
   containersRan = true; // test:containers stops the engine itself, pass or fail
-  return step(primaryLane, 'containers', 'npm', ['run', 'test:containers'], primaryEnv);
+  // The packed listener project runs in the containers mode too, when it was prepared.
+  const packed = packedPrepare ? await packedPrepare.done : undefined;
+  const env =
+    packed?.code === 0 ? { ...primaryEnv, TIDEMARK_PACKED_PROJECT: packedPrepare.scratch } : primaryEnv;
+  return step(primaryLane, 'containers', 'npm', ['run', 'test:containers'], env);
 }
 
 async function packedInstall() {

@@ -26,3 +26,13 @@ set +a
 
 cd "$ROOT/packages/testing"
 TIDEMARK_LOCAL_AWS_MODE=containers npx vitest run --config vitest.containers.config.ts "$@"
+
+# The packages as users install them (scripts/packed-install, prepared by `npm test`), in the
+# containers mode too: the listener project adds testcontainers as the testing README says.
+if [[ -n "${TIDEMARK_PACKED_PROJECT:-}" ]]; then
+  testcontainers_version=$(node -p "require('$ROOT/node_modules/testcontainers/package.json').version")
+  (cd "$TIDEMARK_PACKED_PROJECT/listener" &&
+    npm install --save-dev --no-audit --no-fund "testcontainers@$testcontainers_version" >/dev/null)
+  TIDEMARK_LOCAL_AWS_MODE=containers node "$ROOT/scripts/packed-install/run.mjs" \
+    --run-prepared "$TIDEMARK_PACKED_PROJECT" --keep
+fi
