@@ -34,8 +34,16 @@ export interface ReplayProgress {
   readonly pages: number;
   /** Items read so far (in this run). */
   readonly scanned: number;
-  /** Events published so far, counting earlier runs resumed from a token. */
+  /**
+   * Records put to the stream so far, counting earlier runs resumed from a token — including events
+   * put again after an interruption or a mid-page stop, so it can exceed the number of events.
+   */
   readonly published: number;
+  /**
+   * Events done for good: published, and before the resume point, so no later run puts them again;
+   * each counted once, across runs resumed from a token. This is the progress figure.
+   */
+  readonly eventsDone: number;
   /** Items that are not events, skipped (logged) so far in this run. */
   readonly skipped: number;
   /** Where to resume if the replay stopped now. */
@@ -46,8 +54,10 @@ export interface ReplayProgress {
 export interface ReplayResult {
   /** `true` when every event was republished; `false` when `signal` stopped it first. */
   readonly complete: boolean;
-  /** Events published, counting earlier runs resumed from a token. */
+  /** Records put to the stream, counting earlier runs resumed from a token (repeats included). */
   readonly published: number;
+  /** Events done for good, each counted once across runs resumed from a token. */
+  readonly eventsDone: number;
   /** Items read in this run. */
   readonly scanned: number;
   /** Pages read in this run. */
@@ -98,6 +108,8 @@ interface TokenState {
   readonly totalSegments?: number;
   readonly startKey?: { readonly pk: string; readonly sk: number };
   readonly published: number;
+  /** Absent in tokens of earlier versions (read as 0). */
+  readonly eventsDone?: number;
 }
 
 const OPTION_KEYS = [
@@ -187,7 +199,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   };
   let state: TokenState = options.resumeToken
     ? readResumeToken(options.resumeToken, scope)
-    : { v: 1, ...scope, published: 0 };
+    : { v: 1, ...scope, published: 0, eventsDone: 0 };
   let pages = 0;
   let scanned = 0;
   let skipped = 0;
@@ -195,7 +207,15 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
 
   for (;;) {
     if (signal?.aborted) {
-      return { complete: false, published: state.published, scanned, pages, skipped, resumeToken: token() };
+      return {
+        complete: false,
+        published: state.published,
+        eventsDone: state.eventsDone ?? 0,
+        scanned,
+        pages,
+        skipped,
+        resumeToken: token(),
+      };
     }
     const startKey: Record<string, AttributeValue> | undefined = state.startKey
       ? {
@@ -288,9 +308,11 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     );
     const done = firstUnpublished === -1 ? items.length : firstUnpublished;
     const resumeAfter = done > 0 ? items[done - 1] : undefined;
+    const eventsDoneNow = recordOfItem.slice(0, done).filter((position) => position !== undefined).length;
     state = {
       ...state,
       published: state.published + publishedNow,
+      eventsDone: (state.eventsDone ?? 0) + eventsDoneNow,
       ...(resumeAfter
         ? {
             startKey: {
@@ -307,11 +329,20 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         pages,
         scanned,
         published: state.published,
+        eventsDone: state.eventsDone ?? 0,
         skipped,
         resumeToken: token(),
       });
       logger.info('Replay complete', { published: state.published, pages, scanned, skipped });
-      return { complete: true, published: state.published, scanned, pages, skipped, resumeToken: undefined };
+      return {
+        complete: true,
+        published: state.published,
+        eventsDone: state.eventsDone ?? 0,
+        scanned,
+        pages,
+        skipped,
+        resumeToken: undefined,
+      };
     }
     if (firstUnpublished === -1 && page.LastEvaluatedKey) {
       const lastKey = unmarshall(page.LastEvaluatedKey);
@@ -323,12 +354,27 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         },
       };
     }
-    await options.onProgress?.({ pages, scanned, published: state.published, skipped, resumeToken: token() });
+    await options.onProgress?.({
+      pages,
+      scanned,
+      published: state.published,
+      eventsDone: state.eventsDone ?? 0,
+      skipped,
+      resumeToken: token(),
+    });
     logger.info('Replay page done', { page: pages, items: items.length, published: publishedNow, failed });
     if (firstUnpublished !== -1) {
       if (signal?.aborted) {
         // Stopped by the signal before every wave ran: not a failure; the token resumes it.
-        return { complete: false, published: state.published, scanned, pages, skipped, resumeToken: token() };
+        return {
+          complete: false,
+          published: state.published,
+          eventsDone: state.eventsDone ?? 0,
+          scanned,
+          pages,
+          skipped,
+          resumeToken: token(),
+        };
       }
       throw new ReplayInterruptedError(
         `Replay stopped: ${failed} events of page ${pages} could not be published; resume with the token`,
@@ -354,7 +400,13 @@ function readResumeToken(
   } catch (cause) {
     throw new InvalidResumeTokenError('it is not a token made by replay', { cause });
   }
-  if (typeof state !== 'object' || state === null || state.v !== 1 || typeof state.published !== 'number') {
+  if (
+    typeof state !== 'object' ||
+    state === null ||
+    state.v !== 1 ||
+    typeof state.published !== 'number' ||
+    (state.eventsDone !== undefined && !Number.isSafeInteger(state.eventsDone))
+  ) {
     throw new InvalidResumeTokenError('it is not a token made by replay');
   }
   if (

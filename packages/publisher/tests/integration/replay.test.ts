@@ -76,7 +76,12 @@ describe('replay on DynamoDB Local and kinesis-mock', () => {
     });
     const stats = await aws.faults.stats();
     await aws.faults.clear();
-    expect(second).toMatchObject({ complete: true, published: total, resumeToken: undefined });
+    expect(second).toMatchObject({
+      complete: true,
+      published: total,
+      eventsDone: total,
+      resumeToken: undefined,
+    });
     expect(stats.putRecordsEntriesFailed).toBeGreaterThan(0);
     expect(metrics.some((m) => m.name === 'PublishRetries' && m.value > 0)).toBe(true);
 

@@ -51,8 +51,15 @@ describe('replay', () => {
   it('republishes the whole log page by page, in order per aggregate, reporting progress', async () => {
     const progress: ReplayProgress[] = [];
     const result = await replay({ ...base(), pageSize: 7, onProgress: (p) => void progress.push(p) });
-    expect(result).toMatchObject({ complete: true, published: 20, scanned: 20, resumeToken: undefined });
+    expect(result).toMatchObject({
+      complete: true,
+      published: 20,
+      eventsDone: 20,
+      scanned: 20,
+      resumeToken: undefined,
+    });
     expect(progress.map((p) => p.published)).toEqual([7, 14, 20]);
+    expect(progress.map((p) => p.eventsDone)).toEqual([7, 14, 20]);
     for (const id of ['a', 'b', 'c', 'd']) expect(firstArrivals().get(id)).toEqual([1, 2, 3, 4, 5]);
     for (const call of kinesis.calls) expect(new Set(call.keys).size).toBe(call.keys.length);
   });
@@ -86,6 +93,8 @@ describe('replay', () => {
     broken = false;
     const result = await replay({ ...base(), pageSize: 100, resumeToken });
     expect(result.complete).toBe(true);
+    // c and d went out in both runs: records put count them twice; events done count each once.
+    expect(result).toMatchObject({ published: 30, eventsDone: 20 });
     for (const id of ['a', 'b', 'c', 'd']) expect(firstArrivals().get(id)).toEqual([1, 2, 3, 4, 5]);
     // The resumed run starts at b1 (the first unpublished item): a's events are not sent again.
     expect(kinesis.all().filter((e) => e.aggregateid === 'a')).toHaveLength(5);
