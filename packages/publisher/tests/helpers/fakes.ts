@@ -1,26 +1,27 @@
 /**
- * In-memory fakes of the DynamoDB and Kinesis clients for unit tests. They implement the calls the
- * publisher makes with the service's semantics (conditions checked atomically, per-entry PutRecords
- * results) and record what happened, so tests can assert on it.
+ * Fakes for the publisher's unit tests. DynamoDB is the strict in-memory model of
+ * `@tidemark/testing/fakes` (what DynamoDB would refuse, it refuses) holding one event-log table;
+ * Kinesis is a small scripted client whose entries succeed or fail as a test says (the property test
+ * uses the strict `FakeKinesis` of `@tidemark/testing/fakes`).
  */
 import {
   type AttributeValue,
-  GetItemCommand,
-  QueryCommand,
+  DeleteItemCommand,
   ScanCommand,
   TransactionCanceledException,
-  TransactWriteItemsCommand,
 } from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import {
   createEnvelope,
   defineCatalog,
   defineEvent,
   type EventEnvelope,
   eventLogItemFromEnvelope,
+  eventLogTableDescription,
   newCommandId,
 } from '@tidemark/core';
+import { FakeDynamoDB } from '@tidemark/testing/fakes';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { z } from 'zod';
 
@@ -50,12 +51,21 @@ export const catalog = defineCatalog([TaskCreated, TaskRenamed, NoteAdded, DateS
 
 type Item = Record<string, AttributeValue>;
 
-/** A fake DynamoDB client holding one event-log table (pk S, sk N). */
+/** The table the unit tests append to. */
+export const TABLE = 'events';
+
+/**
+ * The strict in-memory DynamoDB of `@tidemark/testing/fakes` (item and transaction limits, real
+ * condition expressions, the SDK's exceptions) holding one event-log table, with the few handles the
+ * event log's unit tests need: the versions stored, a concurrent writer just before a transaction,
+ * refused transactions, and the order of Scan pages.
+ */
 export class FakeDynamoDb {
+  readonly model: FakeDynamoDB;
   readonly config = {};
-  readonly items = new Map<string, Map<number, Item>>();
+  /** The operations sent, in order. */
   readonly calls: string[] = [];
-  /** Runs inside TransactWriteItems before the conditions are checked (to simulate a concurrent writer). */
+  /** Runs before a TransactWriteItems is carried out (to simulate a concurrent writer). */
   beforeTransact: ((attempt: number) => Promise<void> | void) | undefined;
   /** Returns cancellation reasons to refuse a transaction with (before its conditions are checked). */
   refuseTransact: ((attempt: number) => string[] | undefined) | undefined;
@@ -63,114 +73,51 @@ export class FakeDynamoDb {
   /** Reorders each Scan page (to check callers do not rely on the order within a page). */
   scanPageOrder: ((items: Item[]) => Item[]) | undefined;
 
+  constructor() {
+    this.model = new FakeDynamoDB({
+      onBeforeSend: async (call) => {
+        this.calls.push(call.operation);
+        if (call.operation !== 'TransactWriteItems') return;
+        this.transactAttempts += 1;
+        const attempt = this.transactAttempts;
+        await this.beforeTransact?.(attempt);
+        const refused = this.refuseTransact?.(attempt);
+        if (refused) throw cancelled(refused);
+      },
+    });
+    this.model.createTable(eventLogTableDescription(TABLE));
+  }
+
   async send(command: unknown): Promise<unknown> {
-    if (command instanceof QueryCommand) return this.query(command.input);
-    if (command instanceof GetItemCommand) return this.getItem(command.input);
-    if (command instanceof TransactWriteItemsCommand) return this.transact(command.input);
-    if (command instanceof ScanCommand) return this.scan(command.input);
-    throw new Error(`FakeDynamoDb: unsupported command ${(command as object).constructor.name}`);
+    const output = (await this.model.client.send(command as never)) as { Items?: Item[] };
+    if (command instanceof ScanCommand && this.scanPageOrder && output.Items) {
+      return { ...output, Items: this.scanPageOrder([...output.Items]) };
+    }
+    return output;
   }
 
   /** Writes an item directly (as another writer would), bypassing every condition. */
   put(item: Item): void {
-    const pk = item.pk!.S!;
-    const sk = Number(item.sk!.N);
-    let collection = this.items.get(pk);
-    if (!collection) {
-      collection = new Map();
-      this.items.set(pk, collection);
-    }
-    collection.set(sk, item);
+    this.model.seed(TABLE, [item]);
+  }
+
+  /** Deletes an item directly (as a hand edit of the log would), bypassing every condition. */
+  async delete(pk: string, sk: number): Promise<void> {
+    await this.model.client.send(
+      new DeleteItemCommand({ TableName: TABLE, Key: { pk: { S: pk }, sk: { N: String(sk) } } }),
+    );
   }
 
   versions(pk: string): number[] {
-    return [...(this.items.get(pk)?.keys() ?? [])].sort((a, b) => a - b);
+    return this.model
+      .dump(TABLE)
+      .filter((item) => item.pk?.S === pk)
+      .map((item) => Number(item.sk!.N))
+      .sort((a, b) => a - b);
   }
 
   get(pk: string, sk: number): Item | undefined {
-    return this.items.get(pk)?.get(sk);
-  }
-
-  private query(input: QueryCommand['input']) {
-    this.calls.push('Query');
-    const values = input.ExpressionAttributeValues!;
-    const pk = values[':pk']!.S!;
-    let sks = this.versions(pk);
-    const condition = input.KeyConditionExpression!;
-    if (condition.includes('BETWEEN')) {
-      const from = Number(values[':from']!.N);
-      const to = Number(values[':to']!.N);
-      sks = sks.filter((sk) => sk >= from && sk <= to);
-    } else if (condition.includes('>=')) {
-      const from = Number(values[':from']!.N);
-      sks = sks.filter((sk) => sk >= from);
-    }
-    if (input.ScanIndexForward === false) sks.reverse();
-    if (input.ExclusiveStartKey) {
-      const after = Number(input.ExclusiveStartKey.sk!.N);
-      const at = sks.indexOf(after);
-      sks = sks.slice(at + 1);
-    }
-    const limit = input.Limit ?? Number.POSITIVE_INFINITY;
-    const page = sks.slice(0, limit);
-    const more = sks.length > page.length;
-    return {
-      Items: page.map((sk) => structuredClone(this.get(pk, sk)!)),
-      ...(more ? { LastEvaluatedKey: { pk: { S: pk }, sk: { N: String(page[page.length - 1]) } } } : {}),
-    };
-  }
-
-  private scan(input: ScanCommand['input']) {
-    this.calls.push('Scan');
-    const all: Item[] = [];
-    for (const pk of [...this.items.keys()].sort())
-      for (const sk of this.versions(pk)) all.push(this.get(pk, sk)!);
-    let start = 0;
-    if (input.ExclusiveStartKey) {
-      const { pk, sk } = unmarshall(input.ExclusiveStartKey);
-      start = all.findIndex((item) => item.pk!.S === pk && Number(item.sk!.N) === sk) + 1;
-    }
-    const limit = input.Limit ?? Number.POSITIVE_INFINITY;
-    const page = all.slice(start, start + limit);
-    const more = start + page.length < all.length;
-    const last = page[page.length - 1];
-    const ordered = this.scanPageOrder ? this.scanPageOrder([...page]) : page;
-    return {
-      Items: ordered.map((item) => structuredClone(item)),
-      ...(more && last ? { LastEvaluatedKey: { pk: last.pk, sk: last.sk } } : {}),
-    };
-  }
-
-  private getItem(input: GetItemCommand['input']) {
-    this.calls.push('GetItem');
-    const item = this.get(input.Key!.pk!.S!, Number(input.Key!.sk!.N));
-    return item ? { Item: structuredClone(item) } : {};
-  }
-
-  private async transact(input: TransactWriteItemsCommand['input']) {
-    this.calls.push('TransactWriteItems');
-    this.transactAttempts += 1;
-    const attempt = this.transactAttempts;
-    await this.beforeTransact?.(attempt);
-    const refused = this.refuseTransact?.(attempt);
-    if (refused) throw cancelled(refused);
-    const items = input.TransactItems!;
-    if (items.length > 100) throw new Error('FakeDynamoDb: more than 100 items in a transaction');
-    const reasons = items.map((entry) => {
-      if (entry.Put) {
-        const { pk, sk } = entry.Put.Item!;
-        return this.get(pk!.S!, Number(sk!.N)) ? 'ConditionalCheckFailed' : 'None';
-      }
-      if (entry.ConditionCheck) {
-        const existing = this.get(entry.ConditionCheck.Key!.pk!.S!, Number(entry.ConditionCheck.Key!.sk!.N));
-        const commandId = entry.ConditionCheck.ExpressionAttributeValues![':commandId']!.S!;
-        return existing && existing.commandId!.S! < commandId ? 'None' : 'ConditionalCheckFailed';
-      }
-      throw new Error('FakeDynamoDb: unsupported transaction item');
-    });
-    if (reasons.some((reason) => reason !== 'None')) throw cancelled(reasons);
-    for (const entry of items) if (entry.Put) this.put(entry.Put.Item!);
-    return {};
+    return this.model.dump(TABLE).find((item) => item.pk?.S === pk && Number(item.sk?.N) === sk);
   }
 }
 

