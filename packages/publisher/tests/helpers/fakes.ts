@@ -4,130 +4,22 @@
  * Kinesis is a small scripted client whose entries succeed or fail as a test says (the property test
  * uses the strict `FakeKinesis` of `@tidemark/testing/fakes`).
  */
-import {
-  type AttributeValue,
-  DeleteItemCommand,
-  ScanCommand,
-  TransactionCanceledException,
-} from '@aws-sdk/client-dynamodb';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import {
-  createEnvelope,
-  defineCatalog,
-  defineEvent,
-  type EventEnvelope,
-  eventLogItemFromEnvelope,
-  eventLogTableDescription,
-  newCommandId,
-} from '@tidemark/core';
-import { FakeDynamoDB } from '@tidemark/testing/fakes';
+import { createEnvelope, type EventEnvelope, eventLogItemFromEnvelope, newCommandId } from '@tidemark/core';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { z } from 'zod';
 
-export const TaskCreated = defineEvent({
-  type: 'TaskCreated',
-  schemaVersion: 1,
-  aggregateType: 'Task',
-  schema: z.object({ name: z.string().min(1), tags: z.array(z.string()).default([]) }),
-});
-export const TaskRenamed = defineEvent({
-  type: 'TaskRenamed',
-  schemaVersion: 1,
-  aggregateType: 'Task',
-  schema: z.object({ name: z.string().min(1) }),
-});
-export const NoteAdded = defineEvent({
-  type: 'NoteAdded',
-  schemaVersion: 1,
-  schema: z.object({ text: z.string(), extra: z.unknown().optional() }),
-});
-export const DateStamped = defineEvent({
-  type: 'DateStamped',
-  schemaVersion: 1,
-  schema: z.object({ at: z.string().transform((value) => new Date(value)) }),
-});
-export const catalog = defineCatalog([TaskCreated, TaskRenamed, NoteAdded, DateStamped]);
-
-type Item = Record<string, AttributeValue>;
-
-/** The table the unit tests append to. */
-export const TABLE = 'events';
-
-/**
- * The strict in-memory DynamoDB of `@tidemark/testing/fakes` (item and transaction limits, real
- * condition expressions, the SDK's exceptions) holding one event-log table, with the few handles the
- * event log's unit tests need: the versions stored, a concurrent writer just before a transaction,
- * refused transactions, and the order of Scan pages.
- */
-export class FakeDynamoDb {
-  readonly model: FakeDynamoDB;
-  readonly config = {};
-  /** The operations sent, in order. */
-  readonly calls: string[] = [];
-  /** Runs before a TransactWriteItems is carried out (to simulate a concurrent writer). */
-  beforeTransact: ((attempt: number) => Promise<void> | void) | undefined;
-  /** Returns cancellation reasons to refuse a transaction with (before its conditions are checked). */
-  refuseTransact: ((attempt: number) => string[] | undefined) | undefined;
-  transactAttempts = 0;
-  /** Reorders each Scan page (to check callers do not rely on the order within a page). */
-  scanPageOrder: ((items: Item[]) => Item[]) | undefined;
-
-  constructor() {
-    this.model = new FakeDynamoDB({
-      onBeforeSend: async (call) => {
-        this.calls.push(call.operation);
-        if (call.operation !== 'TransactWriteItems') return;
-        this.transactAttempts += 1;
-        const attempt = this.transactAttempts;
-        await this.beforeTransact?.(attempt);
-        const refused = this.refuseTransact?.(attempt);
-        if (refused) throw cancelled(refused);
-      },
-    });
-    this.model.createTable(eventLogTableDescription(TABLE));
-  }
-
-  async send(command: unknown): Promise<unknown> {
-    const output = (await this.model.client.send(command as never)) as { Items?: Item[] };
-    if (command instanceof ScanCommand && this.scanPageOrder && output.Items) {
-      return { ...output, Items: this.scanPageOrder([...output.Items]) };
-    }
-    return output;
-  }
-
-  /** Writes an item directly (as another writer would), bypassing every condition. */
-  put(item: Item): void {
-    this.model.seed(TABLE, [item]);
-  }
-
-  /** Deletes an item directly (as a hand edit of the log would), bypassing every condition. */
-  async delete(pk: string, sk: number): Promise<void> {
-    await this.model.client.send(
-      new DeleteItemCommand({ TableName: TABLE, Key: { pk: { S: pk }, sk: { N: String(sk) } } }),
-    );
-  }
-
-  versions(pk: string): number[] {
-    return this.model
-      .dump(TABLE)
-      .filter((item) => item.pk?.S === pk)
-      .map((item) => Number(item.sk!.N))
-      .sort((a, b) => a - b);
-  }
-
-  get(pk: string, sk: number): Item | undefined {
-    return this.model.dump(TABLE).find((item) => item.pk?.S === pk && Number(item.sk?.N) === sk);
-  }
-}
-
-function cancelled(reasons: string[]) {
-  return new TransactionCanceledException({
-    message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.join(', ')}]`,
-    $metadata: {},
-    CancellationReasons: reasons.map((Code) => ({ Code })),
-  });
-}
+// The test catalog and the strict-model DynamoDB of the event log's tests: one definition for both
+// packages (the publisher reads the log the event log writes).
+export {
+  catalog,
+  DateStamped,
+  FakeDynamoDb,
+  NoteAdded,
+  TABLE,
+  TaskCreated,
+  TaskRenamed,
+} from '../../../event-log/tests/helpers/fakes';
 
 /** What a PutRecords entry does in the fake: succeed, or fail with an error code. */
 export type EntryFate = 'ok' | 'ProvisionedThroughputExceededException' | 'InternalFailure';
