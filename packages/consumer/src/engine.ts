@@ -8,7 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AnyEventDefinition } from '@tidemark/core';
-import { AggregateRun, heldSince } from './aggregate-run';
+import { AggregateRun } from './aggregate-run';
+import { heldSince } from './checkpoint-draft';
 import {
   ConcurrentConsumerError,
   ConsumerStoreError,
