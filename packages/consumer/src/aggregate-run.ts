@@ -28,7 +28,7 @@ import {
  * (through {@link EventStep}), expire a gap, hold what waits — and makes the outcome durable with
  * bounded, conditional writes ({@link CheckpointDraft}). It sees the consumer only through the
  * narrow {@link AggregateContext}.
- */interface Planned {
+ */ interface Planned {
   readonly version: number;
   readonly partitionKey: string;
   readonly aggregateKey: string;
