@@ -71,8 +71,8 @@ export class AggregateRun {
   }
 
   /** Applies, skips or parks one event that is next (or late, or in a redrive parked). */
-  runEvent(candidate: Candidate, attempt: number): Promise<Step> {
-    return this.events.runEvent(candidate, attempt);
+  runEvent(candidate: Candidate, attempt: number, waiting?: number): Promise<Step> {
+    return this.events.runEvent(candidate, attempt, waiting);
   }
 
   private get state(): CheckpointState {
@@ -168,13 +168,16 @@ export class AggregateRun {
         if (last === 'done') late.shift();
       } else if (step.kind === 'apply') {
         failedVersion = step.version;
-        last = await this.runNext(candidates.get(step.version)!);
+        last = await this.runNext(candidates.get(step.version)!, this.waitingCount(candidates));
         if (last === 'done') candidates.delete(step.version);
       } else if (step.kind === 'expire-gap') {
         last = (await this.expireGap(candidates, step.range, step.why)) ? 'done' : 'stop-infra';
         failedVersion = state.version + 1;
       } else if (step.kind === 'hold') {
-        await this.holdRemaining(candidates);
+        await this.holdRemaining(
+          candidates,
+          last === 'held-unreadable' ? 'the next event cannot be read yet' : 'gap',
+        );
         break;
       } else if (step.kind === 'finish') {
         break;
@@ -206,11 +209,12 @@ export class AggregateRun {
   }
 
   /** Runs one event that is next (or late, or in a redrive parked), unless out of time. */
-  private async runNext(candidate: Candidate): Promise<Step> {
+  private async runNext(candidate: Candidate, waiting?: number): Promise<Step> {
     if (this.consumer.timeLeft(this.run) < this.options.timeoutMarginMs) return 'stop-time';
     const step = await this.runEvent(
       candidate,
       attemptFor(this.state.failure, candidate.record.envelope.aggregateversion),
+      waiting,
     );
     if (step === 'done' && this.flushEachEvent && !(await this.flush())) return 'stop-infra';
     return step;
@@ -390,6 +394,11 @@ export class AggregateRun {
     return true;
   }
 
+  /** Records that wait behind the version after the mark: this batch's and the held ones. */
+  private waitingCount(candidates: Map<number, Candidate>): number {
+    return new Set([...candidates.keys(), ...this.state.held.keys()]).size;
+  }
+
   /** When the oldest record still held was set aside (now, for a gap opened by this batch). */
   private gapOpenSince(): Date {
     return new Date(Math.min(this.run.now.getTime(), heldSince(this.state)));
@@ -432,8 +441,11 @@ export class AggregateRun {
     return true;
   }
 
-  /** Sets aside the batch records beyond the gap: held items first, then the index in the checkpoint. */
-  private async holdRemaining(candidates: Map<number, Candidate>): Promise<void> {
+  /**
+   * Sets aside the batch records beyond the gap, or behind an event that cannot be read yet: held
+   * items first, then the index in the checkpoint.
+   */
+  private async holdRemaining(candidates: Map<number, Candidate>, why: string): Promise<void> {
     const toHold: [number, Candidate][] = [];
     for (const [version, candidate] of candidates) {
       if (candidate.fromHeld) continue;
@@ -473,7 +485,7 @@ export class AggregateRun {
       this.run.stats.gapsHeld += 1;
     }
     this.draft.dirty = true;
-    this.options.logger.warn(`tidemark consumer ${this.name}: gap; records held`, {
+    this.options.logger.warn(`tidemark consumer ${this.name}: ${why}; records held`, {
       aggregate: this.aggregateKey,
       checkpoint: this.state.version,
       held: toHold.map(([version]) => version),

@@ -521,6 +521,7 @@ export class ConsumerEngine implements AggregateContext {
       ['ParkFailures', summary.parkFailures],
       ['VersionsSkipped', summary.firstContactSkips],
       ['HandlersNotCompleted', summary.handlersNotCompleted],
+      ['EventsUnreadable', summary.unreadable],
       ['DynamoDbRequests', summary.dynamodbRequests],
     ];
     for (const [name, value] of metrics) {

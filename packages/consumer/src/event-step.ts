@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import { classifyEvent, type DomainEvent } from '@tidemark/core';
+import { classifyEvent, type DomainEvent, type NotReadableYetEvent } from '@tidemark/core';
 import type { CheckpointDraft } from './checkpoint-draft';
 import {
   ConcurrentConsumerError,
@@ -39,14 +39,12 @@ export interface Candidate {
 }
 
 /**
- * What handling one event ended in: `done` (applied, skipped or parked), or why the aggregate
- * stops for this batch: its handler failed, DynamoDB failed, another invocation changed the
- * checkpoint, or the invocation is about to time out.
+ * What handling one event ended in: `done` (applied, skipped or parked); `held-unreadable` (it
+ * cannot be read yet and holds its aggregate); or why the aggregate stops for this batch: its
+ * handler failed, DynamoDB failed, another invocation changed the checkpoint, or the invocation is
+ * about to time out.
  */
-export type Step = Extract<
-  StepOutcome,
-  'done' | 'stop-handler' | 'stop-infra' | 'stop-concurrent' | 'stop-time'
->;
+export type Step = StepOutcome;
 
 /** Runs the events of one aggregate, one at a time, into its checkpoint draft. */
 export class EventStep {
@@ -75,7 +73,7 @@ export class EventStep {
   }
 
   /** Applies, skips or parks one event that is next (or late, or in a redrive parked). */
-  async runEvent(candidate: Candidate, attempt: number): Promise<Step> {
+  async runEvent(candidate: Candidate, attempt: number, waiting = 1): Promise<Step> {
     const { record } = candidate;
     const { envelope } = record;
     const version = envelope.aggregateversion;
@@ -92,8 +90,8 @@ export class EventStep {
       late: candidate.late === true,
       failure: this.state.failure,
       maxAttempts: this.options.maxAttempts,
-      unreadableEvents: 'park',
-      waiting: 1,
+      unreadableEvents: this.options.unreadableEvents,
+      waiting,
       maxHeldPerAggregate: this.options.maxHeldPerAggregate,
     });
     if (verdict.kind === 'skip') {
@@ -123,6 +121,10 @@ export class EventStep {
       return (await this.parkEvent(candidate, 'handler-failed', failure, verdict.attempts))
         ? 'done'
         : 'stop-infra';
+    }
+    if (verdict.kind === 'hold' && read?.kind === 'not-readable-yet') {
+      this.unreadable(candidate, read, waiting);
+      return 'held-unreadable';
     }
     if (verdict.kind === 'hold' || handler === undefined || read?.kind !== 'readable') {
       throw new Error('unreachable: only a readable event with a handler runs');
@@ -179,6 +181,26 @@ export class EventStep {
       await this.draft.deleteStaleDeadLetters();
     }
     return step;
+  }
+
+  /** Reports an event that cannot be read yet and holds its aggregate (no attempt is counted). */
+  private unreadable(candidate: Candidate, read: NotReadableYetEvent, waiting: number): void {
+    const { envelope } = candidate.record;
+    this.run.stats.unreadable += 1;
+    this.options.logger.error(
+      `tidemark consumer ${this.name}: cannot read ${envelope.type} at schema version ${read.schemaVersion} yet; its aggregate is held until a definition that reads it is deployed`,
+      {
+        aggregate: this.aggregateKey,
+        version: envelope.aggregateversion,
+        eventType: envelope.type,
+        schemaVersion: read.schemaVersion,
+        readerSchemaVersion: read.readerSchemaVersion,
+        readableFrom: read.readableFrom,
+        waiting,
+        maxHeldPerAggregate: this.options.maxHeldPerAggregate,
+        error: read.error.message.slice(0, MAX_FAILURE_TEXT_CHARS),
+      },
+    );
   }
 
   /**
