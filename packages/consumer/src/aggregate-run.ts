@@ -87,8 +87,8 @@ export class AggregateRun {
   /**
    * Claims the aggregate for this run before any handler runs (see {@link CheckpointDraft.claim}).
    */
-  claim(owner: string, until: Date): Promise<boolean> {
-    return this.draft.claim(owner, until);
+  claim(owner: string, until: Date, untilDone = false): Promise<boolean> {
+    return this.draft.claim(owner, until, untilDone);
   }
 
   /** Writes the checkpoint if it changed; returns false when the write failed (records marked). */
@@ -141,6 +141,7 @@ export class AggregateRun {
         if (!candidate.fromHeld) run.notCompleted.add(candidate.record.index);
       }
       for (const planned of late) run.notCompleted.add(planned.record.index);
+      this.draft.releaseClaim();
       await this.flush();
       return;
     }
@@ -172,6 +173,9 @@ export class AggregateRun {
         if (last === 'done') candidates.delete(step.version);
       } else if (step.kind === 'expire-gap') {
         last = (await this.expireGap(candidates, step.range, step.why)) ? 'done' : 'stop-infra';
+        // Written at once when each event's completion is (after a death): a later death is then
+        // pinned on the event after the new mark, not on a version the expiry skipped.
+        if (last === 'done' && this.flushEachEvent && !(await this.flush())) last = 'stop-infra';
         failedVersion = state.version + 1;
       } else if (step.kind === 'hold') {
         await this.holdRemaining(
@@ -205,6 +209,7 @@ export class AggregateRun {
         break;
       }
     }
+    this.draft.releaseClaim();
     await this.flush();
   }
 

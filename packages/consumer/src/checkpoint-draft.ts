@@ -55,15 +55,25 @@ export class CheckpointDraft {
   /**
    * Claims the aggregate for this run before any handler runs (when a gap sweep could run its
    * held records at the same time): a conditional checkpoint write. Returns false when another
-   * invocation changed the checkpoint first (nothing was run).
+   * invocation changed the checkpoint first (nothing was run). With `untilDone` (a gap sweep) the
+   * claim stays on every write until {@link releaseClaim}: a claim found expired then means the
+   * run died (or could not write) while it ran the aggregate.
    */
-  async claim(owner: string, until: Date): Promise<boolean> {
+  async claim(owner: string, until: Date, untilDone = false): Promise<boolean> {
     this.state.claim = { owner, until: until.toISOString() };
     this.dirty = true;
     const claimed = await this.flush();
+    if (untilDone && claimed) return true;
     delete this.state.claim;
     this.dirty ||= claimed;
     return claimed;
+  }
+
+  /** Drops a claim kept until the run is done (see {@link claim}); the next write clears it. */
+  releaseClaim(): void {
+    if (this.state.claim === undefined) return;
+    delete this.state.claim;
+    this.dirty = true;
   }
 
   /** Writes the checkpoint if it changed; returns false when the write failed (records marked). */
