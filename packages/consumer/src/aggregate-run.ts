@@ -1,12 +1,7 @@
 import { CheckpointDraft, heldSince } from './checkpoint-draft';
-import {
-  ArrivedAfterSkipError,
-  describeCause,
-  GapExpiredError,
-  HeldRecordLostError,
-  ImplausibleRecordError,
-} from './errors';
+import { describeCause, GapExpiredError, HeldRecordLostError } from './errors';
 import { type Candidate, EventStep, type Step } from './event-step';
+import { parkVerdictError } from './park';
 import { type EventRecord, readStoredRecord } from './records';
 import { attemptFor } from './rules/attempts';
 import { nextStep, notCompletedOnStop, type StepOutcome } from './rules/next-step';
@@ -279,36 +274,7 @@ export class AggregateRun {
   private async parkVerdict(verdict: ParkVerdict<Planned>): Promise<boolean> {
     const { record } = verdict.record;
     const version = record.envelope.aggregateversion;
-    const error =
-      verdict.reason === 'misrouted'
-        ? new ImplausibleRecordError(
-            'RECORD_MISROUTED',
-            `Record ${record.stored.sequenceNumber} has partition key ${JSON.stringify(record.stored.partitionKey.slice(0, 256))}, not its aggregate ${record.aggregateKey}`,
-            {
-              aggregateKey: record.aggregateKey,
-              version,
-              partitionKey: record.stored.partitionKey.slice(0, 256),
-            },
-          )
-        : verdict.reason === 'implausible-version'
-          ? new ImplausibleRecordError(
-              'VERSION_IMPLAUSIBLE',
-              `Version ${version} of ${record.aggregateKey} is more than ${this.options.maxVersionsAhead} versions ahead of version ${verdict.reach}, the highest the aggregate can reach`,
-              {
-                aggregateKey: record.aggregateKey,
-                version,
-                reach: verdict.reach,
-                maxVersionsAhead: this.options.maxVersionsAhead,
-              },
-            )
-          : new ArrivedAfterSkipError(
-              record.aggregateKey,
-              version,
-              verdict.appliedAfter ?? this.state.version,
-              verdict.reason === 'arrived-before-first-contact'
-                ? 'the consumer started this aggregate mid-stream'
-                : 'its gap expired',
-            );
+    const error = parkVerdictError(verdict, this.options.maxVersionsAhead, this.state.version);
     if (
       !(await this.events.tryPark({
         reason: verdict.reason,

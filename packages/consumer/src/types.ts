@@ -225,9 +225,9 @@ export interface ConsumerOptions<
    *
    * - `'hold'`: the event holds its aggregate. It and the aggregate's later records are set aside
    *   durably (the held records a gap uses, within `maxHeldPerAggregate`); other aggregates go on
-   *   and no record is reported failed, so the shard never blocks. Each batch (and gap sweep) that
-   *   meets it logs an error and counts it (the `EventsUnreadable` metric, `unreadable` in the batch
-   *   summary); no attempt is counted and `gapTimeoutSeconds` does not apply (the aggregate is
+   *   and no record is reported failed, so the shard never blocks. Each batch that meets it logs
+   *   an error and counts it (the `EventsUnreadable` metric, `unreadable` in the batch summary; a
+   *   gap sweep logs the error too); no attempt is counted and `gapTimeoutSeconds` does not apply (the aggregate is
    *   listed by `gaps.list()` meanwhile). Once the consumer is deployed with a definition (or an
    *   upcaster) that reads it, the held events apply in order, exactly once, on the aggregate's
    *   next record or the next gap sweep. If more than `maxHeldPerAggregate` records would wait
