@@ -149,6 +149,8 @@ export interface EventConsumerAlarms {
   readonly recordsParked: Alarm;
   /** Gaps were given up on: events skipped over. */
   readonly gapsExpired: Alarm;
+  /** Events the listener cannot read yet hold their aggregates: deploy a definition that reads them. */
+  readonly eventsUnreadable: Alarm;
   /** Lambda gave up on records (they expired from the stream): events never handled. */
   readonly onFailure: Alarm;
 }
@@ -315,6 +317,14 @@ export class EventConsumer extends Construct {
         this.metrics,
         TIDEMARK_METRICS.consumer.gapsExpired,
         runbook('gaps were given up on (expired gaps)'),
+        actions,
+      ),
+      eventsUnreadable: counterAlarm(
+        this,
+        'EventsUnreadableAlarm',
+        this.metrics,
+        TIDEMARK_METRICS.consumer.eventsUnreadable,
+        runbook('events it cannot read yet hold their aggregates (unreadable events)'),
         actions,
       ),
       onFailure: failureQueueAlarm(

@@ -8,7 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AnyEventDefinition } from '@tidemark/core';
-import { AggregateRun, heldSince } from './aggregate-run';
+import { AggregateRun } from './aggregate-run';
+import { heldSince } from './checkpoint-draft';
 import {
   ConcurrentConsumerError,
   ConsumerStoreError,
@@ -220,9 +221,20 @@ export class ConsumerEngine implements AggregateContext {
           continue;
         }
         const aggregate = new AggregateRun(this, run, gap.aggregateKey, state, false);
-        // Claim first: a batch of this aggregate that read the same revision can no longer run
-        // handlers, and one that started earlier holds its own claim.
-        if (!(await aggregate.claim(owner, this.claimUntil(run)))) {
+        // A sweep's claim left behind (expired: see `claimedByOther`) means that sweep died, or
+        // could not write, while it ran this aggregate's held events. Count it against the event
+        // it would run first, as a batch counts a death through its in-flight marker, so a held
+        // event that kills every invocation is parked after `maxAttempts` sweeps. From then on
+        // each event's completion is written before the next runs, so a later death is pinned on
+        // the event that died.
+        if (state.claim?.owner.startsWith('sweep#') && state.claim.owner !== owner) {
+          aggregate.countDeath(0, []);
+          aggregate.flushEachEvent = true;
+        }
+        // Claim first (the claim write also makes a counted death durable): a batch of this
+        // aggregate that read the same revision can no longer run handlers, and one that started
+        // earlier holds its own claim.
+        if (!(await aggregate.claim(owner, this.claimUntil(run), true))) {
           result.open += 1;
           continue;
         }
@@ -520,6 +532,7 @@ export class ConsumerEngine implements AggregateContext {
       ['ParkFailures', summary.parkFailures],
       ['VersionsSkipped', summary.firstContactSkips],
       ['HandlersNotCompleted', summary.handlersNotCompleted],
+      ['EventsUnreadable', summary.unreadable],
       ['DynamoDbRequests', summary.dynamodbRequests],
     ];
     for (const [name, value] of metrics) {

@@ -12,6 +12,7 @@ import type {
 /** Defaults of every optional setting. */
 export const CONSUMER_DEFAULTS = Object.freeze({
   firstContact: 'require-first' as const,
+  unreadableEvents: 'hold' as const,
   maxAttempts: 3,
   gapTimeoutSeconds: 900,
   maxHeldPerAggregate: 1000,
@@ -28,6 +29,7 @@ const OPTION_KEYS = new Set([
   'checkpoints',
   'deadLetters',
   'firstContact',
+  'unreadableEvents',
   'maxAttempts',
   'gapTimeoutSeconds',
   'maxHeldPerAggregate',
@@ -55,6 +57,7 @@ export interface ResolvedConsumerOptions {
   readonly deadLetterTable: string;
   readonly deadLetterClient: DynamoDBClient;
   readonly firstContact: 'any-version' | 'require-first';
+  readonly unreadableEvents: 'hold' | 'park';
   readonly maxAttempts: number;
   readonly gapTimeoutSeconds: number;
   readonly maxHeldPerAggregate: number;
@@ -142,6 +145,10 @@ export function resolveConsumerOptions(
   if (firstContact !== 'any-version' && firstContact !== 'require-first') {
     throw new TypeError(`${where}: firstContact must be 'any-version' or 'require-first'`);
   }
+  const unreadableEvents = options.unreadableEvents ?? CONSUMER_DEFAULTS.unreadableEvents;
+  if (unreadableEvents !== 'hold' && unreadableEvents !== 'park') {
+    throw new TypeError(`${where}: unreadableEvents must be 'hold' or 'park'`);
+  }
   const maxAttempts = integer(options.maxAttempts, CONSUMER_DEFAULTS.maxAttempts, 1, `${where}: maxAttempts`);
   const gapTimeoutSeconds = number(
     options.gapTimeoutSeconds,
@@ -205,6 +212,7 @@ export function resolveConsumerOptions(
     deadLetterTable: deadLetters?.tableName ?? checkpoints.tableName,
     deadLetterClient,
     firstContact,
+    unreadableEvents,
     maxAttempts,
     gapTimeoutSeconds,
     maxHeldPerAggregate,

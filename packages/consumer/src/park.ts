@@ -4,8 +4,10 @@
  * would repeat — so a park never blocks a shard for good.
  */
 import type { TidemarkError } from '@tidemark/core';
-import { describeCause } from './errors';
+import { ArrivedAfterSkipError, describeCause, ImplausibleRecordError } from './errors';
+import type { EventRecord } from './records';
 import { isWaitableFailure } from './rules/failure-kind';
+import type { ParkVerdict } from './rules/plan';
 import type { ParkInput, Run } from './run-context';
 import { type DeadLetterItem, deadLetterId, minimalDeadLetter } from './table';
 import type { ConsumerLogger, DeadLetter } from './types';
@@ -95,4 +97,36 @@ export function errorInfo(error: unknown): DeadLetter['error'] {
     };
   }
   return { name: typeof error };
+}
+
+/** The typed error a bad record the plan found is parked with (see `rules/plan.ts`). */
+export function parkVerdictError(
+  verdict: ParkVerdict<{ readonly record: EventRecord }>,
+  maxVersionsAhead: number,
+  mark: number,
+): ImplausibleRecordError | ArrivedAfterSkipError {
+  const { record } = verdict.record;
+  const version = record.envelope.aggregateversion;
+  if (verdict.reason === 'misrouted') {
+    return new ImplausibleRecordError(
+      'RECORD_MISROUTED',
+      `Record ${record.stored.sequenceNumber} has partition key ${JSON.stringify(record.stored.partitionKey.slice(0, 256))}, not its aggregate ${record.aggregateKey}`,
+      { aggregateKey: record.aggregateKey, version, partitionKey: record.stored.partitionKey.slice(0, 256) },
+    );
+  }
+  if (verdict.reason === 'implausible-version') {
+    return new ImplausibleRecordError(
+      'VERSION_IMPLAUSIBLE',
+      `Version ${version} of ${record.aggregateKey} is more than ${maxVersionsAhead} versions ahead of version ${verdict.reach}, the highest the aggregate can reach`,
+      { aggregateKey: record.aggregateKey, version, reach: verdict.reach, maxVersionsAhead },
+    );
+  }
+  return new ArrivedAfterSkipError(
+    record.aggregateKey,
+    version,
+    verdict.appliedAfter ?? mark,
+    verdict.reason === 'arrived-before-first-contact'
+      ? 'the consumer started this aggregate mid-stream'
+      : 'its gap expired',
+  );
 }

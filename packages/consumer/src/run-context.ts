@@ -30,6 +30,8 @@ export interface Stats {
   firstContactSkips: number;
   /** Handlers still running when the invocation had to answer (counted as attempts). */
   handlersNotCompleted: number;
+  /** Times an event that cannot be read yet held its aggregate. */
+  unreadable: number;
 }
 
 /** Everything one batch (or one redrive, or one sweep) works with. */
@@ -67,6 +69,7 @@ export interface AggregateContext {
     | 'catalog'
     | 'logger'
     | 'firstContact'
+    | 'unreadableEvents'
     | 'maxAttempts'
     | 'gapTimeoutSeconds'
     | 'maxHeldPerAggregate'
@@ -98,5 +101,6 @@ export function emptyStats(): Stats {
     parkFailures: 0,
     firstContactSkips: 0,
     handlersNotCompleted: 0,
+    unreadable: 0,
   };
 }

@@ -80,6 +80,7 @@ export type ConsumerMetricName =
   | 'ParkFailures'
   | 'VersionsSkipped'
   | 'HandlersNotCompleted'
+  | 'EventsUnreadable'
   | 'DynamoDbRequests';
 
 /**
@@ -218,6 +219,26 @@ export interface ConsumerOptions<
    * @default 'require-first'
    */
   readonly firstContact?: 'any-version' | 'require-first';
+  /**
+   * What happens to an event the consumer cannot read yet: written with a newer schema version
+   * than its definition, and not declared readable by it (see `classifyEvent` in `@tidemark/core`).
+   *
+   * - `'hold'`: the event holds its aggregate. It and the aggregate's later records are set aside
+   *   durably (the held records a gap uses, within `maxHeldPerAggregate`); other aggregates go on
+   *   and no record is reported failed, so the shard never blocks. Each batch that meets it logs
+   *   an error and counts it (the `EventsUnreadable` metric, `unreadable` in the batch summary; a
+   *   gap sweep logs the error too); no attempt is counted and `gapTimeoutSeconds` does not apply (the aggregate is
+   *   listed by `gaps.list()` meanwhile). Once the consumer is deployed with a definition (or an
+   *   upcaster) that reads it, the held events apply in order, exactly once, on the aggregate's
+   *   next record or the next gap sweep. If more than `maxHeldPerAggregate` records would wait
+   *   behind it, it is parked as `unsupported-schema-version` instead and the aggregate moves on.
+   *   A late arrival of a skipped version or a redriven event that cannot be read yet is parked.
+   * - `'park'`: the event is parked as `unsupported-schema-version` and the aggregate moves on;
+   *   after the deploy that reads it, redrive it (it then applies after the aggregate's later events).
+   *
+   * @default 'hold'
+   */
+  readonly unreadableEvents?: 'hold' | 'park';
   /** Deliveries in which a handler may fail on one event before the event is parked. Default: `3`. */
   readonly maxAttempts?: number;
   /**
@@ -279,7 +300,7 @@ export interface BatchSummary {
   readonly duplicates: number;
   /** Events of types the consumer has no handler for: skipped, checkpoint advanced. */
   readonly skipped: number;
-  /** Records set aside because an earlier version is missing. */
+  /** Records set aside because an earlier version is missing or cannot be read yet. */
   readonly gapsHeld: number;
   /** Held records applied because the missing version arrived. */
   readonly gapsClosed: number;
@@ -307,6 +328,11 @@ export interface BatchSummary {
   readonly firstContactSkips: number;
   /** Handlers still running when the invocation had to answer (each counted as an attempt). */
   readonly handlersNotCompleted: number;
+  /**
+   * Times an event that cannot be read yet (a newer schema version not declared readable by the
+   * consumer's definition) held its aggregate in this batch (`unreadableEvents: 'hold'`).
+   */
+  readonly unreadable: number;
   /** DynamoDB requests this batch made (reads, writes, transactions, retries of unprocessed keys). */
   readonly dynamodbRequests: number;
   /** The sequence number reported to Lambda, if any. */

@@ -152,5 +152,10 @@ export const TIDEMARK_METRICS = Object.freeze({
     recordsParked: 'RecordsParked',
     /** Gaps given up on after `gapTimeoutSeconds`: events skipped over. */
     gapsExpired: 'GapsExpired',
+    /**
+     * Events the consumer cannot read yet (a newer schema version not declared readable by its
+     * definition): each holds its aggregate until a definition that reads it is deployed.
+     */
+    eventsUnreadable: 'EventsUnreadable',
   }),
 } as const);

@@ -218,7 +218,7 @@ describe('EventConsumer', () => {
     ).toThrow(UnsupportedTopologyError);
   });
 
-  it('alarms on iterator age, parked records, expired gaps and the on-failure queue, where the function’s counters go', () => {
+  it('alarms on iterator age, parked records, expired gaps, unreadable events and the on-failure queue, where the function’s counters go', () => {
     const { stack, fn, listener } = landscape();
     const template = Template.fromStack(stack);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((alarm) =>
@@ -233,12 +233,17 @@ describe('EventConsumer', () => {
         'IteratorAge',
         TIDEMARK_METRICS.consumer.gapsExpired,
         TIDEMARK_METRICS.consumer.recordsParked,
+        TIDEMARK_METRICS.consumer.eventsUnreadable,
       ].sort(),
     );
     expect(byMetric.get('IteratorAge')?.Dimensions).toEqual([
       { Name: 'FunctionName', Value: { Ref: id(stack, fn) } },
     ]);
-    for (const name of [TIDEMARK_METRICS.consumer.recordsParked, TIDEMARK_METRICS.consumer.gapsExpired]) {
+    for (const name of [
+      TIDEMARK_METRICS.consumer.recordsParked,
+      TIDEMARK_METRICS.consumer.gapsExpired,
+      TIDEMARK_METRICS.consumer.eventsUnreadable,
+    ]) {
       expect(byMetric.get(name)).toMatchObject({
         Namespace: TIDEMARK_METRICS.namespace,
         Threshold: 1,

@@ -64,3 +64,21 @@ export function isWaitableFailure(error: unknown): boolean {
   const status = $metadata?.httpStatusCode;
   return typeof status === 'number' && (status >= 500 || status === 429);
 }
+
+/** The cancellation reasons of a TransactWriteItems failure (the checkpoint's revision, where returned). */
+export function cancellationReasons(
+  error: unknown,
+): { code: string; message?: string; revision?: number }[] | undefined {
+  if ((error as Error)?.name !== 'TransactionCanceledException') return undefined;
+  const reasons = (
+    error as {
+      CancellationReasons?: { Code?: string; Message?: string; Item?: Record<string, { N?: string }> }[];
+    }
+  ).CancellationReasons;
+  if (!Array.isArray(reasons)) return undefined;
+  return reasons.map((reason) => ({
+    code: reason.Code ?? 'None',
+    ...(reason.Message === undefined ? {} : { message: reason.Message }),
+    ...(reason.Item?.revision?.N === undefined ? {} : { revision: Number(reason.Item.revision.N) }),
+  }));
+}

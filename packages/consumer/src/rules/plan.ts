@@ -2,10 +2,9 @@
  * The decision core for one aggregate: given its checkpoint, this batch's records of it and the
  * options, decide — with no I/O — what each record is: a candidate (applied in version order, or
  * held behind a gap), a late arrival of a skipped version that may still be applied, a duplicate,
- * or bad input to park with a reason. The I/O layer (`aggregate-run.ts`) runs the plan.
- *
- * A further decision ("hold this aggregate: its event cannot be read yet") plugs in as one more
- * verdict computed here per candidate, and one more outcome the run obeys.
+ * or bad input to park with a reason. The I/O layer (`aggregate-run.ts`) runs the plan, one step
+ * at a time as `next-step.ts` names them; what to do with each event that is next (run, skip, park,
+ * or hold the aggregate because it cannot be read yet) is `event-verdict.ts`'s decision.
  */
 import type { ParkReason } from '../types';
 import { type FirstContact, firstContactMark } from './first-contact';

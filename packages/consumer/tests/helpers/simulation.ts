@@ -13,13 +13,30 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { type EventEnvelope, encodeEnvelope, envelopePartitionKey } from '@tidemark/core';
+import {
+  defineCatalog,
+  defineEvent,
+  type EventEnvelope,
+  encodeEnvelope,
+  envelopePartitionKey,
+} from '@tidemark/core';
 import { FakeDynamoDB } from '@tidemark/testing/fakes';
 import { vi } from 'vitest';
 import { createConsumer } from '../../src/consumer';
 import { consumerTableDescription } from '../../src/table';
 import type { BatchSummary, KinesisRecord, TransactionalHandlerContext } from '../../src/types';
-import { taskEnvelope, taskEvents } from './events';
+import { TaskCreated, TaskRenamed, taskEnvelope, taskEvents } from './events';
+
+/** The consumer's TaskRenamed after the producer's schema version 3 (same payload as version 2). */
+const TaskRenamedV3 = defineEvent({
+  type: 'TaskRenamed',
+  schemaVersion: 3,
+  aggregateType: 'Task',
+  schema: TaskRenamed.schema,
+  upcast: (data, from) => (from === 1 ? { ...(data as object), reason: 'unknown' } : data),
+});
+
+type HandledEvent = { aggregate: { id: string }; version: number };
 
 const TABLE = 'consumer-state';
 const EFFECTS = 'effects';
@@ -71,6 +88,8 @@ export interface SimulationReport {
   /** Shards that did not drain within the invocation budget. */
   readonly blockedShards: readonly number[];
   readonly invocations: number;
+  /** Times a batch met an event it could not read yet (before the redeploy that reads it). */
+  readonly unreadable: number;
 }
 
 /**
@@ -154,10 +173,16 @@ async function world(seed: number): Promise<SimulationReport> {
   db.createTable({ ...description, TableName: TABLE });
   db.createTable({ ...description, TableName: EFFECTS });
 
-  const consumer = createConsumer({
+  // A producer's breaking change, in some worlds: one TaskRenamed is written at schema version 3,
+  // which the consumer cannot read until it is redeployed with a definition at that version (after
+  // a random number of invocations, or once the shards drained). Drawn from its own generator, so
+  // the worlds without it are the ones the seeds always made.
+  const schemaRandom = prng(seed ^ 0x5c4e3a);
+  const schemaChange = schemaRandom() < 0.2;
+  const redeployAt = Math.floor(schemaRandom() * 40);
+  const options = {
     name: 'sim',
-    events: taskEvents,
-    transactional: true,
+    transactional: true as const,
     maxAttempts: MAX_ATTEMPTS,
     gapTimeoutSeconds: GAP_TIMEOUT_SECONDS,
     maxHeldPerAggregate: 4 + Math.floor(random() * 4),
@@ -174,21 +199,27 @@ async function world(seed: number): Promise<SimulationReport> {
         }
       : { debug() {}, info() {}, warn() {}, error() {} },
     clock: () => new Date(now),
-    onBatchSummary: (summary) => {
+    onBatchSummary: (summary: BatchSummary) => {
+      unreadable += summary.unreadable;
       lastSummary = summary;
     },
     handlers: {
-      TaskCreated: (event, context) => handle(event, context),
-      TaskRenamed: (event, context) => handle(event, context),
+      TaskCreated: (event: HandledEvent, context: TransactionalHandlerContext) => handle(event, context),
+      TaskRenamed: (event: HandledEvent, context: TransactionalHandlerContext) => handle(event, context),
     },
-  });
+  };
+  let unreadable = 0;
+  let consumer = createConsumer({ ...options, events: taskEvents });
+  let redeployed = false;
+  const redeploy = () => {
+    if (redeployed) return;
+    redeployed = true;
+    consumer = createConsumer({ ...options, events: defineCatalog([TaskCreated, TaskRenamedV3]) });
+  };
   let lastSummary: BatchSummary | undefined;
   const handlerFailure = random() * 0.08;
   let poison: string | undefined;
-  async function handle(
-    event: { aggregate: { id: string }; version: number },
-    context: TransactionalHandlerContext,
-  ): Promise<void> {
+  async function handle(event: HandledEvent, context: TransactionalHandlerContext): Promise<void> {
     if (`${event.aggregate.id}@${event.version}` === poison) {
       // This event kills its invocation every time (say, out of memory): the runtime dies for good.
       const invocation = als.getStore();
@@ -259,6 +290,12 @@ async function world(seed: number): Promise<SimulationReport> {
       events.push(`t${a}@${v}`);
     }
   }
+  if (schemaChange && versions >= 2) {
+    // One TaskRenamed (every copy of it) is written at schema version 3.
+    const a = Math.floor(schemaRandom() * aggregates);
+    const v = 2 + Math.floor(schemaRandom() * (versions - 1));
+    envelopes[a * versions + v - 1] = taskEnvelope(`t${a}`, v, { schemaVersion: 3 });
+  }
   // Interleave aggregates (each in version order), then route; shuffle a little (publisher batches).
   const queues = Array.from({ length: aggregates }, (_, a) =>
     envelopes.filter((e) => e.aggregateid === `t${a}`),
@@ -289,12 +326,6 @@ async function world(seed: number): Promise<SimulationReport> {
       );
   }
   if (chance(0.15)) poison = pick(events);
-  for (const shard of shards) {
-    // Publisher batches may swap neighbours of different aggregates.
-    for (let index = 1; index < shard.length; index += 1) {
-      if (chance(0.2)) [shard[index - 1], shard[index]] = [shard[index]!, shard[index - 1]!];
-    }
-  }
 
   const faultTotal = () => Object.values(db.faultStats).reduce((sum, count) => sum + count, 0);
 
@@ -341,6 +372,7 @@ async function world(seed: number): Promise<SimulationReport> {
       const faultsBefore = faultTotal();
       lastSummary = undefined;
       invocations += 1;
+      if (schemaChange && invocations > redeployAt) redeploy();
       const outcome = await invoke(() =>
         consumer({ Records: batch.map((entry) => entry.record) }, undefined as never),
       );
@@ -375,9 +407,12 @@ async function world(seed: number): Promise<SimulationReport> {
   };
   await Promise.all([runShard(0), runShard(1)]);
 
-  // Let the world settle: zombies finish, time passes, sweeps run until nothing is held.
+  // Let the world settle: zombies finish, the consumer is redeployed, time passes, sweeps run until
+  // nothing is held. A held event that kills every sweep takes maxAttempts + 1 of them to be
+  // parked, and injected faults and kills can fail others: up to 20 sweeps.
   while (zombies.length > 0) zombies.shift()!();
-  for (let round = 0; round < 6; round += 1) {
+  if (schemaChange) redeploy();
+  for (let round = 0; round < 20; round += 1) {
     now += (GAP_TIMEOUT_SECONDS + 5) * 1000;
     await new Promise((resolve) => setImmediate(resolve));
     const outcome = await invoke(() => consumer.gaps.expire({ getRemainingTimeInMillis: () => 60_000 }));
@@ -400,7 +435,18 @@ async function world(seed: number): Promise<SimulationReport> {
       ...(raw.missing ? { missing: raw.missing as { from: number; to: number } } : {}),
     });
   }
-  return { seed, events, commits, deadLetters, worstStuck, kills, invalidWrites, blockedShards, invocations };
+  return {
+    seed,
+    events,
+    commits,
+    deadLetters,
+    worstStuck,
+    kills,
+    invalidWrites,
+    blockedShards,
+    invocations,
+    unreadable,
+  };
 }
 
 /** The invariants of one run; an empty list when they all hold. */

@@ -523,6 +523,59 @@ describe('createConsumer on DynamoDB Local and kinesis-mock', () => {
     );
     expect(left.Items!.map((item) => unmarshall(item).sk)).toEqual(['checkpoint']);
   });
+
+  test('parks a held event that kills every gap sweep after maxAttempts sweeps, and applies the rest', async ({
+    aws,
+  }) => {
+    const table = await consumerTable(aws);
+    const applied: number[] = [];
+    let now = new Date('2026-11-23T12:00:00.000Z');
+    let started = 0;
+    const consumer = createConsumer({
+      name: 'poison-sweep',
+      events: counterEvents,
+      handlers: {
+        CounterIncremented: async (event) => {
+          if (event.version === 3) {
+            // The invocation dies here (out of memory, say): the sweep never ends.
+            started += 1;
+            await new Promise<never>(() => undefined);
+          }
+          applied.push(event.version);
+        },
+      },
+      checkpoints: { tableName: table, dynamodb: aws.clientConfig },
+      gapTimeoutSeconds: 60,
+      maxAttempts: 2,
+      clock: () => now,
+    });
+    const [v1, , v3, v4] = counterHistory('p', 4);
+    await consumer(kinesisEventFromEnvelopes([v1!, v3!, v4!]), fakeLambdaContext());
+    const sweeps = async (count: number) => {
+      for (let sweep = 0; sweep < count; sweep += 1) {
+        const before = started;
+        // Past the gap timeout and the claim a dead sweep left (15 minutes without a Lambda context).
+        now = new Date(now.getTime() + 16 * 60_000);
+        void consumer.gaps.expire();
+        await expect.poll(() => started, { timeout: 10_000 }).toBe(before + 1);
+      }
+    };
+
+    // Each sweep dies in version 3's handler; the next one counts that death. The first death is
+    // pinned on the version after the durable mark (the first sweep's gap expiry was not written
+    // yet), so version 3 runs maxAttempts + 1 times, then is parked without running.
+    await sweeps(3);
+    now = new Date(now.getTime() + 16 * 60_000);
+    const result = await consumer.gaps.expire();
+
+    expect(started).toBe(3);
+    expect(result).toMatchObject({ expired: 0, applied: 1 });
+    expect(applied).toEqual([1, 4]);
+    const { items } = await consumer.deadLetters.list();
+    expect(items.map((item) => item.reason).sort()).toEqual(['gap-expired', 'handler-failed']);
+    expect(items.find((item) => item.reason === 'handler-failed')).toMatchObject({ version: 3, attempts: 2 });
+    expect(await consumer.gaps.list()).toEqual([]);
+  });
 });
 
 /** A small seeded PRNG (mulberry32), so the shuffle is the same every run. */

@@ -430,8 +430,8 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
       });
     });
 
-    it('parks an unsupported schema version and upcasts an older one', async () => {
-      const h = harness(entry);
+    it("parks an unsupported schema version with unreadableEvents: 'park' and upcasts an older one", async () => {
+      const h = harness(entry, { unreadableEvents: 'park' });
       const newer = taskEnvelope('a', 2, { schemaVersion: 3 });
       const older = taskEnvelope('a', 3, { schemaVersion: 1, data: { name: 'old' } });
 
@@ -439,6 +439,51 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
 
       expect(h.applied).toEqual(['a@1', 'a@3']);
       expect(h.deadLetters()[0]).toMatchObject({ reason: 'unsupported-schema-version', version: 2 });
+    });
+
+    it('holds an aggregate at an event it cannot read yet, by default, and goes on with the others', async () => {
+      const h = harness(entry);
+      const newer = taskEnvelope('a', 2, { schemaVersion: 3 });
+
+      const response = await h.handle(
+        kinesisEvent([taskEnvelope('a', 1), newer, taskEnvelope('a', 3), ...history('b', 1, 3)]),
+      );
+
+      expect(response.batchItemFailures).toEqual([]);
+      expect(h.applied).toEqual(['a@1', 'b@1', 'b@2', 'b@3']);
+      expect(h.checkpoint('a')).toMatchObject({ version: 1 });
+      expect(h.held('a').map((item) => item.sk)).toHaveLength(2);
+      expect(h.deadLetters()).toEqual([]);
+      expect(h.summaries[0]).toMatchObject({ unreadable: 1, parked: 0, failed: 0, handlerFailures: 0 });
+      expect(h.logger.lines.filter((line) => line.level === 'error')).toEqual([
+        expect.objectContaining({
+          message: expect.stringContaining('cannot read TaskRenamed at schema version 3'),
+        }),
+      ]);
+
+      // Delivered again and then with a later record: still held, met again, no attempt counted.
+      await h.handle(kinesisEvent([newer, taskEnvelope('a', 4)]));
+      expect(h.applied).toEqual(['a@1', 'b@1', 'b@2', 'b@3']);
+      expect(h.summaries[1]).toMatchObject({ unreadable: 1, failed: 0 });
+      expect(h.checkpoint('a')).not.toHaveProperty('failure');
+      expect(h.held('a')).toHaveLength(3);
+    });
+
+    it('parks an event it cannot read yet when more than maxHeldPerAggregate records would wait behind it', async () => {
+      const h = harness(entry, { maxHeldPerAggregate: 2 });
+      const newer = taskEnvelope('a', 2, { schemaVersion: 3 });
+
+      await h.handle(kinesisEvent([taskEnvelope('a', 1), newer, taskEnvelope('a', 3)]));
+      expect(h.applied).toEqual(['a@1']);
+      expect(h.held('a')).toHaveLength(2);
+
+      await h.handle(kinesisEvent([taskEnvelope('a', 4)]));
+
+      expect(h.applied).toEqual(['a@1', 'a@3', 'a@4']);
+      expect(h.deadLetters()).toEqual([
+        expect.objectContaining({ reason: 'unsupported-schema-version', version: 2 }),
+      ]);
+      expect(h.held('a')).toEqual([]);
     });
 
     it('skips event types without a handler and still advances the checkpoint', async () => {

@@ -28,6 +28,11 @@ describe('createConsumer options', () => {
     ['maxAttempts 0', { maxAttempts: 0 }, /maxAttempts must be an integer of 1 or more/],
     ['a negative gap timeout', { gapTimeoutSeconds: -1 }, /gapTimeoutSeconds/],
     ['an unknown firstContact', { firstContact: 'first' }, /firstContact/],
+    [
+      'an unknown unreadableEvents',
+      { unreadableEvents: 'skip' },
+      /unreadableEvents must be 'hold' or 'park'/,
+    ],
     ['a non-boolean transactional', { transactional: 'yes' }, /transactional/],
     ['concurrency 0', { concurrency: 0 }, /concurrency/],
     ['a logger without warn', { logger: { debug() {}, info() {}, error() {} } }, /missing warn/],
