@@ -6,10 +6,15 @@
  */
 import { type KinesisClient, PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { KINESIS_LIMITS } from '@tidemark/core';
+import {
+  assertInteger,
+  assertKnownKeys,
+  assertNumber,
+  defaultExport,
+  errorName,
+} from '@tidemark/event-log/internal';
 import pRetryImport from 'p-retry';
-import { defaultExport } from './interop';
 import { describeError, type PublisherLogger } from './observability';
-import { assertInteger, assertKnownKeys, assertNumber, errorName } from './options';
 import { type CallLimits, PUT_RECORDS_LIMITS, splitIntoCalls } from './waves';
 
 const pRetry = defaultExport(pRetryImport);

@@ -18,6 +18,7 @@ import {
   resolveClient,
   toKinesisRecord,
 } from '@tidemark/core';
+import { assertInteger, assertKnownKeys, defaultExport } from '@tidemark/event-log/internal';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import {
   type CommandRange,
@@ -27,7 +28,6 @@ import {
   tableNameOfStreamArn,
 } from './command-completion';
 import { PublisherError } from './errors';
-import { defaultExport } from './interop';
 import {
   createJsonLogger,
   describeError,
@@ -35,7 +35,6 @@ import {
   type PublisherMetricsHook,
   reportMetrics,
 } from './observability';
-import { assertInteger, assertKnownKeys } from './options';
 import {
   type OutgoingRecord,
   type PublishRetryOptions,

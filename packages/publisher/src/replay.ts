@@ -22,9 +22,9 @@ import {
   parseEventLogItem,
   resolveClient,
 } from '@tidemark/core';
+import { assertInteger, assertKnownKeys } from '@tidemark/event-log/internal';
 import { InvalidResumeTokenError, ReplayInterruptedError } from './errors';
 import { createJsonLogger, describeError, reportMetrics } from './observability';
-import { assertInteger, assertKnownKeys } from './options';
 import { type OutgoingRecord, publishInOrder, resolveRetryOptions } from './ordered-publish';
 import { outgoingRecord, type PublishingOptions, resolveRoute, type StreamTargetOptions } from './publisher';
 
