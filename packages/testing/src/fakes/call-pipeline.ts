@@ -3,6 +3,7 @@
  * hook, a seeded refusal (throttle or server error), the operation itself (atomic: it runs without
  * an await), a seeded lost answer, the `onAfterSend` hook, and the caller's `abortSignal`.
  */
+import { FakeUnsupportedError } from '../errors';
 
 /** One call as the hooks see it. */
 export interface FakeCall<Operation extends string> {
@@ -90,4 +91,20 @@ export async function runCall<Operation extends string>(
 export function commandOperation(command: unknown): string {
   const name = (command as { constructor?: { name?: string } } | null)?.constructor?.name ?? '';
   return name.endsWith('Command') ? name.slice(0, -'Command'.length) : name;
+}
+
+/** The operation of an SDK command a fake implements, or a `FakeUnsupportedError` naming what it does. */
+export function supportedOperation<Operation extends string>(
+  fake: string,
+  command: unknown,
+  supported: readonly Operation[],
+): Operation {
+  const operation = commandOperation(command);
+  if (!(supported as readonly string[]).includes(operation)) {
+    throw new FakeUnsupportedError(`${fake} does not implement ${operation || 'this'}Command`, {
+      command: operation,
+      supported: [...supported],
+    });
+  }
+  return operation as Operation;
 }

@@ -10,8 +10,8 @@
  */
 import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { z } from 'zod';
-import { FakeUnsupportedError, LocalAwsOptionsError } from '../../errors';
-import { commandOperation, type FakeCall, type FakeCallOutcome, runCall } from '../call-pipeline';
+import { LocalAwsOptionsError } from '../../errors';
+import { type FakeCall, type FakeCallOutcome, runCall, supportedOperation } from '../call-pipeline';
 import { commonFakeOptions, parseFakeOptions } from '../fake-options';
 import { type AttributeMap, checkItemSize, cloneItem, validateItem } from './attribute-value';
 import { batchGetItem, batchWriteItem } from './batch-operations';
@@ -101,14 +101,7 @@ export interface DynamoDbSnapshot {
 const OPTIONS_SCHEMA = z.strictObject(commonFakeOptions);
 
 function operationOf(command: unknown): DynamoDbOperation {
-  const operation = commandOperation(command);
-  if (!(DYNAMODB_OPERATIONS as readonly string[]).includes(operation)) {
-    throw new FakeUnsupportedError(`FakeDynamoDB does not implement ${operation || 'this'}Command`, {
-      command: operation,
-      supported: [...DYNAMODB_OPERATIONS],
-    });
-  }
-  return operation as DynamoDbOperation;
+  return supportedOperation('FakeDynamoDB', command, DYNAMODB_OPERATIONS);
 }
 
 /**

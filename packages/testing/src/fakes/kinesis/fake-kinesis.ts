@@ -9,8 +9,8 @@
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { z } from 'zod';
-import { FakeUnsupportedError, LocalAwsOptionsError } from '../../errors';
-import { commandOperation, type FakeCall, type FakeCallOutcome, runCall } from '../call-pipeline';
+import { LocalAwsOptionsError } from '../../errors';
+import { type FakeCall, type FakeCallOutcome, runCall, supportedOperation } from '../call-pipeline';
 import { commonFakeOptions, parseFakeOptions } from '../fake-options';
 import {
   KINESIS_OPERATIONS,
@@ -116,14 +116,7 @@ export interface KinesisSnapshot {
 }
 
 function operationOf(command: unknown): KinesisOperation {
-  const operation = commandOperation(command);
-  if (!(KINESIS_OPERATIONS as readonly string[]).includes(operation)) {
-    throw new FakeUnsupportedError(`FakeKinesis does not implement ${operation || 'this'}Command`, {
-      command: operation,
-      supported: [...KINESIS_OPERATIONS],
-    });
-  }
-  return operation as KinesisOperation;
+  return supportedOperation('FakeKinesis', command, KINESIS_OPERATIONS);
 }
 
 /**
