@@ -554,30 +554,13 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
 
     const attempt = async (): Promise<AppendResult<C>> => {
       const head = await readHead(pk);
-      if (head && commandId <= head.lastCommandId) {
+      const stale = head !== undefined && commandId <= head.lastCommandId;
+      if (stale) {
         const existing = await existingOutcome(pk, commandId, head);
         if (existing) return outcome(existing, true);
-        // Not stored. A caller whose expected version is stale lost a race: that is what it must
-        // hear (reload and decide again, which makes a new command id), not a stale-id error.
-        if (input.expectedVersion !== undefined && input.expectedVersion !== head.version) {
-          throw new ConcurrencyError(
-            `${pk} is at version ${head.version}, not the expected ${input.expectedVersion}; reload it and decide again`,
-            {
-              aggregateKey: pk,
-              commandId,
-              expectedVersion: input.expectedVersion,
-              actualVersion: head.version,
-              lastCommandId: head.lastCommandId,
-            },
-          );
-        }
-        throw new CommandIdNotIncreasingError({
-          aggregateKey: pk,
-          commandId,
-          lastCommandId: head.lastCommandId,
-          version: head.version,
-        });
       }
+      // Not stored. A stale expected version comes first: a caller that lost a race must hear that
+      // (reload and decide again, which makes a new command id), not that its id is stale.
       const actual = head?.version ?? 0;
       if (input.expectedVersion !== undefined && input.expectedVersion !== actual) {
         throw new ConcurrencyError(
@@ -590,6 +573,14 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
             lastCommandId: head?.lastCommandId,
           },
         );
+      }
+      if (stale) {
+        throw new CommandIdNotIncreasingError({
+          aggregateKey: pk,
+          commandId,
+          lastCommandId: head.lastCommandId,
+          version: head.version,
+        });
       }
 
       const time = clock();
