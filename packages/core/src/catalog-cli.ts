@@ -1,14 +1,9 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  type CatalogCompatibilityReport,
-  catalogSnapshot,
-  checkCatalogCompatibility,
-  parseCatalogSnapshot,
-  serializeCatalogSnapshot,
-} from './catalog-snapshot';
-import type { AnyEventCatalog } from './definitions';
+import { type CatalogCompatibilityReport, checkCatalogCompatibility } from './catalog-compatibility';
+import { catalogSnapshot, parseCatalogSnapshot, serializeCatalogSnapshot } from './catalog-snapshot';
+import type { AnyEventCatalog } from './definition-types';
 
 /** Where the command writes and which directory relative paths start from. */
 export interface CatalogCliIo {

@@ -1,14 +1,13 @@
+/**
+ * The catalog snapshot: its format, how a catalog is recorded in it, the text to commit and how
+ * that text is read back. Comparing a catalog with a snapshot is `catalog-compatibility.ts`.
+ */
 import { z } from 'zod';
-import type { AnyEventCatalog, AnyEventDefinition } from './definitions';
-import { CatalogCompatibilityError, CatalogSnapshotError, EventDefinitionError } from './errors';
+import type { AnyEventCatalog, AnyEventDefinition } from './definition-types';
+import { CatalogSnapshotError, EventDefinitionError } from './errors';
 import { toValidationIssues } from './issues';
-import {
-  findIncompatibilities,
-  type JsonSchema,
-  type SchemaIncompatibility,
-  sortKeys,
-  stableJson,
-} from './schema-compatibility';
+import type { JsonSchema } from './json-schema';
+import { sortKeys } from './stable-json';
 
 /** The format tag of a catalog snapshot file. */
 export const CATALOG_SNAPSHOT_FORMAT = 'tidemark-catalog-snapshot/1';
@@ -46,58 +45,6 @@ export interface CatalogSnapshot {
   readonly events: Readonly<Record<string, CatalogSnapshotEvent>>;
 }
 
-/** The kind of a {@link CatalogProblem}. */
-export type CatalogProblemCode =
-  /** The change breaks readers at the same schema version, or events already written at it: bump the version. */
-  | 'incompatible-without-bump'
-  /** A new schema version cannot read an older version's payloads as they are: add an `upcast`. */
-  | 'upcast-needed'
-  /** `readableFrom` claims readers at an older version can read this version, and they cannot. */
-  | 'readers-cannot-read'
-  /** `readableFrom` names a version the snapshot has no schema for, so the claim cannot be checked. */
-  | 'readable-from-unverifiable'
-  /** The schema version went down. */
-  | 'schema-version-decreased'
-  /** The schema version went up by more than one: the skipped versions were never recorded. */
-  | 'schema-version-skipped'
-  /** An event type of the snapshot is gone from the catalog. */
-  | 'event-type-removed'
-  /** The event type now belongs to another aggregate type. */
-  | 'aggregate-type-changed';
-
-/** One reason a catalog cannot ship as it is. */
-export interface CatalogProblem {
-  readonly code: CatalogProblemCode;
-  readonly eventType: string;
-  /** The definition's (current) schema version. */
-  readonly schemaVersion: number;
-  /** The field, as a dotted path in the payload (`priority`, `owner.id`, `tags[]`); `''` for the whole event. */
-  readonly field: string;
-  /** Why, for humans. */
-  readonly reason: string;
-  /** `eventType`, field, reason and what to do, in one line. */
-  readonly message: string;
-}
-
-/** What changed between the snapshot and the catalog, without being a problem. */
-export interface CatalogChange {
-  readonly eventType: string;
-  readonly kind: 'added' | 'changed' | 'new-version';
-  readonly message: string;
-}
-
-/** The outcome of {@link checkCatalogCompatibility}. */
-export interface CatalogCompatibilityReport {
-  /** No problems: the catalog can ship. */
-  readonly compatible: boolean;
-  /** The snapshot already records the catalog exactly (nothing to update). */
-  readonly upToDate: boolean;
-  readonly problems: readonly CatalogProblem[];
-  readonly changes: readonly CatalogChange[];
-  /** The snapshot to commit once the catalog is compatible: the old one with the catalog's changes. */
-  readonly snapshot: CatalogSnapshot;
-}
-
 /**
  * Makes the snapshot of a catalog: every definition's payload schema as JSON Schema (zod 4's
  * `toJSONSchema`), deterministic. With `previous`, the schemas of older schema versions are kept,
@@ -120,7 +67,7 @@ export function catalogSnapshot(catalog: AnyEventCatalog, previous?: CatalogSnap
     for (const [key, entry] of Object.entries(before?.versions ?? {})) {
       if (Number(key) < definition.schemaVersion) versions[key] = entry;
     }
-    versions[String(definition.schemaVersion)] = versionEntry(definition);
+    versions[String(definition.schemaVersion)] = snapshotVersionOf(definition);
     events[definition.type] = {
       ...(definition.aggregateType === undefined ? {} : { aggregateType: definition.aggregateType }),
       ...(definition.description === undefined ? {} : { description: definition.description }),
@@ -148,6 +95,7 @@ export function serializeCatalogSnapshot(snapshot: CatalogSnapshot): string {
   return `${JSON.stringify(sortKeys(snapshot), null, 2)}\n`;
 }
 
+/** The snapshot file's shape; unknown keys are refused, so a typo or a newer format fails loudly. */
 const jsonSchemaNode: z.ZodType<JsonSchema> = z.union([z.boolean(), z.record(z.string(), z.unknown())]);
 const snapshotSchema = z.strictObject({
   format: z.literal(CATALOG_SNAPSHOT_FORMAT),
@@ -201,281 +149,8 @@ export function parseCatalogSnapshot(input: string | unknown): CatalogSnapshot {
   return result.data as CatalogSnapshot;
 }
 
-/**
- * Compares a catalog with its committed snapshot and lists what would break a reader:
- * - a change at the same schema version that readers at that version cannot read, or that makes
- *   events already written at it unreadable (it needs a schema version bump);
- * - a new schema version whose schema cannot read older payloads as they are, without an `upcast`;
- * - a `readableFrom` that claims readers at older versions can read payloads they cannot;
- * - a schema version that went down or skipped one, an event type removed, an aggregate type changed.
- *
- * Each problem names the event type, the field and why. The comparison sees what JSON Schema can
- * express: refinements (`.refine`) are invisible to it, and a transform's output counts as any value.
- *
- * @example
- * ```ts
- * import { checkCatalogCompatibility, parseCatalogSnapshot } from '@tidemark/core';
- *
- * const report = checkCatalogCompatibility(taskEvents, parseCatalogSnapshot(text));
- * for (const problem of report.problems) console.error(problem.message);
- * ```
- */
-export function checkCatalogCompatibility(
-  catalog: AnyEventCatalog,
-  snapshot: CatalogSnapshot,
-): CatalogCompatibilityReport {
-  const problems: CatalogProblem[] = [];
-  const changes: CatalogChange[] = [];
-  const byType = new Map(catalog.definitions.map((definition) => [definition.type, definition]));
-
-  for (const type of Object.keys(snapshot.events).sort()) {
-    if (!byType.has(type)) {
-      const versions = Object.keys(snapshot.events[type]?.versions ?? {}).map(Number);
-      problems.push(
-        problem(
-          'event-type-removed',
-          type,
-          Math.max(...versions),
-          '',
-          'the event type was removed from the catalog, but its events stay in event logs and on streams and listeners handle them',
-          'keep its definition (describe it as deprecated and stop appending it)',
-        ),
-      );
-    }
-  }
-
-  for (const definition of catalog.definitions) {
-    const type = definition.type;
-    const version = definition.schemaVersion;
-    const before = snapshot.events[type];
-    const current = versionEntry(definition);
-    if (!before) {
-      changes.push({
-        eventType: type,
-        kind: 'added',
-        message: `${type}: new event type (schema version ${version})`,
-      });
-      continue;
-    }
-    if (before.aggregateType !== definition.aggregateType) {
-      problems.push(
-        problem(
-          'aggregate-type-changed',
-          type,
-          version,
-          '',
-          `its aggregate type changed from ${before.aggregateType ?? '(any)'} to ${definition.aggregateType ?? '(any)'}`,
-          'publish a new event type instead',
-        ),
-      );
-    }
-    const recorded = Object.keys(before.versions)
-      .map(Number)
-      .sort((a, b) => a - b);
-    const latest = recorded[recorded.length - 1] as number;
-    const entryAt = (v: number) => before.versions[String(v)];
-
-    if (version < latest) {
-      problems.push(
-        problem(
-          'schema-version-decreased',
-          type,
-          version,
-          '',
-          `its schema version went down from ${latest} to ${version}`,
-          `restore schema version ${latest} (or bump to ${latest + 1})`,
-        ),
-      );
-      continue;
-    }
-
-    if (version === latest) {
-      const previous = entryAt(version) as CatalogSnapshotVersion;
-      if (stableJson(previous) === stableJson(current)) {
-        if (before.description !== definition.description) {
-          changes.push({ eventType: type, kind: 'changed', message: `${type}: description changed` });
-        }
-        continue;
-      }
-      // Events already written at this version must stay readable by the changed definition.
-      for (const found of compare(type, previous.written, current.read, {
-        removedFieldsBreak: false,
-      })) {
-        problems.push(
-          problem(
-            'incompatible-without-bump',
-            type,
-            version,
-            found.path,
-            `changed without a schema version bump, and the changed definition cannot read events already written at version ${version}: ${found.reason}`,
-            `bump schemaVersion to ${version + 1} (with an upcast if version ${version} payloads need one)`,
-          ),
-        );
-      }
-      problems.push(...readerProblems(definition, current, entryAt, version, true));
-      changes.push({
-        eventType: type,
-        kind: 'changed',
-        message: `${type}: schema version ${version} changed compatibly`,
-      });
-      continue;
-    }
-
-    if (version > latest + 1) {
-      problems.push(
-        problem(
-          'schema-version-skipped',
-          type,
-          version,
-          '',
-          `its schema version jumped from ${latest} to ${version}; the versions in between were never recorded, so readers of them cannot be checked`,
-          `bump by one (to ${latest + 1})`,
-        ),
-      );
-    }
-    if (!definition.upcast) {
-      for (const older of recorded) {
-        const entry = entryAt(older) as CatalogSnapshotVersion;
-        for (const found of compare(type, entry.written, current.read, {
-          removedFieldsBreak: false,
-        })) {
-          problems.push(
-            problem(
-              'upcast-needed',
-              type,
-              version,
-              found.path,
-              `schema version ${version} cannot read payloads written at version ${older} as they are: ${found.reason}`,
-              `add an upcast that turns version ${older} payloads into version ${version} input`,
-            ),
-          );
-        }
-      }
-    }
-    problems.push(...readerProblems(definition, current, entryAt, version, false));
-    // Say when the latest readers could read the new version, so the producer can declare it.
-    const previousEntry = entryAt(latest) as CatalogSnapshotVersion;
-    const couldDeclare =
-      current.readableFrom > latest &&
-      compare(type, current.written, previousEntry.read, { removedFieldsBreak: true }).length === 0;
-    changes.push({
-      eventType: type,
-      kind: 'new-version',
-      message: `${type}: new schema version ${version} (after ${latest}), readable from version ${current.readableFrom}${
-        couldDeclare
-          ? `; readers at version ${latest} could read it too: declare readableFrom: ${latest} so that they do`
-          : ''
-      }`,
-    });
-  }
-
-  const next = catalogSnapshot(catalog, snapshot);
-  return {
-    compatible: problems.length === 0,
-    upToDate: stableJson(next) === stableJson(snapshot),
-    problems,
-    changes,
-    snapshot: next,
-  };
-}
-
-/**
- * Throws {@link CatalogCompatibilityError} when {@link checkCatalogCompatibility} finds a problem
- * or the snapshot is out of date (the catalog changed compatibly and the snapshot was not
- * updated). Meant for a producer's test suite.
- *
- * @example
- * ```ts
- * import { readFileSync } from 'node:fs';
- * import { assertCatalogCompatible, parseCatalogSnapshot } from '@tidemark/core';
- * import { it } from 'vitest';
- * import { taskEvents } from '../src/task-events';
- *
- * it('ships no incompatible change', () => {
- *   assertCatalogCompatible(taskEvents, parseCatalogSnapshot(readFileSync('catalog/task-events.json', 'utf8')));
- * });
- * ```
- */
-export function assertCatalogCompatible(catalog: AnyEventCatalog, snapshot: CatalogSnapshot): void {
-  const report = checkCatalogCompatibility(catalog, snapshot);
-  if (!report.compatible || !report.upToDate) {
-    throw new CatalogCompatibilityError(
-      report.problems.map(({ eventType, field, message }) => ({ eventType, field, message })),
-      !report.upToDate,
-    );
-  }
-}
-
-function readerProblems(
-  definition: AnyEventDefinition,
-  current: CatalogSnapshotVersion,
-  entryAt: (version: number) => CatalogSnapshotVersion | undefined,
-  version: number,
-  sameVersion: boolean,
-): CatalogProblem[] {
-  const problems: CatalogProblem[] = [];
-  const last = sameVersion ? version : version - 1;
-  for (let reader = current.readableFrom; reader <= last; reader += 1) {
-    const entry = entryAt(reader);
-    if (!entry) {
-      problems.push(
-        problem(
-          'readable-from-unverifiable',
-          definition.type,
-          version,
-          '',
-          `readableFrom ${current.readableFrom} claims readers at schema version ${reader} can read version ${version}, but the snapshot has no schema for version ${reader}`,
-          `raise readableFrom to ${reader + 1}`,
-        ),
-      );
-      continue;
-    }
-    for (const found of compare(definition.type, current.written, entry.read, { removedFieldsBreak: true })) {
-      problems.push(
-        sameVersion && reader === version
-          ? problem(
-              'incompatible-without-bump',
-              definition.type,
-              version,
-              found.path,
-              `changed without a schema version bump, and readers at version ${version} cannot read the new payloads: ${found.reason}`,
-              `bump schemaVersion to ${version + 1}, so that readers at version ${version} do not read it before they deploy a definition at the new version`,
-            )
-          : problem(
-              'readers-cannot-read',
-              definition.type,
-              version,
-              found.path,
-              `readableFrom ${current.readableFrom} claims readers at schema version ${reader} can read version ${version}, and they cannot: ${found.reason}`,
-              sameVersion
-                ? `raise readableFrom to ${reader + 1}, or undo the change`
-                : `raise readableFrom to ${reader + 1}`,
-            ),
-      );
-    }
-  }
-  return problems;
-}
-
-/** {@link findIncompatibilities}, with a schema it cannot read (a broken `$ref`) reported as a bad snapshot. */
-function compare(
-  eventType: string,
-  writer: JsonSchema,
-  reader: JsonSchema,
-  options: { removedFieldsBreak: boolean },
-): SchemaIncompatibility[] {
-  try {
-    return findIncompatibilities(writer, reader, options);
-  } catch (cause) {
-    throw new CatalogSnapshotError(
-      [{ path: `events.${eventType}`, message: (cause as Error).message, code: 'invalid_schema' }],
-      { eventType },
-      { cause },
-    );
-  }
-}
-
-function versionEntry(definition: AnyEventDefinition): CatalogSnapshotVersion {
+/** How a snapshot records the definition's current schema version. */
+export function snapshotVersionOf(definition: AnyEventDefinition): CatalogSnapshotVersion {
   return {
     readableFrom: definition.readableFrom ?? definition.schemaVersion,
     upcast: typeof definition.upcast === 'function',
@@ -496,16 +171,4 @@ function jsonSchemaOf(definition: AnyEventDefinition, io: 'input' | 'output'): J
   }
   const { $schema: _dialect, ...rest } = schema;
   return sortKeys(rest) as JsonSchema;
-}
-
-function problem(
-  code: CatalogProblemCode,
-  eventType: string,
-  schemaVersion: number,
-  field: string,
-  reason: string,
-  remedy: string,
-): CatalogProblem {
-  const where = field ? `${eventType} field "${field}"` : eventType;
-  return { code, eventType, schemaVersion, field, reason, message: `${where}: ${reason}. Fix: ${remedy}.` };
 }

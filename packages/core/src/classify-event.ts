@@ -1,4 +1,4 @@
-import type { AnyEventCatalog, AnyEventDefinition, CatalogEvent, DomainEvent } from './definitions';
+import type { AnyEventCatalog, AnyEventDefinition, CatalogEvent, DomainEvent } from './definition-types';
 import { type EventEnvelope, envelopeAggregate, envelopeMetadata } from './envelope';
 import {
   PayloadValidationError,

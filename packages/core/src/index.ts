@@ -19,16 +19,13 @@ export type {
   CatalogCompatibilityReport,
   CatalogProblem,
   CatalogProblemCode,
-  CatalogSnapshot,
-  CatalogSnapshotEvent,
-  CatalogSnapshotVersion,
-} from './catalog-snapshot';
+} from './catalog-compatibility';
+export { assertCatalogCompatible, checkCatalogCompatibility } from './catalog-compatibility';
+export type { CatalogSnapshot, CatalogSnapshotEvent, CatalogSnapshotVersion } from './catalog-snapshot';
 export {
-  assertCatalogCompatible,
   CATALOG_SNAPSHOT_DIALECT,
   CATALOG_SNAPSHOT_FORMAT,
   catalogSnapshot,
-  checkCatalogCompatibility,
   parseCatalogSnapshot,
   serializeCatalogSnapshot,
 } from './catalog-snapshot';
@@ -66,7 +63,7 @@ export type {
   EventPayloadInput,
   EventTypeOf,
   PayloadSchema,
-} from './definitions';
+} from './definition-types';
 export { defineCatalog, defineEvent } from './definitions';
 export type {
   CreateEnvelopeInput,
@@ -131,6 +128,7 @@ export {
   TIDEMARK_METRICS,
 } from './event-source-settings';
 export { toValidationIssues } from './issues';
+export type { JsonSchema } from './json-schema';
 export {
   assertFitsKinesisRecord,
   DYNAMODB_MAX_ITEM_BYTES,
@@ -138,5 +136,6 @@ export {
   kinesisRecordSize,
   utf8Length,
 } from './limits';
-export type { CompatibilityOptions, JsonSchema, SchemaIncompatibility } from './schema-compatibility';
+export type { CompatibilityOptions } from './schema-compatibility';
 export { findIncompatibilities } from './schema-compatibility';
+export type { SchemaIncompatibility } from './schema-incompatibility';

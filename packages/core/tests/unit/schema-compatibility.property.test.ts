@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { findIncompatibilities, type JsonSchema } from '../../src/schema-compatibility';
+import type { JsonSchema } from '../../src/json-schema';
+import { findIncompatibilities } from '../../src/schema-compatibility';
 
 type Spec =
   | { readonly k: 'string'; readonly min: number; readonly max: number }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { findIncompatibilities, type JsonSchema } from '../../src/schema-compatibility';
+import type { JsonSchema } from '../../src/json-schema';
+import { findIncompatibilities } from '../../src/schema-compatibility';
 
 const written = (schema: z.ZodType): JsonSchema =>
   z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as JsonSchema;
