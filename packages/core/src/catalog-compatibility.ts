@@ -305,6 +305,11 @@ function checkNewVersion(definition: AnyEventDefinition, before: CatalogSnapshot
   };
 }
 
+/**
+ * Checks the readers the definition's `readableFrom` claims can read its payloads: every recorded
+ * version from `readableFrom` up to the one before (`sameVersion`: up to its own version, whose
+ * readers already run).
+ */
 function readerProblems(
   definition: AnyEventDefinition,
   current: CatalogSnapshotVersion,
