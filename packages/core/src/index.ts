@@ -1,19 +1,6 @@
 export type { AggregateRef } from './aggregate';
-export {
-  AGGREGATE_KEY_SEPARATOR,
-  aggregateKey,
-  assertAggregate,
-  MAX_AGGREGATE_KEY_LENGTH,
-  parseAggregateKey,
-} from './aggregate';
-export type {
-  AwsClientOptions,
-  AwsCredentials,
-  AwsService,
-  ResolvedAwsClientConfig,
-  SdkClientLike,
-} from './aws-config';
-export { isSdkClient, resolveAwsClientConfig, resolveClient } from './aws-config';
+export { aggregateKey, assertAggregate, MAX_AGGREGATE_KEY_LENGTH, parseAggregateKey } from './aggregate';
+export type { AwsClientOptions, AwsCredentials } from './aws-config';
 export type {
   CatalogChange,
   CatalogCompatibilityReport,
@@ -25,8 +12,6 @@ export type {
 } from './catalog-snapshot';
 export {
   assertCatalogCompatible,
-  CATALOG_SNAPSHOT_DIALECT,
-  CATALOG_SNAPSHOT_FORMAT,
   catalogSnapshot,
   checkCatalogCompatibility,
   parseCatalogSnapshot,
@@ -48,7 +33,6 @@ export {
   isCommandId,
   newCommandId,
   newCommandIdAfter,
-  newEventId,
   parseCommandId,
   smallestCommandIdAfter,
 } from './command-id';
@@ -76,18 +60,12 @@ export type {
   SafeDecodeResult,
 } from './envelope';
 export {
-  CLOUDEVENTS_SPEC_VERSION,
   createEnvelope,
   decodeEnvelope,
-  ENVELOPE_CONTENT_TYPE,
   encodeEnvelope,
-  envelopeAggregate,
-  envelopeMetadata,
   envelopePartitionKey,
-  envelopeSchema,
   safeDecodeEnvelope,
   toKinesisRecord,
-  validateEnvelope,
 } from './envelope';
 export type {
   CatalogProblemSummary,
@@ -102,7 +80,6 @@ export {
   EnvelopeDecodeError,
   EnvelopeValidationError,
   EventDefinitionError,
-  formatIssues,
   InvalidAggregateError,
   InvalidCommandIdError,
   PayloadValidationError,
@@ -130,13 +107,6 @@ export {
   PUBLISHER_EVENT_SOURCE_SETTINGS,
   TIDEMARK_METRICS,
 } from './event-source-settings';
-export { toValidationIssues } from './issues';
-export {
-  assertFitsKinesisRecord,
-  DYNAMODB_MAX_ITEM_BYTES,
-  KINESIS_LIMITS,
-  kinesisRecordSize,
-  utf8Length,
-} from './limits';
+export { DYNAMODB_MAX_ITEM_BYTES, KINESIS_LIMITS } from './limits';
 export type { CompatibilityOptions, JsonSchema, SchemaIncompatibility } from './schema-compatibility';
 export { findIncompatibilities } from './schema-compatibility';

@@ -11,11 +11,11 @@ import {
   type EventInput,
   type EventMetadata,
   parseCommandId,
-  toValidationIssues,
   type Ulid,
   UnknownEventTypeError,
   type ValidationIssue,
 } from '@tidemark/core';
+import { toValidationIssues } from '@tidemark/core/internal';
 import { AppendValidationError, TooManyEventsError } from './errors';
 import { MAX_EVENTS_PER_COMMAND } from './limits';
 import { assertKnownKeys } from './options';

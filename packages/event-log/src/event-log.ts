@@ -16,8 +16,8 @@ import {
   aggregateKey,
   type CatalogEvent,
   type EventEnvelope,
-  resolveClient,
 } from '@tidemark/core';
+import { resolveClient } from '@tidemark/core/internal';
 import { type AppendResult, createAppend } from './append';
 import type { AppendInput } from './append-input';
 import type { AppendRetryOptions } from './append-retry';
