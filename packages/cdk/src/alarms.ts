@@ -1,6 +1,6 @@
 /**
- * The alarms the constructs create: a function's iterator age, its errors, and the Tidemark counters
- * (emitted by the publisher and the consumer through their `metrics` option).
+ * The alarms the constructs create: a function's iterator age, its errors, the Tidemark counters
+ * (emitted by the publisher and the consumer through their `metrics` option) and the on-failure queue.
  *
  * @internal
  */
@@ -14,6 +14,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
 /** Where a function's Tidemark counters are published. */
@@ -96,6 +97,26 @@ export function counterAlarm(
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       // The counters are emitted with every invocation (0 included); no data is no invocation.
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: description,
+    }),
+    actions,
+  );
+}
+
+/** Alarms as soon as the on-failure queue holds a message: Lambda gave up on records. */
+export function failureQueueAlarm(
+  scope: Construct,
+  queue: IQueue,
+  description: string,
+  actions: readonly IAlarmAction[],
+): Alarm {
+  return withActions(
+    new Alarm(scope, 'OnFailureAlarm', {
+      metric: queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription: description,
     }),
