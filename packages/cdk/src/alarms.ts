@@ -10,6 +10,7 @@ import {
   Alarm,
   ComparisonOperator,
   type IAlarmAction,
+  type IMetric,
   Metric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -57,17 +58,8 @@ export function errorsAlarm(
   description: string,
   actions: readonly IAlarmAction[],
 ): Alarm {
-  return withActions(
-    new Alarm(scope, 'ErrorsAlarm', {
-      metric: fn.metricErrors({ statistic: 'Sum', period: PERIOD }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-      alarmDescription: description,
-    }),
-    actions,
-  );
+  const metric = fn.metricErrors({ statistic: 'Sum', period: PERIOD });
+  return atLeastOneAlarm(scope, 'ErrorsAlarm', metric, description, actions);
 }
 
 /** The metric of a Tidemark counter of one function. */
@@ -81,7 +73,10 @@ export function tidemarkMetric(target: MetricsTarget, metricName: string): Metri
   });
 }
 
-/** Alarms as soon as a Tidemark counter is above zero. */
+/**
+ * Alarms as soon as a Tidemark counter is above zero. The counters are emitted with every
+ * invocation (0 included), so no data is no invocation.
+ */
 export function counterAlarm(
   scope: Construct,
   id: string,
@@ -90,18 +85,7 @@ export function counterAlarm(
   description: string,
   actions: readonly IAlarmAction[],
 ): Alarm {
-  return withActions(
-    new Alarm(scope, id, {
-      metric: tidemarkMetric(target, metricName),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      // The counters are emitted with every invocation (0 included); no data is no invocation.
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-      alarmDescription: description,
-    }),
-    actions,
-  );
+  return atLeastOneAlarm(scope, id, tidemarkMetric(target, metricName), description, actions);
 }
 
 /** Alarms as soon as the on-failure queue holds a message: Lambda gave up on records. */
@@ -111,9 +95,21 @@ export function failureQueueAlarm(
   description: string,
   actions: readonly IAlarmAction[],
 ): Alarm {
+  const metric = queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD });
+  return atLeastOneAlarm(scope, 'OnFailureAlarm', metric, description, actions);
+}
+
+/** Alarms when `metric` reaches 1 in one period; no data (nothing happened) is not breaching. */
+function atLeastOneAlarm(
+  scope: Construct,
+  id: string,
+  metric: IMetric,
+  description: string,
+  actions: readonly IAlarmAction[],
+): Alarm {
   return withActions(
-    new Alarm(scope, 'OnFailureAlarm', {
-      metric: queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD }),
+    new Alarm(scope, id, {
+      metric,
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
