@@ -1,6 +1,7 @@
 export type { AggregateRef } from './aggregate';
 export { aggregateKey, assertAggregate, MAX_AGGREGATE_KEY_LENGTH, parseAggregateKey } from './aggregate';
 export type { AwsClientOptions, AwsCredentials } from './aws-config';
+export { defineCatalog } from './catalog';
 export type {
   CatalogChange,
   CatalogCompatibilityReport,
@@ -51,7 +52,7 @@ export type {
   EventTypeOf,
   PayloadSchema,
 } from './definitions';
-export { defineCatalog, defineEvent } from './definitions';
+export { defineEvent } from './definitions';
 export type {
   CreateEnvelopeInput,
   EventEnvelope,
