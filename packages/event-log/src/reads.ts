@@ -7,6 +7,7 @@ import {
   type DynamoDBClient,
   GetItemCommand,
   QueryCommand,
+  type QueryCommandInput,
   type QueryCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
@@ -132,52 +133,56 @@ export function createLogReads(dynamodb: DynamoDBClient, tableName: string): Log
     return output.Item?.commandId?.S;
   };
 
-  const lastCommandEvents = async (pk: string, commandId: string): Promise<EventEnvelope[]> => {
-    const events: EventEnvelope[] = [];
+  /** The items of a strongly consistent Query, page by page; `page()` gives each page's input. */
+  async function* queryPages(
+    page: () => Omit<QueryCommandInput, 'TableName' | 'ConsistentRead' | 'ExclusiveStartKey'>,
+  ): AsyncGenerator<Record<string, AttributeValue>[]> {
     let exclusiveStartKey: Record<string, AttributeValue> | undefined;
     do {
       const output: QueryCommandOutput = await dynamodb.send(
         new QueryCommand({
+          ...page(),
           TableName: tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': PK },
-          ExpressionAttributeValues: { ':pk': { S: pk } },
-          ScanIndexForward: false,
-          Limit: MAX_EVENTS_PER_COMMAND + 1 - events.length,
           ConsistentRead: true,
           ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
         }),
       );
-      for (const item of output.Items ?? []) {
+      yield output.Items ?? [];
+      exclusiveStartKey = output.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+  }
+
+  const lastCommandEvents = async (pk: string, commandId: string): Promise<EventEnvelope[]> => {
+    const events: EventEnvelope[] = [];
+    const newestFirst = queryPages(() => ({
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': PK },
+      ExpressionAttributeValues: { ':pk': { S: pk } },
+      ScanIndexForward: false,
+      Limit: MAX_EVENTS_PER_COMMAND + 1 - events.length,
+    }));
+    for await (const items of newestFirst) {
+      for (const item of items) {
         if (item.commandId?.S !== commandId) return events.reverse();
         events.push(toEnvelope(item));
       }
-      exclusiveStartKey = output.LastEvaluatedKey;
-    } while (exclusiveStartKey && events.length <= MAX_EVENTS_PER_COMMAND);
+      if (events.length > MAX_EVENTS_PER_COMMAND) break;
+    }
     return events.reverse();
   };
 
   async function* envelopes(pk: string, range: ReadRange): AsyncGenerator<EventEnvelope> {
-    let exclusiveStartKey: Record<string, AttributeValue> | undefined;
-    do {
-      const output: QueryCommandOutput = await dynamodb.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
-          ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-          ExpressionAttributeValues: {
-            ':pk': { S: pk },
-            ':from': { N: String(range.fromVersion) },
-            ':to': { N: String(range.toVersion) },
-          },
-          ConsistentRead: true,
-          Limit: range.pageSize,
-          ...(exclusiveStartKey ? { ExclusiveStartKey: exclusiveStartKey } : {}),
-        }),
-      );
-      for (const item of output.Items ?? []) yield toEnvelope(item);
-      exclusiveStartKey = output.LastEvaluatedKey;
-    } while (exclusiveStartKey);
+    const inVersionOrder = queryPages(() => ({
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :from AND :to',
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+      ExpressionAttributeValues: {
+        ':pk': { S: pk },
+        ':from': { N: String(range.fromVersion) },
+        ':to': { N: String(range.toVersion) },
+      },
+      Limit: range.pageSize,
+    }));
+    for await (const items of inVersionOrder) for (const item of items) yield toEnvelope(item);
   }
 
   return { head, commandIdAt, lastCommandEvents, envelopes };
