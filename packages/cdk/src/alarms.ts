@@ -1,6 +1,6 @@
 /**
- * The alarms the constructs create: a function's iterator age, its errors, and the Tidemark counters
- * (emitted by the publisher and the consumer through their `metrics` option).
+ * The alarms the constructs create: a function's iterator age, its errors, the Tidemark counters
+ * (emitted by the publisher and the consumer through their `metrics` option) and the on-failure queue.
  *
  * @internal
  */
@@ -10,10 +10,12 @@ import {
   Alarm,
   ComparisonOperator,
   type IAlarmAction,
+  type IMetric,
   Metric,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
 /** Where a function's Tidemark counters are published. */
@@ -56,17 +58,8 @@ export function errorsAlarm(
   description: string,
   actions: readonly IAlarmAction[],
 ): Alarm {
-  return withActions(
-    new Alarm(scope, 'ErrorsAlarm', {
-      metric: fn.metricErrors({ statistic: 'Sum', period: PERIOD }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-      alarmDescription: description,
-    }),
-    actions,
-  );
+  const metric = fn.metricErrors({ statistic: 'Sum', period: PERIOD });
+  return atLeastOneAlarm(scope, 'ErrorsAlarm', metric, description, actions);
 }
 
 /** The metric of a Tidemark counter of one function. */
@@ -80,7 +73,10 @@ export function tidemarkMetric(target: MetricsTarget, metricName: string): Metri
   });
 }
 
-/** Alarms as soon as a Tidemark counter is above zero. */
+/**
+ * Alarms as soon as a Tidemark counter is above zero. The counters are emitted with every
+ * invocation (0 included), so no data is no invocation.
+ */
 export function counterAlarm(
   scope: Construct,
   id: string,
@@ -89,13 +85,34 @@ export function counterAlarm(
   description: string,
   actions: readonly IAlarmAction[],
 ): Alarm {
+  return atLeastOneAlarm(scope, id, tidemarkMetric(target, metricName), description, actions);
+}
+
+/** Alarms as soon as the on-failure queue holds a message: Lambda gave up on records. */
+export function failureQueueAlarm(
+  scope: Construct,
+  queue: IQueue,
+  description: string,
+  actions: readonly IAlarmAction[],
+): Alarm {
+  const metric = queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: PERIOD });
+  return atLeastOneAlarm(scope, 'OnFailureAlarm', metric, description, actions);
+}
+
+/** Alarms when `metric` reaches 1 in one period; no data (nothing happened) is not breaching. */
+function atLeastOneAlarm(
+  scope: Construct,
+  id: string,
+  metric: IMetric,
+  description: string,
+  actions: readonly IAlarmAction[],
+): Alarm {
   return withActions(
     new Alarm(scope, id, {
-      metric: tidemarkMetric(target, metricName),
+      metric,
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
-      // The counters are emitted with every invocation (0 included); no data is no invocation.
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription: description,
     }),

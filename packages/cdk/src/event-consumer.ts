@@ -9,10 +9,11 @@ import { type EventSourceMapping, Function as LambdaFunction } from 'aws-cdk-lib
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { counterAlarm, iteratorAgeAlarm, type MetricsTarget } from './alarms';
+import type { MetricsTarget } from './alarms';
 import { UnsupportedTopologyError } from './errors';
 import { EventStream, STREAM_READ_ACTIONS } from './event-stream';
-import { createFailureQueue, createStreamMapping, failureQueueAlarm } from './mapping';
+import { createFailureQueue, createStreamMapping } from './mapping';
+import { monitoringPropsShape, monitorStreamFunction } from './monitoring';
 import { anyObject, durationSchema, instanceOf, intInRange, parseProps } from './props';
 
 /** Properties of {@link EventConsumer}. */
@@ -96,10 +97,7 @@ const propsSchema = z
       .optional(),
     parallelizationFactor: intInRange(1, 10).optional(),
     onFailure: anyObject<IQueue>('an SQS queue (IQueue)').optional(),
-    iteratorAgeThreshold: durationSchema.optional(),
-    alarmActions: z.array(anyObject<IAlarmAction>('an alarm action (IAlarmAction)')).optional(),
-    metricsNamespace: z.string().min(1).max(255).optional(),
-    service: z.string().min(1).max(255).optional(),
+    ...monitoringPropsShape,
     checkpointTableRemovalPolicy: z.enum(RemovalPolicy).optional(),
   })
   .strict();
@@ -285,54 +283,36 @@ export class EventConsumer extends Construct {
       onFailure: this.onFailure,
     });
 
-    this.metrics = {
-      namespace: parsed.metricsNamespace ?? TIDEMARK_METRICS.namespace,
-      service: parsed.service ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
-    };
-    this.handler.addEnvironment(TIDEMARK_METRICS.environment.namespace, this.metrics.namespace);
-    this.handler.addEnvironment(TIDEMARK_METRICS.environment.service, this.metrics.service);
-
-    const actions = parsed.alarmActions ?? [];
-    const runbook = (entry: string) =>
-      `Tidemark listener ${this.node.path}: ${entry}. Runbook: @tidemark/cdk README.`;
+    const monitoring = monitorStreamFunction(this, {
+      role: 'listener',
+      handler: this.handler,
+      onFailure: this.onFailure,
+      props: parsed,
+      iteratorAgeEntry: 'behind the event stream (iterator age)',
+      counters: {
+        recordsParked: {
+          id: 'RecordsParkedAlarm',
+          metricName: TIDEMARK_METRICS.consumer.recordsParked,
+          entry: 'events were parked (parked records)',
+        },
+        gapsExpired: {
+          id: 'GapsExpiredAlarm',
+          metricName: TIDEMARK_METRICS.consumer.gapsExpired,
+          entry: 'gaps were given up on (expired gaps)',
+        },
+        eventsUnreadable: {
+          id: 'EventsUnreadableAlarm',
+          metricName: TIDEMARK_METRICS.consumer.eventsUnreadable,
+          entry: 'events it cannot read yet hold their aggregates (unreadable events)',
+        },
+      },
+      onFailureEntry: 'Lambda gave up on stream records (on-failure queue)',
+    });
+    this.metrics = monitoring.metrics;
     this.alarms = {
-      iteratorAge: iteratorAgeAlarm(
-        this,
-        this.handler,
-        parsed.iteratorAgeThreshold ?? Duration.minutes(5),
-        runbook('behind the event stream (iterator age)'),
-        actions,
-      ),
-      recordsParked: counterAlarm(
-        this,
-        'RecordsParkedAlarm',
-        this.metrics,
-        TIDEMARK_METRICS.consumer.recordsParked,
-        runbook('events were parked (parked records)'),
-        actions,
-      ),
-      gapsExpired: counterAlarm(
-        this,
-        'GapsExpiredAlarm',
-        this.metrics,
-        TIDEMARK_METRICS.consumer.gapsExpired,
-        runbook('gaps were given up on (expired gaps)'),
-        actions,
-      ),
-      eventsUnreadable: counterAlarm(
-        this,
-        'EventsUnreadableAlarm',
-        this.metrics,
-        TIDEMARK_METRICS.consumer.eventsUnreadable,
-        runbook('events it cannot read yet hold their aggregates (unreadable events)'),
-        actions,
-      ),
-      onFailure: failureQueueAlarm(
-        this,
-        this.onFailure,
-        runbook('Lambda gave up on stream records (on-failure queue)'),
-        actions,
-      ),
+      iteratorAge: monitoring.iteratorAge,
+      ...monitoring.counters,
+      onFailure: monitoring.onFailure,
     };
   }
 

@@ -1,15 +1,16 @@
 import { PUBLISHER_EVENT_SOURCE_SETTINGS, TIDEMARK_METRICS } from '@tidemark/core';
-import { Duration, Names } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type { Alarm, IAlarmAction } from 'aws-cdk-lib/aws-cloudwatch';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import { type EventSourceMapping, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { z } from 'zod';
-import { counterAlarm, errorsAlarm, iteratorAgeAlarm, type MetricsTarget } from './alarms';
+import type { MetricsTarget } from './alarms';
 import { EventLogTable } from './event-log-table';
 import { EventStream } from './event-stream';
-import { createFailureQueue, createStreamMapping, failureQueueAlarm } from './mapping';
+import { createFailureQueue, createStreamMapping } from './mapping';
+import { monitoringPropsShape, monitorStreamFunction } from './monitoring';
 import { anyObject, durationSchema, instanceOf, intInRange, parseProps } from './props';
 
 /** Properties of {@link EventPublisher}. */
@@ -50,10 +51,7 @@ const propsSchema = z
       .refine((value) => value.toSeconds() <= 300, { message: 'expected at most 300 seconds' })
       .optional(),
     onFailure: anyObject<IQueue>('an SQS queue (IQueue)').optional(),
-    iteratorAgeThreshold: durationSchema.optional(),
-    alarmActions: z.array(anyObject<IAlarmAction>('an alarm action (IAlarmAction)')).optional(),
-    metricsNamespace: z.string().min(1).max(255).optional(),
-    service: z.string().min(1).max(255).optional(),
+    ...monitoringPropsShape,
   })
   .strict();
 
@@ -128,47 +126,33 @@ export class EventPublisher extends Construct {
       onFailure: this.onFailure,
     });
 
-    this.metrics = {
-      namespace: parsed.metricsNamespace ?? TIDEMARK_METRICS.namespace,
-      service: parsed.service ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
-    };
-    this.handler.addEnvironment(TIDEMARK_METRICS.environment.namespace, this.metrics.namespace);
-    this.handler.addEnvironment(TIDEMARK_METRICS.environment.service, this.metrics.service);
-
-    const actions = parsed.alarmActions ?? [];
-    const runbook = (entry: string) =>
-      `Tidemark publisher ${this.node.path}: ${entry}. Runbook: @tidemark/cdk README.`;
+    const monitoring = monitorStreamFunction(this, {
+      role: 'publisher',
+      handler: this.handler,
+      onFailure: this.onFailure,
+      props: parsed,
+      iteratorAgeEntry: 'behind the event log stream (iterator age)',
+      errorsEntry: 'invocations failed (errors)',
+      counters: {
+        historyRewrites: {
+          id: 'HistoryRewritesAlarm',
+          metricName: TIDEMARK_METRICS.publisher.historyRewrites,
+          entry: 'an event item was modified or removed (history rewrites)',
+        },
+        unpublishableRecords: {
+          id: 'UnpublishableRecordsAlarm',
+          metricName: TIDEMARK_METRICS.publisher.unpublishableRecords,
+          entry: 'a record can never be published (unpublishable records)',
+        },
+      },
+      onFailureEntry: 'Lambda gave up on log stream records (on-failure queue)',
+    });
+    this.metrics = monitoring.metrics;
     this.alarms = {
-      iteratorAge: iteratorAgeAlarm(
-        this,
-        this.handler,
-        parsed.iteratorAgeThreshold ?? Duration.minutes(5),
-        runbook('behind the event log stream (iterator age)'),
-        actions,
-      ),
-      errors: errorsAlarm(this, this.handler, runbook('invocations failed (errors)'), actions),
-      historyRewrites: counterAlarm(
-        this,
-        'HistoryRewritesAlarm',
-        this.metrics,
-        TIDEMARK_METRICS.publisher.historyRewrites,
-        runbook('an event item was modified or removed (history rewrites)'),
-        actions,
-      ),
-      unpublishableRecords: counterAlarm(
-        this,
-        'UnpublishableRecordsAlarm',
-        this.metrics,
-        TIDEMARK_METRICS.publisher.unpublishableRecords,
-        runbook('a record can never be published (unpublishable records)'),
-        actions,
-      ),
-      onFailure: failureQueueAlarm(
-        this,
-        this.onFailure,
-        runbook('Lambda gave up on log stream records (on-failure queue)'),
-        actions,
-      ),
+      iteratorAge: monitoring.iteratorAge,
+      errors: monitoring.errors,
+      ...monitoring.counters,
+      onFailure: monitoring.onFailure,
     };
   }
 }

@@ -1,11 +1,11 @@
 /**
- * An event source mapping with a Tidemark function's required settings, and its on-failure queue.
+ * An event source mapping with a Tidemark function's required settings, and its on-failure queue
+ * (its alarm is in `alarms.ts`).
  *
  * @internal
  */
 import type { RequiredEventSourceSettings } from '@tidemark/core';
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, type IAlarmAction, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import {
   type CfnEventSourceMapping,
   EventSourceMapping,
@@ -66,26 +66,4 @@ export function createFailureQueue(scope: Construct, id: string): Queue {
     encryption: QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
   });
-}
-
-/** Alarms as soon as the on-failure queue holds a message: Lambda gave up on records. */
-export function failureQueueAlarm(
-  scope: Construct,
-  queue: IQueue,
-  description: string,
-  actions: readonly IAlarmAction[],
-): Alarm {
-  const alarm = new Alarm(scope, 'OnFailureAlarm', {
-    metric: queue.metricApproximateNumberOfMessagesVisible({
-      statistic: 'Maximum',
-      period: Duration.minutes(5),
-    }),
-    threshold: 1,
-    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    evaluationPeriods: 1,
-    treatMissingData: TreatMissingData.NOT_BREACHING,
-    alarmDescription: description,
-  });
-  if (actions.length > 0) alarm.addAlarmAction(...actions);
-  return alarm;
 }

@@ -4,7 +4,7 @@
  *
  * @internal
  */
-import { toValidationIssues } from '@tidemark/core';
+import { toValidationIssues } from '@tidemark/core/internal';
 import { Duration, Token } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { z } from 'zod';

@@ -20,7 +20,8 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { resolveAwsClientConfig, TidemarkError } from '@tidemark/core';
+import { TidemarkError } from '@tidemark/core';
+import { resolveAwsClientConfig } from '@tidemark/core/internal';
 import { type Consumer, isConsumer } from './consumer';
 import { createDeadLetters, type DeadLetters } from './dead-letters';
 import { ConsumerModuleError } from './errors';

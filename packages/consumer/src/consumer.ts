@@ -95,9 +95,7 @@ export function consumerFromEngine(engine: ConsumerEngine): Consumer {
     return engine.processBatch(event, context);
   };
   const deadLetters: ConsumerDeadLetters = Object.freeze({
-    list: (options?: { limit?: number; cursor?: string }) => engine.listDeadLetters(options),
-    get: (id: string) => engine.getDeadLetter(id),
-    delete: (id: string) => engine.deleteDeadLetter(id),
+    ...engine.deadLetters(),
     redrive: (id: string) => engine.redrive(id),
   });
   const gaps: ConsumerGaps = Object.freeze({

@@ -47,8 +47,20 @@ export function createDeadLetters(options: DeadLettersOptions): DeadLetters {
     throw new TypeError('createDeadLetters: tableName must be a table name');
   }
   const client = resolveDynamoDb(options.dynamodb);
-  const store = () =>
-    new DeadLetterStore(new CountingClient(client, { requests: 0 }), options.tableName, options.consumer);
+  return deadLetterAccess(
+    options.consumer,
+    () =>
+      new DeadLetterStore(new CountingClient(client, { requests: 0 }), options.tableName, options.consumer),
+  );
+}
+
+/**
+ * List, get and delete over a consumer's dead-letter store: the one implementation behind
+ * {@link createDeadLetters} and `consumer.deadLetters`. `store` opens the store for one call.
+ *
+ * @internal
+ */
+export function deadLetterAccess(consumer: string, store: () => DeadLetterStore): DeadLetters {
   return Object.freeze({
     async list(page: { limit?: number; cursor?: string } = {}): Promise<DeadLetterPage> {
       const limit = page.limit ?? 50;
@@ -61,11 +73,11 @@ export function createDeadLetters(options: DeadLettersOptions): DeadLetters {
     },
     async get(id: string): Promise<DeadLetter> {
       const item = await store().get(id);
-      if (!item) throw new DeadLetterNotFoundError(options.consumer, id);
+      if (!item) throw new DeadLetterNotFoundError(consumer, id);
       return toDeadLetter(item);
     },
     async delete(id: string): Promise<void> {
-      if (!(await store().delete(id))) throw new DeadLetterNotFoundError(options.consumer, id);
+      if (!(await store().delete(id))) throw new DeadLetterNotFoundError(consumer, id);
     },
   });
 }

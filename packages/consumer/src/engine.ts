@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { AnyEventDefinition } from '@tidemark/core';
 import { AggregateRun } from './aggregate-run';
 import { heldSince } from './checkpoint-draft';
+import { type DeadLetters, deadLetterAccess } from './dead-letters';
 import {
   ConcurrentConsumerError,
   ConsumerStoreError,
@@ -34,8 +35,6 @@ import {
 } from './table';
 import type {
   BatchSummary,
-  DeadLetter,
-  DeadLetterPage,
   GapSweepResult,
   KinesisBatchResponse,
   KinesisEvent,
@@ -158,29 +157,9 @@ export class ConsumerEngine implements AggregateContext {
   // ---------------------------------------------------------------------------------------------
   // Dead letters
 
-  /** Lists dead letters, a page at a time. */
-  async listDeadLetters(options: { limit?: number; cursor?: string } = {}): Promise<DeadLetterPage> {
-    const limit = options.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      throw new TypeError('listDeadLetters: limit must be an integer from 1 to 1000');
-    }
-    const page = await this.newRun(undefined).deadLetters.list(limit, options.cursor);
-    return page.cursor === undefined
-      ? { items: page.items.map(toDeadLetter) }
-      : { items: page.items.map(toDeadLetter), cursor: page.cursor };
-  }
-
-  /** Reads one dead letter; throws {@link DeadLetterNotFoundError} when there is none. */
-  async getDeadLetter(id: string): Promise<DeadLetter> {
-    const item = await this.newRun(undefined).deadLetters.get(id);
-    if (!item) throw new DeadLetterNotFoundError(this.name, id);
-    return toDeadLetter(item);
-  }
-
-  /** Deletes a dead letter; throws {@link DeadLetterNotFoundError} when there is none. */
-  async deleteDeadLetter(id: string): Promise<void> {
-    const existed = await this.newRun(undefined).deadLetters.delete(id);
-    if (!existed) throw new DeadLetterNotFoundError(this.name, id);
+  /** List, get and delete of this consumer's dead letters (redrive is {@link ConsumerEngine.redrive}). */
+  deadLetters(): DeadLetters {
+    return deadLetterAccess(this.name, () => this.newRun(undefined).deadLetters);
   }
 
   /** Lists the aggregates that hold records because of a gap (the open-gap index). */

@@ -1,6 +1,7 @@
 /** Option validation: everything is checked when the consumer is created, so typos fail at cold start. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type AnyEventCatalog, resolveClient } from '@tidemark/core';
+import type { AnyEventCatalog } from '@tidemark/core';
+import { resolveClient } from '@tidemark/core/internal';
 import type {
   ConsumerLogger,
   ConsumerMetricName,

@@ -9,7 +9,7 @@ export interface AggregateRef {
 }
 
 /** The separator between type and id in an aggregate key. Aggregate types may not contain it. */
-export const AGGREGATE_KEY_SEPARATOR = '#';
+const AGGREGATE_KEY_SEPARATOR = '#';
 
 /** Kinesis allows partition keys of at most 256 Unicode characters. */
 export const MAX_AGGREGATE_KEY_LENGTH = 256;

@@ -44,7 +44,7 @@ export interface ResolvedAwsClientConfig {
  * @example
  * ```ts
  * import { KinesisClient } from '@aws-sdk/client-kinesis';
- * import { resolveAwsClientConfig } from '@tidemark/core';
+ * import { resolveAwsClientConfig } from '@tidemark/core/internal';
  *
  * const kinesis = new KinesisClient(resolveAwsClientConfig({}, 'kinesis'));
  * ```
@@ -104,7 +104,7 @@ export interface SdkClientLike {
  * @example
  * ```ts
  * import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
- * import { resolveClient } from '@tidemark/core';
+ * import { resolveClient } from '@tidemark/core/internal';
  *
  * const dynamodb = resolveClient(options.dynamodb, (config) => new DynamoDBClient(config), 'dynamodb');
  * ```
@@ -123,7 +123,7 @@ export function resolveClient<TClient extends SdkClientLike>(
  *
  * @example
  * ```ts
- * import { isSdkClient } from '@tidemark/core';
+ * import { isSdkClient } from '@tidemark/core/internal';
  * isSdkClient(new KinesisClient({})); // true
  * ```
  */

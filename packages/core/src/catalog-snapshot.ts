@@ -12,7 +12,7 @@ import { sortKeys } from './stable-json';
 /** The format tag of a catalog snapshot file. */
 export const CATALOG_SNAPSHOT_FORMAT = 'tidemark-catalog-snapshot/1';
 /** The JSON Schema dialect of the schemas in a snapshot (what zod 4 emits). */
-export const CATALOG_SNAPSHOT_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
+const CATALOG_SNAPSHOT_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 
 /** One schema version of an event type, as the snapshot records it. */
 export interface CatalogSnapshotVersion {

@@ -28,12 +28,6 @@ export function newCommandId(): Ulid {
 
 /**
  * Makes a new event id (a ULID from the same monotonic source as command ids).
- *
- * @example
- * ```ts
- * import { newEventId } from '@tidemark/core';
- * const eventId = newEventId();
- * ```
  */
 export function newEventId(): Ulid {
   return next();

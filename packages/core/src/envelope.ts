@@ -19,7 +19,7 @@ const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
  * The zod schema of a Tidemark envelope: a CloudEvents 1.0 event in structured JSON mode, with
  * the Tidemark extension attributes. Unknown extension attributes are kept.
  */
-export const envelopeSchema = z
+const envelopeSchema = z
   .looseObject({
     specversion: z.literal(CLOUDEVENTS_SPEC_VERSION),
     id: ulidString,
@@ -190,12 +190,6 @@ export function createEnvelope<TType extends string, TData extends Record<string
 
 /**
  * Validates a parsed JSON value as an envelope. Throws {@link EnvelopeValidationError}.
- *
- * @example
- * ```ts
- * import { validateEnvelope } from '@tidemark/core';
- * const envelope = validateEnvelope(JSON.parse(text));
- * ```
  */
 export function validateEnvelope(value: unknown): EventEnvelope {
   const result = envelopeSchema.safeParse(value);
@@ -344,12 +338,6 @@ export function toKinesisRecord(envelope: EventEnvelope): KinesisRecordInput {
 
 /**
  * The aggregate of an envelope.
- *
- * @example
- * ```ts
- * import { envelopeAggregate } from '@tidemark/core';
- * envelopeAggregate(envelope); // { type: 'Task', id: 't-42' }
- * ```
  */
 export function envelopeAggregate(envelope: EventEnvelope): AggregateRef {
   return { type: envelope.aggregatetype, id: envelope.aggregateid };
@@ -357,12 +345,6 @@ export function envelopeAggregate(envelope: EventEnvelope): AggregateRef {
 
 /**
  * The metadata of an envelope in camel case.
- *
- * @example
- * ```ts
- * import { envelopeMetadata } from '@tidemark/core';
- * const { correlationId } = envelopeMetadata(envelope);
- * ```
  */
 export function envelopeMetadata(envelope: EventEnvelope): EventMetadata {
   const metadata: { -readonly [K in keyof EventMetadata]: EventMetadata[K] } = {};

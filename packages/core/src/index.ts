@@ -1,19 +1,7 @@
 export type { AggregateRef } from './aggregate';
-export {
-  AGGREGATE_KEY_SEPARATOR,
-  aggregateKey,
-  assertAggregate,
-  MAX_AGGREGATE_KEY_LENGTH,
-  parseAggregateKey,
-} from './aggregate';
-export type {
-  AwsClientOptions,
-  AwsCredentials,
-  AwsService,
-  ResolvedAwsClientConfig,
-  SdkClientLike,
-} from './aws-config';
-export { isSdkClient, resolveAwsClientConfig, resolveClient } from './aws-config';
+export { aggregateKey, assertAggregate, MAX_AGGREGATE_KEY_LENGTH, parseAggregateKey } from './aggregate';
+export type { AwsClientOptions, AwsCredentials } from './aws-config';
+export { defineCatalog } from './catalog';
 export type {
   CatalogChange,
   CatalogCompatibilityReport,
@@ -23,8 +11,6 @@ export type {
 export { assertCatalogCompatible, checkCatalogCompatibility } from './catalog-compatibility';
 export type { CatalogSnapshot, CatalogSnapshotEvent, CatalogSnapshotVersion } from './catalog-snapshot';
 export {
-  CATALOG_SNAPSHOT_DIALECT,
-  CATALOG_SNAPSHOT_FORMAT,
   catalogSnapshot,
   parseCatalogSnapshot,
   serializeCatalogSnapshot,
@@ -45,7 +31,6 @@ export {
   isCommandId,
   newCommandId,
   newCommandIdAfter,
-  newEventId,
   parseCommandId,
   smallestCommandIdAfter,
 } from './command-id';
@@ -73,18 +58,12 @@ export type {
   SafeDecodeResult,
 } from './envelope';
 export {
-  CLOUDEVENTS_SPEC_VERSION,
   createEnvelope,
   decodeEnvelope,
-  ENVELOPE_CONTENT_TYPE,
   encodeEnvelope,
-  envelopeAggregate,
-  envelopeMetadata,
   envelopePartitionKey,
-  envelopeSchema,
   safeDecodeEnvelope,
   toKinesisRecord,
-  validateEnvelope,
 } from './envelope';
 export type {
   CatalogProblemSummary,
@@ -99,7 +78,6 @@ export {
   EnvelopeDecodeError,
   EnvelopeValidationError,
   EventDefinitionError,
-  formatIssues,
   InvalidAggregateError,
   InvalidCommandIdError,
   PayloadValidationError,
@@ -127,15 +105,8 @@ export {
   PUBLISHER_EVENT_SOURCE_SETTINGS,
   TIDEMARK_METRICS,
 } from './event-source-settings';
-export { toValidationIssues } from './issues';
 export type { JsonSchema } from './json-schema';
-export {
-  assertFitsKinesisRecord,
-  DYNAMODB_MAX_ITEM_BYTES,
-  KINESIS_LIMITS,
-  kinesisRecordSize,
-  utf8Length,
-} from './limits';
+export { DYNAMODB_MAX_ITEM_BYTES, KINESIS_LIMITS } from './limits';
 export type { CompatibilityOptions } from './schema-compatibility';
 export { findIncompatibilities } from './schema-compatibility';
 export type { SchemaIncompatibility } from './schema-incompatibility';

@@ -3,6 +3,7 @@
  * error classification). Internal: not part of the public API and not covered by semver; users
  * import from `@tidemark/core`.
  */
-export { resolveClient } from './aws-config';
+export type { AwsService, ResolvedAwsClientConfig, SdkClientLike } from './aws-config';
+export { isSdkClient, resolveAwsClientConfig, resolveClient } from './aws-config';
 export { formatIssues } from './errors';
 export { toValidationIssues } from './issues';

@@ -7,7 +7,7 @@ import type { ValidationIssue } from './errors';
  *
  * @example
  * ```ts
- * import { toValidationIssues } from '@tidemark/core';
+ * import { toValidationIssues } from '@tidemark/core/internal';
  * const result = schema.safeParse(data);
  * if (!result.success) issues.push(...toValidationIssues(result.error, 'events[0].data'));
  * ```

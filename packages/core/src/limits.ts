@@ -18,18 +18,12 @@ export const DYNAMODB_MAX_ITEM_BYTES = 400 * 1024;
 const encoder = new TextEncoder();
 
 /** UTF-8 length of a string, in bytes. */
-export function utf8Length(value: string): number {
+function utf8Length(value: string): number {
   return encoder.encode(value).byteLength;
 }
 
 /**
  * What one record costs against the Kinesis limits: the UTF-8 partition key plus the data.
- *
- * @example
- * ```ts
- * import { kinesisRecordSize } from '@tidemark/core';
- * kinesisRecordSize('Task#t-42', data); // data.byteLength + 9
- * ```
  */
 export function kinesisRecordSize(partitionKey: string, data: Uint8Array): number {
   return utf8Length(partitionKey) + data.byteLength;
@@ -37,12 +31,6 @@ export function kinesisRecordSize(partitionKey: string, data: Uint8Array): numbe
 
 /**
  * Throws {@link RecordTooLargeError} when a record would be refused by Kinesis.
- *
- * @example
- * ```ts
- * import { assertFitsKinesisRecord } from '@tidemark/core';
- * assertFitsKinesisRecord(partitionKey, data);
- * ```
  */
 export function assertFitsKinesisRecord(
   partitionKey: string,

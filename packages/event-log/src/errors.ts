@@ -4,7 +4,8 @@
  * and the underlying `cause` when there is one. `retryable` tells a caller whether trying the same
  * thing again can succeed.
  */
-import { formatIssues, TidemarkError, type TidemarkErrorOptions, type ValidationIssue } from '@tidemark/core';
+import { TidemarkError, type TidemarkErrorOptions, type ValidationIssue } from '@tidemark/core';
+import { formatIssues } from '@tidemark/core/internal';
 
 /** The base class of every error thrown by `@tidemark/event-log`. */
 export class EventLogError extends TidemarkError {

@@ -1,5 +1,8 @@
 export type { EventLogTableDescription } from '@tidemark/core';
 export { EVENT_LOG_KEY, eventLogTableDescription } from '@tidemark/core';
+export type { AppendResult } from './append';
+export type { AppendInput } from './append-input';
+export type { AppendRetryOptions } from './append-retry';
 export {
   AppendValidationError,
   CommandIdNotIncreasingError,
@@ -9,19 +12,12 @@ export {
   EventLogError,
   TooManyEventsError,
 } from './errors';
-export type {
-  AggregateHead,
-  AppendInput,
-  AppendResult,
-  AppendRetryOptions,
-  EventLog,
-  EventLogOptions,
-  ReadOptions,
-} from './event-log';
+export type { EventLog, EventLogOptions } from './event-log';
+export { createEventLog } from './event-log';
 export {
   COMMAND_ITEM_ATTRIBUTES,
-  createEventLog,
   MAX_EVENTS_PER_COMMAND,
   MAX_TRANSACTION_BYTES,
   TRANSACTION_SIZE_MARGIN_BYTES,
-} from './event-log';
+} from './limits';
+export type { AggregateHead, ReadOptions } from './reads';

@@ -15,9 +15,9 @@ import {
   envelopeFromEventLogItem,
   parseEventLogItem,
   RecordTooLargeError,
-  resolveClient,
   toKinesisRecord,
 } from '@tidemark/core';
+import { resolveClient } from '@tidemark/core/internal';
 import { assertInteger, assertKnownKeys, defaultExport } from '@tidemark/event-log/internal';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import {

@@ -20,8 +20,8 @@ import {
   EVENT_LOG_KEY,
   envelopeFromEventLogItem,
   parseEventLogItem,
-  resolveClient,
 } from '@tidemark/core';
+import { resolveClient } from '@tidemark/core/internal';
 import { assertInteger, assertKnownKeys } from '@tidemark/event-log/internal';
 import { InvalidResumeTokenError, ReplayInterruptedError } from './errors';
 import { createJsonLogger, describeError, reportMetrics } from './observability';

@@ -197,4 +197,15 @@ describe('createDeadLetters', () => {
     });
     await expect(deadLetters.list({ limit: 0 })).rejects.toBeInstanceOf(TypeError);
   });
+
+  it('consumer.deadLetters and createDeadLetters take the same limits: integers from 1 to 1000', async () => {
+    const { db, consumer } = setup();
+    const standalone = createDeadLetters({ consumer: NAME, tableName: TABLE, dynamodb: db as never });
+    for (const letters of [consumer.deadLetters, standalone]) {
+      for (const limit of [0, -1, 1.5, 1001, Number.NaN]) {
+        await expect(letters.list({ limit })).rejects.toThrow(/limit must be an integer from 1 to 1000/);
+      }
+      for (const limit of [1, 1000]) await expect(letters.list({ limit })).resolves.toEqual({ items: [] });
+    }
+  });
 });

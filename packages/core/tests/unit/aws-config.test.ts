@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigurationError, isSdkClient, resolveAwsClientConfig, resolveClient } from '../../src/index';
+import { ConfigurationError } from '../../src/index';
+import { isSdkClient, resolveAwsClientConfig, resolveClient } from '../../src/internal';
 
 describe('resolveAwsClientConfig', () => {
   it('prefers options over the environment', () => {

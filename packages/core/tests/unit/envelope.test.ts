@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { envelopeMetadata } from '../../src/envelope';
 import {
   aggregateKey,
   createEnvelope,
@@ -6,7 +7,6 @@ import {
   EnvelopeDecodeError,
   EnvelopeValidationError,
   encodeEnvelope,
-  envelopeMetadata,
   InvalidAggregateError,
   KINESIS_LIMITS,
   newCommandId,

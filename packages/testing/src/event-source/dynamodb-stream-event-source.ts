@@ -10,7 +10,8 @@ import {
   type Shard,
   type _Record as StreamsRecord,
 } from '@aws-sdk/client-dynamodb-streams';
-import { type AwsClientOptions, resolveAwsClientConfig } from '@tidemark/core';
+import type { AwsClientOptions } from '@tidemark/core';
+import { resolveAwsClientConfig } from '@tidemark/core/internal';
 import type {
   DynamoDBBatchResponse,
   DynamoDBRecord,

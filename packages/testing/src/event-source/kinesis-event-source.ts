@@ -11,7 +11,8 @@ import {
   type ListShardsCommandInput,
   type Shard,
 } from '@aws-sdk/client-kinesis';
-import { type AwsClientOptions, resolveAwsClientConfig } from '@tidemark/core';
+import type { AwsClientOptions } from '@tidemark/core';
+import { resolveAwsClientConfig } from '@tidemark/core/internal';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { EventSourceConfigurationError } from '../errors';
 import { assertKnownKeys, resolveStreamSettings, SHARED_OPTION_KEYS } from './options';
