@@ -138,5 +138,13 @@ export {
   kinesisRecordSize,
   utf8Length,
 } from './limits';
+export type { JsonLoggerOptions, LogLevel, LogThreshold, TidemarkLogger } from './logger';
+export { createJsonLogger, JSON_LOGGER_DEFAULTS } from './logger';
+export type {
+  ConsumerMetricName,
+  PublisherMetricName,
+  TidemarkMetricName,
+  TidemarkMetrics,
+} from './metrics';
 export type { CompatibilityOptions, JsonSchema, SchemaIncompatibility } from './schema-compatibility';
 export { findIncompatibilities } from './schema-compatibility';

@@ -4,5 +4,13 @@
  * import from `@tidemark/core`.
  */
 export { resolveClient } from './aws-config';
+export type { AwsErrorClassification, AwsErrorKind, CancellationReason, ReturnedItem } from './aws-errors';
+export { awsErrorName, cancellationReasons, classifyAwsError } from './aws-errors';
+export type { ErrorDescription } from './error-description';
+export { describeError, describeErrorText } from './error-description';
 export { formatIssues } from './errors';
 export { toValidationIssues } from './issues';
+export { forEachLimited } from './limiter';
+export { logLevelFromEnvironment, resolveLogger } from './logger';
+export type { MetricReporter } from './metrics';
+export { metricReporter } from './metrics';
