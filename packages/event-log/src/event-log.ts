@@ -46,6 +46,7 @@ import {
   UnknownEventTypeError,
   type ValidationIssue,
 } from '@tidemark/core';
+import { classifyAwsError } from '@tidemark/core/internal';
 import pRetryImport from 'p-retry';
 import {
   AppendValidationError,
@@ -56,7 +57,7 @@ import {
   TooManyEventsError,
 } from './errors';
 import { defaultExport } from './interop';
-import { assertInteger, assertKnownKeys, errorName } from './options';
+import { assertInteger, assertKnownKeys } from './options';
 import { dynamoDbItemSize, firstDifference, isWellFormed, marshallItem, payloadIssues } from './storage';
 
 const pRetry = defaultExport(pRetryImport);
@@ -199,25 +200,6 @@ export interface EventLog<C extends AnyEventCatalog> {
 const OPTION_KEYS = ['tableName', 'dynamodb', 'catalog', 'source', 'retry', 'clock'] as const;
 const APPEND_KEYS = ['aggregate', 'commandId', 'events', 'expectedVersion', 'metadata'] as const;
 const READ_KEYS = ['fromVersion', 'toVersion', 'pageSize'] as const;
-const TRANSIENT_REASONS = new Set([
-  'TransactionConflict',
-  'ThrottlingError',
-  'ProvisionedThroughputExceeded',
-  'RequestLimitExceeded',
-]);
-const TRANSIENT_ERRORS = new Set([
-  'TransactionInProgressException',
-  'TransactionConflictException',
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-]);
-
-/** Whole-call errors after which the transaction may have committed (a server error answered late). */
-const OUTCOME_UNKNOWN_ERRORS = new Set(['InternalServerError', 'ServiceUnavailable']);
-
 /** A transient refusal, retried by `append`. */
 class TransientAppendFailure extends Error {
   constructor(
@@ -648,7 +630,8 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
       try {
         await dynamodb.send(new TransactWriteItemsCommand({ TransactItems: items }));
       } catch (error) {
-        const reasons = cancellationReasons(error);
+        const failure = classifyAwsError(error);
+        const reasons = failure.reasons?.map((reason) => reason.code);
         if (reasons?.includes('ConditionalCheckFailed')) {
           // Lost a race, or an earlier attempt of this very command committed: re-read to tell.
           const now = await readHead(pk);
@@ -679,16 +662,11 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
             { cause: error },
           );
         }
-        const transient = reasons
-          ? reasons.filter((reason) => TRANSIENT_REASONS.has(reason))
-          : TRANSIENT_ERRORS.has(errorName(error))
-            ? [errorName(error)]
-            : [];
-        if (transient.length > 0) {
+        if (failure.retryable) {
           throw new TransientAppendFailure(
-            transient,
+            reasons ? reasons.filter((reason) => reason !== 'None') : [failure.name],
             error,
-            reasons === undefined && OUTCOME_UNKNOWN_ERRORS.has(errorName(error)),
+            failure.outcomeUnknown,
           );
         }
         throw error;
@@ -819,14 +797,3 @@ function transactionSize(items: readonly TransactWriteItem[]): number {
 
 const textEncoder = new TextEncoder();
 const utf8Length = (value: string) => textEncoder.encode(value).byteLength;
-
-/** The cancellation reason codes of a TransactionCanceledException, or `undefined` for other errors. */
-export function cancellationReasons(error: unknown): string[] | undefined {
-  if (errorName(error) !== 'TransactionCanceledException') return undefined;
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-  if (Array.isArray(reasons) && reasons.length > 0) return reasons.map((reason) => reason.Code ?? 'None');
-  // Some emulators only list the reasons in the message: "... reasons [ConditionalCheckFailed, None]".
-  const message = (error as { message?: unknown }).message;
-  const listed = typeof message === 'string' ? /\[([^\]]*)\]/.exec(message)?.[1] : undefined;
-  return listed ? listed.split(',').map((reason) => reason.trim()) : [];
-}
