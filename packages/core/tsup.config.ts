@@ -8,4 +8,6 @@ export default defineConfig({
   clean: true,
   target: 'node22',
   tsconfig: 'tsconfig.json',
+  // p-limit is ESM-only: bundled (with yocto-queue), so the CommonJS build needs no require(esm).
+  noExternal: ['p-limit', 'yocto-queue'],
 });

@@ -5,13 +5,8 @@ import {
   paginateQuery,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import {
-  type ConsumerMetrics,
-  createConsumer,
-  type EventHandlers,
-  type TransactionalHandlerContext,
-} from '@tidemark/consumer';
-import type { CatalogEvent, DomainEvent } from '@tidemark/core';
+import { createConsumer, type EventHandlers, type TransactionalHandlerContext } from '@tidemark/consumer';
+import type { CatalogEvent, DomainEvent, TidemarkMetrics } from '@tidemark/core';
 import { type FeedEvents, feedEvents } from './feed-events';
 
 /** The consumer name of the activity feed. */
@@ -71,7 +66,7 @@ export interface ActivityFeedOptions {
    * Where the consumer's counters go (Powertools `Metrics`, or a function); the deployed function
    * publishes them where `@tidemark/cdk`'s alarms look. Default: none.
    */
-  readonly metrics?: ConsumerMetrics;
+  readonly metrics?: TidemarkMetrics;
 }
 
 /**

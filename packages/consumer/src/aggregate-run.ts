@@ -1,5 +1,6 @@
+import { describeError } from '@tidemark/core/internal';
 import { CheckpointDraft, heldSince } from './checkpoint-draft';
-import { describeCause, GapExpiredError, HeldRecordLostError } from './errors';
+import { GapExpiredError, HeldRecordLostError } from './errors';
 import { type Candidate, EventStep, type Step } from './event-step';
 import { parkVerdictError } from './park';
 import { type EventRecord, readStoredRecord } from './records';
@@ -439,7 +440,7 @@ export class AggregateRun {
     } catch (error) {
       this.options.logger.warn(`tidemark consumer ${this.name}: could not hold records`, {
         aggregate: this.aggregateKey,
-        error: describeCause(error),
+        error: describeError(error),
       });
       for (const [, candidate] of toHold) this.run.notCompleted.add(candidate.record.index);
       return;

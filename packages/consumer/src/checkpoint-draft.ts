@@ -4,8 +4,10 @@
  * clean-ups that only a durable checkpoint allows (dead letters of events applied after all, held
  * items it no longer indexes). A failed write fails the batch records whose effect it carried.
  */
+
 import { randomUUID } from 'node:crypto';
-import { ConcurrentConsumerError, describeCause } from './errors';
+import { describeError, describeErrorText } from '@tidemark/core/internal';
+import { ConcurrentConsumerError } from './errors';
 import type { AggregateContext, Run } from './run-context';
 import type { GapChange } from './store';
 import { type CheckpointState, cloneCheckpoint } from './table';
@@ -134,10 +136,10 @@ export class CheckpointDraft {
       this.run.stats.concurrentUpdates += 1;
       this.options.logger.warn(`tidemark consumer ${this.name}: ${error.message}`, error.context);
     } else {
-      this.lastInfraError = describeCause(error);
+      this.lastInfraError = describeErrorText(error);
       this.options.logger.error(`tidemark consumer ${this.name}: checkpoint write failed`, {
         aggregate: this.aggregateKey,
-        error: describeCause(error),
+        error: describeError(error),
       });
     }
   }
@@ -171,7 +173,7 @@ export class CheckpointDraft {
       } catch (error) {
         this.options.logger.warn(`tidemark consumer ${this.name}: could not delete a stale dead letter`, {
           deadLetterId: id,
-          error: describeCause(error),
+          error: describeError(error),
         });
       }
     }
@@ -193,7 +195,7 @@ export class CheckpointDraft {
       this.options.logger.warn(`tidemark consumer ${this.name}: could not delete applied held records`, {
         aggregate: this.aggregateKey,
         versions: done.map((entry) => entry.version),
-        error: describeCause(error),
+        error: describeError(error),
       });
     }
   }

@@ -21,7 +21,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TidemarkError } from '@tidemark/core';
-import { resolveAwsClientConfig } from '@tidemark/core/internal';
+import { describeErrorText, resolveAwsClientConfig } from '@tidemark/core/internal';
 import { type Consumer, isConsumer } from './consumer';
 import { createDeadLetters, type DeadLetters } from './dead-letters';
 import { ConsumerModuleError } from './errors';
@@ -204,7 +204,7 @@ export async function runDeadLettersCli(argv: readonly string[], io: CliIo = con
             );
           } catch (error) {
             failed += 1;
-            io.stderr(`${id}: ${describe(error)}`);
+            io.stderr(`${id}: ${describeErrorText(error)}`);
           }
         }
         io.stdout(`redriven ${targets.length - failed} of ${targets.length}`);
@@ -212,7 +212,7 @@ export async function runDeadLettersCli(argv: readonly string[], io: CliIo = con
       }
     }
   } catch (error) {
-    io.stderr(describe(error));
+    io.stderr(describeErrorText(error));
     return 1;
   }
 }
@@ -290,12 +290,6 @@ function detail(letter: DeadLetter): string {
     `record: sequence ${record.sequenceNumber}, shard event ${record.eventID}, partition key ${record.partitionKey}, arrived ${record.arrivedAt}, ${record.dataBytes} bytes${record.dataTruncated ? ' (truncated)' : ''}`,
     `data: ${text}`,
   ].join('\n');
-}
-
-function describe(error: unknown): string {
-  if (error instanceof TidemarkError) return `${error.name} (${error.code}): ${error.message}`;
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
 }
 
 function consoleIo(): CliIo {

@@ -6,8 +6,10 @@
  * next, skip what is done, hold what is beyond a gap; write the checkpoint once (conditionally).
  * Report the lowest record not completed to Lambda. Also: the dead-letter API, redrive, the gap sweep.
  */
+
 import { randomUUID } from 'node:crypto';
 import type { AnyEventDefinition } from '@tidemark/core';
+import { describeError, forEachLimited } from '@tidemark/core/internal';
 import { AggregateRun } from './aggregate-run';
 import { heldSince } from './checkpoint-draft';
 import { type DeadLetters, deadLetterAccess } from './dead-letters';
@@ -16,7 +18,6 @@ import {
   ConsumerStoreError,
   DeadLetterNotFoundError,
   DeadLetterNotRedrivableError,
-  describeCause,
 } from './errors';
 import { InFlightMarker, type PreviousRun } from './in-flight';
 import type { ResolvedConsumerOptions } from './options';
@@ -127,7 +128,7 @@ export class ConsumerEngine implements AggregateContext {
         ),
       );
     }
-    await runLimited(tasks, isolation ? 1 : this.options.concurrency);
+    await forEachLimited(tasks, isolation ? 1 : this.options.concurrency, (task) => task());
     // A death that could not be counted stays on the marker (unfinished): the next delivery counts it.
     if (marker && run.notCompleted.size > 0 && !isolation?.deathUncounted) {
       try {
@@ -135,7 +136,7 @@ export class ConsumerEngine implements AggregateContext {
       } catch (error) {
         // The next delivery then runs in isolation: slower, never wrong.
         this.options.logger.warn(`tidemark consumer ${this.name}: could not mark the batch answered`, {
-          error: describeCause(error),
+          error: describeError(error),
         });
       }
     }
@@ -393,7 +394,7 @@ export class ConsumerEngine implements AggregateContext {
           sequenceNumber: record.stored.sequenceNumber,
           eventID: record.stored.eventID,
           dataBytes: record.stored.dataBytes,
-          error: describeCause(error).slice(0, 2000),
+          error: describeError(error),
         },
       );
       run.notCompleted.add(record.index);
@@ -450,7 +451,7 @@ export class ConsumerEngine implements AggregateContext {
     } catch (error) {
       // Unexpected (a bug or a broken store): do not report anything of this aggregate as done.
       this.options.logger.error(`tidemark consumer ${this.name}: processing ${aggregateKey} failed`, {
-        error: describeCause(error),
+        error: describeError(error),
       });
       for (const record of records) run.notCompleted.add(record.index);
     }
@@ -495,7 +496,7 @@ export class ConsumerEngine implements AggregateContext {
         : { failedSequenceNumber: batch.failedSequenceNumber }),
     };
     const { logger, metric, onBatchSummary } = this.options;
-    logger.info(`tidemark consumer ${this.name}: batch done`, summary);
+    logger.info(`tidemark consumer ${this.name}: batch done`, { ...summary });
     const metrics: [Parameters<typeof metric>[0], number][] = [
       ['RecordsReceived', summary.records],
       ['EventsApplied', summary.applied],
@@ -514,16 +515,7 @@ export class ConsumerEngine implements AggregateContext {
       ['EventsUnreadable', summary.unreadable],
       ['DynamoDbRequests', summary.dynamodbRequests],
     ];
-    for (const [name, value] of metrics) {
-      try {
-        metric(name, value);
-      } catch (error) {
-        logger.warn(`tidemark consumer ${this.name}: the metrics hook threw`, {
-          metric: name,
-          error: describeCause(error),
-        });
-      }
-    }
+    for (const [name, value] of metrics) metric(name, value);
     onBatchSummary?.(summary);
   }
 }
@@ -539,16 +531,4 @@ function hasWork(
     const version = record.envelope.aggregateversion;
     return version > state.version || skippedRangeOf(state.skipped, version) !== undefined;
   });
-}
-
-/** Runs tasks with at most `limit` at once. */
-async function runLimited(tasks: (() => Promise<void>)[], limit: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) {
-      const task = tasks[next++]!;
-      await task();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
 }

@@ -2,7 +2,9 @@
  * Errors thrown by `@tidemark/consumer`. Every error is a {@link TidemarkError} from
  * `@tidemark/core`: a stable `code`, a `context` object and the underlying `cause`.
  */
+
 import { TidemarkError, type TidemarkErrorOptions } from '@tidemark/core';
+import { describeErrorText } from '@tidemark/core/internal';
 
 /** The base class of the consumer's errors. */
 export class ConsumerError extends TidemarkError {
@@ -49,7 +51,7 @@ export class EventHandlerError extends ConsumerError {
   constructor(eventType: string, aggregateKey: string, version: number, attempt: number, cause: unknown) {
     super(
       'HANDLER_FAILED',
-      `Handler for ${eventType} failed on ${aggregateKey} version ${version} (attempt ${attempt}): ${describeCause(cause)}`,
+      `Handler for ${eventType} failed on ${aggregateKey} version ${version} (attempt ${attempt}): ${describeErrorText(cause)}`,
       { cause, context: { eventType, aggregateKey, version, attempt } },
     );
     this.name = 'EventHandlerError';
@@ -217,15 +219,5 @@ export class ConsumerModuleError extends ConsumerError {
   ) {
     super('CONSUMER_MODULE_UNUSABLE', message, { ...options, context: { ...context, modulePath } });
     this.name = 'ConsumerModuleError';
-  }
-}
-
-/** @internal */
-export function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return `${cause.name}: ${cause.message}`;
-  try {
-    return String(cause);
-  } catch {
-    return typeof cause;
   }
 }

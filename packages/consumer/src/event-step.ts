@@ -5,13 +5,14 @@
  * transactional mode committing its staged writes with the checkpoint — and recording the outcome
  * in the aggregate's checkpoint draft.
  */
+
 import { randomUUID } from 'node:crypto';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { classifyEvent, type DomainEvent, type NotReadableYetEvent } from '@tidemark/core';
+import { describeError, describeErrorText } from '@tidemark/core/internal';
 import type { CheckpointDraft } from './checkpoint-draft';
 import {
   ConcurrentConsumerError,
-  describeCause,
   EventHandlerError,
   HandlerDidNotCompleteError,
   StagedWriteRejectedError,
@@ -95,7 +96,9 @@ export class EventStep {
       maxHeldPerAggregate: this.options.maxHeldPerAggregate,
     });
     if (verdict.kind === 'skip') {
-      this.options.logger.debug(`tidemark consumer ${this.name}: skipped ${envelope.type} (no handler)`, {
+      this.options.logger.debug('tidemark consumer: skipped an event without a handler', {
+        consumer: this.name,
+        eventType: envelope.type,
         aggregate: this.aggregateKey,
         version,
       });
@@ -253,13 +256,13 @@ export class EventStep {
         // every delivery, so it counts as an attempt.
         return this.handlerFailed(candidate, attempt, error);
       }
-      this.draft.lastInfraError = describeCause(error);
+      this.draft.lastInfraError = describeErrorText(error);
       this.options.logger.warn(
         `tidemark consumer ${this.name}: transaction failed; will retry on redelivery`,
         {
           aggregate: this.aggregateKey,
           version: candidate.record.envelope.aggregateversion,
-          error: describeCause(error),
+          error: describeError(error),
         },
       );
       return 'stop-infra';
@@ -286,7 +289,7 @@ export class EventStep {
       eventType: envelope.type,
       attempt,
       maxAttempts: this.options.maxAttempts,
-      error: describeCause(error).slice(0, MAX_FAILURE_TEXT_CHARS),
+      error: describeError(error),
     });
     const next = failureVerdict({
       redriving: this.redriving,
@@ -300,7 +303,7 @@ export class EventStep {
     this.state.failure = {
       version: envelope.aggregateversion,
       attempts: attempt,
-      lastError: describeCause(error).slice(0, MAX_FAILURE_TEXT_CHARS),
+      lastError: describeErrorText(error).slice(0, MAX_FAILURE_TEXT_CHARS),
       lastFailedAt: this.run.now.toISOString(),
     };
     this.draft.dirty = true;
@@ -319,7 +322,7 @@ export class EventStep {
         id: '',
         consumer: this.name,
         reason,
-        message: error instanceof Error ? error.message : describeCause(error),
+        message: error instanceof Error ? error.message : describeErrorText(error),
         error: errorInfo(error),
         parkedAt: this.run.now.toISOString(),
         attempts,
@@ -350,7 +353,7 @@ export class EventStep {
       await this.consumer.park(this.run, input);
       return true;
     } catch (parkError) {
-      this.draft.lastInfraError = describeCause(parkError);
+      this.draft.lastInfraError = describeErrorText(parkError);
       this.run.stats.parkFailures += 1;
       this.options.logger.error(
         `tidemark consumer ${this.name}: could not park a record; it will be delivered again`,
@@ -359,7 +362,7 @@ export class EventStep {
           reason: input.reason,
           sequenceNumber: input.stored.sequenceNumber,
           version: input.version ?? input.record?.envelope.aggregateversion,
-          error: describeCause(parkError).slice(0, MAX_FAILURE_TEXT_CHARS),
+          error: describeError(parkError),
         },
       );
       return false;

@@ -16,8 +16,10 @@
  * per aggregate and one per event in an isolated delivery. Markers expire through the table's
  * TTL attribute `expiresAt` (one day).
  */
-import { ConditionalCheckFailedException, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { ConsumerStoreError, describeCause } from './errors';
+
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { classifyAwsError, describeErrorText } from '@tidemark/core/internal';
+import { ConsumerStoreError } from './errors';
 import type { CountingClient } from './store';
 import { CONSUMER_TABLE_TTL_ATTRIBUTE, type Key } from './table';
 
@@ -97,7 +99,7 @@ export class InFlightMarker {
     } catch (error) {
       throw new ConsumerStoreError(
         'write in-flight marker',
-        describeCause(error),
+        describeErrorText(error),
         { tableName: this.tableName },
         {
           cause: error,
@@ -138,15 +140,10 @@ export class InFlightMarker {
       );
       return true;
     } catch (error) {
-      if (
-        error instanceof ConditionalCheckFailedException ||
-        (error as Error)?.name === 'ConditionalCheckFailedException'
-      ) {
-        return false;
-      }
+      if (classifyAwsError(error).kind === 'conditional') return false;
       throw new ConsumerStoreError(
         'update in-flight marker',
-        describeCause(error),
+        describeErrorText(error),
         { tableName: this.tableName },
         {
           cause: error,

@@ -26,9 +26,6 @@ export { MAX_STAGED_WRITES } from './transaction';
 export type {
   BatchSummary,
   CheckpointOptions,
-  ConsumerLogger,
-  ConsumerMetricName,
-  ConsumerMetrics,
   ConsumerOptions,
   ContextFor,
   DeadLetter,

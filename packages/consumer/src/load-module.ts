@@ -5,11 +5,13 @@
  *
  * @internal
  */
+
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ConsumerModuleError, describeCause } from './errors';
+import { describeErrorText } from '@tidemark/core/internal';
+import { ConsumerModuleError } from './errors';
 
 /** How modules are found and loaded; replaceable for tests. */
 export interface ModuleLoaders {
@@ -65,7 +67,7 @@ export async function importModule(
     } catch (cause) {
       throw new ConsumerModuleError(
         path,
-        `--module ${path} could not be loaded${how ? ` ${how}` : ''}: ${describeCause(cause)}`,
+        `--module ${path} could not be loaded${how ? ` ${how}` : ''}: ${describeErrorText(cause)}`,
         { how: how || 'import' },
         { cause },
       );
@@ -86,7 +88,7 @@ export async function importModule(
       if (!cannotLoadTypeScript(cause)) {
         throw new ConsumerModuleError(
           path,
-          `--module ${path} failed while loading: ${describeCause(cause)}`,
+          `--module ${path} failed while loading: ${describeErrorText(cause)}`,
           { how: 'import' },
           { cause },
         );
@@ -99,7 +101,7 @@ export async function importModule(
   throw new ConsumerModuleError(
     path,
     `--module ${path} is TypeScript, which Node.js ${process.versions.node} cannot load by itself${
-      nativeFailure === undefined ? '' : ` (${describeCause(nativeFailure)})`
+      nativeFailure === undefined ? '' : ` (${describeErrorText(nativeFailure)})`
     }: ${hint}`,
     { how: 'none' },
     nativeFailure === undefined ? {} : { cause: nativeFailure },

@@ -1,14 +1,8 @@
 /** Option validation: everything is checked when the consumer is created, so typos fail at cold start. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { AnyEventCatalog } from '@tidemark/core';
-import { resolveClient } from '@tidemark/core/internal';
-import type {
-  ConsumerLogger,
-  ConsumerMetricName,
-  ConsumerMetrics,
-  ConsumerOptions,
-  DynamoDbClientOption,
-} from './types';
+import type { AnyEventCatalog, TidemarkLogger } from '@tidemark/core';
+import { type MetricReporter, metricReporter, resolveClient, resolveLogger } from '@tidemark/core/internal';
+import type { ConsumerOptions, DynamoDbClientOption } from './types';
 
 /** Defaults of every optional setting. */
 export const CONSUMER_DEFAULTS = Object.freeze({
@@ -66,21 +60,11 @@ export interface ResolvedConsumerOptions {
   readonly transactional: boolean;
   readonly concurrency: number;
   readonly timeoutMarginMs: number;
-  readonly logger: ConsumerLogger;
-  readonly metric: (name: ConsumerMetricName, value: number) => void;
+  readonly logger: TidemarkLogger;
+  readonly metric: MetricReporter;
   readonly onBatchSummary: ((summary: import('./types').BatchSummary) => void) | undefined;
   readonly clock: () => Date;
 }
-
-const noop = () => {};
-
-/** The default logger: warnings and errors to the console, nothing else. */
-export const DEFAULT_LOGGER: ConsumerLogger = Object.freeze({
-  debug: noop,
-  info: noop,
-  warn: (message: string, ...details: unknown[]) => console.warn(message, ...details),
-  error: (message: string, ...details: unknown[]) => console.error(message, ...details),
-});
 
 /** Validates options (unknown keys and bad values are a `TypeError`) and applies defaults. */
 export function resolveConsumerOptions(
@@ -184,15 +168,15 @@ export function resolveConsumerOptions(
   const transactional = options.transactional ?? CONSUMER_DEFAULTS.transactional;
   if (typeof transactional !== 'boolean') throw new TypeError(`${where}: transactional must be a boolean`);
 
-  const logger = options.logger ?? DEFAULT_LOGGER;
   for (const level of ['debug', 'info', 'warn', 'error'] as const) {
-    if (typeof logger?.[level] !== 'function') {
+    if (options.logger !== undefined && typeof options.logger?.[level] !== 'function') {
       throw new TypeError(
         `${where}: logger must have debug, info, warn and error methods (missing ${level})`,
       );
     }
   }
-  const metric = resolveMetrics(options.metrics, where);
+  const logger = resolveLogger(options.logger, 'tidemark-consumer', where);
+  const metric = metricReporter(options.metrics, logger, where);
   if (options.onBatchSummary !== undefined && typeof options.onBatchSummary !== 'function') {
     throw new TypeError(`${where}: onBatchSummary must be a function`);
   }
@@ -231,17 +215,6 @@ export function resolveConsumerOptions(
 /** Builds a DynamoDB client from a client or a client config. */
 export function resolveDynamoDb(option: DynamoDbClientOption | undefined): DynamoDBClient {
   return resolveClient<DynamoDBClient>(option, (config) => new DynamoDBClient(config), 'dynamodb');
-}
-
-function resolveMetrics(metrics: ConsumerMetrics | undefined, where: string) {
-  if (metrics === undefined) return noop;
-  if (typeof metrics === 'function') return metrics;
-  if (typeof metrics === 'object' && metrics !== null && typeof metrics.addMetric === 'function') {
-    return (name: ConsumerMetricName, value: number) => metrics.addMetric(name, 'Count', value);
-  }
-  throw new TypeError(
-    `${where}: metrics must be a function (name, value) or an object with addMetric(name, unit, value)`,
-  );
 }
 
 /** @internal */

@@ -3,14 +3,16 @@
  * to a minimal one (reason, coordinates, sizes) when the full one is refused for a reason that
  * would repeat — so a park never blocks a shard for good.
  */
-import type { TidemarkError } from '@tidemark/core';
-import { ArrivedAfterSkipError, describeCause, ImplausibleRecordError } from './errors';
+
+import type { TidemarkError, TidemarkLogger } from '@tidemark/core';
+import { describeError, describeErrorText } from '@tidemark/core/internal';
+import { ArrivedAfterSkipError, ImplausibleRecordError } from './errors';
 import type { EventRecord } from './records';
 import { isWaitableFailure } from './rules/failure-kind';
 import type { ParkVerdict } from './rules/plan';
 import type { ParkInput, Run } from './run-context';
 import { type DeadLetterItem, deadLetterId, minimalDeadLetter } from './table';
-import type { ConsumerLogger, DeadLetter } from './types';
+import type { DeadLetter } from './types';
 
 /**
  * Parks a record (idempotent: the id is stable per record). A refusal that passes by waiting
@@ -20,7 +22,7 @@ import type { ConsumerLogger, DeadLetter } from './types';
  */
 export async function parkRecord(
   consumer: string,
-  logger: ConsumerLogger,
+  logger: TidemarkLogger,
   run: Run,
   input: ParkInput,
 ): Promise<DeadLetterItem> {
@@ -47,7 +49,7 @@ export async function parkRecord(
     id,
     consumer,
     reason,
-    message: error instanceof Error ? error.message : describeCause(error),
+    message: error instanceof Error ? error.message : describeErrorText(error),
     error: errorInfo(error),
     parkedAt: run.now.toISOString(),
     attempts: input.attempts,
@@ -71,9 +73,9 @@ export async function parkRecord(
     run.stats.parkFailures += 1;
     logger.error(`tidemark consumer ${consumer}: the dead letter was refused; writing a minimal one`, {
       ...coordinates,
-      error: describeCause(refusal).slice(0, 2000),
+      error: describeError(refusal),
     });
-    letter = minimalDeadLetter(letter, describeCause(refusal).slice(0, 500));
+    letter = minimalDeadLetter(letter, describeErrorText(refusal).slice(0, 500));
     await run.deadLetters.put(letter);
   }
   run.stats.parked += 1;

@@ -3,10 +3,11 @@
  * transactions, held records and dead letters. Every request goes through one counter, so a batch
  * can report how many requests it made.
  */
+
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
-  ConditionalCheckFailedException,
+  type ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -16,7 +17,8 @@ import {
   TransactWriteItemsCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { ConcurrentConsumerError, ConsumerStoreError, describeCause } from './errors';
+import { cancellationReasons, classifyAwsError, describeErrorText } from '@tidemark/core/internal';
+import { ConcurrentConsumerError, ConsumerStoreError } from './errors';
 import {
   type CheckpointState,
   checkpointFromItem,
@@ -233,13 +235,10 @@ export class CheckpointStore {
       );
       return true;
     } catch (error) {
-      if ((error as Error)?.name === 'TransactionCanceledException') {
-        const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-        if (reasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
-      }
+      if (cancellationReasons(error)?.[0]?.code === 'ConditionalCheckFailed') return false;
       throw new ConsumerStoreError(
         'delete open gap',
-        describeCause(error),
+        describeErrorText(error),
         { aggregateKey },
         { cause: error },
       );
@@ -287,26 +286,12 @@ export class CheckpointStore {
         );
       }
     } catch (error) {
-      const reasons = (error as { CancellationReasons?: { Code?: string; Item?: Key }[] })
-        .CancellationReasons;
-      if (
-        (error as Error)?.name === 'TransactionCanceledException' &&
-        reasons?.[0]?.Code === 'ConditionalCheckFailed'
-      ) {
-        const current = reasons[0].Item;
-        if (current?.writeId?.S !== undefined && current.writeId.S === next.writeId) return;
-        throw new ConcurrentConsumerError(
-          this.consumer,
-          next.aggregateKey,
-          expectedRevision,
-          current?.revision?.N === undefined ? undefined : Number(current.revision.N),
-        );
-      }
-      if (
-        error instanceof ConditionalCheckFailedException ||
-        (error as Error)?.name === 'ConditionalCheckFailedException'
-      ) {
-        const current = (error as ConditionalCheckFailedException).Item;
+      const failure = classifyAwsError(error);
+      const refusedInTransaction = failure.reasons?.[0]?.code === 'ConditionalCheckFailed';
+      if (refusedInTransaction || failure.kind === 'conditional') {
+        const current = refusedInTransaction
+          ? failure.reasons?.[0]?.item
+          : (error as ConditionalCheckFailedException).Item;
         // An SDK retry of a write that did land (its answer was lost) finds its own writeId.
         if (current?.writeId?.S !== undefined && current.writeId.S === next.writeId) return;
         throw new ConcurrentConsumerError(
@@ -318,7 +303,7 @@ export class CheckpointStore {
       }
       throw new ConsumerStoreError(
         'write checkpoint',
-        describeCause(error),
+        describeErrorText(error),
         { aggregateKey: next.aggregateKey },
         {
           cause: error,
@@ -379,7 +364,7 @@ export class CheckpointStore {
       if (error instanceof ConsumerStoreError) throw error;
       throw new ConsumerStoreError(
         operation,
-        describeCause(error),
+        describeErrorText(error),
         { tableName: this.tableName, ...context },
         {
           cause: error,
@@ -529,7 +514,7 @@ export class DeadLetterStore {
     } catch (error) {
       throw new ConsumerStoreError(
         operation,
-        describeCause(error),
+        describeErrorText(error),
         { tableName: this.tableName, ...context },
         {
           cause: error,

@@ -10,7 +10,14 @@ import type {
   TransactWriteItem,
   Update,
 } from '@aws-sdk/client-dynamodb';
-import type { AnyEventCatalog, AwsClientOptions, CatalogEvent, EventTypeOf } from '@tidemark/core';
+import type {
+  AnyEventCatalog,
+  AwsClientOptions,
+  CatalogEvent,
+  EventTypeOf,
+  TidemarkLogger,
+  TidemarkMetrics,
+} from '@tidemark/core';
 
 /** The part of a Kinesis record Lambda hands over that the consumer reads. */
 export interface KinesisRecordPayload {
@@ -56,41 +63,6 @@ export interface LambdaContextLike {
   readonly functionName?: string;
 }
 
-/** A logger: `console`, Powertools `Logger` or anything with these four methods. */
-export interface ConsumerLogger {
-  debug(message: string, ...details: unknown[]): void;
-  info(message: string, ...details: unknown[]): void;
-  warn(message: string, ...details: unknown[]): void;
-  error(message: string, ...details: unknown[]): void;
-}
-
-/** The names of the metrics the consumer emits (all counts, once per batch). */
-export type ConsumerMetricName =
-  | 'RecordsReceived'
-  | 'EventsApplied'
-  | 'DuplicatesSkipped'
-  | 'EventsSkipped'
-  | 'GapsHeld'
-  | 'GapsClosed'
-  | 'GapsExpired'
-  | 'RecordsParked'
-  | 'HandlerFailures'
-  | 'RecordsFailed'
-  | 'ConcurrentUpdates'
-  | 'ParkFailures'
-  | 'VersionsSkipped'
-  | 'HandlersNotCompleted'
-  | 'EventsUnreadable'
-  | 'DynamoDbRequests';
-
-/**
- * Where metrics go: a function `(name, value)`, or an object with Powertools Metrics'
- * `addMetric(name, unit, value)`.
- */
-export type ConsumerMetrics =
-  | ((name: ConsumerMetricName, value: number) => void)
-  | { addMetric(name: string, unit: 'Count', value: number): void };
-
 /** Where the record an event came from sits in the stream (for logs and dead letters). */
 export interface RecordSource {
   /** The record's sequence number. */
@@ -111,8 +83,8 @@ export interface HandlerContext {
   readonly consumer: string;
   /** The Lambda context of the invocation (absent during a redrive from the API or CLI). */
   readonly lambdaContext: LambdaContextLike | undefined;
-  /** The consumer's logger. */
-  readonly logger: ConsumerLogger;
+  /** The consumer's logger (`(message, attributes)`; never log payloads you would not store). */
+  readonly logger: TidemarkLogger;
   /** The record the event came from. */
   readonly record: RecordSource;
   /** Which attempt this is for this event: 1 the first time, 2 after one failure, … */
@@ -276,10 +248,20 @@ export interface ConsumerOptions<
   readonly timeoutMarginMs?: number;
   /** How many aggregates are processed at once. One aggregate's events always run one by one, in version order. Default: `8`. */
   readonly concurrency?: number;
-  /** The logger. Default: warnings and errors to `console`, nothing else. */
-  readonly logger?: ConsumerLogger;
-  /** Where counts go, once per batch. Default: nowhere. */
-  readonly metrics?: ConsumerMetrics;
+  /**
+   * Where logs go: Powertools' `Logger`, `console` or any `TidemarkLogger`.
+   * @default `createJsonLogger()` of `@tidemark/core` (JSON lines, level from the environment, else
+   * `info`: one summary line per batch), with the service `POWERTOOLS_SERVICE_NAME` or
+   * `tidemark-consumer`
+   */
+  readonly logger?: TidemarkLogger;
+  /**
+   * Where the counts go, once per batch: Powertools' `Metrics` or any object with its
+   * `addMetric(name, unit, value)`. The names are `TIDEMARK_METRICS.consumer` (`EventsApplied`,
+   * `RecordsParked`, `GapsExpired`, …).
+   * @default none
+   */
+  readonly metrics?: TidemarkMetrics;
   /** Called with the summary of every batch (after logging it). Default: none. */
   readonly onBatchSummary?: (summary: BatchSummary) => void;
   /** The clock, for tests. Default: `() => new Date()`. */

@@ -141,21 +141,59 @@ export const TIDEMARK_METRICS = Object.freeze({
     namespace: 'POWERTOOLS_METRICS_NAMESPACE',
     service: 'POWERTOOLS_SERVICE_NAME',
   }),
+  /** The counts of `createPublisher` and `replay`, once per invocation (or replay page). */
   publisher: Object.freeze({
+    /** Records Kinesis accepted. */
+    recordsPublished: 'RecordsPublished',
+    /** Record sends after the first (entries Kinesis refused, calls that failed as a whole). */
+    publishRetries: 'PublishRetries',
+    /** Records left unpublished this time (reported to Lambda, retried later). */
+    recordsFailed: 'RecordsFailed',
+    /** Stream records not published on purpose: items of the log table that are not events. */
+    recordsSkipped: 'RecordsSkipped',
     /** A MODIFY or REMOVE of an event item: the log's history was changed behind its back. */
     historyRewrites: 'HistoryRewrites',
     /** A stream record that can never be published (too large, not an event, unroutable). */
     unpublishableRecords: 'UnpublishableRecords',
+    /** Commands a batch held only part of, whose missing events were read from the log. */
+    commandsCompleted: 'CommandsCompleted',
   }),
+  /** The counts of `createConsumer` and `consumerMiddleware`, once per batch (or gap sweep). */
   consumer: Object.freeze({
-    /** Events set aside in the dead-letter store (bad input, or a handler out of attempts). */
-    recordsParked: 'RecordsParked',
+    /** Records the batch delivered. */
+    recordsReceived: 'RecordsReceived',
+    /** Events whose handler ran and whose checkpoint advanced. */
+    eventsApplied: 'EventsApplied',
+    /** Records at or below the checkpoint: already applied. */
+    duplicatesSkipped: 'DuplicatesSkipped',
+    /** Events of a type without a handler (the checkpoint advanced past them). */
+    eventsSkipped: 'EventsSkipped',
+    /** Records set aside because an earlier version is missing or cannot be read yet. */
+    gapsHeld: 'GapsHeld',
+    /** Held records applied once their gap closed. */
+    gapsClosed: 'GapsClosed',
     /** Gaps given up on after `gapTimeoutSeconds`: events skipped over. */
     gapsExpired: 'GapsExpired',
+    /** Events set aside in the dead-letter store (bad input, or a handler out of attempts). */
+    recordsParked: 'RecordsParked',
+    /** Handler calls that threw or timed out. */
+    handlerFailures: 'HandlerFailures',
+    /** Records reported to Lambda as not done (redelivered). */
+    recordsFailed: 'RecordsFailed',
+    /** Checkpoint writes lost to another invocation of the same consumer. */
+    concurrentUpdates: 'ConcurrentUpdates',
+    /** Records that could not be parked (delivered again). */
+    parkFailures: 'ParkFailures',
+    /** Versions skipped by an explicit mid-stream start (`firstContact: 'any-version'`). */
+    versionsSkipped: 'VersionsSkipped',
+    /** Handlers cut off by the invocation's deadline. */
+    handlersNotCompleted: 'HandlersNotCompleted',
     /**
      * Events the consumer cannot read yet (a newer schema version not declared readable by its
      * definition): each holds its aggregate until a definition that reads it is deployed.
      */
     eventsUnreadable: 'EventsUnreadable',
+    /** DynamoDB requests the batch made (cost). */
+    dynamodbRequests: 'DynamoDbRequests',
   }),
 } as const);

@@ -107,6 +107,14 @@ export {
 } from './event-source-settings';
 export type { JsonSchema } from './json-schema';
 export { DYNAMODB_MAX_ITEM_BYTES, KINESIS_LIMITS } from './limits';
+export type { JsonLoggerOptions, LogLevel, LogThreshold, TidemarkLogger } from './logger';
+export { createJsonLogger, JSON_LOGGER_DEFAULTS } from './logger';
+export type {
+  ConsumerMetricName,
+  PublisherMetricName,
+  TidemarkMetricName,
+  TidemarkMetrics,
+} from './metrics';
 export type { CompatibilityOptions } from './schema-compatibility';
 export { findIncompatibilities } from './schema-compatibility';
 export type { SchemaIncompatibility } from './schema-incompatibility';

@@ -5,5 +5,13 @@
  */
 export type { AwsService, ResolvedAwsClientConfig, SdkClientLike } from './aws-config';
 export { isSdkClient, resolveAwsClientConfig, resolveClient } from './aws-config';
+export type { AwsErrorClassification, AwsErrorKind, CancellationReason, ReturnedItem } from './aws-errors';
+export { awsErrorName, cancellationReasons, classifyAwsError } from './aws-errors';
+export type { ErrorDescription } from './error-description';
+export { describeError, describeErrorText } from './error-description';
 export { formatIssues } from './errors';
 export { toValidationIssues } from './issues';
+export { forEachLimited } from './limiter';
+export { logLevelFromEnvironment, resolveLogger } from './logger';
+export type { MetricReporter } from './metrics';
+export { metricReporter } from './metrics';

@@ -5,13 +5,14 @@
  */
 import { type DynamoDBClient, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
 import type { AggregateRef, AnyEventCatalog, EventEnvelope, EventTypeOf, Ulid } from '@tidemark/core';
+import { classifyAwsError } from '@tidemark/core/internal';
 import { type AppendInput, type PreparedCommand, prepareCommand } from './append-input';
 import { type AppendRetrySettings, retryTransient } from './append-retry';
 import { buildCommandTransaction } from './command-transaction';
 import { CommandIdNotIncreasingError, ConcurrencyError } from './errors';
 import { existingCommandEvents } from './existing-command';
 import type { LogReads } from './reads';
-import { cancellationReasons, TransientAppendFailure, transientFailure } from './transient-errors';
+import { TransientAppendFailure, transientFailure } from './transient-errors';
 
 /** The outcome of `append`. */
 export interface AppendResult<C extends AnyEventCatalog> {
@@ -91,8 +92,8 @@ export function createAppend<C extends AnyEventCatalog>(
     try {
       await dynamodb.send(new TransactWriteItemsCommand({ TransactItems: items }));
     } catch (error) {
-      const reasons = cancellationReasons(error);
-      if (reasons?.includes('ConditionalCheckFailed')) {
+      const failure = classifyAwsError(error);
+      if (failure.reasons?.some((reason) => reason.code === 'ConditionalCheckFailed')) {
         // Lost a race, or an earlier attempt of this very command committed: re-read to tell.
         const now = await reads.head(pk);
         const found = await existing(pk, commandId, now);
@@ -122,7 +123,7 @@ export function createAppend<C extends AnyEventCatalog>(
           { cause: error },
         );
       }
-      const transient = transientFailure(error, reasons);
+      const transient = transientFailure(error, failure);
       if (transient) throw transient;
       throw error;
     }

@@ -29,14 +29,3 @@ export function assertNumber(what: string, value: unknown, min: number): void {
     throw new RangeError(`${what} must be a finite number of at least ${min}, got ${String(value)}`);
   }
 }
-
-/** The name of an AWS SDK error (or of any error), for classification. */
-export function errorName(error: unknown): string {
-  if (typeof error === 'object' && error !== null) {
-    const { name, code } = error as { name?: unknown; code?: unknown };
-    if (typeof name === 'string' && name !== 'Error') return name;
-    if (typeof code === 'string') return code;
-    if (typeof name === 'string') return name;
-  }
-  return typeof error;
-}

@@ -1,27 +1,8 @@
 /**
  * Which refusals of a transaction are transient (worth retrying the same command), and whether the
- * transaction may have committed despite the error.
+ * transaction may have committed despite the error — from core's one AWS error classification.
  */
-import { errorName } from './options';
-
-const TRANSIENT_REASONS = new Set([
-  'TransactionConflict',
-  'ThrottlingError',
-  'ProvisionedThroughputExceeded',
-  'RequestLimitExceeded',
-]);
-const TRANSIENT_ERRORS = new Set([
-  'TransactionInProgressException',
-  'TransactionConflictException',
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-]);
-
-/** Whole-call errors after which the transaction may have committed (a server error answered late). */
-const OUTCOME_UNKNOWN_ERRORS = new Set(['InternalServerError', 'ServiceUnavailable']);
+import type { AwsErrorClassification } from '@tidemark/core/internal';
 
 /** A transient refusal, retried by `append`. */
 export class TransientAppendFailure extends Error {
@@ -37,35 +18,17 @@ export class TransientAppendFailure extends Error {
 }
 
 /**
- * The {@link TransientAppendFailure} for a TransactWriteItems error, or `undefined` when the error
- * is not transient. `reasons` are the error's cancellation reasons (from
- * {@link cancellationReasons}), `undefined` when it is not a cancellation.
+ * The {@link TransientAppendFailure} for a TransactWriteItems error classified by
+ * `classifyAwsError`, or `undefined` when the error is not transient. Its `reasons` are the
+ * cancellation reasons that refused the transaction, or the error's name.
  */
 export function transientFailure(
   error: unknown,
-  reasons: string[] | undefined,
+  failure: AwsErrorClassification,
 ): TransientAppendFailure | undefined {
-  const name = errorName(error);
-  const transient = reasons
-    ? reasons.filter((reason) => TRANSIENT_REASONS.has(reason))
-    : TRANSIENT_ERRORS.has(name)
-      ? [name]
-      : [];
-  if (transient.length === 0) return undefined;
-  return new TransientAppendFailure(
-    transient,
-    error,
-    reasons === undefined && OUTCOME_UNKNOWN_ERRORS.has(name),
-  );
-}
-
-/** The cancellation reason codes of a TransactionCanceledException, or `undefined` for other errors. */
-export function cancellationReasons(error: unknown): string[] | undefined {
-  if (errorName(error) !== 'TransactionCanceledException') return undefined;
-  const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons;
-  if (Array.isArray(reasons) && reasons.length > 0) return reasons.map((reason) => reason.Code ?? 'None');
-  // Some emulators only list the reasons in the message: "... reasons [ConditionalCheckFailed, None]".
-  const message = (error as { message?: unknown }).message;
-  const listed = typeof message === 'string' ? /\[([^\]]*)\]/.exec(message)?.[1] : undefined;
-  return listed ? listed.split(',').map((reason) => reason.trim()) : [];
+  if (!failure.retryable) return undefined;
+  const reasons = failure.reasons
+    ? failure.reasons.map((reason) => reason.code).filter((code) => code !== 'None')
+    : [failure.name];
+  return new TransientAppendFailure(reasons, error, failure.outcomeUnknown);
 }

@@ -23,15 +23,6 @@ export {
   TooManyEventsError,
 } from '@tidemark/event-log';
 export { InvalidResumeTokenError, PublisherError, ReplayInterruptedError } from './errors';
-export type {
-  JsonLoggerOptions,
-  LogLevel,
-  PublisherCounter,
-  PublisherLogger,
-  PublisherMetric,
-  PublisherMetricsHook,
-} from './observability';
-export { createJsonLogger } from './observability';
 export type { PublishRetryOptions } from './ordered-publish';
 export type {
   PublishBatchResult,

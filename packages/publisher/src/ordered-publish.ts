@@ -5,16 +5,10 @@
  * the run as soon as one of its records cannot be published.
  */
 import { type KinesisClient, PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
-import { KINESIS_LIMITS } from '@tidemark/core';
-import {
-  assertInteger,
-  assertKnownKeys,
-  assertNumber,
-  defaultExport,
-  errorName,
-} from '@tidemark/event-log/internal';
+import { KINESIS_LIMITS, type TidemarkLogger } from '@tidemark/core';
+import { classifyAwsError, describeError, forEachLimited } from '@tidemark/core/internal';
+import { assertInteger, assertKnownKeys, assertNumber, defaultExport } from '@tidemark/event-log/internal';
 import pRetryImport from 'p-retry';
-import { describeError, type PublisherLogger } from './observability';
 import { type CallLimits, PUT_RECORDS_LIMITS, splitIntoCalls } from './waves';
 
 const pRetry = defaultExport(pRetryImport);
@@ -73,7 +67,7 @@ export interface OrderedPublishReport {
 /** Inputs of {@link publishInOrder}. */
 export interface OrderedPublishOptions {
   readonly kinesis: KinesisClient;
-  readonly logger: PublisherLogger;
+  readonly logger: TidemarkLogger;
   readonly retry: Required<PublishRetryOptions>;
   /** No new wave or retry starts after this time (epoch ms). */
   readonly deadline: number;
@@ -106,21 +100,8 @@ export function resolveRetryOptions(
   return resolved;
 }
 
-/** Whole-call errors that no retry can fix: configuration or permissions. */
-const PERMANENT_CALL_ERRORS = new Set([
-  'ResourceNotFoundException',
-  'AccessDeniedException',
-  'ValidationException',
-  'InvalidArgumentException',
-  'KMSAccessDeniedException',
-  'KMSDisabledException',
-  'KMSInvalidStateException',
-  'KMSNotFoundException',
-  'KMSOptInRequired',
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'MissingAuthenticationTokenException',
-]);
+/** Whole-call errors that no retry can fix: configuration, permissions or an invalid request. */
+const PERMANENT_CALL_ERRORS: ReadonlySet<string> = new Set(['not-found', 'access-denied', 'validation']);
 
 class WaveIncomplete extends Error {
   constructor(readonly pending: number) {
@@ -179,8 +160,8 @@ export async function publishInOrder(
         abortIn === undefined ? {} : { abortSignal: AbortSignal.timeout(abortIn) },
       );
     } catch (error) {
-      const name = errorName(error);
-      if (PERMANENT_CALL_ERRORS.has(name)) {
+      const { kind, name } = classifyAwsError(error);
+      if (PERMANENT_CALL_ERRORS.has(kind)) {
         logger.error('PutRecords failed and cannot succeed on retry', {
           stream,
           records: call.length,
@@ -235,7 +216,7 @@ export async function publishInOrder(
             [...pending.keys()].map((index) => ({ ...records[index]!, index })),
             limits,
           ).map((call) => call.map((record) => record.index));
-          await runWithConcurrency(calls, maxConcurrentCalls, (call) => sendCall(call, pending));
+          await forEachLimited(calls, maxConcurrentCalls, (call) => sendCall(call, pending));
           if (pending.size > 0) throw new WaveIncomplete(pending.size);
         },
         {
@@ -298,20 +279,4 @@ function summarize(pending: Map<number, string>): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const reason of pending.values()) counts[reason] = (counts[reason] ?? 0) + 1;
   return counts;
-}
-
-async function runWithConcurrency<T>(
-  items: readonly T[],
-  limit: number,
-  run: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next]!;
-      next += 1;
-      await run(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -15,9 +15,11 @@ import {
   envelopeFromEventLogItem,
   parseEventLogItem,
   RecordTooLargeError,
+  type TidemarkLogger,
+  type TidemarkMetrics,
   toKinesisRecord,
 } from '@tidemark/core';
-import { resolveClient } from '@tidemark/core/internal';
+import { describeError, forEachLimited, metricReporter, resolveClient, resolveLogger } from '@tidemark/core/internal';
 import { assertInteger, assertKnownKeys, defaultExport } from '@tidemark/event-log/internal';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import {
@@ -28,13 +30,6 @@ import {
   tableNameOfStreamArn,
 } from './command-completion';
 import { PublisherError } from './errors';
-import {
-  createJsonLogger,
-  describeError,
-  type PublisherLogger,
-  type PublisherMetricsHook,
-  reportMetrics,
-} from './observability';
 import {
   type OutgoingRecord,
   type PublishRetryOptions,
@@ -76,10 +71,20 @@ export type StreamTargetOptions =
 export interface PublishingOptions {
   /** A Kinesis client, or the config to make one. Default: a client from the environment. */
   readonly kinesis?: KinesisClient | AwsClientOptions;
-  /** Where logs go. Default: {@link createJsonLogger} (JSON lines on stdout, level `info`). */
-  readonly logger?: PublisherLogger;
-  /** Receives the counters (`RecordsPublished`, `PublishRetries`, `RecordsFailed`, `HistoryRewrites`, `UnpublishableRecords`, …). Default: none. */
-  readonly metrics?: PublisherMetricsHook;
+  /**
+   * Where logs go: Powertools' `Logger`, `console` or any {@link TidemarkLogger}.
+   * @default `createJsonLogger()` of `@tidemark/core` (JSON lines, level from the environment, else
+   * `info`), with the service `POWERTOOLS_SERVICE_NAME` or `tidemark-publisher`
+   */
+  readonly logger?: TidemarkLogger;
+  /**
+   * Where the counts go, once per invocation (replay: per page): Powertools' `Metrics` or any object
+   * with its `addMetric(name, unit, value)`. The names are `TIDEMARK_METRICS.publisher`
+   * (`RecordsPublished`, `PublishRetries`, `RecordsFailed`, `RecordsSkipped`, `HistoryRewrites`,
+   * `UnpublishableRecords`, `CommandsCompleted`).
+   * @default none
+   */
+  readonly metrics?: TidemarkMetrics;
   /** Retries of failed entries and calls. Default: 8 retries, 100 ms doubling to 3 s, with jitter. */
   readonly retry?: PublishRetryOptions;
   /** PutRecords calls of one wave in flight at once (a wave never holds two records of one aggregate). Default: `4`. */
@@ -285,7 +290,7 @@ export function outgoingRecord(envelope: EventEnvelope, route: StreamRoute): Out
  *
  * export const handler = createPublisher({
  *   streamName: process.env.EVENTS_STREAM!,
- *   metrics: ({ name, value }) => metrics.addMetric(name, MetricUnit.Count, value),
+ *   metrics: new Metrics(), // @aws-lambda-powertools/metrics; flush it with its logMetrics middleware
  * });
  * ```
  */
@@ -293,7 +298,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
   assertKnownKeys('createPublisher', options, OPTION_KEYS);
   const route = resolveRoute('createPublisher', options);
   const retry = resolveRetryOptions('createPublisher', options.retry);
-  const logger = options.logger ?? createJsonLogger();
+  const logger = resolveLogger(options.logger, 'tidemark-publisher', 'createPublisher');
+  const metric = metricReporter(options.metrics, logger, 'createPublisher');
   const safetyMarginMs = options.safetyMarginMs ?? 5000;
   const defaultTimeBudgetMs = options.defaultTimeBudgetMs ?? 60_000;
   const maxConcurrentCalls = options.maxConcurrentCalls ?? 4;
@@ -512,11 +518,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       }
     };
     // At most MAX_CONCURRENT_COMPLETIONS Queries in flight, however many commands a batch splits.
-    const worker = async () => {
-      for (let entry = pending.shift(); entry !== undefined; entry = pending.shift())
-        await completeAggregate(entry);
-    };
-    await Promise.all(Array.from({ length: Math.min(MAX_CONCURRENT_COMPLETIONS, pending.length) }, worker));
+    await forEachLimited(pending, MAX_CONCURRENT_COMPLETIONS, completeAggregate);
     logger.debug('Completed split commands from the log', { commands, queries, events: completions.length });
     return { completions, commands, queries };
   };
@@ -630,16 +632,13 @@ export function createPublisher(options: PublisherOptions): Publisher {
       });
     }
     logger.info('Publisher batch done', { ...summary, durationMs: Date.now() - started });
-    reportMetrics(options.metrics, logger, [
-      ['RecordsPublished', summary.published, { component: 'publisher' }],
-      ['PublishRetries', summary.retried, { component: 'publisher' }],
-      ['RecordsFailed', summary.failed, { component: 'publisher' }],
-      ['RecordsSkipped', skipped.notAnEvent, { component: 'publisher', reason: 'not-an-event' }],
-      ['HistoryRewrites', skipped.modify, { component: 'publisher', reason: 'modify' }],
-      ['HistoryRewrites', skipped.remove, { component: 'publisher', reason: 'remove' }],
-      ['UnpublishableRecords', poison, { component: 'publisher' }],
-      ['CommandsCompleted', completion.commands, { component: 'publisher' }],
-    ]);
+    metric('RecordsPublished', summary.published);
+    metric('PublishRetries', summary.retried);
+    metric('RecordsFailed', summary.failed);
+    metric('RecordsSkipped', skipped.notAnEvent);
+    metric('HistoryRewrites', skipped.modify + skipped.remove);
+    metric('UnpublishableRecords', poison);
+    metric('CommandsCompleted', completion.commands);
     return { batchItemFailures, summary };
   };
 

@@ -21,10 +21,9 @@ import {
   envelopeFromEventLogItem,
   parseEventLogItem,
 } from '@tidemark/core';
-import { resolveClient } from '@tidemark/core/internal';
+import { describeError, metricReporter, resolveClient, resolveLogger } from '@tidemark/core/internal';
 import { assertInteger, assertKnownKeys } from '@tidemark/event-log/internal';
 import { InvalidResumeTokenError, ReplayInterruptedError } from './errors';
-import { createJsonLogger, describeError, reportMetrics } from './observability';
 import { type OutgoingRecord, publishInOrder, resolveRetryOptions } from './ordered-publish';
 import { outgoingRecord, type PublishingOptions, resolveRoute, type StreamTargetOptions } from './publisher';
 
@@ -156,7 +155,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   assertKnownKeys('replay', options, OPTION_KEYS);
   const route = resolveRoute('replay', options);
   const retry = resolveRetryOptions('replay', options.retry);
-  const logger = options.logger ?? createJsonLogger();
+  const logger = resolveLogger(options.logger, 'tidemark-publisher', 'replay');
+  const metric = metricReporter(options.metrics, logger, 'replay');
   const { tableName, signal } = options;
   if (typeof tableName !== 'string' || tableName.length < 3)
     throw new TypeError('replay: tableName must be a table name');
@@ -296,11 +296,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     });
     const publishedNow = report.outcomes.filter((outcome) => outcome === 'published').length;
     const failed = records.length - publishedNow;
-    reportMetrics(options.metrics, logger, [
-      ['RecordsPublished', publishedNow, { component: 'replay' }],
-      ['PublishRetries', report.retried, { component: 'replay' }],
-      ['RecordsFailed', failed, { component: 'replay' }],
-    ]);
+    metric('RecordsPublished', publishedNow);
+    metric('PublishRetries', report.retried);
+    metric('RecordsFailed', failed);
 
     // The resume point: just after the last item of the unbroken published prefix (scan order).
     const firstUnpublished = recordOfItem.findIndex(

@@ -1,5 +1,5 @@
 /** The task log's publisher Lambda (DynamoDB stream event source → Kinesis). */
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { createPublisher } from '@tidemark/publisher';
 import { setting } from '../settings';
@@ -10,5 +10,5 @@ const metrics = new Metrics();
 
 export const handler = createPublisher({
   streamName: setting('STREAM_NAME'),
-  metrics: ({ name, value }) => metrics.addMetric(name, MetricUnit.Count, value),
+  metrics,
 }).use(logMetrics(metrics));

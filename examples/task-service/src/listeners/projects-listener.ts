@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type ConsumerMetrics, createConsumer } from '@tidemark/consumer';
-import { type DomainEvent, defineCatalog } from '@tidemark/core';
+import { createConsumer } from '@tidemark/consumer';
+import { type DomainEvent, defineCatalog, type TidemarkMetrics } from '@tidemark/core';
 import { ConcurrencyError } from '@tidemark/event-log';
 import { ProjectCreated, ProjectDeleted, TaskCreated } from '@tidemark-examples/task-events';
 import type { ProjectsTable } from '../project-directory';
@@ -33,7 +33,7 @@ export interface ProjectsListenerOptions {
    * Where the consumer's counters go (Powertools `Metrics`, or a function); the deployed function
    * publishes them where `@tidemark/cdk`'s alarms look. Default: none.
    */
-  readonly metrics?: ConsumerMetrics;
+  readonly metrics?: TidemarkMetrics;
 }
 
 /**

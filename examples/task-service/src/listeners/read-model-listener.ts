@@ -1,7 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { type ConsumerMetrics, createConsumer, type EventHandlers } from '@tidemark/consumer';
-import type { DomainEvent } from '@tidemark/core';
+import { createConsumer, type EventHandlers } from '@tidemark/consumer';
+import type { DomainEvent, TidemarkMetrics } from '@tidemark/core';
 import { type TaskEvents, taskEvents } from '@tidemark-examples/task-events';
 import type { TaskReadModel } from '../read-model';
 import { applyTaskEvent, type TaskEvent } from '../task';
@@ -25,7 +25,7 @@ export interface ReadModelListenerOptions {
    * Where the consumer's counters go (Powertools `Metrics`, or a function); the deployed function
    * publishes them where `@tidemark/cdk`'s alarms look. Default: none.
    */
-  readonly metrics?: ConsumerMetrics;
+  readonly metrics?: TidemarkMetrics;
 }
 
 /**

@@ -1,6 +1,5 @@
 import { consumerTableDescription } from '@tidemark/consumer';
-import type { DomainEvent } from '@tidemark/core';
-import type { PublisherLogger } from '@tidemark/publisher';
+import type { DomainEvent, TidemarkLogger } from '@tidemark/core';
 import { createPublisher } from '@tidemark/publisher';
 import { createDynamoDbStreamEventSource, createKinesisEventSource, type LocalAws } from '@tidemark/testing';
 // The demo composes the downstream team's listener too, as the whole landscape would run. The feed
@@ -65,11 +64,11 @@ export interface LocalAppOptions {
 }
 
 /** The publishers log warnings and errors only (their per-batch info lines would drown the demo). */
-const quietLogger: PublisherLogger = {
+const quietLogger: TidemarkLogger = {
   debug: () => {},
   info: () => {},
-  warn: (message, attributes) => console.warn(message, attributes),
-  error: (message, attributes) => console.error(message, attributes),
+  warn: (message, attributes?) => console.warn(message, attributes),
+  error: (message, attributes?) => console.error(message, attributes),
 };
 
 /**

@@ -4,43 +4,10 @@
  * Throttling, transaction conflicts, server errors and network failures pass on their own: the
  * record is delivered again and nothing is counted. Everything else (a missing table, a denied
  * action, an invalid or oversized request, a refused condition) repeats on every delivery, so it
- * counts as an attempt and ends parked after `maxAttempts`.
+ * counts as an attempt and ends parked after `maxAttempts`. Which AWS error is which is decided
+ * once for every package, by `classifyAwsError` of `@tidemark/core/internal`.
  */
-
-/** DynamoDB error names that pass by waiting. */
-const WAITABLE_ERRORS = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'TransactionConflictException',
-  'TransactionInProgressException',
-  'InternalServerError',
-  'InternalFailure',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-
-/** Transaction cancellation codes that pass by waiting. */
-export const WAITABLE_CANCELLATION_CODES: ReadonlySet<string> = new Set([
-  'TransactionConflict',
-  'ThrottlingError',
-  'ProvisionedThroughputExceeded',
-  'RequestLimitExceeded',
-]);
-
-/** Network-level error codes (Node.js) that pass by waiting. */
-const WAITABLE_NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ECONNABORTED',
-]);
+import { classifyAwsError, cancellationReasons as reasonsOf } from '@tidemark/core/internal';
 
 /** Whether a DynamoDB failure passes by waiting (retried on redelivery, not counted as an attempt). */
 export function isWaitableFailure(error: unknown): boolean {
@@ -49,36 +16,19 @@ export function isWaitableFailure(error: unknown): boolean {
   if ((error as { code?: unknown }).code === 'CONSUMER_STORE_FAILED') {
     return isWaitableFailure((error as { cause?: unknown }).cause);
   }
-  const { name, code, $metadata, CancellationReasons } = error as {
-    name?: unknown;
-    code?: unknown;
-    $metadata?: { httpStatusCode?: number };
-    CancellationReasons?: { Code?: string }[];
-  };
-  if (name === 'TransactionCanceledException' && Array.isArray(CancellationReasons)) {
-    const refused = CancellationReasons.filter((reason) => reason?.Code && reason.Code !== 'None');
-    return refused.length > 0 && refused.every((reason) => WAITABLE_CANCELLATION_CODES.has(reason.Code!));
-  }
-  if (typeof name === 'string' && WAITABLE_ERRORS.has(name)) return true;
-  if (typeof code === 'string' && WAITABLE_NETWORK_CODES.has(code)) return true;
-  const status = $metadata?.httpStatusCode;
-  return typeof status === 'number' && (status >= 500 || status === 429);
+  return classifyAwsError(error).retryable;
 }
 
-/** The cancellation reasons of a TransactWriteItems failure (the checkpoint's revision, where returned). */
+/**
+ * The cancellation reasons of a TransactWriteItems failure, one per item, with the checkpoint's
+ * revision where DynamoDB returned the item; `undefined` for any other failure.
+ */
 export function cancellationReasons(
   error: unknown,
 ): { code: string; message?: string; revision?: number }[] | undefined {
-  if ((error as Error)?.name !== 'TransactionCanceledException') return undefined;
-  const reasons = (
-    error as {
-      CancellationReasons?: { Code?: string; Message?: string; Item?: Record<string, { N?: string }> }[];
-    }
-  ).CancellationReasons;
-  if (!Array.isArray(reasons)) return undefined;
-  return reasons.map((reason) => ({
-    code: reason.Code ?? 'None',
-    ...(reason.Message === undefined ? {} : { message: reason.Message }),
-    ...(reason.Item?.revision?.N === undefined ? {} : { revision: Number(reason.Item.revision.N) }),
+  return reasonsOf(error)?.map((reason) => ({
+    code: reason.code,
+    ...(reason.message === undefined ? {} : { message: reason.message }),
+    ...(reason.item?.revision?.N === undefined ? {} : { revision: Number(reason.item.revision.N) }),
   }));
 }

@@ -13,7 +13,7 @@ import { test } from '@tidemark/testing/vitest';
 import { describe, expect } from 'vitest';
 import { z } from 'zod';
 import { consumerTableDescription, createConsumer } from '../../src/index';
-import type { BatchSummary, ConsumerMetricName } from '../../src/types';
+import type { BatchSummary } from '../../src/types';
 
 /** The listener's definition before the breaking change: `by`. */
 const IncrementedV1 = defineEvent({
@@ -64,7 +64,7 @@ async function consumerTable(aws: LocalAws): Promise<string> {
 /** A listener deploy: its catalog, what it applied (`id@version` → value read), its metrics and logs. */
 function listener(aws: LocalAws, table: string, deploy: 'v1' | 'v3', now: () => Date) {
   const applied: string[] = [];
-  const metrics = new Map<ConsumerMetricName, number>();
+  const metrics = new Map<string, number>();
   const errors: string[] = [];
   const summaries: BatchSummary[] = [];
   const log = () => undefined;
@@ -73,7 +73,10 @@ function listener(aws: LocalAws, table: string, deploy: 'v1' | 'v3', now: () => 
     checkpoints: { tableName: table, dynamodb: aws.clientConfig },
     gapTimeoutSeconds: 60,
     clock: now,
-    metrics: (name: ConsumerMetricName, value: number) => metrics.set(name, (metrics.get(name) ?? 0) + value),
+    metrics: {
+      addMetric: (name: string, _unit: 'Count', value: number) =>
+        metrics.set(name, (metrics.get(name) ?? 0) + value),
+    },
     logger: { debug: log, info: log, warn: log, error: (message: string) => void errors.push(message) },
     onBatchSummary: (summary: BatchSummary) => void summaries.push(summary),
   };

@@ -152,8 +152,20 @@ createConsumer({
   handlers: { TaskCreated: () => {} },
   checkpoints,
   logger: new Logger({ serviceName: 'tasks' }),
-  metrics: (name, value) => {
-    expectTypeOf(name).toEqualTypeOf<import('../../src/index').ConsumerMetricName>();
-    expectTypeOf(value).toEqualTypeOf<number>();
+  metrics: {
+    addMetric(name, unit, value) {
+      expectTypeOf(name).toEqualTypeOf<string>();
+      expectTypeOf(unit).toEqualTypeOf<'Count'>();
+      expectTypeOf(value).toEqualTypeOf<number>();
+    },
   },
+});
+
+createConsumer({
+  name: 'x',
+  events: taskEvents,
+  handlers: { TaskCreated: () => {} },
+  checkpoints,
+  // @ts-expect-error: the function form of earlier versions is gone; pass Powertools Metrics
+  metrics: (name: string, value: number) => [name, value],
 });

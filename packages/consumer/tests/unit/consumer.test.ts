@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { encodeEnvelope } from '@tidemark/core';
+import { encodeEnvelope, TIDEMARK_METRICS } from '@tidemark/core';
 import { describe, expect, it } from 'vitest';
 import { createConsumer } from '../../src/consumer';
 import { ConsumerStoreError } from '../../src/errors';
@@ -636,31 +636,45 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
   });
 
   describe('observability', () => {
-    it('logs one summary per batch and sends counts to the metrics hook', async () => {
-      const metrics: [string, number][] = [];
-      const h = harness(entry, { metrics: (name, value) => metrics.push([name, value]) });
+    it('logs one summary per batch and sends every count to addMetric, 0 included', async () => {
+      const added: [string, string, number][] = [];
+      const h = harness(entry, {
+        metrics: { addMetric: (name, unit, value) => added.push([name, unit, value]) },
+      });
 
       await h.handle(kinesisEvent([...history('a', 1, 2), rawRecord('x')]));
 
       const summaries = h.logger.lines.filter((line) => line.message.endsWith('batch done'));
       expect(summaries).toHaveLength(1);
       expect(summaries[0]!.details[0]).toMatchObject({ consumer: NAME, records: 3, applied: 2, parked: 1 });
-      expect(metrics).toEqual(
+      expect(added).toEqual(
         expect.arrayContaining([
-          ['RecordsReceived', 3],
-          ['EventsApplied', 2],
-          ['RecordsParked', 1],
+          ['RecordsReceived', 'Count', 3],
+          ['EventsApplied', 'Count', 2],
+          ['RecordsParked', 'Count', 1],
+          ['GapsExpired', 'Count', 0],
         ]),
       );
+      // Every name is one of TIDEMARK_METRICS.consumer, each sent once.
+      expect(added.map(([name]) => name).sort()).toEqual(Object.values(TIDEMARK_METRICS.consumer).sort());
     });
 
-    it('accepts a Powertools-style metrics object', async () => {
-      const added: unknown[][] = [];
-      const h = harness(entry, { metrics: { addMetric: (...args: unknown[]) => added.push(args) } });
+    it('loses only the count when the metrics object throws, and logs it', async () => {
+      const h = harness(entry, {
+        metrics: {
+          addMetric: () => {
+            throw new Error('buffer full');
+          },
+        },
+      });
 
-      await h.handle(kinesisEvent([taskEnvelope('a', 1)]));
+      await expect(h.handle(kinesisEvent([taskEnvelope('a', 1)]))).resolves.toEqual({
+        batchItemFailures: [],
+      });
 
-      expect(added).toContainEqual(['EventsApplied', 'Count', 1]);
+      const warnings = h.logger.lines.filter((line) => line.message.includes('metrics object threw'));
+      expect(warnings).toHaveLength(Object.keys(TIDEMARK_METRICS.consumer).length);
+      expect(warnings[0]!.details[0]).toMatchObject({ error: { name: 'Error', message: 'buffer full' } });
     });
   });
 });

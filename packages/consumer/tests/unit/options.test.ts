@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { ConfigurationError } from '@tidemark/core';
 import { describe, expect, it } from 'vitest';
 import { createConsumer, isConsumer } from '../../src/consumer';
 import { consumerMiddleware } from '../../src/middleware';
@@ -36,7 +37,6 @@ describe('createConsumer options', () => {
     ['a non-boolean transactional', { transactional: 'yes' }, /transactional/],
     ['concurrency 0', { concurrency: 0 }, /concurrency/],
     ['a logger without warn', { logger: { debug() {}, info() {}, error() {} } }, /missing warn/],
-    ['metrics that are neither a function nor addMetric', { metrics: {} }, /metrics/],
     ['an empty handlers object', { handlers: {} }, /handlers is empty/],
     ['a handler for an undeclared type', { handlers: { TaskExploded: () => {} } }, /does not declare/],
     [
@@ -50,6 +50,16 @@ describe('createConsumer options', () => {
     expect(() => createConsumer(options)).toThrow(TypeError);
     expect(() => createConsumer(options)).toThrow(message);
     expect(() => consumerMiddleware(options)).toThrow(message);
+  });
+
+  it.each([
+    ['an object without addMetric', {}],
+    ['the function form of earlier versions', (_name: string, _value: number) => {}],
+  ])('throws a ConfigurationError for metrics that are %s', (_what, metrics) => {
+    const options = { ...valid(), metrics } as never;
+    expect(() => createConsumer(options)).toThrow(ConfigurationError);
+    expect(() => createConsumer(options)).toThrow(/metrics must be an object with addMetric/);
+    expect(() => consumerMiddleware(options)).toThrow(ConfigurationError);
   });
 
   it('accepts a client config instead of a client', () => {

@@ -181,3 +181,14 @@ export function memoryLogger() {
     };
   return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }
+
+/** Records the counts sent to `addMetric`, as Powertools `Metrics` receives them. */
+export function memoryMetrics() {
+  const counts: { name: string; unit: string; value: number }[] = [];
+  return {
+    counts,
+    addMetric(name: string, unit: 'Count', value: number): void {
+      counts.push({ name, unit, value });
+    },
+  };
+}

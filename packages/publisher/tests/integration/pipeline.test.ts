@@ -7,8 +7,8 @@ import { newCommandId } from '@tidemark/core';
 import { createDynamoDbStreamEventSource } from '@tidemark/testing';
 import { test } from '@tidemark/testing/vitest';
 import { describe, expect } from 'vitest';
-import { createEventLog, createPublisher, type PublisherMetric } from '../../src/index';
-import { catalog, memoryLogger } from '../helpers/fakes';
+import { createEventLog, createPublisher } from '../../src/index';
+import { catalog, memoryLogger, memoryMetrics } from '../helpers/fakes';
 import { firstArrivalVersions, readStream } from '../helpers/kinesis-reader';
 
 describe('append → DynamoDB stream → publisher → Kinesis', () => {
@@ -53,13 +53,13 @@ describe('append → DynamoDB stream → publisher → Kinesis', () => {
       seed: 42,
       kinesis: { putRecordsEntryFailureRate: 0.3, throttleRate: 0.2, operations: ['PutRecords'] },
     });
-    const metrics: PublisherMetric[] = [];
+    const metrics = memoryMetrics();
     const publisher = createPublisher({
       kinesis: aws.kinesis,
       dynamodb: aws.dynamodb,
       streamName,
       logger: memoryLogger().logger,
-      metrics: (metric) => metrics.push(metric),
+      metrics,
       retry: { retries: 3, minTimeoutMs: 5, maxTimeoutMs: 50 },
       safetyMarginMs: 1000,
     });
@@ -84,7 +84,7 @@ describe('append → DynamoDB stream → publisher → Kinesis', () => {
     expect(stats.putRecordsEntriesFailed).toBeGreaterThan(0);
     expect(stats.kinesisThrottled).toBeGreaterThan(0);
     expect(
-      metrics.filter((m) => m.name === 'PublishRetries').reduce((sum, m) => sum + m.value, 0),
+      metrics.counts.filter((m) => m.name === 'PublishRetries').reduce((sum, m) => sum + m.value, 0),
     ).toBeGreaterThan(0);
     expect(source.onFailure).toEqual([]);
 

@@ -4,8 +4,8 @@ import { newCommandId } from '@tidemark/core';
 import { createDynamoDbStreamEventSource } from '@tidemark/testing';
 import { test } from '@tidemark/testing/vitest';
 import { describe, expect } from 'vitest';
-import { createEventLog, createPublisher, type PublisherMetric, replay } from '../../src/index';
-import { catalog, memoryLogger } from '../helpers/fakes';
+import { createEventLog, createPublisher, replay } from '../../src/index';
+import { catalog, memoryLogger, memoryMetrics } from '../helpers/fakes';
 import { firstArrivalVersions, readStream } from '../helpers/kinesis-reader';
 
 describe('replay on DynamoDB Local and kinesis-mock', () => {
@@ -68,11 +68,11 @@ describe('replay on DynamoDB Local and kinesis-mock', () => {
     expect(first.published).toBe(26);
     expect(progress).toEqual([13, 26]);
 
-    const metrics: PublisherMetric[] = [];
+    const metrics = memoryMetrics();
     const second = await replay({
       ...common,
       resumeToken: first.resumeToken,
-      metrics: (m) => metrics.push(m),
+      metrics,
     });
     const stats = await aws.faults.stats();
     await aws.faults.clear();
@@ -83,7 +83,7 @@ describe('replay on DynamoDB Local and kinesis-mock', () => {
       resumeToken: undefined,
     });
     expect(stats.putRecordsEntriesFailed).toBeGreaterThan(0);
-    expect(metrics.some((m) => m.name === 'PublishRetries' && m.value > 0)).toBe(true);
+    expect(metrics.counts.some((m) => m.name === 'PublishRetries' && m.value > 0)).toBe(true);
 
     const records = await readStream(aws.kinesis, streamName);
     expect(new Set(records.map((r) => r.envelope.id)).size).toBe(total);
@@ -184,7 +184,7 @@ describe('replay on DynamoDB Local and kinesis-mock', () => {
       events: [{ type: 'TaskRenamed', data: { name: 'b' } }],
     });
     const { streamName } = await aws.createKinesisStream();
-    const metrics: PublisherMetric[] = [];
+    const metrics = memoryMetrics();
     const { lines, logger } = memoryLogger();
     const source = createDynamoDbStreamEventSource({
       dynamodbStreams: aws.dynamodbStreams,
@@ -194,7 +194,7 @@ describe('replay on DynamoDB Local and kinesis-mock', () => {
         dynamodb: aws.dynamodb,
         streamName,
         logger,
-        metrics: (m) => metrics.push(m),
+        metrics,
       }),
       reportBatchItemFailures: true,
       functionTimeoutSeconds: 20,
@@ -207,11 +207,9 @@ describe('replay on DynamoDB Local and kinesis-mock', () => {
     }
     const records = await readStream(aws.kinesis, streamName);
     expect(records.map((r) => r.envelope.aggregateversion)).toEqual([1, 2]);
-    expect(
-      metrics
-        .filter((m) => m.name === 'HistoryRewrites' && m.dimensions.reason === 'modify')
-        .reduce((s, m) => s + m.value, 0),
-    ).toBe(1);
+    expect(metrics.counts.filter((m) => m.name === 'HistoryRewrites').reduce((s, m) => s + m.value, 0)).toBe(
+      1,
+    );
     expect(lines.some((line) => line.level === 'error' && line.message.includes('MODIFY'))).toBe(true);
   });
 });

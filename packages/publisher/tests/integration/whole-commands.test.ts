@@ -12,8 +12,8 @@ import { createDynamoDbStreamEventSource, createKinesisEventSource, type LocalAw
 import { test } from '@tidemark/testing/vitest';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect } from 'vitest';
-import { createPublisher, type PublisherMetric } from '../../src/index';
-import { catalog, memoryLogger } from '../helpers/fakes';
+import { createPublisher } from '../../src/index';
+import { catalog, memoryLogger, memoryMetrics } from '../helpers/fakes';
 import { firstArrivalVersions, readStream } from '../helpers/kinesis-reader';
 
 /** Every record of the event log's DynamoDB stream, as Lambda would deliver them. */
@@ -65,13 +65,13 @@ describe('whole commands, in order, whatever the batch boundaries', () => {
     const records = await captureStream(aws, eventLogTable.streamArn);
     expect(records).toHaveLength(7);
 
-    const metrics: PublisherMetric[] = [];
+    const metrics = memoryMetrics();
     const publisher = createPublisher({
       kinesis: aws.kinesis,
       dynamodb: aws.dynamodb,
       streamName,
       logger: memoryLogger().logger,
-      metrics: (metric) => metrics.push(metric),
+      metrics,
     });
     const A = 'Task#split-a';
     const B = 'Task#split-b';
@@ -239,7 +239,7 @@ describe('poison holds back nothing earlier', () => {
       await put(item);
     const records = await captureStream(aws, eventLogTable.streamArn);
     const { lines, logger } = memoryLogger();
-    const metrics: PublisherMetric[] = [];
+    const metrics = memoryMetrics();
     const publisher = createPublisher({
       kinesis: aws.kinesis,
       dynamodb: aws.dynamodb,
@@ -248,7 +248,7 @@ describe('poison holds back nothing earlier', () => {
         return streamName;
       },
       logger,
-      metrics: (metric) => metrics.push(metric),
+      metrics,
     });
     // Versions delivered latest first, so the poison's own position is not the batch's first.
     const batch = [...records].reverse();
@@ -266,7 +266,7 @@ describe('poison holds back nothing earlier', () => {
         (keyOf(record) === 'Task#lost' && versionOf(record) >= 2),
     );
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: unpublished[0]!.dynamodb!.SequenceNumber }]);
-    expect(metrics.find((metric) => metric.name === 'UnpublishableRecords')!.value).toBe(3);
+    expect(metrics.counts.find((metric) => metric.name === 'UnpublishableRecords')!.value).toBe(3);
     for (const [key, version] of [
       ['Task#big', 2],
       ['Task#junk', 2],
@@ -321,21 +321,16 @@ describe('history rewrites are loud', () => {
     expect(records.map((record) => record.eventName)).toEqual(['INSERT', 'INSERT', 'MODIFY', 'REMOVE']);
 
     const { lines, logger } = memoryLogger();
-    const metrics: PublisherMetric[] = [];
+    const metrics = memoryMetrics();
     const loud = createPublisher({
       kinesis: aws.kinesis,
       streamName,
       logger,
-      metrics: (m) => metrics.push(m),
+      metrics,
     });
     const logged = await loud.publishBatch({ Records: records });
     expect(logged.batchItemFailures).toEqual([]);
-    expect(
-      metrics.filter((m) => m.name === 'HistoryRewrites').map((m) => [m.dimensions.reason, m.value]),
-    ).toEqual([
-      ['modify', 1],
-      ['remove', 1],
-    ]);
+    expect(metrics.counts.filter((m) => m.name === 'HistoryRewrites').map((m) => m.value)).toEqual([2]);
     const errors = lines.filter(
       (line) => line.level === 'error' && line.message.startsWith('History rewritten'),
     );

@@ -1,16 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { defineCatalog, defineEvent, type EventEnvelope } from '@tidemark/core';
+import { defineCatalog, defineEvent, type EventEnvelope, type TidemarkLogger } from '@tidemark/core';
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent, Handler } from 'aws-lambda';
 import { describe, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import {
-  type AppendResult,
-  createEventLog,
-  createPublisher,
-  type Publisher,
-  type PublisherLogger,
-  replay,
-} from '../../src/index';
+import { type AppendResult, createEventLog, createPublisher, type Publisher, replay } from '../../src/index';
 
 const TaskCreated = defineEvent({
   type: 'TaskCreated',
@@ -85,8 +78,14 @@ describe('createPublisher typing', () => {
   });
 
   it('accepts Powertools Logger as the logger', () => {
-    expectTypeOf(new Logger()).toExtend<PublisherLogger>();
+    expectTypeOf(new Logger()).toExtend<TidemarkLogger>();
     createPublisher({ streamName: 'events', logger: new Logger({ serviceName: 'publisher' }) });
+  });
+
+  it('takes metrics as an object with addMetric, not as a function', () => {
+    createPublisher({ streamName: 'events', metrics: { addMetric: (_name, _unit, _value) => {} } });
+    // @ts-expect-error: the metrics hook of earlier versions is gone
+    createPublisher({ streamName: 'events', metrics: ({ name, value }) => [name, value] });
   });
 
   it('takes the same target options in replay', () => {
