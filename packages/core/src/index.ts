@@ -91,6 +91,7 @@ export {
 } from './envelope';
 export type {
   CatalogProblemSummary,
+  ConfigurationErrorOptions,
   TidemarkErrorOptions,
   UnsupportedSchemaVersionOptions,
   ValidationIssue,

@@ -6,3 +6,10 @@
 export { resolveClient } from './aws-config';
 export { formatIssues } from './errors';
 export { toValidationIssues } from './issues';
+export {
+  AWS_CLIENT_OPTIONS_SCHEMA,
+  awsClientOption,
+  functionOption,
+  type ParseOptionsContext,
+  parseOptions,
+} from './parse-options';
