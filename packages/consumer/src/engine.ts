@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AnyEventDefinition } from '@tidemark/core';
+import { parseOptions } from '@tidemark/core/internal';
 import { AggregateRun } from './aggregate-run';
 import { heldSince } from './checkpoint-draft';
 import {
@@ -18,7 +19,7 @@ import {
   describeCause,
 } from './errors';
 import { InFlightMarker, type PreviousRun } from './in-flight';
-import type { ResolvedConsumerOptions } from './options';
+import { DEAD_LETTER_PAGE_SCHEMA, type ResolvedConsumerOptions } from './options';
 import { errorInfo, parkRecord } from './park';
 import { type EventRecord, type ReadRecord, readStoredRecord, storedRecordOf } from './records';
 import { gapExpiry } from './rules/gap-expiry';
@@ -159,12 +160,9 @@ export class ConsumerEngine implements AggregateContext {
   // Dead letters
 
   /** Lists dead letters, a page at a time. */
-  async listDeadLetters(options: { limit?: number; cursor?: string } = {}): Promise<DeadLetterPage> {
-    const limit = options.limit ?? 50;
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-      throw new TypeError('listDeadLetters: limit must be an integer from 1 to 1000');
-    }
-    const page = await this.newRun(undefined).deadLetters.list(limit, options.cursor);
+  async listDeadLetters(options?: { limit?: number; cursor?: string }): Promise<DeadLetterPage> {
+    const { limit, cursor } = parseOptions(DEAD_LETTER_PAGE_SCHEMA, options, { factory: 'deadLetters.list' });
+    const page = await this.newRun(undefined).deadLetters.list(limit, cursor);
     return page.cursor === undefined
       ? { items: page.items.map(toDeadLetter) }
       : { items: page.items.map(toDeadLetter), cursor: page.cursor };

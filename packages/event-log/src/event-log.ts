@@ -46,7 +46,9 @@ import {
   UnknownEventTypeError,
   type ValidationIssue,
 } from '@tidemark/core';
+import { parseOptions } from '@tidemark/core/internal';
 import pRetryImport from 'p-retry';
+import { errorName } from './error-name';
 import {
   AppendValidationError,
   CommandIdNotIncreasingError,
@@ -55,8 +57,8 @@ import {
   EventLogBusyError,
   TooManyEventsError,
 } from './errors';
+import { appendInputShapeIssues, EVENT_LOG_OPTIONS_SCHEMA, READ_OPTIONS_SCHEMA } from './event-log-options';
 import { defaultExport } from './interop';
-import { assertInteger, assertKnownKeys, errorName } from './options';
 import { dynamoDbItemSize, firstDifference, isWellFormed, marshallItem, payloadIssues } from './storage';
 
 const pRetry = defaultExport(pRetryImport);
@@ -89,11 +91,23 @@ const SK = EVENT_LOG_KEY.sortKey;
 
 /** How `append` retries transient refusals (transaction conflicts, throttling). */
 export interface AppendRetryOptions {
-  /** Retries after the first attempt. Default: `3`. */
+  /**
+   * Retries after the first attempt.
+   *
+   * @default 3 (`EVENT_LOG_DEFAULTS.retry.retries`)
+   */
   readonly retries?: number;
-  /** Delay before the first retry, in ms (doubled each time, with jitter). Default: `25`. */
+  /**
+   * Delay before the first retry, in ms (doubled each time, with jitter).
+   *
+   * @default 25 (`EVENT_LOG_DEFAULTS.retry.minTimeoutMs`)
+   */
   readonly minTimeoutMs?: number;
-  /** Longest delay between two attempts, in ms. Default: `500`. */
+  /**
+   * Longest delay between two attempts, in ms.
+   *
+   * @default 500 (`EVENT_LOG_DEFAULTS.retry.maxTimeoutMs`)
+   */
   readonly maxTimeoutMs?: number;
 }
 
@@ -107,7 +121,11 @@ export interface EventLogOptions<C extends AnyEventCatalog> {
   readonly catalog: C;
   /** The CloudEvents `source` of every event appended, e.g. `/task-service`. Required. */
   readonly source: string;
-  /** Retries of transient refusals (transaction conflicts, throttling). Default: 3 retries, 25–500 ms. */
+  /**
+   * Retries of transient refusals (transaction conflicts, throttling).
+   *
+   * @default 3 retries, 25–500 ms (`EVENT_LOG_DEFAULTS.retry`)
+   */
   readonly retry?: AppendRetryOptions;
   /** The clock that stamps events' `time`. Default: `() => new Date()`. */
   readonly clock?: () => Date;
@@ -161,11 +179,19 @@ export interface AggregateHead {
 
 /** Options of `read`, `readEnvelopes` and `readAll`. */
 export interface ReadOptions {
-  /** The first version to read. Default: `1`. */
+  /**
+   * The first version to read.
+   *
+   * @default 1 (`READ_DEFAULTS.fromVersion`)
+   */
   readonly fromVersion?: number;
   /** The last version to read (inclusive). Default: the head. */
   readonly toVersion?: number;
-  /** Events per strongly consistent Query. Default: `100`. */
+  /**
+   * Events per strongly consistent Query, 1 to 10000.
+   *
+   * @default 100 (`READ_DEFAULTS.pageSize`)
+   */
   readonly pageSize?: number;
 }
 
@@ -196,9 +222,6 @@ export interface EventLog<C extends AnyEventCatalog> {
   readAll(aggregate: AggregateRef, options?: ReadOptions): Promise<CatalogEvent<C>[]>;
 }
 
-const OPTION_KEYS = ['tableName', 'dynamodb', 'catalog', 'source', 'retry', 'clock'] as const;
-const APPEND_KEYS = ['aggregate', 'commandId', 'events', 'expectedVersion', 'metadata'] as const;
-const READ_KEYS = ['fromVersion', 'toVersion', 'pageSize'] as const;
 const TRANSIENT_REASONS = new Set([
   'TransactionConflict',
   'ThrottlingError',
@@ -264,29 +287,14 @@ interface PreparedEvent {
  * ```
  */
 export function createEventLog<const C extends AnyEventCatalog>(options: EventLogOptions<C>): EventLog<C> {
-  assertKnownKeys('createEventLog', options, OPTION_KEYS);
-  const { tableName, catalog, source } = options;
-  if (typeof tableName !== 'string' || tableName.length < 3) {
-    throw new TypeError('createEventLog: tableName must be a DynamoDB table name');
-  }
-  if (typeof catalog?.find !== 'function' || typeof catalog.parse !== 'function') {
-    throw new TypeError(
-      'createEventLog: catalog must be an event catalog (defineCatalog from @tidemark/core)',
-    );
-  }
-  if (typeof source !== 'string' || source.length === 0 || !isWellFormed(source)) {
-    throw new TypeError('createEventLog: source must be a non-empty URI-reference, e.g. "/task-service"');
-  }
-  assertKnownKeys('createEventLog: retry', options.retry, ['retries', 'minTimeoutMs', 'maxTimeoutMs']);
-  const retries = options.retry?.retries ?? 3;
-  const minTimeout = options.retry?.minTimeoutMs ?? 25;
-  const maxTimeout = options.retry?.maxTimeoutMs ?? 500;
-  assertInteger('createEventLog: retry.retries', retries, 0, 100);
-  assertInteger('createEventLog: retry.minTimeoutMs', minTimeout, 0);
-  assertInteger('createEventLog: retry.maxTimeoutMs', maxTimeout, 0);
-  const clock = options.clock ?? (() => new Date());
+  const { tableName, source, retry, ...parsed } = parseOptions(EVENT_LOG_OPTIONS_SCHEMA, options, {
+    factory: 'createEventLog',
+  });
+  const { catalog } = options; // checked above; the schema's output type forgets C
+  const { retries, minTimeoutMs: minTimeout, maxTimeoutMs: maxTimeout } = retry;
+  const clock = parsed.clock ?? (() => new Date());
   const dynamodb = resolveClient(
-    options.dynamodb as DynamoDBClient | AwsClientOptions | undefined,
+    parsed.dynamodb as DynamoDBClient | AwsClientOptions | undefined,
     (config) => new DynamoDBClient(config),
     'dynamodb',
   );
@@ -528,7 +536,8 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
   };
 
   const append = async (input: AppendInput<C>): Promise<AppendResult<C>> => {
-    assertKnownKeys('append', input, APPEND_KEYS);
+    const shapeIssues = appendInputShapeIssues(input);
+    if (shapeIssues.length > 0) throw new AppendValidationError(shapeIssues);
     const unicodeIssues = identityIssues(input);
     const pk = aggregateKey(input.aggregate);
     if (unicodeIssues.length > 0) throw new AppendValidationError(unicodeIssues, { aggregateKey: pk });
@@ -734,17 +743,10 @@ export function createEventLog<const C extends AnyEventCatalog>(options: EventLo
     }
   };
 
-  const readOptions = (pk: string, options: ReadOptions = {}) => {
-    assertKnownKeys('read', options, READ_KEYS);
-    const fromVersion = options.fromVersion ?? 1;
-    const toVersion = options.toVersion ?? Number.MAX_SAFE_INTEGER;
-    const pageSize = options.pageSize ?? 100;
-    assertInteger('read: fromVersion', fromVersion, 1);
-    assertInteger('read: toVersion', toVersion, 1);
-    assertInteger('read: pageSize', pageSize, 1, 10_000);
-    if (toVersion < fromVersion) {
-      throw new RangeError(`read: toVersion (${toVersion}) must not be below fromVersion (${fromVersion})`);
-    }
+  const readOptions = (pk: string, options: ReadOptions | undefined) => {
+    const { fromVersion, toVersion, pageSize } = parseOptions(READ_OPTIONS_SCHEMA, options, {
+      factory: 'read',
+    });
     return { pk, fromVersion, toVersion, pageSize };
   };
 

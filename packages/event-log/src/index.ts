@@ -1,5 +1,5 @@
 export type { EventLogTableDescription } from '@tidemark/core';
-export { EVENT_LOG_KEY, eventLogTableDescription } from '@tidemark/core';
+export { ConfigurationError, EVENT_LOG_KEY, eventLogTableDescription } from '@tidemark/core';
 export {
   AppendValidationError,
   CommandIdNotIncreasingError,
@@ -25,3 +25,4 @@ export {
   MAX_TRANSACTION_BYTES,
   TRANSACTION_SIZE_MARGIN_BYTES,
 } from './event-log';
+export { EVENT_LOG_DEFAULTS, READ_DEFAULTS } from './event-log-options';

@@ -3,6 +3,7 @@
  * either works as is; the default writes one JSON object per line. Payloads are never logged
  * unless asked for.
  */
+import { ConfigurationError } from '@tidemark/core';
 
 /** Levels of {@link createJsonLogger}, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -85,8 +86,13 @@ const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
 export function createJsonLogger(options: JsonLoggerOptions = {}): PublisherLogger {
   const fromEnv = (process.env.LOG_LEVEL ?? process.env.POWERTOOLS_LOG_LEVEL)?.toLowerCase();
   const level = options.level ?? (LEVELS.includes(fromEnv as LogLevel) ? (fromEnv as LogLevel) : 'info');
-  if (!LEVELS.includes(level))
-    throw new TypeError(`createJsonLogger: level must be one of ${LEVELS.join(', ')}`);
+  if (!LEVELS.includes(level)) {
+    throw new ConfigurationError(`createJsonLogger: level: expected one of ${LEVELS.join(', ')}`, {
+      factory: 'createJsonLogger',
+      option: 'level',
+      received: JSON.stringify(level),
+    });
+  }
   const threshold = LEVELS.indexOf(level);
   const write = options.write ?? ((line: string) => console.log(line));
   const service = options.service ?? 'tidemark-publisher';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createJsonLogger } from '../../src/index';
+import { ConfigurationError, createJsonLogger } from '../../src/index';
 
 describe('createJsonLogger', () => {
   it('writes one JSON object per line with level, message, service and attributes', () => {
@@ -30,6 +30,9 @@ describe('createJsonLogger', () => {
   });
 
   it('rejects an unknown level', () => {
-    expect(() => createJsonLogger({ level: 'loud' as never })).toThrow(TypeError);
+    expect(() => createJsonLogger({ level: 'loud' as never })).toThrow(ConfigurationError);
+    expect(() => createJsonLogger({ level: 'loud' as never })).toThrow(
+      expect.objectContaining({ factory: 'createJsonLogger', option: 'level', received: '"loud"' }),
+    );
   });
 });
