@@ -67,6 +67,7 @@ export const AWS_CLIENT_OPTIONS_SCHEMA: z.ZodType<AwsClientOptions> = z.strictOb
 /**
  * An option that takes an AWS SDK v3 client (recognised by shape, so a client from another copy of
  * the SDK works too) or the config to build one ({@link AwsClientOptions}, checked strictly).
+ * `isClient` tells a client from a config. Default: {@link isSdkClient} (`send` and `config`).
  *
  * @example
  * ```ts
@@ -75,9 +76,10 @@ export const AWS_CLIENT_OPTIONS_SCHEMA: z.ZodType<AwsClientOptions> = z.strictOb
  */
 export function awsClientOption<TClient extends SdkClientLike>(
   clientName: string,
+  isClient: (value: unknown) => boolean = isSdkClient,
 ): z.ZodType<TClient | AwsClientOptions> {
   return z.custom<TClient | AwsClientOptions>().superRefine((value, ctx) => {
-    if (isSdkClient(value)) return;
+    if (isClient(value)) return;
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       ctx.addIssue({
         code: 'custom',
