@@ -58,22 +58,24 @@ const FAKE_LAMBDA_CONTEXT_OPTIONS_SCHEMA = z
 
 /** Options of {@link fakeLambdaContext}. */
 export interface FakeLambdaContextOptions {
-  /** The function name. Default: `'tidemark-local-function'`. */
+  /** The function name. @default 'tidemark-local-function' (`LAMBDA_CONTEXT_DEFAULTS.functionName`) */
   readonly functionName?: string;
-  /** The function version. Default: `'$LATEST'`. */
+  /** The function version. @default '$LATEST' (`LAMBDA_CONTEXT_DEFAULTS.functionVersion`) */
   readonly functionVersion?: string;
-  /** The region in `invokedFunctionArn`. Default: `'us-east-1'`. */
+  /** The region in `invokedFunctionArn`. @default 'us-east-1' (`LAMBDA_CONTEXT_DEFAULTS.region`) */
   readonly region?: string;
-  /** The account id in `invokedFunctionArn`. Default: `'000000000000'`. */
+  /** The account id in `invokedFunctionArn`. @default '000000000000' (`LAMBDA_CONTEXT_DEFAULTS.accountId`) */
   readonly accountId?: string;
   /** The invoked function ARN. Default: `arn:aws:lambda:<region>:<accountId>:function:<functionName>`. */
   readonly invokedFunctionArn?: string;
-  /** The configured memory, in MB. Default: `128` (Lambda's default). */
+  /** The configured memory, in MB. @default 128, Lambda's default (`LAMBDA_CONTEXT_DEFAULTS.memoryLimitInMB`) */
   readonly memoryLimitInMB?: number;
   /**
    * The function timeout in seconds: `getRemainingTimeInMillis()` counts down from it, starting
    * when the context is made. Lambda allows whole seconds from 1 to 900; fractions are accepted
-   * so timeout tests stay fast. Default: `3` (Lambda's default).
+   * so timeout tests stay fast.
+   *
+   * @default 3, Lambda's default (`LAMBDA_CONTEXT_DEFAULTS.timeoutSeconds`)
    */
   readonly timeoutSeconds?: number;
   /** The request id. Default: a random UUID, like Lambda's. */

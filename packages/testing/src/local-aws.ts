@@ -65,18 +65,30 @@ export interface StartLocalAwsOptions {
    * 4.14), `embedded` (DynamoDB Local + kinesis-mock processes; needs Java) or `auto` (endpoint if set,
    * else, when Docker answers, LocalStack if `LOCALSTACK_AUTH_TOKEN` is set or containers if not, else
    * embedded).
-   * @default 'auto'
+   * @default 'auto' (`LOCAL_AWS_DEFAULTS.mode`)
    */
   readonly mode?: LocalAwsModeOption;
   /** The upstream endpoint for the `endpoint` mode (and for `auto`). Default: `AWS_ENDPOINT_URL`. */
   readonly endpoint?: string;
-  /** The region of the clients and resources. Default: `'us-east-1'`. */
+  /**
+   * The region of the clients and resources.
+   *
+   * @default 'us-east-1' (`LOCAL_AWS_DEFAULTS.region`)
+   */
   readonly region?: string;
-  /** The credentials the clients sign with. Default: `{ accessKeyId: 'test', secretAccessKey: 'test' }`. */
+  /**
+   * The credentials the clients sign with.
+   *
+   * @default { accessKeyId: 'test', secretAccessKey: 'test' } (`LOCAL_AWS_DEFAULTS.credentials`)
+   */
   readonly credentials?: AwsCredentials;
   /** The `java` command for DynamoDB Local. Default: `$JAVA_HOME/bin/java`, else `java` on the PATH. */
   readonly java?: string;
-  /** How long the engines (or LocalStack) may take to answer. Default: `60_000` (LocalStack: `180_000`). */
+  /**
+   * How long the engines (or LocalStack) may take to answer, in ms.
+   *
+   * @default 60000, LocalStack 180000 (`LOCAL_AWS_DEFAULTS.startTimeoutMs`, `LOCAL_AWS_DEFAULTS.localstackStartTimeoutMs`)
+   */
   readonly startTimeoutMs?: number;
   /** The LocalStack image. Default: {@link LOCALSTACK_IMAGE}. */
   readonly localstackImage?: string;
@@ -141,15 +153,15 @@ export interface LocalAwsContainer {
 
 /** Options of {@link LocalAws.createEventLogTable}. */
 export interface CreateEventLogTableOptions {
-  /** The start of the unique table name. Default: `'event-log'`. */
+  /** The start of the unique table name. @default 'event-log' (`LOCAL_AWS_DEFAULTS.eventLogTablePrefix`) */
   readonly prefix?: string;
 }
 
 /** Options of {@link LocalAws.createKinesisStream}. */
 export interface CreateKinesisStreamOptions {
-  /** The start of the unique stream name. Default: `'stream'`. */
+  /** The start of the unique stream name. @default 'stream' (`LOCAL_AWS_DEFAULTS.streamPrefix`) */
   readonly prefix?: string;
-  /** The number of shards. Default: `1`. */
+  /** The number of shards. @default 1 (`LOCAL_AWS_DEFAULTS.shardCount`) */
   readonly shardCount?: number;
 }
 
