@@ -61,7 +61,8 @@ export interface Consumer {
 
 /**
  * Creates a typed, idempotent Kinesis consumer of Tidemark events. The returned function is the
- * Lambda handler; options are checked now (unknown keys and bad values throw a `TypeError`).
+ * Lambda handler; options are checked now: an unknown key or a bad value throws a `ConfigurationError`
+ * naming the option.
  *
  * @example
  * ```ts

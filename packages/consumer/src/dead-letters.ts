@@ -1,9 +1,23 @@
 /** `createDeadLetters`: read and delete a consumer's parked records without its handlers. */
+
+import { parseOptions } from '@tidemark/core/internal';
+import { z } from 'zod';
 import { DeadLetterNotFoundError } from './errors';
-import { rejectUnknownKeys, resolveDynamoDb } from './options';
+import {
+  DEAD_LETTER_PAGE_SCHEMA,
+  DYNAMODB_CLIENT_SCHEMA,
+  resolveDynamoDb,
+  TABLE_NAME_SCHEMA,
+} from './options';
 import { CountingClient, DeadLetterStore } from './store';
 import { toDeadLetter } from './table';
 import type { DeadLetter, DeadLetterPage, DynamoDbClientOption } from './types';
+
+const DEAD_LETTERS_OPTIONS_SCHEMA = z.strictObject({
+  consumer: z.string().min(1, 'expected the consumer name'),
+  tableName: TABLE_NAME_SCHEMA,
+  dynamodb: DYNAMODB_CLIENT_SCHEMA.optional(),
+});
 
 /** Options of {@link createDeadLetters}. */
 export interface DeadLettersOptions {
@@ -37,20 +51,13 @@ export interface DeadLetters {
  * ```
  */
 export function createDeadLetters(options: DeadLettersOptions): DeadLetters {
-  if (typeof options !== 'object' || options === null)
-    throw new TypeError('createDeadLetters: options must be an object');
-  rejectUnknownKeys(options, new Set(['consumer', 'tableName', 'dynamodb']), 'createDeadLetters');
-  if (typeof options.consumer !== 'string' || options.consumer.length === 0) {
-    throw new TypeError('createDeadLetters: consumer must be the consumer name');
-  }
-  if (typeof options.tableName !== 'string' || options.tableName.length < 3) {
-    throw new TypeError('createDeadLetters: tableName must be a table name');
-  }
-  const client = resolveDynamoDb(options.dynamodb);
+  const { consumer, tableName, dynamodb } = parseOptions(DEAD_LETTERS_OPTIONS_SCHEMA, options, {
+    factory: 'createDeadLetters',
+  });
+  const client = resolveDynamoDb(dynamodb);
   return deadLetterAccess(
-    options.consumer,
-    () =>
-      new DeadLetterStore(new CountingClient(client, { requests: 0 }), options.tableName, options.consumer),
+    consumer,
+    () => new DeadLetterStore(new CountingClient(client, { requests: 0 }), tableName, consumer),
   );
 }
 
@@ -62,12 +69,9 @@ export function createDeadLetters(options: DeadLettersOptions): DeadLetters {
  */
 export function deadLetterAccess(consumer: string, store: () => DeadLetterStore): DeadLetters {
   return Object.freeze({
-    async list(page: { limit?: number; cursor?: string } = {}): Promise<DeadLetterPage> {
-      const limit = page.limit ?? 50;
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
-        throw new TypeError('list: limit must be an integer from 1 to 1000');
-      }
-      const result = await store().list(limit, page.cursor);
+    async list(page?: { limit?: number; cursor?: string }): Promise<DeadLetterPage> {
+      const { limit, cursor } = parseOptions(DEAD_LETTER_PAGE_SCHEMA, page, { factory: 'deadLetters.list' });
+      const result = await store().list(limit, cursor);
       const items = result.items.map(toDeadLetter);
       return result.cursor === undefined ? { items } : { items, cursor: result.cursor };
     },

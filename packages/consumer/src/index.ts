@@ -1,4 +1,4 @@
-export { CONSUMER_EVENT_SOURCE_SETTINGS, TIDEMARK_METRICS } from '@tidemark/core';
+export { CONSUMER_EVENT_SOURCE_SETTINGS, ConfigurationError, TIDEMARK_METRICS } from '@tidemark/core';
 export type { Consumer, ConsumerDeadLetters, ConsumerGaps } from './consumer';
 export { createConsumer, isConsumer } from './consumer';
 export type { DeadLetters, DeadLettersOptions } from './dead-letters';

@@ -1,10 +1,31 @@
 /** Option validation: everything is checked when the consumer is created, so typos fail at cold start. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { AnyEventCatalog, TidemarkLogger } from '@tidemark/core';
-import { type MetricReporter, metricReporter, resolveClient, resolveLogger } from '@tidemark/core/internal';
-import type { ConsumerOptions, DynamoDbClientOption } from './types';
+import type { AnyEventCatalog } from '@tidemark/core';
+import {
+  awsClientOption,
+  functionOption,
+  LOGGER_OPTION_SCHEMA,
+  METRICS_OPTION_SCHEMA,
+  type MetricReporter,
+  metricReporter,
+  parseOptions,
+  resolveClient,
+  resolveLogger,
+} from '@tidemark/core/internal';
+import type { TidemarkLogger } from '@tidemark/core';
+import { z } from 'zod';
+import type { BatchSummary, ConsumerOptions, DynamoDbClientOption } from './types';
 
-/** Defaults of every optional setting. */
+/**
+ * The defaults of `createConsumer`'s optional settings (each option's `@default` names its
+ * entry). Frozen.
+ *
+ * @example
+ * ```ts
+ * import { CONSUMER_DEFAULTS } from '@tidemark/consumer';
+ * CONSUMER_DEFAULTS.maxAttempts; // 3
+ * ```
+ */
 export const CONSUMER_DEFAULTS = Object.freeze({
   firstContact: 'require-first' as const,
   unreadableEvents: 'hold' as const,
@@ -17,30 +38,94 @@ export const CONSUMER_DEFAULTS = Object.freeze({
   timeoutMarginMs: 1000,
 });
 
-const OPTION_KEYS = new Set([
-  'name',
-  'events',
-  'handlers',
-  'checkpoints',
-  'deadLetters',
-  'firstContact',
-  'unreadableEvents',
-  'maxAttempts',
-  'gapTimeoutSeconds',
-  'maxHeldPerAggregate',
-  'maxVersionsAhead',
-  'transactional',
-  'concurrency',
-  'timeoutMarginMs',
-  'logger',
-  'metrics',
-  'onBatchSummary',
-  'clock',
-]);
-const CHECKPOINT_KEYS = new Set(['tableName', 'dynamodb']);
-const DEAD_LETTER_KEYS = new Set(['tableName', 'dynamodb']);
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const TABLE_PATTERN = /^[A-Za-z0-9_.-]{3,255}$/;
+
+/** The schema of a consumer table name (checkpoints, dead letters). */
+export const TABLE_NAME_SCHEMA = z
+  .string()
+  .regex(TABLE_PATTERN, 'expected a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .)');
+
+/** The schema of a DynamoDB client option: a client, or the config to build one. */
+export const DYNAMODB_CLIENT_SCHEMA = awsClientOption<DynamoDBClient>('DynamoDBClient');
+
+const CATALOG_SCHEMA = z.custom<AnyEventCatalog>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as AnyEventCatalog).parse === 'function' &&
+    typeof (value as AnyEventCatalog).find === 'function' &&
+    typeof (value as AnyEventCatalog).has === 'function' &&
+    Array.isArray((value as AnyEventCatalog).types),
+  'expected an event catalog from defineCatalog()',
+);
+
+const HANDLER_SCHEMA = functionOption<(event: never, context: never) => unknown>('a handler function');
+
+/** The schema of {@link ConsumerOptions}: strict at every level, defaults from {@link CONSUMER_DEFAULTS}. */
+const CONSUMER_OPTIONS_SCHEMA = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(NAME_PATTERN, 'expected 1-64 letters, digits, "_", "-" or ".", starting with a letter or digit'),
+    events: CATALOG_SCHEMA,
+    handlers: z.record(z.string(), HANDLER_SCHEMA),
+    checkpoints: z.strictObject({
+      tableName: TABLE_NAME_SCHEMA,
+      dynamodb: DYNAMODB_CLIENT_SCHEMA.optional(),
+    }),
+    deadLetters: z
+      .strictObject({
+        tableName: TABLE_NAME_SCHEMA.optional(),
+        dynamodb: DYNAMODB_CLIENT_SCHEMA.optional(),
+      })
+      .optional(),
+    firstContact: z.enum(['any-version', 'require-first']).default(CONSUMER_DEFAULTS.firstContact),
+    unreadableEvents: z.enum(['hold', 'park']).default(CONSUMER_DEFAULTS.unreadableEvents),
+    maxAttempts: z.int().min(1).default(CONSUMER_DEFAULTS.maxAttempts),
+    gapTimeoutSeconds: z.number().min(0).default(CONSUMER_DEFAULTS.gapTimeoutSeconds),
+    maxHeldPerAggregate: z
+      .int()
+      .min(1)
+      .max(2000, 'expected 2000 or less (the index of held records lives in one 400 KB item)')
+      .default(CONSUMER_DEFAULTS.maxHeldPerAggregate),
+    maxVersionsAhead: z.int().min(1).default(CONSUMER_DEFAULTS.maxVersionsAhead),
+    transactional: z.boolean().default(CONSUMER_DEFAULTS.transactional),
+    concurrency: z.int().min(1).default(CONSUMER_DEFAULTS.concurrency),
+    timeoutMarginMs: z.number().min(0).default(CONSUMER_DEFAULTS.timeoutMarginMs),
+    logger: LOGGER_OPTION_SCHEMA.optional(),
+    metrics: METRICS_OPTION_SCHEMA.optional(),
+    onBatchSummary: functionOption<(summary: BatchSummary) => void>('a function (summary)').optional(),
+    clock: functionOption<() => Date>('a function returning a Date').optional(),
+  })
+  .superRefine(({ events, handlers }, ctx) => {
+    const types = Object.keys(handlers);
+    if (types.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['handlers'],
+        message: 'expected at least one handler (handlers is empty)',
+        input: handlers,
+      });
+    }
+    for (const type of types) {
+      if (events.has(type)) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: ['handlers', type],
+        message: `a handler for "${type}", which the catalog does not declare (it knows ${events.types.map((t) => `"${t}"`).join(', ')})`,
+        input: handlers[type],
+      });
+    }
+  });
+
+/** The schema of a dead-letter page request (`list({ limit, cursor })`). */
+export const DEAD_LETTER_PAGE_SCHEMA = z
+  .strictObject({
+    limit: z.int().min(1).max(1000).default(50),
+    cursor: z.string().optional(),
+  })
+  .default({ limit: 50 });
 
 /** Options after validation, with defaults applied and clients built. */
 export interface ResolvedConsumerOptions {
@@ -62,153 +147,46 @@ export interface ResolvedConsumerOptions {
   readonly timeoutMarginMs: number;
   readonly logger: TidemarkLogger;
   readonly metric: MetricReporter;
-  readonly onBatchSummary: ((summary: import('./types').BatchSummary) => void) | undefined;
+  readonly onBatchSummary: ((summary: BatchSummary) => void) | undefined;
   readonly clock: () => Date;
 }
 
-/** Validates options (unknown keys and bad values are a `TypeError`) and applies defaults. */
+/**
+ * Validates options and applies defaults: a bad option throws a `ConfigurationError` naming
+ * `factory` (`createConsumer` or `consumerMiddleware`), the option and what was expected.
+ */
 export function resolveConsumerOptions(
   options: ConsumerOptions<AnyEventCatalog, boolean>,
-  where: string,
+  factory: string,
 ): ResolvedConsumerOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`${where}: options must be an object`);
-  }
-  rejectUnknownKeys(options, OPTION_KEYS, where);
-  const { name, events, handlers, checkpoints, deadLetters } = options;
-
-  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
-    throw new TypeError(
-      `${where}: name must be 1-64 letters, digits, "_", "-" or ".", starting with a letter or digit; got ${JSON.stringify(name)}`,
-    );
-  }
-  if (
-    typeof events !== 'object' ||
-    events === null ||
-    typeof events.parse !== 'function' ||
-    typeof events.find !== 'function' ||
-    !Array.isArray(events.types)
-  ) {
-    throw new TypeError(`${where}: events must be an event catalog from defineCatalog()`);
-  }
-  if (typeof handlers !== 'object' || handlers === null) {
-    throw new TypeError(`${where}: handlers must be an object of handlers by event type`);
-  }
-  const handlerTypes = Object.keys(handlers);
-  for (const type of handlerTypes) {
-    if (!events.has(type)) {
-      throw new TypeError(
-        `${where}: handler for "${type}", which the catalog does not declare (it knows ${events.types.map((t) => `"${t}"`).join(', ')})`,
-      );
-    }
-    if (typeof (handlers as Record<string, unknown>)[type] !== 'function') {
-      throw new TypeError(`${where}: handlers.${type} must be a function`);
-    }
-  }
-  if (handlerTypes.length === 0) {
-    throw new TypeError(`${where}: handlers is empty; a consumer needs at least one handler`);
-  }
-
-  if (typeof checkpoints !== 'object' || checkpoints === null) {
-    throw new TypeError(`${where}: checkpoints must be { tableName, dynamodb? }`);
-  }
-  rejectUnknownKeys(checkpoints, CHECKPOINT_KEYS, `${where}: checkpoints`);
-  checkTableName(checkpoints.tableName, `${where}: checkpoints.tableName`);
-  checkClientOption(checkpoints.dynamodb, `${where}: checkpoints.dynamodb`);
-
-  if (deadLetters !== undefined) {
-    if (typeof deadLetters !== 'object' || deadLetters === null) {
-      throw new TypeError(`${where}: deadLetters must be { tableName?, dynamodb? }`);
-    }
-    rejectUnknownKeys(deadLetters, DEAD_LETTER_KEYS, `${where}: deadLetters`);
-    if (deadLetters.tableName !== undefined)
-      checkTableName(deadLetters.tableName, `${where}: deadLetters.tableName`);
-    checkClientOption(deadLetters.dynamodb, `${where}: deadLetters.dynamodb`);
-  }
-
-  const firstContact = options.firstContact ?? CONSUMER_DEFAULTS.firstContact;
-  if (firstContact !== 'any-version' && firstContact !== 'require-first') {
-    throw new TypeError(`${where}: firstContact must be 'any-version' or 'require-first'`);
-  }
-  const unreadableEvents = options.unreadableEvents ?? CONSUMER_DEFAULTS.unreadableEvents;
-  if (unreadableEvents !== 'hold' && unreadableEvents !== 'park') {
-    throw new TypeError(`${where}: unreadableEvents must be 'hold' or 'park'`);
-  }
-  const maxAttempts = integer(options.maxAttempts, CONSUMER_DEFAULTS.maxAttempts, 1, `${where}: maxAttempts`);
-  const gapTimeoutSeconds = number(
-    options.gapTimeoutSeconds,
-    CONSUMER_DEFAULTS.gapTimeoutSeconds,
-    0,
-    `${where}: gapTimeoutSeconds`,
-  );
-  const maxHeldPerAggregate = integer(
-    options.maxHeldPerAggregate,
-    CONSUMER_DEFAULTS.maxHeldPerAggregate,
-    1,
-    `${where}: maxHeldPerAggregate`,
-  );
-  if (maxHeldPerAggregate > 2000) {
-    throw new TypeError(
-      `${where}: maxHeldPerAggregate must be 2000 or less (the index lives in one 400 KB item)`,
-    );
-  }
-  const maxVersionsAhead = integer(
-    options.maxVersionsAhead,
-    CONSUMER_DEFAULTS.maxVersionsAhead,
-    1,
-    `${where}: maxVersionsAhead`,
-  );
-  const concurrency = integer(options.concurrency, CONSUMER_DEFAULTS.concurrency, 1, `${where}: concurrency`);
-  const timeoutMarginMs = number(
-    options.timeoutMarginMs,
-    CONSUMER_DEFAULTS.timeoutMarginMs,
-    0,
-    `${where}: timeoutMarginMs`,
-  );
-  const transactional = options.transactional ?? CONSUMER_DEFAULTS.transactional;
-  if (typeof transactional !== 'boolean') throw new TypeError(`${where}: transactional must be a boolean`);
-
-  for (const level of ['debug', 'info', 'warn', 'error'] as const) {
-    if (options.logger !== undefined && typeof options.logger?.[level] !== 'function') {
-      throw new TypeError(
-        `${where}: logger must have debug, info, warn and error methods (missing ${level})`,
-      );
-    }
-  }
-  const logger = resolveLogger(options.logger, 'tidemark-consumer', where);
-  const metric = metricReporter(options.metrics, logger, where);
-  if (options.onBatchSummary !== undefined && typeof options.onBatchSummary !== 'function') {
-    throw new TypeError(`${where}: onBatchSummary must be a function`);
-  }
-  if (options.clock !== undefined && typeof options.clock !== 'function') {
-    throw new TypeError(`${where}: clock must be a function returning a Date`);
-  }
-
+  const parsed = parseOptions(CONSUMER_OPTIONS_SCHEMA, options, { factory });
+  const { checkpoints, deadLetters } = parsed;
   const checkpointClient = resolveDynamoDb(checkpoints.dynamodb);
   const deadLetterClient =
     deadLetters?.dynamodb === undefined ? checkpointClient : resolveDynamoDb(deadLetters.dynamodb);
 
+  const logger = resolveLogger(parsed.logger, 'tidemark-consumer', factory);
   return {
-    name,
-    catalog: events,
-    handlers: handlers as ResolvedConsumerOptions['handlers'],
+    name: parsed.name,
+    catalog: parsed.events,
+    handlers: parsed.handlers,
     checkpointTable: checkpoints.tableName,
     checkpointClient,
     deadLetterTable: deadLetters?.tableName ?? checkpoints.tableName,
     deadLetterClient,
-    firstContact,
-    unreadableEvents,
-    maxAttempts,
-    gapTimeoutSeconds,
-    maxHeldPerAggregate,
-    maxVersionsAhead,
-    transactional,
-    concurrency,
-    timeoutMarginMs,
+    firstContact: parsed.firstContact,
+    unreadableEvents: parsed.unreadableEvents,
+    maxAttempts: parsed.maxAttempts,
+    gapTimeoutSeconds: parsed.gapTimeoutSeconds,
+    maxHeldPerAggregate: parsed.maxHeldPerAggregate,
+    maxVersionsAhead: parsed.maxVersionsAhead,
+    transactional: parsed.transactional,
+    concurrency: parsed.concurrency,
+    timeoutMarginMs: parsed.timeoutMarginMs,
     logger,
-    metric,
-    onBatchSummary: options.onBatchSummary,
-    clock: options.clock ?? (() => new Date()),
+    metric: metricReporter(parsed.metrics, logger, factory),
+    onBatchSummary: parsed.onBatchSummary,
+    clock: parsed.clock ?? (() => new Date()),
   };
 }
 
@@ -217,42 +195,4 @@ export function resolveDynamoDb(option: DynamoDbClientOption | undefined): Dynam
   return resolveClient<DynamoDBClient>(option, (config) => new DynamoDBClient(config), 'dynamodb');
 }
 
-/** @internal */
-export function rejectUnknownKeys(value: object, allowed: ReadonlySet<string>, where: string): void {
-  for (const key of Object.keys(value)) {
-    if (!allowed.has(key)) {
-      throw new TypeError(`${where}: unknown option "${key}"; expected one of ${[...allowed].join(', ')}`);
-    }
-  }
-}
-
-function checkTableName(value: unknown, where: string): void {
-  if (typeof value !== 'string' || !TABLE_PATTERN.test(value)) {
-    throw new TypeError(
-      `${where} must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .); got ${JSON.stringify(value)}`,
-    );
-  }
-}
-
-function checkClientOption(value: unknown, where: string): void {
-  if (value !== undefined && (typeof value !== 'object' || value === null)) {
-    throw new TypeError(
-      `${where} must be a DynamoDBClient or a client config ({ region, endpoint, credentials })`,
-    );
-  }
-}
-
-function integer(value: number | undefined, fallback: number, min: number, where: string): number {
-  const result = value ?? fallback;
-  if (!Number.isInteger(result) || result < min)
-    throw new TypeError(`${where} must be an integer of ${min} or more`);
-  return result;
-}
-
-function number(value: number | undefined, fallback: number, min: number, where: string): number {
-  const result = value ?? fallback;
-  if (typeof result !== 'number' || !Number.isFinite(result) || result < min) {
-    throw new TypeError(`${where} must be a number of ${min} or more`);
-  }
-  return result;
 }

@@ -13,6 +13,8 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { parseOptions } from '@tidemark/core/internal';
+import { z } from 'zod';
 import {
   DATA_CHUNK_BYTES,
   DEAD_LETTER_INLINE_DATA_BYTES,
@@ -21,6 +23,7 @@ import {
   MAX_MESSAGE_CHARS,
   truncateText,
 } from './limits';
+import { TABLE_NAME_SCHEMA } from './options';
 import type { SkippedRange } from './rules/skipped-ranges';
 import type { DeadLetter, ParkedRecord, ParkReason } from './types';
 
@@ -50,6 +53,8 @@ export interface ConsumerTableDescription {
   readonly BillingMode: 'PAY_PER_REQUEST';
 }
 
+const TABLE_DESCRIPTION_SCHEMA = z.strictObject({ tableName: TABLE_NAME_SCHEMA });
+
 /**
  * Describes the consumer table: string partition key `pk`, string sort key `sk`, on-demand
  * capacity. Checkpoints, held records and dead letters of any number of consumers share it.
@@ -63,9 +68,7 @@ export interface ConsumerTableDescription {
  * ```
  */
 export function consumerTableDescription(tableName: string): ConsumerTableDescription {
-  if (typeof tableName !== 'string' || tableName.length < 3) {
-    throw new TypeError(`consumerTableDescription: tableName must be a table name, got ${String(tableName)}`);
-  }
+  parseOptions(TABLE_DESCRIPTION_SCHEMA, { tableName }, { factory: 'consumerTableDescription' });
   return {
     TableName: tableName,
     AttributeDefinitions: [

@@ -188,7 +188,7 @@ export interface ConsumerOptions<
    *   them arriving later is applied if nothing after it was applied yet, otherwise parked as
    *   `arrived-before-first-contact`.
    *
-   * @default 'require-first'
+   * @default 'require-first' (`CONSUMER_DEFAULTS.firstContact`)
    */
   readonly firstContact?: 'any-version' | 'require-first';
   /**
@@ -208,21 +208,27 @@ export interface ConsumerOptions<
    * - `'park'`: the event is parked as `unsupported-schema-version` and the aggregate moves on;
    *   after the deploy that reads it, redrive it (it then applies after the aggregate's later events).
    *
-   * @default 'hold'
+   * @default 'hold' (`CONSUMER_DEFAULTS.unreadableEvents`)
    */
   readonly unreadableEvents?: 'hold' | 'park';
-  /** Deliveries in which a handler may fail on one event before the event is parked. Default: `3`. */
+  /**
+   * Deliveries in which a handler may fail on one event before the event is parked.
+   *
+   * @default 3 (`CONSUMER_DEFAULTS.maxAttempts`)
+   */
   readonly maxAttempts?: number;
   /**
    * How long a gap (a missing version with later versions held) may stay open before it is
    * reported, parked as a `gap-expired` dead letter, and skipped over. `0` gives up on gaps at once.
-   * Default: `900` (15 minutes).
+   *
+   * @default 900, 15 minutes (`CONSUMER_DEFAULTS.gapTimeoutSeconds`)
    */
   readonly gapTimeoutSeconds?: number;
   /**
    * Most records held for one aggregate while a gap is open (at most 2000: the index lives in the
    * checkpoint item); one more expires the gap at once.
-   * Default: `1000`.
+   *
+   * @default 1000 (`CONSUMER_DEFAULTS.maxHeldPerAggregate`)
    */
   readonly maxHeldPerAggregate?: number;
   /**
@@ -231,22 +237,29 @@ export interface ConsumerOptions<
    * records) is parked as `implausible-version`: it can only be corrupt or forged, and holding or
    * applying it would turn every real version below it into a duplicate.
    *
-   * @default 10000
+   * @default 10000 (`CONSUMER_DEFAULTS.maxVersionsAhead`)
    */
   readonly maxVersionsAhead?: number;
   /**
    * Transactional mode: handlers stage DynamoDB writes on `context.transaction`; each event's writes
    * commit in one `TransactWriteItems` with the checkpoint (exactly-once effects for DynamoDB).
-   * Default: `false`.
+   *
+   * @default false (`CONSUMER_DEFAULTS.transactional`)
    */
   readonly transactional?: TTransactional;
   /**
    * When the invocation has less than this many milliseconds left, the consumer starts no further
    * event: it writes the checkpoints of what it did and names the rest in `batchItemFailures`, so
-   * a Lambda timeout never makes a whole batch run again. Default: `1000`.
+   * a Lambda timeout never makes a whole batch run again.
+   *
+   * @default 1000 (`CONSUMER_DEFAULTS.timeoutMarginMs`)
    */
   readonly timeoutMarginMs?: number;
-  /** How many aggregates are processed at once. One aggregate's events always run one by one, in version order. Default: `8`. */
+  /**
+   * How many aggregates are processed at once. One aggregate's events always run one by one, in version order.
+   *
+   * @default 8 (`CONSUMER_DEFAULTS.concurrency`)
+   */
   readonly concurrency?: number;
   /**
    * Where logs go: Powertools' `Logger`, `console` or any `TidemarkLogger`.

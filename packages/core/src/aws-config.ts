@@ -72,9 +72,10 @@ export function resolveAwsClientConfig(
       throw new ConfigurationError(
         `Invalid AWS endpoint URL ${JSON.stringify(endpoint)}: use http(s)://host:port`,
         {
-          endpoint,
-          service,
-          cause: String(cause),
+          ...(options.endpoint === undefined ? {} : { option: 'endpoint' }),
+          received: JSON.stringify(endpoint),
+          context: { endpoint, service },
+          cause,
         },
       );
     }
@@ -82,7 +83,10 @@ export function resolveAwsClientConfig(
   }
   if (options.credentials !== undefined) {
     if (!options.credentials.accessKeyId || !options.credentials.secretAccessKey) {
-      throw new ConfigurationError('AWS credentials need both accessKeyId and secretAccessKey', { service });
+      throw new ConfigurationError('AWS credentials need both accessKeyId and secretAccessKey', {
+        option: 'credentials',
+        context: { service },
+      });
     }
     config.credentials = options.credentials;
   }

@@ -250,11 +250,62 @@ export class CatalogCompatibilityError extends TidemarkError {
   }
 }
 
-/** AWS client configuration is missing or malformed (no region, bad endpoint URL). */
+/** What a {@link ConfigurationError} carries beyond its message. */
+export interface ConfigurationErrorOptions extends TidemarkErrorOptions {
+  /** The function whose options are wrong, e.g. `createConsumer`. Default: none. */
+  readonly factory?: string;
+  /** The dotted path of the bad option, e.g. `checkpoints.tableName`; `''` for the options object itself. Default: none. */
+  readonly option?: string;
+  /** A short, payload-free summary of the value received, e.g. `"ab"` or `a function`. Default: none. */
+  readonly received?: string;
+  /** Every problem found, not only the first. Default: `[]`. */
+  readonly issues?: readonly ValidationIssue[];
+}
+
+/**
+ * Options or configuration are wrong: an unknown option, a value of the wrong type or out of range,
+ * a missing region or a malformed endpoint URL. Every Tidemark factory throws it for every bad
+ * option, naming the factory, the option and what was expected, so a typo fails at cold start.
+ *
+ * @example
+ * ```ts
+ * import { ConfigurationError } from '@tidemark/core';
+ *
+ * try {
+ *   createConsumer({ ...options, maxAtempts: 5 });
+ * } catch (error) {
+ *   if (error instanceof ConfigurationError) console.error(error.factory, error.option, error.message);
+ *   throw error;
+ * }
+ * ```
+ */
 export class ConfigurationError extends TidemarkError {
-  constructor(message: string, context: Record<string, unknown> = {}) {
-    super('CONFIGURATION_INVALID', message, { context });
+  /** The function whose options are wrong, e.g. `createConsumer`; `undefined` when not an option of a factory. */
+  readonly factory: string | undefined;
+  /** The dotted path of the bad option (`checkpoints.tableName`); `''` for the options object itself. */
+  readonly option: string | undefined;
+  /** A short, payload-free summary of the value received. */
+  readonly received: string | undefined;
+  /** Every problem found (the message names the first). */
+  readonly issues: readonly ValidationIssue[];
+
+  constructor(message: string, options: ConfigurationErrorOptions = {}) {
+    const { factory, option, received, issues = [], context = {}, ...errorOptions } = options;
+    super('CONFIGURATION_INVALID', message, {
+      ...errorOptions,
+      context: {
+        ...context,
+        ...(factory === undefined ? {} : { factory }),
+        ...(option === undefined ? {} : { option }),
+        ...(received === undefined ? {} : { received }),
+        ...(issues.length === 0 ? {} : { issues }),
+      },
+    });
     this.name = 'ConfigurationError';
+    this.factory = factory;
+    this.option = option;
+    this.received = received;
+    this.issues = issues;
   }
 }
 

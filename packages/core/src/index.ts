@@ -67,6 +67,7 @@ export {
 } from './envelope';
 export type {
   CatalogProblemSummary,
+  ConfigurationErrorOptions,
   TidemarkErrorOptions,
   UnsupportedSchemaVersionOptions,
   ValidationIssue,

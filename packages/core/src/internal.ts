@@ -15,3 +15,12 @@ export { forEachLimited } from './limiter';
 export { logLevelFromEnvironment, resolveLogger } from './logger';
 export type { MetricReporter } from './metrics';
 export { metricReporter } from './metrics';
+export {
+  AWS_CLIENT_OPTIONS_SCHEMA,
+  awsClientOption,
+  functionOption,
+  LOGGER_OPTION_SCHEMA,
+  METRICS_OPTION_SCHEMA,
+  type ParseOptionsContext,
+  parseOptions,
+} from './parse-options';

@@ -18,7 +18,7 @@ import {
 import { toValidationIssues } from '@tidemark/core/internal';
 import { AppendValidationError, TooManyEventsError } from './errors';
 import { MAX_EVENTS_PER_COMMAND } from './limits';
-import { assertKnownKeys } from './options';
+import { appendInputShapeIssues } from './event-log-options';
 import { firstDifference, isWellFormed, payloadIssues } from './storage';
 
 /** What `append` writes. */
@@ -64,7 +64,6 @@ export interface PreparedCommand {
   readonly events: readonly PreparedEvent[];
 }
 
-const APPEND_KEYS = ['aggregate', 'commandId', 'events', 'expectedVersion', 'metadata'] as const;
 
 /**
  * Validates an `append` input against `catalog`. Throws `AppendValidationError` (every issue at
@@ -75,7 +74,8 @@ export function prepareCommand<C extends AnyEventCatalog>(
   catalog: C,
   input: AppendInput<C>,
 ): PreparedCommand {
-  assertKnownKeys('append', input, APPEND_KEYS);
+  const shapeIssues = appendInputShapeIssues(input);
+  if (shapeIssues.length > 0) throw new AppendValidationError(shapeIssues);
   const unicodeIssues = identityIssues(input);
   const pk = aggregateKey(input.aggregate);
   if (unicodeIssues.length > 0) throw new AppendValidationError(unicodeIssues, { aggregateKey: pk });

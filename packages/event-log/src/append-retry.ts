@@ -12,11 +12,23 @@ const pRetry = defaultExport(pRetryImport);
 
 /** How `append` retries transient refusals (transaction conflicts, throttling). */
 export interface AppendRetryOptions {
-  /** Retries after the first attempt. Default: `3`. */
+  /**
+   * Retries after the first attempt.
+   *
+   * @default 3 (`EVENT_LOG_DEFAULTS.retry.retries`)
+   */
   readonly retries?: number;
-  /** Delay before the first retry, in ms (doubled each time, with jitter). Default: `25`. */
+  /**
+   * Delay before the first retry, in ms (doubled each time, with jitter).
+   *
+   * @default 25 (`EVENT_LOG_DEFAULTS.retry.minTimeoutMs`)
+   */
   readonly minTimeoutMs?: number;
-  /** Longest delay between two attempts, in ms. Default: `500`. */
+  /**
+   * Longest delay between two attempts, in ms.
+   *
+   * @default 500 (`EVENT_LOG_DEFAULTS.retry.maxTimeoutMs`)
+   */
   readonly maxTimeoutMs?: number;
 }
 

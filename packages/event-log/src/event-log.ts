@@ -17,13 +17,12 @@ import {
   type CatalogEvent,
   type EventEnvelope,
 } from '@tidemark/core';
-import { resolveClient } from '@tidemark/core/internal';
+import { parseOptions, resolveClient } from '@tidemark/core/internal';
 import { type AppendResult, createAppend } from './append';
 import type { AppendInput } from './append-input';
 import type { AppendRetryOptions } from './append-retry';
-import { assertInteger, assertKnownKeys } from './options';
+import { EVENT_LOG_OPTIONS_SCHEMA } from './event-log-options';
 import { type AggregateHead, createLogReads, type ReadOptions, readRange } from './reads';
-import { isWellFormed } from './storage';
 
 /** Options of {@link createEventLog}. */
 export interface EventLogOptions<C extends AnyEventCatalog> {
@@ -35,7 +34,11 @@ export interface EventLogOptions<C extends AnyEventCatalog> {
   readonly catalog: C;
   /** The CloudEvents `source` of every event appended, e.g. `/task-service`. Required. */
   readonly source: string;
-  /** Retries of transient refusals (transaction conflicts, throttling). Default: 3 retries, 25–500 ms. */
+  /**
+   * Retries of transient refusals (transaction conflicts, throttling).
+   *
+   * @default 3 retries, 25–500 ms (`EVENT_LOG_DEFAULTS.retry`)
+   */
   readonly retry?: AppendRetryOptions;
   /** The clock that stamps events' `time`. Default: `() => new Date()`. */
   readonly clock?: () => Date;
@@ -68,7 +71,6 @@ export interface EventLog<C extends AnyEventCatalog> {
   readAll(aggregate: AggregateRef, options?: ReadOptions): Promise<CatalogEvent<C>[]>;
 }
 
-const OPTION_KEYS = ['tableName', 'dynamodb', 'catalog', 'source', 'retry', 'clock'] as const;
 
 /**
  * Makes an event log over one DynamoDB table.
@@ -95,29 +97,14 @@ const OPTION_KEYS = ['tableName', 'dynamodb', 'catalog', 'source', 'retry', 'clo
  * ```
  */
 export function createEventLog<const C extends AnyEventCatalog>(options: EventLogOptions<C>): EventLog<C> {
-  assertKnownKeys('createEventLog', options, OPTION_KEYS);
-  const { tableName, catalog, source } = options;
-  if (typeof tableName !== 'string' || tableName.length < 3) {
-    throw new TypeError('createEventLog: tableName must be a DynamoDB table name');
-  }
-  if (typeof catalog?.find !== 'function' || typeof catalog.parse !== 'function') {
-    throw new TypeError(
-      'createEventLog: catalog must be an event catalog (defineCatalog from @tidemark/core)',
-    );
-  }
-  if (typeof source !== 'string' || source.length === 0 || !isWellFormed(source)) {
-    throw new TypeError('createEventLog: source must be a non-empty URI-reference, e.g. "/task-service"');
-  }
-  assertKnownKeys('createEventLog: retry', options.retry, ['retries', 'minTimeoutMs', 'maxTimeoutMs']);
-  const retries = options.retry?.retries ?? 3;
-  const minTimeoutMs = options.retry?.minTimeoutMs ?? 25;
-  const maxTimeoutMs = options.retry?.maxTimeoutMs ?? 500;
-  assertInteger('createEventLog: retry.retries', retries, 0, 100);
-  assertInteger('createEventLog: retry.minTimeoutMs', minTimeoutMs, 0);
-  assertInteger('createEventLog: retry.maxTimeoutMs', maxTimeoutMs, 0);
-  const clock = options.clock ?? (() => new Date());
+  const { tableName, source, retry, ...parsed } = parseOptions(EVENT_LOG_OPTIONS_SCHEMA, options, {
+    factory: 'createEventLog',
+  });
+  const { catalog } = options; // checked above; the schema's output type forgets C
+  const { retries, minTimeoutMs, maxTimeoutMs } = retry;
+  const clock = parsed.clock ?? (() => new Date());
   const dynamodb = resolveClient(
-    options.dynamodb as DynamoDBClient | AwsClientOptions | undefined,
+    parsed.dynamodb as DynamoDBClient | AwsClientOptions | undefined,
     (config) => new DynamoDBClient(config),
     'dynamodb',
   );

@@ -1,5 +1,5 @@
 export type { EventLogTableDescription } from '@tidemark/core';
-export { EVENT_LOG_KEY, eventLogTableDescription } from '@tidemark/core';
+export { ConfigurationError, EVENT_LOG_KEY, eventLogTableDescription } from '@tidemark/core';
 export type { AppendResult } from './append';
 export type { AppendInput } from './append-input';
 export type { AppendRetryOptions } from './append-retry';
@@ -21,3 +21,4 @@ export {
   TRANSACTION_SIZE_MARGIN_BYTES,
 } from './limits';
 export type { AggregateHead, ReadOptions } from './reads';
+export { EVENT_LOG_DEFAULTS, READ_DEFAULTS } from './event-log-options';

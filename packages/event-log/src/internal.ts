@@ -1,6 +1,5 @@
 /**
- * Plumbing shared with `@tidemark/publisher` (option checks, ESM interop). Internal:
- * not part of the public API and not covered by semver; users import from `@tidemark/event-log`.
+ * Plumbing shared with `@tidemark/publisher` (ESM interop). Internal: not part of the public API and
+ * not covered by semver; users import from `@tidemark/event-log`.
  */
 export { defaultExport } from './interop';
-export { assertInteger, assertKnownKeys, assertNumber } from './options';

@@ -20,7 +20,7 @@ import {
 } from '@tidemark/core';
 import { CorruptEventLogItemError } from './errors';
 import { MAX_EVENTS_PER_COMMAND } from './limits';
-import { assertInteger, assertKnownKeys } from './options';
+import { READ_OPTIONS_SCHEMA } from './event-log-options';
 
 const PK = EVENT_LOG_KEY.partitionKey;
 const SK = EVENT_LOG_KEY.sortKey;
@@ -35,11 +35,19 @@ export interface AggregateHead {
 
 /** Options of `read`, `readEnvelopes` and `readAll`. */
 export interface ReadOptions {
-  /** The first version to read. Default: `1`. */
+  /**
+   * The first version to read.
+   *
+   * @default 1 (`READ_DEFAULTS.fromVersion`)
+   */
   readonly fromVersion?: number;
   /** The last version to read (inclusive). Default: the head. */
   readonly toVersion?: number;
-  /** Events per strongly consistent Query. Default: `100`. */
+  /**
+   * Events per strongly consistent Query, 1 to 10000.
+   *
+   * @default 100 (`READ_DEFAULTS.pageSize`)
+   */
   readonly pageSize?: number;
 }
 
@@ -66,21 +74,9 @@ export interface LogReads {
   envelopes(pk: string, range: ReadRange): AsyncGenerator<EventEnvelope>;
 }
 
-const READ_KEYS = ['fromVersion', 'toVersion', 'pageSize'] as const;
-
-/** Checks `read` options and applies their defaults; throws on an unknown key or a bad range. */
-export function readRange(options: ReadOptions = {}): ReadRange {
-  assertKnownKeys('read', options, READ_KEYS);
-  const fromVersion = options.fromVersion ?? 1;
-  const toVersion = options.toVersion ?? Number.MAX_SAFE_INTEGER;
-  const pageSize = options.pageSize ?? 100;
-  assertInteger('read: fromVersion', fromVersion, 1);
-  assertInteger('read: toVersion', toVersion, 1);
-  assertInteger('read: pageSize', pageSize, 1, 10_000);
-  if (toVersion < fromVersion) {
-    throw new RangeError(`read: toVersion (${toVersion}) must not be below fromVersion (${fromVersion})`);
-  }
-  return { fromVersion, toVersion, pageSize };
+/** Checks `read` options and applies their defaults; throws `ConfigurationError` on an unknown key or a bad range. */
+export function readRange(options?: ReadOptions): ReadRange {
+  return parseOptions(READ_OPTIONS_SCHEMA, options, { factory: 'read' });
 }
 
 /** The reads of the event-log table `tableName`. */

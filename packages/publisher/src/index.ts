@@ -1,4 +1,4 @@
-export { PUBLISHER_EVENT_SOURCE_SETTINGS, TIDEMARK_METRICS } from '@tidemark/core';
+export { ConfigurationError, PUBLISHER_EVENT_SOURCE_SETTINGS, TIDEMARK_METRICS } from '@tidemark/core';
 export type {
   AggregateHead,
   AppendInput,
@@ -16,6 +16,7 @@ export {
   ConcurrencyError,
   CorruptEventLogItemError,
   createEventLog,
+  EVENT_LOG_DEFAULTS,
   EventLogBusyError,
   EventLogError,
   MAX_EVENTS_PER_COMMAND,
@@ -35,6 +36,7 @@ export type {
   StreamTargetOptions,
 } from './publisher';
 export { createPublisher } from './publisher';
+export { PUBLISHER_DEFAULTS, REPLAY_DEFAULTS } from './publisher-options';
 export type { ReplayOptions, ReplayProgress, ReplayResult } from './replay';
 export { replay } from './replay';
 export type { CallLimits, WaveRecord } from './waves';

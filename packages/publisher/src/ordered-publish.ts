@@ -7,7 +7,7 @@
 import { type KinesisClient, PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { KINESIS_LIMITS, type TidemarkLogger } from '@tidemark/core';
 import { classifyAwsError, describeError, forEachLimited } from '@tidemark/core/internal';
-import { assertInteger, assertKnownKeys, assertNumber, defaultExport } from '@tidemark/event-log/internal';
+import { defaultExport } from '@tidemark/event-log/internal';
 import pRetryImport from 'p-retry';
 import { type CallLimits, PUT_RECORDS_LIMITS, splitIntoCalls } from './waves';
 
@@ -15,13 +15,29 @@ const pRetry = defaultExport(pRetryImport);
 
 /** How failed entries and failed calls are retried within one wave. */
 export interface PublishRetryOptions {
-  /** Retries of a wave's failed entries after the first attempt. Default: `8`. */
+  /**
+   * Retries of a wave's failed entries after the first attempt, 0 to 1000.
+   *
+   * @default 8 (`PUBLISHER_DEFAULTS.retry.retries`)
+   */
   readonly retries?: number;
-  /** Delay before the first retry, in ms. Default: `100`. */
+  /**
+   * Delay before the first retry, in ms.
+   *
+   * @default 100 (`PUBLISHER_DEFAULTS.retry.minTimeoutMs`)
+   */
   readonly minTimeoutMs?: number;
-  /** Longest delay between two attempts, in ms. Default: `3000`. */
+  /**
+   * Longest delay between two attempts, in ms.
+   *
+   * @default 3000 (`PUBLISHER_DEFAULTS.retry.maxTimeoutMs`)
+   */
   readonly maxTimeoutMs?: number;
-  /** Growth of the delay per retry (each delay is also multiplied by a random 1–2 jitter). Default: `2`. */
+  /**
+   * Growth of the delay per retry (each delay is also multiplied by a random 1–2 jitter), at least 1.
+   *
+   * @default 2 (`PUBLISHER_DEFAULTS.retry.factor`)
+   */
   readonly factor?: number;
 }
 
@@ -79,25 +95,6 @@ export interface OrderedPublishOptions {
   readonly signal?: AbortSignal;
   /** Limits of one call. Default: Kinesis' (500 records, 5 MiB). */
   readonly limits?: CallLimits;
-}
-
-/** Resolves the retry options with their defaults, validating them. */
-export function resolveRetryOptions(
-  what: string,
-  retry: PublishRetryOptions | undefined,
-): Required<PublishRetryOptions> {
-  assertKnownKeys(`${what}: retry`, retry, ['retries', 'minTimeoutMs', 'maxTimeoutMs', 'factor']);
-  const resolved = {
-    retries: retry?.retries ?? 8,
-    minTimeoutMs: retry?.minTimeoutMs ?? 100,
-    maxTimeoutMs: retry?.maxTimeoutMs ?? 3000,
-    factor: retry?.factor ?? 2,
-  };
-  assertInteger(`${what}: retry.retries`, resolved.retries, 0, 1000);
-  assertNumber(`${what}: retry.minTimeoutMs`, resolved.minTimeoutMs, 0);
-  assertNumber(`${what}: retry.maxTimeoutMs`, resolved.maxTimeoutMs, 0);
-  assertNumber(`${what}: retry.factor`, resolved.factor, 1);
-  return resolved;
 }
 
 /** Whole-call errors that no retry can fix: configuration, permissions or an invalid request. */

@@ -19,8 +19,15 @@ import {
   type TidemarkMetrics,
   toKinesisRecord,
 } from '@tidemark/core';
-import { describeError, forEachLimited, metricReporter, resolveClient, resolveLogger } from '@tidemark/core/internal';
-import { assertInteger, assertKnownKeys, defaultExport } from '@tidemark/event-log/internal';
+import {
+  describeError,
+  forEachLimited,
+  metricReporter,
+  parseOptions,
+  resolveClient,
+  resolveLogger,
+} from '@tidemark/core/internal';
+import { defaultExport } from '@tidemark/event-log/internal';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import {
   type CommandRange,
@@ -34,8 +41,8 @@ import {
   type OutgoingRecord,
   type PublishRetryOptions,
   publishInOrder,
-  resolveRetryOptions,
 } from './ordered-publish';
+import { PUBLISHER_OPTIONS_SCHEMA, routeOf } from './publisher-options';
 
 const middy = defaultExport(middyImport);
 const eventNormalizer = defaultExport(eventNormalizerImport);
@@ -85,9 +92,17 @@ export interface PublishingOptions {
    * @default none
    */
   readonly metrics?: TidemarkMetrics;
-  /** Retries of failed entries and calls. Default: 8 retries, 100 ms doubling to 3 s, with jitter. */
+  /**
+   * Retries of failed entries and calls.
+   *
+   * @default 8 retries, 100 ms doubling to 3 s, with jitter (`PUBLISHER_DEFAULTS.retry`)
+   */
   readonly retry?: PublishRetryOptions;
-  /** PutRecords calls of one wave in flight at once (a wave never holds two records of one aggregate). Default: `4`. */
+  /**
+   * PutRecords calls of one wave in flight at once (a wave never holds two records of one aggregate), 1 to 64.
+   *
+   * @default 4 (`PUBLISHER_DEFAULTS.maxConcurrentCalls`)
+   */
   readonly maxConcurrentCalls?: number;
 }
 
@@ -98,12 +113,15 @@ export type PublisherOptions = PublishingOptions &
      * Time kept free at the end of the invocation, in ms: no retry starts later than the Lambda's
      * remaining time minus this, so the handler always answers before it times out. At least 100;
      * capped at a quarter of the remaining time, so short timeouts still leave time to publish.
-     * Default: `5000`.
+     *
+     * @default 5000 (`PUBLISHER_DEFAULTS.safetyMarginMs`)
      */
     readonly safetyMarginMs?: number;
     /**
      * Time budget when the context has no `getRemainingTimeInMillis` (plain calls in scripts), in
-     * ms. Default: `60000`.
+     * ms.
+     *
+     * @default 60000 (`PUBLISHER_DEFAULTS.defaultTimeBudgetMs`)
      */
     readonly defaultTimeBudgetMs?: number;
     /**
@@ -119,7 +137,8 @@ export type PublisherOptions = PublishingOptions &
      * the error log and the `HistoryRewrites` counter: `'log'` publishes the rest of the batch;
      * `'fail'` also reports the record as not published, so the shard stops there (until Lambda's
      * retry limit, then the on-failure destination) and nothing after it goes out unnoticed.
-     * Default: `'log'`.
+     *
+     * @default 'log' (`PUBLISHER_DEFAULTS.onHistoryRewrite`)
      */
     readonly onHistoryRewrite?: 'log' | 'fail';
   };
@@ -182,22 +201,6 @@ export interface Publisher {
   ): Promise<PublishBatchResult>;
 }
 
-const OPTION_KEYS = [
-  'kinesis',
-  'logger',
-  'metrics',
-  'retry',
-  'maxConcurrentCalls',
-  'streamName',
-  'streamArn',
-  'route',
-  'safetyMarginMs',
-  'defaultTimeBudgetMs',
-  'dynamodb',
-  'tableName',
-  'onHistoryRewrite',
-] as const;
-
 /** Queries in flight at once while completing split commands. */
 const MAX_CONCURRENT_COMPLETIONS = 16;
 
@@ -216,25 +219,6 @@ interface RecordImages {
   readonly image: Record<string, unknown> | undefined;
   readonly oldImage: Record<string, unknown> | undefined;
   readonly keys: Record<string, unknown> | undefined;
-}
-
-/** Resolves the stream target options into a route. */
-export function resolveRoute(what: string, options: Partial<StreamTargetOptions>): StreamRoute {
-  const given = [options.streamName, options.streamArn, options.route].filter((value) => value !== undefined);
-  if (given.length !== 1) {
-    throw new TypeError(`${what}: give exactly one of streamName, streamArn or route`);
-  }
-  if (options.route !== undefined) {
-    if (typeof options.route !== 'function') throw new TypeError(`${what}: route must be a function`);
-    return options.route;
-  }
-  const stream = (options.streamName ?? options.streamArn)!;
-  if (typeof stream !== 'string' || stream.length === 0)
-    throw new TypeError(`${what}: the stream must be a non-empty string`);
-  if (options.streamArn !== undefined && !stream.startsWith('arn:')) {
-    throw new TypeError(`${what}: streamArn must be an ARN (arn:aws:kinesis:…)`);
-  }
-  return () => stream;
 }
 
 /** Builds the outgoing record of an envelope, or a poison record when it can never be published. */
@@ -283,6 +267,7 @@ export function outgoingRecord(envelope: EventEnvelope, route: StreamRoute): Out
  * Makes the publisher Lambda handler for the event log's DynamoDB stream (built on middy with
  * `@middy/event-normalizer`). Configure the event source mapping with
  * `FunctionResponseTypes: ['ReportBatchItemFailures']` — without it Lambda ignores the answer.
+ * Options are checked now: an unknown key or a bad value throws a `ConfigurationError` naming it.
  *
  * @example
  * ```ts
@@ -295,29 +280,13 @@ export function outgoingRecord(envelope: EventEnvelope, route: StreamRoute): Out
  * ```
  */
 export function createPublisher(options: PublisherOptions): Publisher {
-  assertKnownKeys('createPublisher', options, OPTION_KEYS);
-  const route = resolveRoute('createPublisher', options);
-  const retry = resolveRetryOptions('createPublisher', options.retry);
-  const logger = resolveLogger(options.logger, 'tidemark-publisher', 'createPublisher');
-  const metric = metricReporter(options.metrics, logger, 'createPublisher');
-  const safetyMarginMs = options.safetyMarginMs ?? 5000;
-  const defaultTimeBudgetMs = options.defaultTimeBudgetMs ?? 60_000;
-  const maxConcurrentCalls = options.maxConcurrentCalls ?? 4;
-  const onHistoryRewrite = options.onHistoryRewrite ?? 'log';
-  if (onHistoryRewrite !== 'log' && onHistoryRewrite !== 'fail') {
-    throw new TypeError("createPublisher: onHistoryRewrite must be 'log' or 'fail'");
-  }
-  if (
-    options.tableName !== undefined &&
-    (typeof options.tableName !== 'string' || options.tableName.length < 3)
-  ) {
-    throw new TypeError('createPublisher: tableName must be a DynamoDB table name');
-  }
-  assertInteger('createPublisher: safetyMarginMs', safetyMarginMs, 100);
-  assertInteger('createPublisher: defaultTimeBudgetMs', defaultTimeBudgetMs, 1);
-  assertInteger('createPublisher: maxConcurrentCalls', maxConcurrentCalls, 1, 64);
+  const parsed = parseOptions(PUBLISHER_OPTIONS_SCHEMA, options, { factory: 'createPublisher' });
+  const { retry, safetyMarginMs, defaultTimeBudgetMs, maxConcurrentCalls, onHistoryRewrite } = parsed;
+  const route = routeOf(parsed);
+  const logger = resolveLogger(parsed.logger, 'tidemark-publisher', 'createPublisher');
+  const metric = metricReporter(parsed.metrics, logger, 'createPublisher');
   const kinesis = resolveClient(
-    options.kinesis as KinesisClient | AwsClientOptions | undefined,
+    parsed.kinesis as KinesisClient | AwsClientOptions | undefined,
     (config) => new KinesisClient(config),
     'kinesis',
   );
@@ -325,7 +294,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   // Made on first use: a batch of whole commands never needs it.
   const dynamodb = () => {
     dynamodbClient ??= resolveClient(
-      options.dynamodb as DynamoDBClient | AwsClientOptions | undefined,
+      parsed.dynamodb as DynamoDBClient | AwsClientOptions | undefined,
       (config) => new DynamoDBClient(config),
       'dynamodb',
     );
@@ -440,7 +409,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
           : [],
       ),
     ).size;
-    const tableName = options.tableName ?? tableNameOfStreamArn(records[0]?.eventSourceARN);
+    const tableName = parsed.tableName ?? tableNameOfStreamArn(records[0]?.eventSourceARN);
     const completions: OutgoingRecord[] = [];
     let queries = 0;
     const unavailable = (key: string, version: number, reason: string): OutgoingRecord => ({

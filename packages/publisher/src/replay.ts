@@ -21,11 +21,11 @@ import {
   envelopeFromEventLogItem,
   parseEventLogItem,
 } from '@tidemark/core';
-import { describeError, metricReporter, resolveClient, resolveLogger } from '@tidemark/core/internal';
-import { assertInteger, assertKnownKeys } from '@tidemark/event-log/internal';
+import { describeError, metricReporter, parseOptions, resolveClient, resolveLogger } from '@tidemark/core/internal';
 import { InvalidResumeTokenError, ReplayInterruptedError } from './errors';
-import { type OutgoingRecord, publishInOrder, resolveRetryOptions } from './ordered-publish';
-import { outgoingRecord, type PublishingOptions, resolveRoute, type StreamTargetOptions } from './publisher';
+import { type OutgoingRecord, publishInOrder } from './ordered-publish';
+import { outgoingRecord, type PublishingOptions, type StreamTargetOptions } from './publisher';
+import { REPLAY_DEFAULTS, REPLAY_OPTIONS_SCHEMA, routeOf } from './publisher-options';
 
 /** Progress of a replay, reported after every page. */
 export interface ReplayProgress {
@@ -76,7 +76,11 @@ export type ReplayOptions = PublishingOptions &
     readonly dynamodb?: DynamoDBClient | AwsClientOptions;
     /** Replay only this aggregate (a Query). Default: the whole log (a Scan). */
     readonly aggregate?: AggregateRef;
-    /** With `aggregate`: the first version to replay. Default: `1`. */
+    /**
+     * With `aggregate`: the first version to replay.
+     *
+     * @default 1 (`REPLAY_DEFAULTS.fromVersion`)
+     */
     readonly fromVersion?: number;
     /**
      * The whole log only: this worker's segment of a parallel scan (0-based), with
@@ -86,7 +90,11 @@ export type ReplayOptions = PublishingOptions &
     readonly segment?: number;
     /** The number of segments of a parallel scan, with `segment`. Default: no segmentation. */
     readonly totalSegments?: number;
-    /** Items per page (Scan/Query `Limit`), read with strong consistency. Default: `500`. */
+    /**
+     * Items per page (Scan/Query `Limit`), read with strong consistency, 1 to 10000.
+     *
+     * @default 500 (`REPLAY_DEFAULTS.pageSize`)
+     */
     readonly pageSize?: number;
     /** Continue an earlier replay of the same table (and aggregate or segment). Default: start at the beginning. */
     readonly resumeToken?: string;
@@ -111,31 +119,11 @@ interface TokenState {
   readonly eventsDone?: number;
 }
 
-const OPTION_KEYS = [
-  'kinesis',
-  'logger',
-  'metrics',
-  'retry',
-  'maxConcurrentCalls',
-  'streamName',
-  'streamArn',
-  'route',
-  'tableName',
-  'dynamodb',
-  'aggregate',
-  'fromVersion',
-  'segment',
-  'totalSegments',
-  'pageSize',
-  'resumeToken',
-  'onProgress',
-  'signal',
-] as const;
-
 /**
  * Republishes events from the event log to Kinesis, in per-aggregate order (the same waves and
  * retries as the publisher). Duplicates are expected — listeners drop what they already applied.
- * Throws {@link ReplayInterruptedError} (with `resumeToken`) when events cannot be published.
+ * Throws {@link ReplayInterruptedError} (with `resumeToken`) when events cannot be published, and a
+ * `ConfigurationError` naming the option for a bad option.
  *
  * @example
  * ```ts
@@ -152,40 +140,20 @@ const OPTION_KEYS = [
  * ```
  */
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
-  assertKnownKeys('replay', options, OPTION_KEYS);
-  const route = resolveRoute('replay', options);
-  const retry = resolveRetryOptions('replay', options.retry);
-  const logger = resolveLogger(options.logger, 'tidemark-publisher', 'replay');
-  const metric = metricReporter(options.metrics, logger, 'replay');
-  const { tableName, signal } = options;
-  if (typeof tableName !== 'string' || tableName.length < 3)
-    throw new TypeError('replay: tableName must be a table name');
-  const pageSize = options.pageSize ?? 500;
-  const maxConcurrentCalls = options.maxConcurrentCalls ?? 4;
-  assertInteger('replay: pageSize', pageSize, 1, 10_000);
-  assertInteger('replay: maxConcurrentCalls', maxConcurrentCalls, 1, 64);
-  const pk = options.aggregate ? aggregateKey(options.aggregate) : undefined;
-  if (pk === undefined && options.fromVersion !== undefined)
-    throw new TypeError('replay: fromVersion needs aggregate');
-  if (pk !== undefined && (options.segment !== undefined || options.totalSegments !== undefined)) {
-    throw new TypeError('replay: segment and totalSegments apply to the whole log, not to one aggregate');
-  }
-  if ((options.segment === undefined) !== (options.totalSegments === undefined)) {
-    throw new TypeError('replay: give both segment and totalSegments, or neither');
-  }
-  if (options.totalSegments !== undefined) {
-    assertInteger('replay: totalSegments', options.totalSegments, 1, 1_000_000);
-    assertInteger('replay: segment', options.segment, 0, options.totalSegments - 1);
-  }
-  const fromVersion = options.fromVersion ?? 1;
-  assertInteger('replay: fromVersion', fromVersion, 1);
+  const parsed = parseOptions(REPLAY_OPTIONS_SCHEMA, options, { factory: 'replay' });
+  const { tableName, signal, retry, pageSize, maxConcurrentCalls, segment, totalSegments } = parsed;
+  const route = routeOf(parsed);
+  const logger = resolveLogger(parsed.logger, 'tidemark-publisher', 'replay');
+  const metric = metricReporter(parsed.metrics, logger, 'replay');
+  const pk = parsed.aggregate ? aggregateKey(parsed.aggregate) : undefined;
+  const fromVersion = parsed.fromVersion ?? REPLAY_DEFAULTS.fromVersion;
   const dynamodb = resolveClient(
-    options.dynamodb as DynamoDBClient | AwsClientOptions | undefined,
+    parsed.dynamodb as DynamoDBClient | AwsClientOptions | undefined,
     (config) => new DynamoDBClient(config),
     'dynamodb',
   );
   const kinesis = resolveClient(
-    options.kinesis as KinesisClient | AwsClientOptions | undefined,
+    parsed.kinesis as KinesisClient | AwsClientOptions | undefined,
     (config) => new KinesisClient(config),
     'kinesis',
   );
@@ -193,12 +161,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const scope = {
     table: tableName,
     ...(pk !== undefined ? { aggregate: pk } : {}),
-    ...(options.totalSegments !== undefined
-      ? { segment: options.segment!, totalSegments: options.totalSegments }
-      : {}),
+    ...(totalSegments !== undefined ? { segment: segment!, totalSegments } : {}),
   };
-  let state: TokenState = options.resumeToken
-    ? readResumeToken(options.resumeToken, scope)
+  let state: TokenState = parsed.resumeToken
+    ? readResumeToken(parsed.resumeToken, scope)
     : { v: 1, ...scope, published: 0, eventsDone: 0 };
   let pages = 0;
   let scanned = 0;
@@ -241,9 +207,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
               TableName: tableName,
               ConsistentRead: true,
               Limit: pageSize,
-              ...(options.totalSegments !== undefined
-                ? { Segment: options.segment!, TotalSegments: options.totalSegments }
-                : {}),
+              ...(totalSegments !== undefined ? { Segment: segment!, TotalSegments: totalSegments } : {}),
               ...(startKey ? { ExclusiveStartKey: startKey } : {}),
             } satisfies ScanCommandInput),
           );
@@ -323,7 +287,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     const lastPage = page.LastEvaluatedKey === undefined;
     if (firstUnpublished === -1 && lastPage) {
       // Complete: the token is spent.
-      await options.onProgress?.({
+      await parsed.onProgress?.({
         pages,
         scanned,
         published: state.published,
@@ -352,7 +316,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         },
       };
     }
-    await options.onProgress?.({
+    await parsed.onProgress?.({
       pages,
       scanned,
       published: state.published,

@@ -1,3 +1,4 @@
+export { ConfigurationError } from '@tidemark/core';
 export { DYNAMODB_LOCAL_IMAGE, KINESIS_MOCK_IMAGE } from './containers/images';
 export { SESSION_LABEL } from './containers/watchdog';
 export type { Edge, EdgeOptions, EdgeRoutes } from './edge';
@@ -60,6 +61,7 @@ export {
   dynamoDbStreamEventFromGetRecords,
   dynamoDbStreamEventFromItems,
   dynamoDbStreamRecord,
+  EVENT_SOURCE_DEFAULTS,
   EventSourceConfigurationError,
   EventSourceDrainTimeoutError,
   EventSourceError,
@@ -71,6 +73,7 @@ export {
   kinesisEventFromData,
   kinesisEventFromEnvelopes,
   kinesisRecordFromEnvelope,
+  LAMBDA_CONTEXT_DEFAULTS,
   LambdaContextMethodError,
   PendingWorkError,
 } from './event-source/public-api';
@@ -107,5 +110,6 @@ export {
   LOCALSTACK_IMAGE,
   startLocalAws,
 } from './local-aws';
+export { LOCAL_AWS_DEFAULTS } from './local-aws-options';
 export type { LocalAwsMode, LocalAwsModeOption, ModeChoice, ModeProbes } from './mode';
 export { chooseLocalAwsMode, dockerEndpoint, dockerPlacesChecked, pingDocker } from './mode';

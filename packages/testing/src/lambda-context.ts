@@ -3,8 +3,10 @@
  * `getRemainingTimeInMillis` that counts down from the function timeout.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { functionOption, parseOptions } from '@tidemark/core/internal';
 import type { Context } from 'aws-lambda';
-import { EventSourceConfigurationError, LambdaContextMethodError } from './errors';
+import { z } from 'zod';
+import { LambdaContextMethodError } from './errors';
 
 /** Lambda's default function timeout, in seconds. */
 export const DEFAULT_FUNCTION_TIMEOUT_SECONDS = 3;
@@ -15,37 +17,65 @@ export const DEFAULT_REGION = 'us-east-1';
 /** The function name used when none is given. */
 export const DEFAULT_FUNCTION_NAME = 'tidemark-local-function';
 
-const CONTEXT_OPTION_KEYS = [
-  'functionName',
-  'functionVersion',
-  'region',
-  'accountId',
-  'invokedFunctionArn',
-  'memoryLimitInMB',
-  'timeoutSeconds',
-  'awsRequestId',
-  'tenantId',
-  'clock',
-];
+/**
+ * The defaults of `fakeLambdaContext`'s options. Frozen.
+ *
+ * @example
+ * ```ts
+ * import { LAMBDA_CONTEXT_DEFAULTS } from '@tidemark/testing';
+ * LAMBDA_CONTEXT_DEFAULTS.timeoutSeconds; // 3
+ * ```
+ */
+export const LAMBDA_CONTEXT_DEFAULTS = Object.freeze({
+  functionName: DEFAULT_FUNCTION_NAME,
+  functionVersion: '$LATEST',
+  region: DEFAULT_REGION,
+  accountId: DEFAULT_ACCOUNT_ID,
+  memoryLimitInMB: 128,
+  timeoutSeconds: DEFAULT_FUNCTION_TIMEOUT_SECONDS,
+});
+
+const D = LAMBDA_CONTEXT_DEFAULTS;
+
+const FAKE_LAMBDA_CONTEXT_OPTIONS_SCHEMA = z
+  .strictObject({
+    functionName: z.string().min(1).default(D.functionName),
+    functionVersion: z.string().min(1).default(D.functionVersion),
+    region: z.string().min(1).default(D.region),
+    accountId: z.string().min(1).default(D.accountId),
+    invokedFunctionArn: z.string().min(1).optional(),
+    memoryLimitInMB: z.int().min(128).max(10_240).default(D.memoryLimitInMB),
+    timeoutSeconds: z
+      .number()
+      .gt(0)
+      .max(900, "expected at most 900 seconds (Lambda's maximum)")
+      .default(D.timeoutSeconds),
+    awsRequestId: z.string().min(1).optional(),
+    tenantId: z.string().optional(),
+    clock: functionOption<() => number>('a function returning epoch milliseconds').optional(),
+  })
+  .default({ ...D });
 
 /** Options of {@link fakeLambdaContext}. */
 export interface FakeLambdaContextOptions {
-  /** The function name. Default: `'tidemark-local-function'`. */
+  /** The function name. @default 'tidemark-local-function' (`LAMBDA_CONTEXT_DEFAULTS.functionName`) */
   readonly functionName?: string;
-  /** The function version. Default: `'$LATEST'`. */
+  /** The function version. @default '$LATEST' (`LAMBDA_CONTEXT_DEFAULTS.functionVersion`) */
   readonly functionVersion?: string;
-  /** The region in `invokedFunctionArn`. Default: `'us-east-1'`. */
+  /** The region in `invokedFunctionArn`. @default 'us-east-1' (`LAMBDA_CONTEXT_DEFAULTS.region`) */
   readonly region?: string;
-  /** The account id in `invokedFunctionArn`. Default: `'000000000000'`. */
+  /** The account id in `invokedFunctionArn`. @default '000000000000' (`LAMBDA_CONTEXT_DEFAULTS.accountId`) */
   readonly accountId?: string;
   /** The invoked function ARN. Default: `arn:aws:lambda:<region>:<accountId>:function:<functionName>`. */
   readonly invokedFunctionArn?: string;
-  /** The configured memory, in MB. Default: `128` (Lambda's default). */
+  /** The configured memory, in MB. @default 128, Lambda's default (`LAMBDA_CONTEXT_DEFAULTS.memoryLimitInMB`) */
   readonly memoryLimitInMB?: number;
   /**
    * The function timeout in seconds: `getRemainingTimeInMillis()` counts down from it, starting
    * when the context is made. Lambda allows whole seconds from 1 to 900; fractions are accepted
-   * so timeout tests stay fast. Default: `3` (Lambda's default).
+   * so timeout tests stay fast.
+   *
+   * @default 3, Lambda's default (`LAMBDA_CONTEXT_DEFAULTS.timeoutSeconds`)
    */
   readonly timeoutSeconds?: number;
   /** The request id. Default: a random UUID, like Lambda's. */
@@ -73,26 +103,10 @@ export interface FakeLambdaContextOptions {
  * const response = await handler(kinesisEventFromEnvelopes([buildEnvelope()]), context);
  * ```
  */
-export function fakeLambdaContext(options: FakeLambdaContextOptions = {}): Context {
-  for (const key of Object.keys(options)) {
-    if (!CONTEXT_OPTION_KEYS.includes(key)) {
-      throw new EventSourceConfigurationError(
-        `Unknown option "${key}" for fakeLambdaContext; known options: ${CONTEXT_OPTION_KEYS.join(', ')}`,
-        { option: key },
-      );
-    }
-  }
+export function fakeLambdaContext(input?: FakeLambdaContextOptions): Context {
+  const options = parseOptions(FAKE_LAMBDA_CONTEXT_OPTIONS_SCHEMA, input, { factory: 'fakeLambdaContext' });
   const clock = options.clock ?? Date.now;
-  const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_FUNCTION_TIMEOUT_SECONDS;
-  assertFunctionTimeout(timeoutSeconds, 'timeoutSeconds');
-  const memory = options.memoryLimitInMB ?? 128;
-  if (!Number.isInteger(memory) || memory < 128 || memory > 10_240) {
-    throw new EventSourceConfigurationError('memoryLimitInMB must be an integer from 128 to 10240', {
-      memoryLimitInMB: memory,
-    });
-  }
-  const functionName = options.functionName ?? DEFAULT_FUNCTION_NAME;
-  const functionVersion = options.functionVersion ?? '$LATEST';
+  const { timeoutSeconds, functionName, functionVersion, memoryLimitInMB: memory } = options;
   const deadline = clock() + timeoutSeconds * 1000;
   const unsupported = (method: string) => (): never => {
     throw new LambdaContextMethodError(method);
@@ -102,12 +116,7 @@ export function fakeLambdaContext(options: FakeLambdaContextOptions = {}): Conte
     functionName,
     functionVersion,
     invokedFunctionArn:
-      options.invokedFunctionArn ??
-      lambdaFunctionArn(
-        functionName,
-        options.region ?? DEFAULT_REGION,
-        options.accountId ?? DEFAULT_ACCOUNT_ID,
-      ),
+      options.invokedFunctionArn ?? lambdaFunctionArn(functionName, options.region, options.accountId),
     memoryLimitInMB: String(memory),
     awsRequestId: options.awsRequestId ?? randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
@@ -124,18 +133,6 @@ export function fakeLambdaContext(options: FakeLambdaContextOptions = {}): Conte
 /** @internal The ARN of a function. */
 export function lambdaFunctionArn(functionName: string, region: string, accountId: string): string {
   return `arn:aws:lambda:${region}:${accountId}:function:${functionName}`;
-}
-
-/** @internal Checks a function timeout against Lambda's limits (1 to 900 seconds). */
-export function assertFunctionTimeout(value: number, name: string): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 900) {
-    throw new EventSourceConfigurationError(
-      `${name} must be a number of seconds above 0 and at most 900 (Lambda's maximum)`,
-      {
-        [name]: value,
-      },
-    );
-  }
 }
 
 function logStreamName(version: string, date: Date): string {

@@ -15,6 +15,7 @@ import {
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { type AwsCredentials, eventLogTableDescription } from '@tidemark/core';
+import { parseOptions } from '@tidemark/core/internal';
 import { DYNAMODB_LOCAL_IMAGE, KINESIS_MOCK_IMAGE } from './containers/images';
 import { isModuleNotFound, startContainerEngines } from './containers/start-containers';
 import { SESSION_LABEL, startWatchdog } from './containers/watchdog';
@@ -30,6 +31,12 @@ import {
 } from './errors';
 import { type FaultControl, type FaultSettings, type FaultStats, validateFaultSettings } from './faults';
 import {
+  CREATE_EVENT_LOG_TABLE_OPTIONS_SCHEMA,
+  CREATE_KINESIS_STREAM_OPTIONS_SCHEMA,
+  LOCAL_AWS_DEFAULTS,
+  START_LOCAL_AWS_OPTIONS_SCHEMA,
+} from './local-aws-options';
+import {
   chooseLocalAwsMode,
   dockerEndpoint,
   dockerPlacesChecked,
@@ -44,10 +51,10 @@ import {
  */
 export const LOCALSTACK_IMAGE = 'localstack/localstack:4.14.0';
 
-/** The region used unless `region` is given. */
-export const DEFAULT_REGION = 'us-east-1';
-/** The credentials used unless `credentials` are given (local engines accept any). */
-export const DEFAULT_CREDENTIALS: AwsCredentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+/** The region used unless `region` is given (`LOCAL_AWS_DEFAULTS.region`). */
+export const DEFAULT_REGION = LOCAL_AWS_DEFAULTS.region;
+/** The credentials used unless `credentials` are given (local engines accept any; `LOCAL_AWS_DEFAULTS.credentials`). */
+export const DEFAULT_CREDENTIALS: AwsCredentials = LOCAL_AWS_DEFAULTS.credentials;
 
 /** Options of {@link startLocalAws}. */
 export interface StartLocalAwsOptions {
@@ -58,18 +65,30 @@ export interface StartLocalAwsOptions {
    * 4.14), `embedded` (DynamoDB Local + kinesis-mock processes; needs Java) or `auto` (endpoint if set,
    * else, when Docker answers, LocalStack if `LOCALSTACK_AUTH_TOKEN` is set or containers if not, else
    * embedded).
-   * @default 'auto'
+   * @default 'auto' (`LOCAL_AWS_DEFAULTS.mode`)
    */
   readonly mode?: LocalAwsModeOption;
   /** The upstream endpoint for the `endpoint` mode (and for `auto`). Default: `AWS_ENDPOINT_URL`. */
   readonly endpoint?: string;
-  /** The region of the clients and resources. Default: `'us-east-1'`. */
+  /**
+   * The region of the clients and resources.
+   *
+   * @default 'us-east-1' (`LOCAL_AWS_DEFAULTS.region`)
+   */
   readonly region?: string;
-  /** The credentials the clients sign with. Default: `{ accessKeyId: 'test', secretAccessKey: 'test' }`. */
+  /**
+   * The credentials the clients sign with.
+   *
+   * @default { accessKeyId: 'test', secretAccessKey: 'test' } (`LOCAL_AWS_DEFAULTS.credentials`)
+   */
   readonly credentials?: AwsCredentials;
   /** The `java` command for DynamoDB Local. Default: `$JAVA_HOME/bin/java`, else `java` on the PATH. */
   readonly java?: string;
-  /** How long the engines (or LocalStack) may take to answer. Default: `60_000` (LocalStack: `180_000`). */
+  /**
+   * How long the engines (or LocalStack) may take to answer, in ms.
+   *
+   * @default 60000, LocalStack 180000 (`LOCAL_AWS_DEFAULTS.startTimeoutMs`, `LOCAL_AWS_DEFAULTS.localstackStartTimeoutMs`)
+   */
   readonly startTimeoutMs?: number;
   /** The LocalStack image. Default: {@link LOCALSTACK_IMAGE}. */
   readonly localstackImage?: string;
@@ -134,15 +153,15 @@ export interface LocalAwsContainer {
 
 /** Options of {@link LocalAws.createEventLogTable}. */
 export interface CreateEventLogTableOptions {
-  /** The start of the unique table name. Default: `'event-log'`. */
+  /** The start of the unique table name. @default 'event-log' (`LOCAL_AWS_DEFAULTS.eventLogTablePrefix`) */
   readonly prefix?: string;
 }
 
 /** Options of {@link LocalAws.createKinesisStream}. */
 export interface CreateKinesisStreamOptions {
-  /** The start of the unique stream name. Default: `'stream'`. */
+  /** The start of the unique stream name. @default 'stream' (`LOCAL_AWS_DEFAULTS.streamPrefix`) */
   readonly prefix?: string;
-  /** The number of shards. Default: `1`. */
+  /** The number of shards. @default 1 (`LOCAL_AWS_DEFAULTS.shardCount`) */
   readonly shardCount?: number;
 }
 
@@ -212,18 +231,6 @@ export interface LocalAws extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-const OPTION_KEYS = [
-  'mode',
-  'endpoint',
-  'region',
-  'credentials',
-  'java',
-  'startTimeoutMs',
-  'localstackImage',
-  'dynamodbImage',
-  'kinesisImage',
-];
-const MODES: readonly LocalAwsModeOption[] = ['auto', 'endpoint', 'containers', 'localstack', 'embedded'];
 const READY_TIMEOUT_MS = 30_000;
 
 /**
@@ -240,11 +247,11 @@ const READY_TIMEOUT_MS = 30_000;
  * await aws.dynamodb.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: 'a#1' }, sk: { N: '1' } } }));
  * ```
  */
-export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise<LocalAws> {
-  validateOptions(options);
-  const region = options.region ?? DEFAULT_REGION;
-  const credentials = { ...(options.credentials ?? DEFAULT_CREDENTIALS) };
-  const choice = await chooseLocalAwsMode(options.mode ?? 'auto', options.endpoint);
+export async function startLocalAws(input?: StartLocalAwsOptions): Promise<LocalAws> {
+  const options = parseOptions(START_LOCAL_AWS_OPTIONS_SCHEMA, input, { factory: 'startLocalAws' });
+  const { region } = options;
+  const credentials = { ...(options.credentials ?? LOCAL_AWS_DEFAULTS.credentials) };
+  const choice = await chooseLocalAwsMode(options.mode, options.endpoint);
   const cleanups: (() => Promise<void>)[] = [];
   const cleanup = async (): Promise<void> => {
     const errors: unknown[] = [];
@@ -261,7 +268,7 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
       const [engines, started] = await Promise.allSettled([
         startContainerEngines({
           region,
-          startTimeoutMs: options.startTimeoutMs ?? 60_000,
+          startTimeoutMs: options.startTimeoutMs ?? LOCAL_AWS_DEFAULTS.startTimeoutMs,
           dynamodbImage: options.dynamodbImage ?? DYNAMODB_LOCAL_IMAGE,
           kinesisImage: options.kinesisImage ?? KINESIS_MOCK_IMAGE,
         }),
@@ -283,7 +290,7 @@ export async function startLocalAws(options: StartLocalAwsOptions = {}): Promise
         startEmbeddedEngines({
           region,
           java: options.java ?? defaultJavaCommand(),
-          startTimeoutMs: options.startTimeoutMs ?? 60_000,
+          startTimeoutMs: options.startTimeoutMs ?? LOCAL_AWS_DEFAULTS.startTimeoutMs,
         }),
         startEdgeLater(),
       ]);
@@ -415,25 +422,21 @@ function createHandle(
     containers: Object.freeze([...containers]),
     faults: createFaultControl(endpoint),
     createTable,
-    async createEventLogTable(options = {}) {
-      checkHelperOptions('createEventLogTable', options, ['prefix']);
-      const { tableName, streamArn } = await createTable(
-        eventLogTableDescription(uniqueName(options.prefix ?? 'event-log')),
-      );
+    async createEventLogTable(input) {
+      const { prefix } = parseOptions(CREATE_EVENT_LOG_TABLE_OPTIONS_SCHEMA, input, {
+        factory: 'createEventLogTable',
+      });
+      const { tableName, streamArn } = await createTable(eventLogTableDescription(uniqueName(prefix)));
       if (streamArn === undefined) {
         throw new ResourceNotReadyError('table', tableName, 'ACTIVE without a stream ARN', READY_TIMEOUT_MS);
       }
       return { tableName, streamArn };
     },
-    async createKinesisStream(options = {}) {
-      checkHelperOptions('createKinesisStream', options, ['prefix', 'shardCount']);
-      const shardCount = options.shardCount ?? 1;
-      if (!Number.isInteger(shardCount) || shardCount < 1) {
-        throw new LocalAwsOptionsError(`shardCount must be a positive integer, got ${shardCount}`, {
-          shardCount,
-        });
-      }
-      const streamName = uniqueName(options.prefix ?? 'stream');
+    async createKinesisStream(input) {
+      const { prefix, shardCount } = parseOptions(CREATE_KINESIS_STREAM_OPTIONS_SCHEMA, input, {
+        factory: 'createKinesisStream',
+      });
+      const streamName = uniqueName(prefix);
       await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
       const summary = await waitFor('stream', streamName, async () => {
         const { StreamDescriptionSummary } = await kinesis.send(
@@ -531,7 +534,7 @@ async function startLocalStack(
     const container = await new LocalstackContainer(image)
       .withLabels({ [SESSION_LABEL]: watchdog.session })
       .withEnvironment(environment)
-      .withStartupTimeout(options.startTimeoutMs ?? 180_000)
+      .withStartupTimeout(options.startTimeoutMs ?? LOCAL_AWS_DEFAULTS.localstackStartTimeoutMs)
       .start();
     return container.getConnectionUri();
   } catch (cause) {
@@ -604,58 +607,4 @@ export function uniqueName(prefix: string): string {
     );
   }
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
-}
-
-function checkHelperOptions(helper: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new LocalAwsOptionsError(
-        `Unknown ${helper} option "${key}"; known options: ${known.join(', ')}`,
-        {
-          helper,
-          key,
-        },
-      );
-    }
-  }
-}
-
-function validateOptions(options: StartLocalAwsOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new LocalAwsOptionsError('startLocalAws options must be an object');
-  }
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key)) {
-      throw new LocalAwsOptionsError(
-        `Unknown startLocalAws option "${key}"; known options: ${OPTION_KEYS.join(', ')}`,
-        {
-          key,
-        },
-      );
-    }
-  }
-  if (options.mode !== undefined && !MODES.includes(options.mode)) {
-    throw new LocalAwsOptionsError(
-      `mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(options.mode)}`,
-      {
-        mode: options.mode,
-      },
-    );
-  }
-  for (const key of ['localstackImage', 'dynamodbImage', 'kinesisImage'] as const) {
-    const image = options[key];
-    if (image !== undefined && (typeof image !== 'string' || image.trim() === '')) {
-      throw new LocalAwsOptionsError(`${key} must be a non-empty image name, got ${JSON.stringify(image)}`, {
-        [key]: image,
-      });
-    }
-  }
-  if (
-    options.startTimeoutMs !== undefined &&
-    (!Number.isInteger(options.startTimeoutMs) || options.startTimeoutMs <= 0)
-  ) {
-    throw new LocalAwsOptionsError('startTimeoutMs must be a positive integer', {
-      startTimeoutMs: options.startTimeoutMs,
-    });
-  }
 }

@@ -244,8 +244,8 @@ function authorizer(authorization: ApiAuthorization): IHttpRouteAuthorizer {
   if (authorization.kind === 'iam') return new HttpIamAuthorizer();
   if (!/^https:\/\/\S+$/.test(authorization.issuer) || authorization.audience.length === 0) {
     throw new ConfigurationError('A JWT authorizer needs an https issuer URL and at least one audience', {
-      issuer: authorization.issuer,
-      audience: authorization.audience,
+      option: 'authorization',
+      context: { issuer: authorization.issuer, audience: authorization.audience },
     });
   }
   return new HttpJwtAuthorizer('JwtAuthorizer', authorization.issuer, {

@@ -1,3 +1,4 @@
+import { ConfigurationError } from '@tidemark/core';
 import { describe, expect, it } from 'vitest';
 import { createConsumer } from '../../src/consumer';
 import { createDeadLetters } from '../../src/dead-letters';
@@ -187,15 +188,38 @@ describe('createDeadLetters', () => {
   });
 
   it('rejects unknown options and bad limits', async () => {
-    expect(() => createDeadLetters({ consumer: NAME, tableName: TABLE, table: 'x' } as never)).toThrow(
-      TypeError,
+    const unknown = (() => {
+      try {
+        createDeadLetters({ consumer: NAME, tableName: TABLE, table: 'x' } as never);
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(unknown).toBeInstanceOf(ConfigurationError);
+    expect(unknown).toMatchObject({ factory: 'createDeadLetters', option: 'table' });
+    expect(() => createDeadLetters({ consumer: '', tableName: TABLE })).toThrow(
+      expect.objectContaining({ option: 'consumer' }),
     );
     const deadLetters = createDeadLetters({
       consumer: NAME,
       tableName: TABLE,
       dynamodb: new FakeDynamoDb() as never,
     });
-    await expect(deadLetters.list({ limit: 0 })).rejects.toBeInstanceOf(TypeError);
+    for (const [page, option] of [
+      [{ limit: 0 }, 'limit'],
+      [{ limit: 1001 }, 'limit'],
+      [{ limit: 2.5 }, 'limit'],
+      [{ cursor: 7 }, 'cursor'],
+      [{ limt: 5 }, 'limt'],
+    ] as const) {
+      const rejection = deadLetters.list(page as never);
+      await expect(rejection).rejects.toBeInstanceOf(ConfigurationError);
+      await expect(rejection).rejects.toMatchObject({ factory: 'deadLetters.list', option });
+      // The consumer's own dead letters check a page the same way.
+      const fromConsumer = setup().consumer.deadLetters.list(page as never);
+      await expect(fromConsumer).rejects.toBeInstanceOf(ConfigurationError);
+      await expect(fromConsumer).rejects.toMatchObject({ factory: 'deadLetters.list', option });
+    }
   });
 
   it('consumer.deadLetters and createDeadLetters take the same limits: integers from 1 to 1000', async () => {

@@ -3,6 +3,7 @@ import { ConfigurationError } from '@tidemark/core';
 import { describe, expect, it } from 'vitest';
 import { createConsumer, isConsumer } from '../../src/consumer';
 import { consumerMiddleware } from '../../src/middleware';
+import { CONSUMER_DEFAULTS } from '../../src/options';
 import { consumerTableDescription } from '../../src/table';
 import type { ConsumerOptions } from '../../src/types';
 import { taskEvents } from '../helpers/events';
@@ -15,51 +16,147 @@ const valid = (): ConsumerOptions<typeof taskEvents> => ({
   checkpoints: { tableName: 'consumer-state', dynamodb: new FakeDynamoDb() as never },
 });
 
+function caught(run: () => unknown): ConfigurationError {
+  try {
+    run();
+  } catch (error) {
+    return error as ConfigurationError;
+  }
+  throw new Error('expected a ConfigurationError, nothing was thrown');
+}
+
 describe('createConsumer options', () => {
   it.each([
-    ['an unknown option', { maxAttempt: 3 }, /unknown option "maxAttempt"/],
+    [
+      'an unknown option',
+      { maxAttempt: 3 },
+      'maxAttempt',
+      /unknown option "maxAttempt"; expected one of name, events/,
+    ],
     [
       'an unknown checkpoints option',
       { checkpoints: { tableName: 'consumer-state', table: 'x' } },
-      /checkpoints: unknown option "table"/,
+      'checkpoints.table',
+      /unknown option "checkpoints.table"; expected one of tableName, dynamodb/,
     ],
-    ['an unknown deadLetters option', { deadLetters: { table: 'x' } }, /deadLetters: unknown option "table"/],
-    ['a name with #', { name: 'a#b' }, /name must be/],
-    ['a missing table name', { checkpoints: {} }, /checkpoints.tableName/],
-    ['maxAttempts 0', { maxAttempts: 0 }, /maxAttempts must be an integer of 1 or more/],
-    ['a negative gap timeout', { gapTimeoutSeconds: -1 }, /gapTimeoutSeconds/],
-    ['an unknown firstContact', { firstContact: 'first' }, /firstContact/],
+    [
+      'an unknown deadLetters option',
+      { deadLetters: { table: 'x' } },
+      'deadLetters.table',
+      /unknown option "deadLetters.table"/,
+    ],
+    [
+      'an unknown client config key',
+      { checkpoints: { tableName: 'consumer-state', dynamodb: { regoin: 'eu-west-1' } } },
+      'checkpoints.dynamodb.regoin',
+      /unknown option "checkpoints.dynamodb.regoin"/,
+    ],
+    ['a name with #', { name: 'a#b' }, 'name', /name: expected 1-64 letters.*; received "a#b"/],
+    ['a missing table name', { checkpoints: {} }, 'checkpoints.tableName', /checkpoints.tableName/],
+    [
+      'a short table name',
+      { checkpoints: { tableName: 'ab' } },
+      'checkpoints.tableName',
+      /expected a DynamoDB table name.*received "ab"/,
+    ],
+    ['maxAttempts 0', { maxAttempts: 0 }, 'maxAttempts', /maxAttempts: .*>=1; received 0/],
+    ['maxAttempts 1.5', { maxAttempts: 1.5 }, 'maxAttempts', /maxAttempts: .*expected int.*; received 1.5/],
+    [
+      'a negative gap timeout',
+      { gapTimeoutSeconds: -1 },
+      'gapTimeoutSeconds',
+      /gapTimeoutSeconds: .*>=0; received -1/,
+    ],
+    [
+      'an infinite gap timeout',
+      { gapTimeoutSeconds: Number.POSITIVE_INFINITY },
+      'gapTimeoutSeconds',
+      /gapTimeoutSeconds/,
+    ],
+    ['maxHeldPerAggregate over 2000', { maxHeldPerAggregate: 2001 }, 'maxHeldPerAggregate', /2000 or less/],
+    [
+      'an unknown firstContact',
+      { firstContact: 'first' },
+      'firstContact',
+      /firstContact: .*"any-version"\|"require-first"/,
+    ],
     [
       'an unknown unreadableEvents',
       { unreadableEvents: 'skip' },
-      /unreadableEvents must be 'hold' or 'park'/,
+      'unreadableEvents',
+      /unreadableEvents: .*"hold"\|"park"; received "skip"/,
     ],
-    ['a non-boolean transactional', { transactional: 'yes' }, /transactional/],
-    ['concurrency 0', { concurrency: 0 }, /concurrency/],
-    ['a logger without warn', { logger: { debug() {}, info() {}, error() {} } }, /missing warn/],
-    ['an empty handlers object', { handlers: {} }, /handlers is empty/],
-    ['a handler for an undeclared type', { handlers: { TaskExploded: () => {} } }, /does not declare/],
+    ['a non-boolean transactional', { transactional: 'yes' }, 'transactional', /transactional: .*boolean/],
+    ['concurrency 0', { concurrency: 0 }, 'concurrency', /concurrency/],
+    [
+      'a logger without warn',
+      { logger: { debug() {}, info() {}, error() {} } },
+      'logger',
+      /logger: expected a logger with debug, info, warn and error methods/,
+    ],
+    [
+      'metrics without addMetric',
+      { metrics: {} },
+      'metrics',
+      /metrics: expected an object with addMetric\(name, unit, value\)/,
+    ],
+    [
+      'metrics in the function form of earlier versions',
+      { metrics: (_name: string, _value: number) => {} },
+      'metrics',
+      /metrics: expected an object with addMetric\(name, unit, value\)/,
+    ],
+    [
+      'a clock that is not a function',
+      { clock: new Date() },
+      'clock',
+      /clock: expected a function returning a Date; received a Date/,
+    ],
+    ['an empty handlers object', { handlers: {} }, 'handlers', /handlers is empty/],
+    [
+      'a handler for an undeclared type',
+      { handlers: { TaskExploded: () => {} } },
+      'handlers.TaskExploded',
+      /does not declare/,
+    ],
     [
       'a handler that is not a function',
       { handlers: { TaskCreated: 'yes' } },
-      /handlers.TaskCreated must be a function/,
+      'handlers.TaskCreated',
+      /handlers.TaskCreated: expected a handler function; received "yes"/,
     ],
-    ['events that are not a catalog', { events: {} }, /catalog/],
-  ])('throws a TypeError for %s', (_what, override, message) => {
+    [
+      'events that are not a catalog',
+      { events: {} },
+      'events',
+      /events: expected an event catalog from defineCatalog\(\)/,
+    ],
+  ])('throws a ConfigurationError naming the option for %s', (_what, override, option, message) => {
     const options = { ...valid(), ...override } as never;
-    expect(() => createConsumer(options)).toThrow(TypeError);
-    expect(() => createConsumer(options)).toThrow(message);
-    expect(() => consumerMiddleware(options)).toThrow(message);
+    for (const [factory, create] of [
+      ['createConsumer', createConsumer],
+      ['consumerMiddleware', consumerMiddleware],
+    ] as const) {
+      const error = caught(() => create(options));
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error).toMatchObject({ code: 'CONFIGURATION_INVALID', factory, option });
+      expect(error.message.startsWith(`${factory}: `)).toBe(true);
+      expect(error.message).toMatch(message);
+    }
   });
 
-  it.each([
-    ['an object without addMetric', {}],
-    ['the function form of earlier versions', (_name: string, _value: number) => {}],
-  ])('throws a ConfigurationError for metrics that are %s', (_what, metrics) => {
-    const options = { ...valid(), metrics } as never;
-    expect(() => createConsumer(options)).toThrow(ConfigurationError);
-    expect(() => createConsumer(options)).toThrow(/metrics must be an object with addMetric/);
-    expect(() => consumerMiddleware(options)).toThrow(ConfigurationError);
+  it('refuses options that are not an object', () => {
+    for (const options of [undefined, null, 'orders-view']) {
+      const error = caught(() => createConsumer(options as never));
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error).toMatchObject({ factory: 'createConsumer', option: '' });
+    }
+  });
+
+  it('applies CONSUMER_DEFAULTS to every option left out, and accepts them given explicitly', () => {
+    expect(Object.isFrozen(CONSUMER_DEFAULTS)).toBe(true);
+    const explicit = createConsumer({ ...valid(), ...CONSUMER_DEFAULTS });
+    expect(isConsumer(explicit)).toBe(true);
   });
 
   it('accepts a client config instead of a client', () => {
@@ -96,8 +193,12 @@ describe('consumerTableDescription', () => {
     });
   });
 
-  it('refuses a missing table name', () => {
-    expect(() => consumerTableDescription('' as string)).toThrow(TypeError);
+  it('refuses a missing or malformed table name, naming it', () => {
+    for (const tableName of ['', 'ab', 'has space', undefined]) {
+      const error = caught(() => consumerTableDescription(tableName as string));
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error).toMatchObject({ factory: 'consumerTableDescription', option: 'tableName' });
+    }
   });
 });
 

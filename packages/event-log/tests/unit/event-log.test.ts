@@ -15,8 +15,10 @@ import {
   AppendValidationError,
   CommandIdNotIncreasingError,
   ConcurrencyError,
+  ConfigurationError,
   CorruptEventLogItemError,
   createEventLog,
+  EVENT_LOG_DEFAULTS,
   EventLogBusyError,
   MAX_EVENTS_PER_COMMAND,
   MAX_TRANSACTION_BYTES,
@@ -493,9 +495,14 @@ describe('createEventLog', () => {
         events: [{ type: 'Nope', data: {} } as never],
       }),
     ).rejects.toBeInstanceOf(UnknownEventTypeError);
-    await expect(
-      log.append({ aggregate: task, commandId: newCommandId(), events: [event], extra: 1 } as never),
-    ).rejects.toThrow('unknown option extra');
+    const extra = log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [event],
+      extra: 1,
+    } as never);
+    await expect(extra).rejects.toBeInstanceOf(AppendValidationError);
+    await expect(extra).rejects.toThrow('extra: unknown key; expected one of aggregate, commandId, events');
     expect(dynamodb.calls).toEqual([]);
   });
 
@@ -525,8 +532,19 @@ describe('createEventLog', () => {
     expect(slice).toEqual([5, 6, 7]);
     expect(await log.readAll({ type: 'Task', id: 'none' })).toEqual([]);
     expect(await log.head({ type: 'Task', id: 'none' })).toBeUndefined();
-    expect(() => log.readEnvelopes(task, { fromVersion: 5, toVersion: 4 })).toThrow(RangeError);
-    expect(() => log.read(task, { pagesize: 4 } as never)).toThrow('unknown option pagesize');
+    for (const [options, option] of [
+      [{ fromVersion: 5, toVersion: 4 }, 'toVersion'],
+      [{ pagesize: 4 }, 'pagesize'],
+      [{ pageSize: 10_001 }, 'pageSize'],
+      [{ fromVersion: 0 }, 'fromVersion'],
+      [{ fromVersion: 1.5 }, 'fromVersion'],
+    ] as const) {
+      expect(() => log.readEnvelopes(task, options as never)).toThrow(ConfigurationError);
+      expect(() => log.read(task, options as never)).toThrow(
+        expect.objectContaining({ factory: 'read', option }),
+      );
+    }
+    expect(() => log.read(task, { pagesize: 4 } as never)).toThrow('read: unknown option "pagesize"');
   });
 
   it('reports an item that is not an event as corrupt instead of skipping it', async () => {
@@ -535,10 +553,40 @@ describe('createEventLog', () => {
   });
 
   it('rejects unknown options and a missing source at creation', () => {
-    expect(() =>
-      createEventLog({ tableName: 'events', catalog, source: '/x', tablename: 'x' } as never),
-    ).toThrow(TypeError);
-    expect(() => createEventLog({ tableName: 'events', catalog, source: '' })).toThrow('source');
+    const base = { tableName: 'events', catalog, source: '/x' };
+    for (const [options, option] of [
+      [{ ...base, tablename: 'x' }, 'tablename'],
+      [{ ...base, source: '' }, 'source'],
+      [{ ...base, source: '/\ud800' }, 'source'],
+      [{ ...base, tableName: 'ab' }, 'tableName'],
+      [{ ...base, catalog: {} }, 'catalog'],
+      [{ ...base, retry: { retries: 101 } }, 'retry.retries'],
+      [{ ...base, retry: { retries: 2, minTimeout: 5 } }, 'retry.minTimeout'],
+      [{ ...base, retry: { maxTimeoutMs: -1 } }, 'retry.maxTimeoutMs'],
+      [{ ...base, clock: Date.now() }, 'clock'],
+      [{ ...base, dynamodb: { regoin: 'eu-west-1' } }, 'dynamodb.regoin'],
+    ] as const) {
+      expect(() => createEventLog(options as never)).toThrow(ConfigurationError);
+      expect(() => createEventLog(options as never)).toThrow(
+        expect.objectContaining({ factory: 'createEventLog', option, code: 'CONFIGURATION_INVALID' }),
+      );
+    }
+    expect(() => createEventLog({ ...base, source: '' })).toThrow(/^createEventLog: source: /);
+    expect(Object.isFrozen(EVENT_LOG_DEFAULTS) && Object.isFrozen(EVENT_LOG_DEFAULTS.retry)).toBe(true);
+  });
+
+  it('refuses an unknown key in an append input as a validation issue at that key', async () => {
+    const rejection = log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'x' } }],
+      expectedVerison: 0,
+    } as never);
+    await expect(rejection).rejects.toBeInstanceOf(AppendValidationError);
+    await expect(rejection).rejects.toMatchObject({
+      issues: [expect.objectContaining({ path: 'expectedVerison', code: 'unrecognized_keys' })],
+    });
+    await expect(log.append(null as never)).rejects.toBeInstanceOf(AppendValidationError);
   });
   it('a retried command id returns its first outcome when a newer command lands between its reads', async () => {
     const commandId = newCommandId();

@@ -1,6 +1,6 @@
 import { KINESIS_LIMITS } from '@tidemark/core';
 import { describe, expect, it } from 'vitest';
-import { type OutgoingRecord, publishInOrder, resolveRetryOptions } from '../../src/ordered-publish';
+import { type OutgoingRecord, publishInOrder } from '../../src/ordered-publish';
 import { FakeKinesis, memoryLogger } from '../helpers/fakes';
 
 /** A record whose partition key + data is exactly `size` bytes. */
@@ -17,7 +17,7 @@ function record(key: string, version: number, size = 200): OutgoingRecord {
 const options = (kinesis: FakeKinesis, extra: Partial<Parameters<typeof publishInOrder>[1]> = {}) => ({
   kinesis: kinesis as never,
   logger: memoryLogger().logger,
-  retry: resolveRetryOptions('test', { retries: 2, minTimeoutMs: 0, maxTimeoutMs: 0 }),
+  retry: { retries: 2, minTimeoutMs: 0, maxTimeoutMs: 0, factor: 2 },
   deadline: Date.now() + 60_000,
   maxConcurrentCalls: 4,
   ...extra,

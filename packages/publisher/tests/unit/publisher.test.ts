@@ -3,7 +3,12 @@ import { decodeEnvelope, type EventEnvelope, eventLogItemFromEnvelope } from '@t
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createPublisher, type PublisherOptions } from '../../src/index';
+import {
+  ConfigurationError,
+  createPublisher,
+  PUBLISHER_DEFAULTS,
+  type PublisherOptions,
+} from '../../src/index';
 import {
   awsError,
   envelopesFor,
@@ -345,15 +350,49 @@ describe.each(entryPoints)('createPublisher through %s', (_name, invoke) => {
 });
 
 describe('createPublisher options', () => {
+  const refusal = (options: unknown, option: string) => {
+    expect(() => createPublisher(options as never)).toThrow(ConfigurationError);
+    expect(() => createPublisher(options as never)).toThrow(
+      expect.objectContaining({ code: 'CONFIGURATION_INVALID', factory: 'createPublisher', option }),
+    );
+  };
+
   it('needs exactly one of streamName, streamArn and route', () => {
-    expect(() => createPublisher({} as never)).toThrow('exactly one of streamName, streamArn or route');
-    expect(() => createPublisher({ streamName: 'a', streamArn: 'arn:x' } as never)).toThrow(TypeError);
-    expect(() => createPublisher({ streamArn: 'not-an-arn' })).toThrow('ARN');
+    expect(() => createPublisher({} as never)).toThrow(
+      'createPublisher: streamName: expected exactly one of streamName, streamArn or route; none was given',
+    );
+    refusal({}, 'streamName');
+    refusal({ streamName: 'a', streamArn: 'arn:x' }, 'streamArn');
+    refusal({ streamName: 'a', route: () => 'a' }, 'route');
+    refusal({ streamArn: 'not-an-arn' }, 'streamArn');
+    refusal({ streamName: '' }, 'streamName');
+    refusal({ route: 'task-events' }, 'route');
+    expect(() => createPublisher({ streamArn: 'not-an-arn' })).toThrow('expected an ARN');
   });
 
-  it('rejects unknown options so typos fail fast', () => {
-    expect(() => createPublisher({ streamName: 's', retires: 3 } as never)).toThrow('unknown option retires');
-    expect(() => createPublisher({ streamName: 's', retry: { retries: -1 } })).toThrow(RangeError);
+  it('rejects unknown options and bad values so typos fail fast, naming the option', () => {
+    expect(() => createPublisher({ streamName: 's', retires: 3 } as never)).toThrow(
+      'createPublisher: unknown option "retires"',
+    );
+    refusal({ streamName: 's', retires: 3 }, 'retires');
+    refusal({ streamName: 's', retry: { retries: -1 } }, 'retry.retries');
+    refusal({ streamName: 's', retry: { factor: 0.5 } }, 'retry.factor');
+    refusal({ streamName: 's', retry: { minTimeout: 5 } }, 'retry.minTimeout');
+    refusal({ streamName: 's', safetyMarginMs: 99 }, 'safetyMarginMs');
+    refusal({ streamName: 's', defaultTimeBudgetMs: 0 }, 'defaultTimeBudgetMs');
+    refusal({ streamName: 's', maxConcurrentCalls: 65 }, 'maxConcurrentCalls');
+    refusal({ streamName: 's', onHistoryRewrite: 'ignore' }, 'onHistoryRewrite');
+    refusal({ streamName: 's', tableName: 'ab' }, 'tableName');
+    refusal({ streamName: 's', kinesis: { regoin: 'eu-west-1' } }, 'kinesis.regoin');
+    refusal({ streamName: 's', dynamodb: 'eu-west-1' }, 'dynamodb');
+    refusal({ streamName: 's', logger: { info() {} } }, 'logger');
+    refusal({ streamName: 's', metrics: { addMetric() {} } }, 'metrics');
+    refusal(null, '');
+  });
+
+  it('defaults every optional setting from PUBLISHER_DEFAULTS, which is frozen', () => {
+    expect(Object.isFrozen(PUBLISHER_DEFAULTS) && Object.isFrozen(PUBLISHER_DEFAULTS.retry)).toBe(true);
+    expect(() => createPublisher({ streamName: 's', ...PUBLISHER_DEFAULTS })).not.toThrow();
   });
 
   it('works with middy middlewares added by the user', async () => {

@@ -2,7 +2,9 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { type EventEnvelope, eventLogItemFromEnvelope } from '@tidemark/core';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
+  ConfigurationError,
   InvalidResumeTokenError,
+  REPLAY_DEFAULTS,
   ReplayInterruptedError,
   type ReplayProgress,
   replay,
@@ -135,7 +137,29 @@ describe('replay', () => {
 
   it('checks its options', async () => {
     await expect(replay({ ...base(), segment: 1 })).rejects.toThrow('both segment and totalSegments');
-    await expect(replay({ ...base(), fromVersion: 2 })).rejects.toThrow('fromVersion needs aggregate');
-    await expect(replay({ ...base(), segment: 2, totalSegments: 2 })).rejects.toThrow(RangeError);
+    await expect(replay({ ...base(), fromVersion: 2 })).rejects.toThrow(
+      'replay: fromVersion: expected no fromVersion without aggregate',
+    );
+    const aggregate = { type: 'Task', id: 'a' };
+    for (const [options, option] of [
+      [{ segment: 1 }, 'totalSegments'],
+      [{ totalSegments: 2 }, 'segment'],
+      [{ segment: 2, totalSegments: 2 }, 'segment'],
+      [{ segment: -1, totalSegments: 2 }, 'segment'],
+      [{ fromVersion: 2 }, 'fromVersion'],
+      [{ aggregate, segment: 0, totalSegments: 2 }, 'segment'],
+      [{ aggregate, fromVersion: 0 }, 'fromVersion'],
+      [{ aggregate: { type: 'Task' } }, 'aggregate'],
+      [{ tableName: 'ab' }, 'tableName'],
+      [{ pageSize: 10_001 }, 'pageSize'],
+      [{ signal: 'stop' }, 'signal'],
+      [{ onProgress: true }, 'onProgress'],
+      [{ pagesize: 10 }, 'pagesize'],
+    ] as const) {
+      const rejection = replay({ ...base(), ...options } as never);
+      await expect(rejection).rejects.toBeInstanceOf(ConfigurationError);
+      await expect(rejection).rejects.toMatchObject({ factory: 'replay', option });
+    }
+    expect(Object.isFrozen(REPLAY_DEFAULTS)).toBe(true);
   });
 });

@@ -11,7 +11,7 @@ import {
   type _Record as StreamsRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { AwsClientOptions } from '@tidemark/core';
-import { resolveAwsClientConfig } from '@tidemark/core/internal';
+import { parseOptions, resolveAwsClientConfig } from '@tidemark/core/internal';
 import type {
   DynamoDBBatchResponse,
   DynamoDBRecord,
@@ -20,8 +20,8 @@ import type {
 } from 'aws-lambda';
 import { EventSourceConfigurationError } from '../errors';
 import { withArnRegion } from './arn';
-import { clientRegion, isClientLike } from './kinesis-event-source';
-import { assertKnownKeys, resolveStreamSettings, SHARED_OPTION_KEYS } from './options';
+import { clientRegion } from './kinesis-event-source';
+import { DYNAMODB_STREAM_EVENT_SOURCE_SCHEMA, isClientLike, streamSettingsOf } from './options';
 import { type StreamAdapter, StreamEventSourceEngine } from './shard-poller';
 import type { DynamoDbStreamOnFailureRecord, StreamEventSource, StreamEventSourceOptions } from './types';
 
@@ -57,20 +57,13 @@ export type DynamoDbStreamEventSource = StreamEventSource<
   DynamoDbStreamOnFailureRecord
 >;
 
-const DYNAMODB_OPTION_KEYS = [
-  ...SHARED_OPTION_KEYS,
-  'dynamodbStreams',
-  'streamArn',
-  'startingPosition',
-] as const;
-
 /**
  * Emulates a Lambda event source mapping on a DynamoDB stream: shards read parent before child,
  * closed shards finished, one batch in flight per shard in order, Lambda's batch size, batching
  * window, starting position, `ReportBatchItemFailures`, bisect on error, maximum retry attempts,
  * maximum record age and on-failure destination. Records have the shape Lambda delivers
  * (`ApproximateCreationDateTime` in epoch seconds, binary attributes in base64, `eventSourceARN`).
- * Throws {@link EventSourceConfigurationError} for invalid options.
+ * Throws a `ConfigurationError` naming the option for invalid options.
  *
  * @example
  * ```ts
@@ -94,41 +87,23 @@ const DYNAMODB_OPTION_KEYS = [
 export function createDynamoDbStreamEventSource(
   options: DynamoDbStreamEventSourceOptions,
 ): DynamoDbStreamEventSource {
-  if (typeof options !== 'object' || options === null) {
-    throw new EventSourceConfigurationError('createDynamoDbStreamEventSource needs an options object', {});
-  }
-  assertKnownKeys('createDynamoDbStreamEventSource', options, DYNAMODB_OPTION_KEYS);
-  const settings = resolveStreamSettings(options);
-  const streamArn = options.streamArn;
-  if (
-    typeof streamArn !== 'string' ||
-    !/^arn:[^:]+:dynamodb:[^:]*:\d{12}:table\/[^/]+\/stream\/.+$/.test(streamArn)
-  ) {
-    throw new EventSourceConfigurationError(
-      'streamArn must be a DynamoDB stream ARN: arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>',
-      { streamArn },
-    );
-  }
-  const startingPosition = options.startingPosition ?? 'TRIM_HORIZON';
-  if (startingPosition !== 'TRIM_HORIZON' && startingPosition !== 'LATEST') {
-    throw new EventSourceConfigurationError(
-      'startingPosition must be TRIM_HORIZON or LATEST (DynamoDB streams have no AT_TIMESTAMP)',
-      { startingPosition },
-    );
-  }
-  if (options.dynamodbStreams === undefined) {
-    throw new EventSourceConfigurationError(
-      'dynamodbStreams (a DynamoDBStreamsClient or a client config) is required',
-      {},
-    );
-  }
-  const ownsClient = !isClientLike(options.dynamodbStreams);
+  const parsed = parseOptions(DYNAMODB_STREAM_EVENT_SOURCE_SCHEMA, options, {
+    factory: 'createDynamoDbStreamEventSource',
+  });
+  const settings = streamSettingsOf<
+    DynamoDBStreamEvent,
+    DynamoDBBatchResponse,
+    DynamoDbStreamOnFailureRecord,
+    DynamoDBRecord
+  >(parsed);
+  const { streamArn, startingPosition } = parsed;
+  const ownsClient = !isClientLike(parsed.dynamodbStreams);
   let streamRegion = 'us-east-1';
   const client = ownsClient
     ? new DynamoDBStreamsClient(
-        resolveAwsClientConfig(options.dynamodbStreams as AwsClientOptions, 'dynamodb_streams'),
+        resolveAwsClientConfig(parsed.dynamodbStreams as AwsClientOptions, 'dynamodb_streams'),
       )
-    : (options.dynamodbStreams as DynamoDBStreamsClient);
+    : (parsed.dynamodbStreams as DynamoDBStreamsClient);
   const tableName = /:table\/([^/]+)\//.exec(streamArn)?.[1] ?? streamArn;
 
   const adapter: StreamAdapter<

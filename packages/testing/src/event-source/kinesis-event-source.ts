@@ -12,10 +12,14 @@ import {
   type Shard,
 } from '@aws-sdk/client-kinesis';
 import type { AwsClientOptions } from '@tidemark/core';
-import { resolveAwsClientConfig } from '@tidemark/core/internal';
+import { parseOptions, resolveAwsClientConfig } from '@tidemark/core/internal';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { EventSourceConfigurationError } from '../errors';
-import { assertKnownKeys, resolveStreamSettings, SHARED_OPTION_KEYS } from './options';
+import {
+  isClientLike,
+  KINESIS_EVENT_SOURCE_SCHEMA,
+  kinesisStreamNameOfArn,
+  streamSettingsOf,
+} from './options';
 import { type ShardPosition, type StreamAdapter, StreamEventSourceEngine } from './shard-poller';
 import type { KinesisOnFailureRecord, StreamEventSource, StreamEventSourceOptions } from './types';
 
@@ -69,22 +73,12 @@ export type KinesisEventSource = StreamEventSource<
   KinesisOnFailureRecord
 >;
 
-const KINESIS_OPTION_KEYS = [
-  ...SHARED_OPTION_KEYS,
-  'kinesis',
-  'streamName',
-  'streamArn',
-  'startingPosition',
-  'startingPositionTimestamp',
-  'invokeIdentityArn',
-] as const;
-
 /**
  * Emulates a Lambda event source mapping on a Kinesis stream: one poller per shard (parents before
  * children), one batch in flight per shard in shard order, Lambda's batch size, batching window,
  * starting position, `ReportBatchItemFailures`, bisect on error, maximum retry attempts, maximum
  * record age and on-failure destination. Events and context have the shape Lambda delivers.
- * Throws {@link EventSourceConfigurationError} for invalid options.
+ * Throws a `ConfigurationError` naming the option for invalid options.
  *
  * @example
  * ```ts
@@ -107,21 +101,20 @@ const KINESIS_OPTION_KEYS = [
  * ```
  */
 export function createKinesisEventSource(options: KinesisEventSourceOptions): KinesisEventSource {
-  if (typeof options !== 'object' || options === null) {
-    throw new EventSourceConfigurationError('createKinesisEventSource needs an options object', {});
-  }
-  assertKnownKeys('createKinesisEventSource', options, KINESIS_OPTION_KEYS);
-  const settings = resolveStreamSettings(options);
-  const streamName = kinesisStreamName(options);
-  const position = kinesisStartingPosition(options);
-  if (options.kinesis === undefined) {
-    throw new EventSourceConfigurationError('kinesis (a KinesisClient or a client config) is required', {});
-  }
-  const ownsClient = !isClientLike(options.kinesis);
+  const parsed = parseOptions(KINESIS_EVENT_SOURCE_SCHEMA, options, { factory: 'createKinesisEventSource' });
+  const settings = streamSettingsOf<
+    KinesisStreamEvent,
+    KinesisStreamBatchResponse,
+    KinesisOnFailureRecord,
+    KinesisStreamRecord
+  >(parsed);
+  const streamName = parsed.streamName ?? kinesisStreamNameOfArn(parsed.streamArn!);
+  const position = kinesisStartingPosition(parsed);
+  const ownsClient = !isClientLike(parsed.kinesis);
   const kinesis = ownsClient
-    ? new KinesisClient(resolveAwsClientConfig(options.kinesis as AwsClientOptions, 'kinesis'))
-    : (options.kinesis as KinesisClient);
-  let invokeIdentityArn = options.invokeIdentityArn;
+    ? new KinesisClient(resolveAwsClientConfig(parsed.kinesis as AwsClientOptions, 'kinesis'))
+    : (parsed.kinesis as KinesisClient);
+  let invokeIdentityArn = parsed.invokeIdentityArn;
 
   const adapter: StreamAdapter<
     KinesisRecord,
@@ -211,64 +204,14 @@ export function createKinesisEventSource(options: KinesisEventSourceOptions): Ki
   return new StreamEventSourceEngine(adapter, settings, position);
 }
 
-function kinesisStreamName(options: KinesisEventSourceOptions): string {
-  const { streamName, streamArn } = options as { streamName?: unknown; streamArn?: unknown };
-  if ((streamName === undefined) === (streamArn === undefined)) {
-    throw new EventSourceConfigurationError('give exactly one of streamName and streamArn', {
-      streamName,
-      streamArn,
-    });
-  }
-  if (streamName !== undefined) {
-    if (typeof streamName !== 'string' || !/^[a-zA-Z0-9_.-]{1,128}$/.test(streamName)) {
-      throw new EventSourceConfigurationError('streamName must be 1-128 letters, digits, "_", "." or "-"', {
-        streamName,
-      });
-    }
-    return streamName;
-  }
-  const match =
-    typeof streamArn === 'string'
-      ? /^arn:[^:]+:kinesis:[^:]*:\d{12}:stream\/([a-zA-Z0-9_.-]{1,128})$/.exec(streamArn)
-      : null;
-  if (!match) {
-    throw new EventSourceConfigurationError(
-      'streamArn must be a Kinesis stream ARN: arn:aws:kinesis:<region>:<account>:stream/<name>',
-      { streamArn },
-    );
-  }
-  return match[1]!;
-}
-
-function kinesisStartingPosition(options: KinesisEventSourceOptions): ShardPosition {
-  const type = options.startingPosition ?? 'TRIM_HORIZON';
-  const timestamp = options.startingPositionTimestamp;
-  if (type !== 'TRIM_HORIZON' && type !== 'LATEST' && type !== 'AT_TIMESTAMP') {
-    throw new EventSourceConfigurationError('startingPosition must be TRIM_HORIZON, LATEST or AT_TIMESTAMP', {
-      startingPosition: type,
-    });
-  }
-  if (type !== 'AT_TIMESTAMP') {
-    if (timestamp !== undefined) {
-      throw new EventSourceConfigurationError('startingPositionTimestamp is only valid with AT_TIMESTAMP', {
-        startingPosition: type,
-      });
-    }
-    return { type };
-  }
-  const date =
-    timestamp instanceof Date
-      ? timestamp
-      : typeof timestamp === 'number'
-        ? new Date(timestamp * 1000)
-        : undefined;
-  if (date === undefined || Number.isNaN(date.getTime())) {
-    throw new EventSourceConfigurationError(
-      'AT_TIMESTAMP needs startingPositionTimestamp: a Date or epoch seconds',
-      { startingPositionTimestamp: timestamp },
-    );
-  }
-  return { type, timestamp: date };
+/** Where each shard starts, from options the schema accepted. */
+function kinesisStartingPosition(options: {
+  readonly startingPosition: KinesisStartingPosition;
+  readonly startingPositionTimestamp?: Date | number | undefined;
+}): ShardPosition {
+  const { startingPosition: type, startingPositionTimestamp: timestamp } = options;
+  if (type !== 'AT_TIMESTAMP') return { type };
+  return { type, timestamp: timestamp instanceof Date ? timestamp : new Date(timestamp! * 1000) };
 }
 
 /** @internal The region of an SDK client (its config holds a provider). */
@@ -276,11 +219,4 @@ export async function clientRegion(client: { config?: unknown }): Promise<string
   const region = (client.config as { region?: unknown } | undefined)?.region;
   const value = typeof region === 'function' ? await (region as () => Promise<unknown>)() : region;
   return typeof value === 'string' && value !== '' ? value : 'us-east-1';
-}
-
-/** @internal Whether a value is an SDK client (anything with `send`), not a client config. */
-export function isClientLike(value: unknown): boolean {
-  return (
-    typeof value === 'object' && value !== null && typeof (value as { send?: unknown }).send === 'function'
-  );
 }

@@ -1,17 +1,17 @@
 /**
- * Validation of the settings shared by the stream event sources, with Lambda's limits.
+ * The options of the stream event sources: zod schemas of the settings they share (with Lambda's
+ * limits) and of each source's own, and their defaults in one frozen constant each.
  *
  * @internal
  */
 
+import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { CONSUMER_EVENT_SOURCE_SETTINGS, type RequiredEventSourceSettings } from '@tidemark/core';
-import { EventSourceConfigurationError } from '../errors';
-import {
-  assertFunctionTimeout,
-  DEFAULT_FUNCTION_NAME,
-  DEFAULT_FUNCTION_TIMEOUT_SECONDS,
-} from '../lambda-context';
-import type { StreamEventSourceOptions, StreamHandler } from './types';
+import { awsClientOption, functionOption, parseOptions } from '@tidemark/core/internal';
+import { z } from 'zod';
+import { DEFAULT_FUNCTION_NAME, DEFAULT_FUNCTION_TIMEOUT_SECONDS } from '../lambda-context';
+import type { StreamHandler } from './types';
 
 /**
  * The defaults the publisher and the consumer both require (their shared settings type fixes one
@@ -22,6 +22,32 @@ import type { StreamEventSourceOptions, StreamHandler } from './types';
  */
 const REQUIRED: Pick<RequiredEventSourceSettings, 'maximumRetryAttempts' | 'maximumRecordAgeInSeconds'> =
   CONSUMER_EVENT_SOURCE_SETTINGS;
+
+/**
+ * The defaults of the settings both stream event sources take (each option's `@default` names its
+ * entry): Lambda's, except where the publisher and the consumer both require another. Frozen.
+ *
+ * @example
+ * ```ts
+ * import { EVENT_SOURCE_DEFAULTS } from '@tidemark/testing';
+ * EVENT_SOURCE_DEFAULTS.batchSize; // 100
+ * ```
+ */
+export const EVENT_SOURCE_DEFAULTS = Object.freeze({
+  handlerExport: 'handler',
+  batchSize: 100,
+  maximumBatchingWindowInSeconds: 0,
+  reportBatchItemFailures: false,
+  bisectBatchOnFunctionError: false,
+  maximumRetryAttempts: REQUIRED.maximumRetryAttempts,
+  maximumRecordAgeInSeconds: REQUIRED.maximumRecordAgeInSeconds,
+  functionTimeoutSeconds: DEFAULT_FUNCTION_TIMEOUT_SECONDS,
+  functionName: DEFAULT_FUNCTION_NAME,
+  memoryLimitInMB: 128,
+  pollIntervalMs: 100,
+  /** Where each shard starts reading: every record kept in the stream. */
+  startingPosition: 'TRIM_HORIZON' as const,
+});
 
 /** The shared settings with every default applied. */
 export interface ResolvedStreamSettings<TEvent, TResponse, TFailure, TRecord> {
@@ -43,140 +69,178 @@ export interface ResolvedStreamSettings<TEvent, TResponse, TFailure, TRecord> {
   readonly clock: () => number;
 }
 
-/** The keys of {@link StreamEventSourceOptions}. */
-export const SHARED_OPTION_KEYS = [
-  'handler',
-  'handlerModule',
-  'handlerExport',
-  'batchSize',
-  'maximumBatchingWindowInSeconds',
-  'reportBatchItemFailures',
-  'bisectBatchOnFunctionError',
-  'maximumRetryAttempts',
-  'maximumRecordAgeInSeconds',
-  'functionTimeoutSeconds',
-  'functionName',
-  'memoryLimitInMB',
-  'onFailure',
-  'pollIntervalMs',
-  'clock',
-] as const;
+/** Whether a value is an SDK client (anything with `send`), not a client config. */
+export function isClientLike(value: unknown): boolean {
+  return (
+    typeof value === 'object' && value !== null && typeof (value as { send?: unknown }).send === 'function'
+  );
+}
 
-/** Throws {@link EventSourceConfigurationError} for a key that is not an option (a typo). */
-export function assertKnownKeys(what: string, options: object, known: readonly string[]): void {
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      throw new EventSourceConfigurationError(
-        `Unknown option "${key}" for ${what}; known options: ${known.join(', ')}`,
-        { option: key },
-      );
-    }
+const D = EVENT_SOURCE_DEFAULTS;
+
+/** The settings both event sources take (`StreamEventSourceOptions`), with Lambda's limits. */
+const SHARED_SHAPE = {
+  handler: functionOption<StreamHandler<never, never>>('a function (event, context) => response').optional(),
+  handlerModule: functionOption<(instance: number) => Promise<unknown>>(
+    'a function (instance) => import(...) returning the module',
+  ).optional(),
+  handlerExport: z.string().min(1).default(D.handlerExport),
+  batchSize: z.int().min(1).max(10_000).default(D.batchSize),
+  maximumBatchingWindowInSeconds: z.number().min(0).max(300).default(D.maximumBatchingWindowInSeconds),
+  reportBatchItemFailures: z.boolean().default(D.reportBatchItemFailures),
+  bisectBatchOnFunctionError: z.boolean().default(D.bisectBatchOnFunctionError),
+  maximumRetryAttempts: z.int().min(-1).max(10_000).default(D.maximumRetryAttempts),
+  maximumRecordAgeInSeconds: z
+    .int()
+    .refine(
+      (age) => age === -1 || (age >= 60 && age <= 604_800),
+      'expected -1 (infinite) or an integer from 60 to 604800 (Lambda limits); use `clock` to test record ages without waiting',
+    )
+    .default(D.maximumRecordAgeInSeconds),
+  functionTimeoutSeconds: z
+    .number()
+    .gt(0)
+    .max(900, "expected at most 900 seconds (Lambda's maximum)")
+    .default(D.functionTimeoutSeconds),
+  functionName: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected 1-64 letters, digits, "-" or "_"')
+    .default(D.functionName),
+  memoryLimitInMB: z.int().min(128).max(10_240).default(D.memoryLimitInMB),
+  onFailure: functionOption<(failure: never, records: readonly never[]) => void | Promise<void>>(
+    'a function (failure, records)',
+  ).optional(),
+  pollIntervalMs: z.int().min(1).max(60_000).default(D.pollIntervalMs),
+  clock: functionOption<() => number>('a function returning epoch milliseconds').optional(),
+};
+
+function checkHandler(
+  options: { readonly handler?: unknown; readonly handlerModule?: unknown },
+  ctx: z.RefinementCtx,
+): void {
+  if ((options.handler === undefined) === (options.handlerModule === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [options.handler === undefined ? 'handler' : 'handlerModule'],
+      message: 'expected exactly one of handler and handlerModule',
+      input: options.handlerModule,
+    });
   }
 }
 
-/** Applies defaults and checks every shared setting against Lambda's limits. */
-export function resolveStreamSettings<TEvent, TResponse, TFailure, TRecord>(
-  options: StreamEventSourceOptions<TEvent, TResponse, TFailure, TRecord>,
+const KINESIS_STREAM_NAME = /^[a-zA-Z0-9_.-]{1,128}$/;
+const KINESIS_STREAM_ARN = /^arn:[^:]+:kinesis:[^:]*:\d{12}:stream\/([a-zA-Z0-9_.-]{1,128})$/;
+
+/** The schema of `KinesisEventSourceOptions`, defaults from {@link EVENT_SOURCE_DEFAULTS}. */
+export const KINESIS_EVENT_SOURCE_SCHEMA = z
+  .strictObject({
+    ...SHARED_SHAPE,
+    kinesis: awsClientOption<KinesisClient>('KinesisClient', isClientLike),
+    streamName: z
+      .string()
+      .regex(KINESIS_STREAM_NAME, 'expected 1-128 letters, digits, "_", "." or "-"')
+      .optional(),
+    streamArn: z
+      .string()
+      .regex(
+        KINESIS_STREAM_ARN,
+        'expected a Kinesis stream ARN: arn:aws:kinesis:<region>:<account>:stream/<name>',
+      )
+      .optional(),
+    startingPosition: z.enum(['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP']).default(D.startingPosition),
+    startingPositionTimestamp: z
+      .union([z.date(), z.number()], 'expected a Date or epoch seconds')
+      .refine(
+        (value) => !Number.isNaN(value instanceof Date ? value.getTime() : value * 1000),
+        'expected a valid time',
+      )
+      .optional(),
+    invokeIdentityArn: z.string().min(1).optional(),
+  })
+  .superRefine((options, ctx) => {
+    checkHandler(options, ctx);
+    if ((options.streamName === undefined) === (options.streamArn === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [options.streamName === undefined ? 'streamName' : 'streamArn'],
+        message: 'expected exactly one of streamName and streamArn',
+        input: options.streamArn,
+      });
+    }
+    const atTimestamp = options.startingPosition === 'AT_TIMESTAMP';
+    if (atTimestamp !== (options.startingPositionTimestamp !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['startingPositionTimestamp'],
+        message: atTimestamp
+          ? 'AT_TIMESTAMP needs startingPositionTimestamp: a Date or epoch seconds'
+          : 'expected startingPositionTimestamp only with startingPosition AT_TIMESTAMP',
+        input: options.startingPositionTimestamp,
+      });
+    }
+  });
+
+/** The stream name of a stream ARN the Kinesis schema accepted. */
+export function kinesisStreamNameOfArn(streamArn: string): string {
+  return KINESIS_STREAM_ARN.exec(streamArn)![1]!;
+}
+
+/** The schema of `DynamoDbStreamEventSourceOptions`, defaults from {@link EVENT_SOURCE_DEFAULTS}. */
+export const DYNAMODB_STREAM_EVENT_SOURCE_SCHEMA = z
+  .strictObject({
+    ...SHARED_SHAPE,
+    dynamodbStreams: awsClientOption<DynamoDBStreamsClient>('DynamoDBStreamsClient', isClientLike),
+    streamArn: z
+      .string()
+      .regex(
+        /^arn:[^:]+:dynamodb:[^:]*:\d{12}:table\/[^/]+\/stream\/.+$/,
+        'expected a DynamoDB stream ARN: arn:aws:dynamodb:<region>:<account>:table/<table>/stream/<label>',
+      ),
+    startingPosition: z
+      .enum(
+        ['TRIM_HORIZON', 'LATEST'],
+        'expected TRIM_HORIZON or LATEST (DynamoDB streams have no AT_TIMESTAMP)',
+      )
+      .default(D.startingPosition),
+  })
+  .superRefine(checkHandler);
+
+/** The shared settings of parsed options, as the engine takes them. */
+export function streamSettingsOf<TEvent, TResponse, TFailure, TRecord>(
+  options:
+    | z.output<typeof KINESIS_EVENT_SOURCE_SCHEMA>
+    | z.output<typeof DYNAMODB_STREAM_EVENT_SOURCE_SCHEMA>,
 ): ResolvedStreamSettings<TEvent, TResponse, TFailure, TRecord> {
-  if ((options.handler === undefined) === (options.handlerModule === undefined)) {
-    throw new EventSourceConfigurationError('give exactly one of handler and handlerModule', {
-      handler: typeof options.handler,
-      handlerModule: typeof options.handlerModule,
-    });
-  }
-  if (options.handler !== undefined && typeof options.handler !== 'function') {
-    throw new EventSourceConfigurationError('handler must be a function (event, context) => response', {
-      handler: typeof options.handler,
-    });
-  }
-  if (options.handlerModule !== undefined && typeof options.handlerModule !== 'function') {
-    throw new EventSourceConfigurationError(
-      'handlerModule must be a function (instance) => import(...) returning the module',
-      { handlerModule: typeof options.handlerModule },
-    );
-  }
-  const handlerExport = options.handlerExport ?? 'handler';
-  if (typeof handlerExport !== 'string' || handlerExport === '') {
-    throw new EventSourceConfigurationError('handlerExport must be a non-empty string', { handlerExport });
-  }
-  const batchSize = options.batchSize ?? 100;
-  integerInRange('batchSize', batchSize, 1, 10_000);
-  const window = options.maximumBatchingWindowInSeconds ?? 0;
-  if (typeof window !== 'number' || !Number.isFinite(window) || window < 0 || window > 300) {
-    throw new EventSourceConfigurationError('maximumBatchingWindowInSeconds must be from 0 to 300', {
-      maximumBatchingWindowInSeconds: window,
-    });
-  }
-  const maximumRetryAttempts = options.maximumRetryAttempts ?? REQUIRED.maximumRetryAttempts;
-  integerInRange('maximumRetryAttempts', maximumRetryAttempts, -1, 10_000);
-  const maximumRecordAgeInSeconds = options.maximumRecordAgeInSeconds ?? REQUIRED.maximumRecordAgeInSeconds;
-  if (
-    maximumRecordAgeInSeconds !== -1 &&
-    (!Number.isInteger(maximumRecordAgeInSeconds) ||
-      maximumRecordAgeInSeconds < 60 ||
-      maximumRecordAgeInSeconds > 604_800)
-  ) {
-    throw new EventSourceConfigurationError(
-      'maximumRecordAgeInSeconds must be -1 (infinite) or an integer from 60 to 604800 (Lambda limits); use `clock` to test record ages without waiting',
-      { maximumRecordAgeInSeconds },
-    );
-  }
-  const functionTimeoutSeconds = options.functionTimeoutSeconds ?? DEFAULT_FUNCTION_TIMEOUT_SECONDS;
-  assertFunctionTimeout(functionTimeoutSeconds, 'functionTimeoutSeconds');
-  const memoryLimitInMB = options.memoryLimitInMB ?? 128;
-  integerInRange('memoryLimitInMB', memoryLimitInMB, 128, 10_240);
-  const functionName = options.functionName ?? DEFAULT_FUNCTION_NAME;
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(functionName)) {
-    throw new EventSourceConfigurationError('functionName must be 1-64 letters, digits, "-" or "_"', {
-      functionName,
-    });
-  }
-  const pollIntervalMs = options.pollIntervalMs ?? 100;
-  integerInRange('pollIntervalMs', pollIntervalMs, 1, 60_000);
-  if (options.onFailure !== undefined && typeof options.onFailure !== 'function') {
-    throw new EventSourceConfigurationError('onFailure must be a function', {
-      onFailure: typeof options.onFailure,
-    });
-  }
-  if (options.clock !== undefined && typeof options.clock !== 'function') {
-    throw new EventSourceConfigurationError('clock must be a function returning epoch milliseconds', {
-      clock: typeof options.clock,
-    });
-  }
   return {
-    handler: options.handler,
+    handler: options.handler as StreamHandler<TEvent, TResponse> | undefined,
     handlerModule: options.handlerModule,
-    handlerExport,
-    batchSize,
-    maximumBatchingWindowInSeconds: window,
-    reportBatchItemFailures: booleanOption('reportBatchItemFailures', options.reportBatchItemFailures),
-    bisectBatchOnFunctionError: booleanOption(
-      'bisectBatchOnFunctionError',
-      options.bisectBatchOnFunctionError,
-    ),
-    maximumRetryAttempts,
-    maximumRecordAgeInSeconds,
-    functionTimeoutSeconds,
-    functionName,
-    memoryLimitInMB,
-    onFailure: options.onFailure,
-    pollIntervalMs,
+    handlerExport: options.handlerExport,
+    batchSize: options.batchSize,
+    maximumBatchingWindowInSeconds: options.maximumBatchingWindowInSeconds,
+    reportBatchItemFailures: options.reportBatchItemFailures,
+    bisectBatchOnFunctionError: options.bisectBatchOnFunctionError,
+    maximumRetryAttempts: options.maximumRetryAttempts,
+    maximumRecordAgeInSeconds: options.maximumRecordAgeInSeconds,
+    functionTimeoutSeconds: options.functionTimeoutSeconds,
+    functionName: options.functionName,
+    memoryLimitInMB: options.memoryLimitInMB,
+    onFailure: options.onFailure as ResolvedStreamSettings<TEvent, TResponse, TFailure, TRecord>['onFailure'],
+    pollIntervalMs: options.pollIntervalMs,
     clock: options.clock ?? Date.now,
   };
 }
 
-function integerInRange(name: string, value: unknown, min: number, max: number): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new EventSourceConfigurationError(`${name} must be an integer from ${min} to ${max}`, {
-      [name]: value,
-    });
-  }
-}
+const KNOWN_KEYS_SCHEMAS = new WeakMap<readonly string[], z.ZodType>();
 
-function booleanOption(name: string, value: unknown): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== 'boolean') {
-    throw new EventSourceConfigurationError(`${name} must be true or false`, { [name]: value });
+/**
+ * Refuses a key that is not in `known` (a typo) with a `ConfigurationError` naming `factory` and the
+ * key; the values are the caller's to check. The schema of each key list is built once.
+ */
+export function assertKnownKeys(factory: string, options: object, known: readonly string[]): void {
+  let schema = KNOWN_KEYS_SCHEMAS.get(known);
+  if (schema === undefined) {
+    schema = z.strictObject(Object.fromEntries(known.map((key) => [key, z.unknown().optional()])));
+    KNOWN_KEYS_SCHEMAS.set(known, schema);
   }
-  return value;
+  parseOptions(schema, options, { factory });
 }

@@ -37,7 +37,11 @@ export {
   kinesisRecordFromEnvelope,
 } from '../factories';
 export type { FakeLambdaContextOptions } from '../lambda-context';
-export { DEFAULT_FUNCTION_TIMEOUT_SECONDS, fakeLambdaContext } from '../lambda-context';
+export {
+  DEFAULT_FUNCTION_TIMEOUT_SECONDS,
+  fakeLambdaContext,
+  LAMBDA_CONTEXT_DEFAULTS,
+} from '../lambda-context';
 export type {
   DynamoDbStreamEventSource,
   DynamoDbStreamEventSourceOptions,
@@ -53,6 +57,7 @@ export type {
   KinesisStreamRef,
 } from './kinesis-event-source';
 export { createKinesisEventSource } from './kinesis-event-source';
+export { EVENT_SOURCE_DEFAULTS } from './options';
 export type {
   DrainOptions,
   DynamoDbStreamOnFailureRecord,

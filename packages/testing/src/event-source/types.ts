@@ -39,38 +39,54 @@ export interface StreamEventSourceOptions<TEvent, TResponse, TFailure, TRecord> 
    * in plain Node.js ESM: `(n) => import(`../src/listener.js?instance=${n}`)`. Default: none.
    */
   readonly handlerModule?: (instance: number) => Promise<unknown>;
-  /** The export of `handlerModule`'s module that is the handler. Default: `'handler'`. */
+  /**
+   * The export of `handlerModule`'s module that is the handler.
+   *
+   * @default 'handler' (`EVENT_SOURCE_DEFAULTS.handlerExport`)
+   */
   readonly handlerExport?: string;
   /**
-   * `BatchSize`: the most records in one invocation. 1 to 10,000. Default: `100` (Lambda's).
+   * `BatchSize`: the most records in one invocation. 1 to 10,000.
    * An invocation also stays under Lambda's 6 MB synchronous payload limit.
+   *
+   * @default 100, Lambda's (`EVENT_SOURCE_DEFAULTS.batchSize`)
    */
   readonly batchSize?: number;
   /**
    * `MaximumBatchingWindowInSeconds`: how long to gather records before invoking when fewer than
-   * `batchSize` are there. 0 to 300; 0 invokes as soon as records are read. Default: `0` (Lambda's).
+   * `batchSize` are there. 0 to 300; 0 invokes as soon as records are read.
+   *
+   * @default 0, Lambda's (`EVENT_SOURCE_DEFAULTS.maximumBatchingWindowInSeconds`)
    */
   readonly maximumBatchingWindowInSeconds?: number;
   /**
    * `FunctionResponseTypes: ['ReportBatchItemFailures']`: read `{ batchItemFailures }` from the
    * response, checkpoint before the lowest reported sequence number and retry from it. Without it
-   * the response is ignored. Default: `false` (Lambda's: the list is empty unless you set it).
+   * the response is ignored.
+   *
+   * @default false, Lambda's: the list is empty unless you set it (`EVENT_SOURCE_DEFAULTS.reportBatchItemFailures`)
    */
   readonly reportBatchItemFailures?: boolean;
   /**
    * `BisectBatchOnFunctionError`: when an invocation fails as a whole, split the batch in two and
-   * retry each half (splitting uses no retry). Default: `false` (Lambda's).
+   * retry each half (splitting uses no retry).
+   *
+   * @default false, Lambda's (`EVENT_SOURCE_DEFAULTS.bisectBatchOnFunctionError`)
    */
   readonly bisectBatchOnFunctionError?: boolean;
   /**
    * `MaximumRetryAttempts`: retries of a failed batch before its records go to the on-failure
-   * destination. -1 retries until the records expire; 0 to 10,000. Default: `-1` (Lambda's).
+   * destination. -1 retries until the records expire; 0 to 10,000.
+   *
+   * @default -1, Lambda's (`EVENT_SOURCE_DEFAULTS.maximumRetryAttempts`)
    */
   readonly maximumRetryAttempts?: number;
   /**
    * `MaximumRecordAgeInSeconds`: records older than this (by their arrival time in the stream) are
    * not invoked but sent to the on-failure destination. -1 (infinite) or 60 to 604,800.
-   * Default: `-1` (Lambda's). Use `clock` to test it without waiting.
+   * Use `clock` to test it without waiting.
+   *
+   * @default -1, Lambda's (`EVENT_SOURCE_DEFAULTS.maximumRecordAgeInSeconds`)
    */
   readonly maximumRecordAgeInSeconds?: number;
   /**
@@ -79,12 +95,22 @@ export interface StreamEventSourceOptions<TEvent, TResponse, TFailure, TRecord> 
    * Lambda. The handler's promise cannot be killed: it is abandoned (what it does later is not
    * recorded, and does not hold up the shard: the retry starts at once, in a freshly imported
    * module with `handlerModule`, in the same module otherwise). Lambda allows 1 to 900;
-   * fractions are accepted to keep timeout tests fast. Default: `3` (Lambda's default timeout).
+   * fractions are accepted to keep timeout tests fast.
+   *
+   * @default 3, Lambda's default timeout (`EVENT_SOURCE_DEFAULTS.functionTimeoutSeconds`)
    */
   readonly functionTimeoutSeconds?: number;
-  /** The function name, used in the context and the ARNs. Default: `'tidemark-local-function'`. */
+  /**
+   * The function name, used in the context and the ARNs.
+   *
+   * @default 'tidemark-local-function' (`EVENT_SOURCE_DEFAULTS.functionName`)
+   */
   readonly functionName?: string;
-  /** The memory size in MB reported by the context. Default: `128` (Lambda's). */
+  /**
+   * The memory size in MB reported by the context.
+   *
+   * @default 128, Lambda's (`EVENT_SOURCE_DEFAULTS.memoryLimitInMB`)
+   */
   readonly memoryLimitInMB?: number;
   /**
    * Called with each record sent to the on-failure destination (also kept in
@@ -94,7 +120,9 @@ export interface StreamEventSourceOptions<TEvent, TResponse, TFailure, TRecord> 
   readonly onFailure?: (failure: TFailure, records: readonly TRecord[]) => void | Promise<void>;
   /**
    * How long a shard poller waits before reading again when the shard had nothing new. While a
-   * shard has a backlog it reads again at once. Default: `100` ms.
+   * shard has a backlog it reads again at once.
+   *
+   * @default 100 ms (`EVENT_SOURCE_DEFAULTS.pollIntervalMs`)
    */
   readonly pollIntervalMs?: number;
   /**

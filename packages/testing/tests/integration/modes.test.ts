@@ -120,6 +120,8 @@ describe('options', () => {
     await expect(startLocalAws({ mod: 'embedded' } as never)).rejects.toThrow(
       /Unknown startLocalAws option "mod"/,
     );
-    await expect(startLocalAws({ mode: 'docker' } as never)).rejects.toThrow(/mode must be one of/);
+    await expect(startLocalAws({ mode: 'docker' } as never)).rejects.toThrow(
+      /^startLocalAws: mode: .*"embedded".*; received "docker"$/,
+    );
   });
 });

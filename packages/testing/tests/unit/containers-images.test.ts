@@ -2,9 +2,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
+  ConfigurationError,
   DYNAMODB_LOCAL_IMAGE,
   KINESIS_MOCK_IMAGE,
-  LocalAwsOptionsError,
+  LOCAL_AWS_DEFAULTS,
   startLocalAws,
   TestcontainersNotInstalledError,
 } from '@tidemark/testing';
@@ -63,16 +64,34 @@ describe('a missing testcontainers', () => {
 });
 
 describe('image options', () => {
-  it('an empty or non-string image is a LocalAwsOptionsError before anything starts', async () => {
+  it('an empty or non-string image is a ConfigurationError naming it before anything starts', async () => {
     await expect(startLocalAws({ mode: 'containers', dynamodbImage: ' ' })).rejects.toThrow(
-      LocalAwsOptionsError,
+      ConfigurationError,
     );
     await expect(startLocalAws({ mode: 'containers', kinesisImage: 42 as never })).rejects.toThrow(
-      /kinesisImage must be a non-empty image name, got 42/,
+      /^startLocalAws: kinesisImage: .*received 42$/,
     );
     await expect(startLocalAws({ mode: 'localstack', localstackImage: '' })).rejects.toMatchObject({
-      code: 'LOCAL_AWS_OPTIONS_INVALID',
-      context: { localstackImage: '' },
+      code: 'CONFIGURATION_INVALID',
+      factory: 'startLocalAws',
+      option: 'localstackImage',
+      received: '""',
     });
+  });
+
+  it('refuses an unknown option, a bad mode or timeout before anything starts, naming it', async () => {
+    for (const [options, option] of [
+      [{ mdoe: 'embedded' }, 'mdoe'],
+      [{ mode: 'docker' }, 'mode'],
+      [{ startTimeoutMs: 0 }, 'startTimeoutMs'],
+      [{ startTimeoutMs: 1.5 }, 'startTimeoutMs'],
+      [{ credentials: { accessKeyId: 'test' } }, 'credentials.secretAccessKey'],
+    ] as const) {
+      await expect(startLocalAws(options as never)).rejects.toMatchObject({
+        factory: 'startLocalAws',
+        option,
+      });
+    }
+    expect(Object.isFrozen(LOCAL_AWS_DEFAULTS) && Object.isFrozen(LOCAL_AWS_DEFAULTS.credentials)).toBe(true);
   });
 });

@@ -5,6 +5,7 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
 } from '@aws-sdk/client-dynamodb-streams';
+import { ConfigurationError } from '@tidemark/core';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventSourceConfigurationError } from '../../src/errors';
@@ -194,19 +195,22 @@ describe('createDynamoDbStreamEventSource', () => {
     });
   });
 
-  it.each<[string, Record<string, unknown>]>([
-    ['a Kinesis ARN', { streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/orders' }],
-    ['AT_TIMESTAMP', { startingPosition: 'AT_TIMESTAMP' }],
-    ['a missing client', { dynamodbStreams: undefined }],
-  ])('refuses %s', (_, options) => {
-    expect(() =>
+  it.each<[string, Record<string, unknown>, string]>([
+    ['a Kinesis ARN', { streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/orders' }, 'streamArn'],
+    ['AT_TIMESTAMP', { startingPosition: 'AT_TIMESTAMP' }, 'startingPosition'],
+    ['a missing client', { dynamodbStreams: undefined }, 'dynamodbStreams'],
+    ['an unknown option', { streamArns: STREAM_ARN }, 'streamArns'],
+    ['a batch size over 10,000', { batchSize: 10_001 }, 'batchSize'],
+  ])('refuses %s with a ConfigurationError naming the option', (_, options, option) => {
+    const create = () =>
       createDynamoDbStreamEventSource({
         dynamodbStreams: new FakeStreams() as unknown as DynamoDBStreamsClient,
         streamArn: STREAM_ARN,
         handler: async () => undefined,
         ...options,
-      } as never),
-    ).toThrow(EventSourceConfigurationError);
+      } as never);
+    expect(create).toThrow(ConfigurationError);
+    expect(create).toThrow(expect.objectContaining({ factory: 'createDynamoDbStreamEventSource', option }));
   });
   it('names the stream in the client region in every record and on-failure record (DynamoDB Local says ddblocal)', async () => {
     const streams = new FakeStreams();

@@ -7,6 +7,7 @@ import {
   type KinesisClient,
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
+import { ConfigurationError } from '@tidemark/core';
 import type { KinesisStreamEvent, KinesisStreamHandler } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -23,6 +24,7 @@ import {
   type KinesisEventSource,
   type KinesisEventSourceOptions,
 } from '../../src/event-source/kinesis-event-source';
+import { EVENT_SOURCE_DEFAULTS } from '../../src/event-source/options';
 
 interface FakeRecord {
   readonly sequenceNumber: string;
@@ -782,23 +784,63 @@ describe('createKinesisEventSource', () => {
     await expect(events.drain()).rejects.toBeInstanceOf(EventSourceStateError);
   });
 
-  it.each<[string, Record<string, unknown>]>([
-    ['an unknown option', { batchsize: 10 }],
-    ['a batch size of 0', { batchSize: 0 }],
-    ['a batch size over 10,000', { batchSize: 10_001 }],
-    ['a batching window over 300 s', { maximumBatchingWindowInSeconds: 301 }],
-    ['a maximum record age under 60 s', { maximumRecordAgeInSeconds: 30 }],
-    ['maximum retry attempts under -1', { maximumRetryAttempts: -2 }],
-    ['AT_TIMESTAMP without a timestamp', { startingPosition: 'AT_TIMESTAMP' }],
-    ['a timestamp without AT_TIMESTAMP', { startingPositionTimestamp: new Date() }],
-    ['both streamName and streamArn', { streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/orders' }],
-    ['a function timeout over 900 s', { functionTimeoutSeconds: 901 }],
-    ['both handler and handlerModule', { handlerModule: async () => ({}) }],
-    ['neither handler nor handlerModule', { handler: undefined }],
-    ['an empty handlerExport', { handler: undefined, handlerModule: async () => ({}), handlerExport: '' }],
-  ])('refuses %s', (_, options) => {
+  it.each<[string, Record<string, unknown>, string]>([
+    ['an unknown option', { batchsize: 10 }, 'batchsize'],
+    ['a batch size of 0', { batchSize: 0 }, 'batchSize'],
+    ['a batch size over 10,000', { batchSize: 10_001 }, 'batchSize'],
+    [
+      'a batching window over 300 s',
+      { maximumBatchingWindowInSeconds: 301 },
+      'maximumBatchingWindowInSeconds',
+    ],
+    ['a maximum record age under 60 s', { maximumRecordAgeInSeconds: 30 }, 'maximumRecordAgeInSeconds'],
+    ['maximum retry attempts under -1', { maximumRetryAttempts: -2 }, 'maximumRetryAttempts'],
+    ['AT_TIMESTAMP without a timestamp', { startingPosition: 'AT_TIMESTAMP' }, 'startingPositionTimestamp'],
+    [
+      'a timestamp without AT_TIMESTAMP',
+      { startingPositionTimestamp: new Date() },
+      'startingPositionTimestamp',
+    ],
+    [
+      'an invalid timestamp',
+      { startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: new Date(Number.NaN) },
+      'startingPositionTimestamp',
+    ],
+    [
+      'both streamName and streamArn',
+      { streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/orders' },
+      'streamArn',
+    ],
+    [
+      'a stream ARN of another service',
+      { streamName: undefined, streamArn: 'arn:aws:sqs:us-east-1:123456789012:q' },
+      'streamArn',
+    ],
+    ['a function timeout over 900 s', { functionTimeoutSeconds: 901 }, 'functionTimeoutSeconds'],
+    ['a function timeout of 0', { functionTimeoutSeconds: 0 }, 'functionTimeoutSeconds'],
+    ['a memory size under 128 MB', { memoryLimitInMB: 64 }, 'memoryLimitInMB'],
+    ['a function name with a space', { functionName: 'my function' }, 'functionName'],
+    ['a non-boolean reportBatchItemFailures', { reportBatchItemFailures: 'yes' }, 'reportBatchItemFailures'],
+    ['both handler and handlerModule', { handlerModule: async () => ({}) }, 'handlerModule'],
+    ['neither handler nor handlerModule', { handler: undefined }, 'handler'],
+    [
+      'an empty handlerExport',
+      { handler: undefined, handlerModule: async () => ({}), handlerExport: '' },
+      'handlerExport',
+    ],
+    ['a client config with an unknown key', { kinesis: { regoin: 'eu-west-1' } }, 'kinesis.regoin'],
+  ])('refuses %s with a ConfigurationError naming the option', (_, options, option) => {
     const invalid = { handler: async () => undefined, ...options } as unknown as KinesisEventSourceOptions;
-    expect(() => source(new FakeKinesis(), invalid)).toThrow(EventSourceConfigurationError);
+    expect(() => source(new FakeKinesis(), invalid)).toThrow(ConfigurationError);
+    expect(() => source(new FakeKinesis(), invalid)).toThrow(
+      expect.objectContaining({ factory: 'createKinesisEventSource', option }),
+    );
+  });
+
+  it('applies EVENT_SOURCE_DEFAULTS, which is frozen', () => {
+    expect(Object.isFrozen(EVENT_SOURCE_DEFAULTS)).toBe(true);
+    const { startingPosition: _, ...shared } = EVENT_SOURCE_DEFAULTS;
+    expect(() => source(new FakeKinesis(), { handler: async () => undefined, ...shared })).not.toThrow();
   });
 
   it('accepts a stream ARN instead of a name', async () => {

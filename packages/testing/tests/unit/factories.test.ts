@@ -1,5 +1,6 @@
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import {
+  ConfigurationError,
   decodeEnvelope,
   EnvelopeValidationError,
   type EventLogItem,
@@ -19,7 +20,7 @@ import {
   kinesisEventFromEnvelopes,
   kinesisRecordFromEnvelope,
 } from '../../src/factories';
-import { fakeLambdaContext } from '../../src/lambda-context';
+import { fakeLambdaContext, LAMBDA_CONTEXT_DEFAULTS } from '../../src/lambda-context';
 
 /** The sample record of https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html */
 const awsKinesisSample = {
@@ -247,16 +248,36 @@ describe('fakeLambdaContext', () => {
     expect(() => context.fail('no')).toThrow(LambdaContextMethodError);
   });
 
-  it('refuses unknown options, in every factory', () => {
-    expect(() => fakeLambdaContext({ timeout: 3 } as never)).toThrow(EventSourceConfigurationError);
-    expect(() => buildEnvelope({ aggregateId: 'x' } as never)).toThrow(EventSourceConfigurationError);
-    expect(() => kinesisEventFromData(['a'], { shard: 'x' } as never)).toThrow(EventSourceConfigurationError);
-    expect(() => dynamoDbStreamEventFromItems([{ pk: 'a', sk: 1 }], { keys: ['pk'] } as never)).toThrow(
-      EventSourceConfigurationError,
-    );
+  it('refuses unknown options, in every factory, with a ConfigurationError naming the factory and the key', () => {
+    for (const [create, factory, option] of [
+      [() => fakeLambdaContext({ timeout: 3 } as never), 'fakeLambdaContext', 'timeout'],
+      [() => buildEnvelope({ aggregateId: 'x' } as never), 'buildEnvelope', 'aggregateId'],
+      [() => kinesisEventFromData(['a'], { shard: 'x' } as never), 'a Kinesis event factory', 'shard'],
+      [
+        () => dynamoDbStreamEventFromItems([{ pk: 'a', sk: 1 }], { keys: ['pk'] } as never),
+        'a DynamoDB stream event factory',
+        'keys',
+      ],
+    ] as const) {
+      expect(create).toThrow(ConfigurationError);
+      expect(create).toThrow(expect.objectContaining({ factory, option }));
+    }
   });
 
-  it('refuses a timeout over Lambda maximum', () => {
-    expect(() => fakeLambdaContext({ timeoutSeconds: 901 })).toThrow(EventSourceConfigurationError);
+  it('refuses a timeout over Lambda maximum, and other bad context options', () => {
+    for (const [options, option] of [
+      [{ timeoutSeconds: 901 }, 'timeoutSeconds'],
+      [{ timeoutSeconds: 0 }, 'timeoutSeconds'],
+      [{ memoryLimitInMB: 127 }, 'memoryLimitInMB'],
+      [{ clock: 5 }, 'clock'],
+    ] as const) {
+      const create = () => fakeLambdaContext(options as never);
+      expect(create).toThrow(ConfigurationError);
+      expect(create).toThrow(expect.objectContaining({ factory: 'fakeLambdaContext', option }));
+    }
+    expect(Object.isFrozen(LAMBDA_CONTEXT_DEFAULTS)).toBe(true);
+    expect(fakeLambdaContext().getRemainingTimeInMillis()).toBeLessThanOrEqual(
+      LAMBDA_CONTEXT_DEFAULTS.timeoutSeconds * 1000,
+    );
   });
 });
