@@ -6,3 +6,12 @@
 export { resolveClient } from './aws-config';
 export { formatIssues } from './errors';
 export { toValidationIssues } from './issues';
+export type { SizedAttributeValue, SizedTransactItem } from './dynamodb-size';
+export {
+  dynamoDbItemSize,
+  MAX_TRANSACTION_ACTIONS,
+  MAX_TRANSACTION_BYTES,
+  TRANSACTION_SIZE_MARGIN_BYTES,
+  transactionItemSize,
+  transactionSize,
+} from './dynamodb-size';

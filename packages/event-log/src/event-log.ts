@@ -57,21 +57,23 @@ import {
 } from './errors';
 import { defaultExport } from './interop';
 import { assertInteger, assertKnownKeys, errorName } from './options';
+import {
+  MAX_TRANSACTION_BYTES,
+  TRANSACTION_SIZE_MARGIN_BYTES,
+  transactionSize,
+} from '@tidemark/core/internal';
 import { dynamoDbItemSize, firstDifference, isWellFormed, marshallItem, payloadIssues } from './storage';
 
 const pRetry = defaultExport(pRetryImport);
 
 /** Events one command may append: a transaction holds 100 items, one is the version check. */
 export const MAX_EVENTS_PER_COMMAND = 99;
-/** DynamoDB's limit on the total size of the items of one transaction (4 MB). */
-export const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
 /**
- * Bytes kept free below {@link MAX_TRANSACTION_BYTES}: `append` refuses a command whose
- * transaction (every item, the version check's key, and every expression, name and value) counts
- * more than `MAX_TRANSACTION_BYTES - TRANSACTION_SIZE_MARGIN_BYTES`, so that a difference between
- * this count and DynamoDB's own (whose exact rule is not published) never lets one reach DynamoDB.
+ * DynamoDB's limit on the total size of one transaction (4 MB), and the bytes kept free below it:
+ * `append` refuses a command whose transaction (every item, the version check's key, and every
+ * expression, name and value) counts more than `MAX_TRANSACTION_BYTES - TRANSACTION_SIZE_MARGIN_BYTES`.
  */
-export const TRANSACTION_SIZE_MARGIN_BYTES = 64 * 1024;
+export { MAX_TRANSACTION_BYTES, TRANSACTION_SIZE_MARGIN_BYTES };
 
 /**
  * The attributes of an event-log item that give its command's version range: the publisher
@@ -797,28 +799,6 @@ function identityIssues(input: { aggregate?: AggregateRef; metadata?: EventMetad
   for (const [key, value] of Object.entries(input.metadata ?? {})) check(`metadata.${key}`, value);
   return issues;
 }
-
-/**
- * The size of a transaction as counted against DynamoDB's 4 MB limit, erring on the large side:
- * every Put item and every ConditionCheck key, plus the bytes of every condition expression and of
- * its attribute names and values.
- */
-function transactionSize(items: readonly TransactWriteItem[]): number {
-  let size = 0;
-  for (const entry of items) {
-    const operation = entry.Put ?? entry.ConditionCheck;
-    if (!operation) continue;
-    size += dynamoDbItemSize('Item' in operation ? operation.Item! : operation.Key!);
-    size += utf8Length(operation.ConditionExpression ?? '');
-    for (const [name, value] of Object.entries(operation.ExpressionAttributeNames ?? {}))
-      size += utf8Length(name) + utf8Length(value);
-    size += dynamoDbItemSize(operation.ExpressionAttributeValues ?? {});
-  }
-  return size;
-}
-
-const textEncoder = new TextEncoder();
-const utf8Length = (value: string) => textEncoder.encode(value).byteLength;
 
 /** The cancellation reason codes of a TransactionCanceledException, or `undefined` for other errors. */
 export function cancellationReasons(error: unknown): string[] | undefined {
