@@ -4,8 +4,6 @@
  * import from `@tidemark/core`.
  */
 export { resolveClient } from './aws-config';
-export { formatIssues } from './errors';
-export { toValidationIssues } from './issues';
 export type { SizedAttributeValue, SizedTransactItem } from './dynamodb-size';
 export {
   dynamoDbItemSize,
@@ -15,3 +13,5 @@ export {
   transactionItemSize,
   transactionSize,
 } from './dynamodb-size';
+export { formatIssues } from './errors';
+export { toValidationIssues } from './issues';

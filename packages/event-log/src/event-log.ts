@@ -46,6 +46,11 @@ import {
   UnknownEventTypeError,
   type ValidationIssue,
 } from '@tidemark/core';
+import {
+  MAX_TRANSACTION_BYTES,
+  TRANSACTION_SIZE_MARGIN_BYTES,
+  transactionSize,
+} from '@tidemark/core/internal';
 import pRetryImport from 'p-retry';
 import {
   AppendValidationError,
@@ -57,11 +62,6 @@ import {
 } from './errors';
 import { defaultExport } from './interop';
 import { assertInteger, assertKnownKeys, errorName } from './options';
-import {
-  MAX_TRANSACTION_BYTES,
-  TRANSACTION_SIZE_MARGIN_BYTES,
-  transactionSize,
-} from '@tidemark/core/internal';
 import { dynamoDbItemSize, firstDifference, isWellFormed, marshallItem, payloadIssues } from './storage';
 
 const pRetry = defaultExport(pRetryImport);
