@@ -263,14 +263,13 @@ export class CheckpointDraft {
   private async refuse(event: StagedEvent, error: unknown): Promise<Step> {
     this.restoreTo(event.before);
     const from = Math.max(0, event.pendingBefore - this.pendingDropped);
-    for (const index of this.pending.slice(from)) this.run.notCompleted.add(index);
+    const own = event.candidate.record.index;
+    for (const index of this.pending.slice(from)) if (index !== own) this.run.notCompleted.add(index);
     this.pending.length = Math.min(this.pending.length, from);
     this.staged = [];
     this.dirty = true;
     const step = await this.hooks!.refused(event, error);
-    if (step !== 'done' && event.candidate.record.index >= 0) {
-      this.run.notCompleted.add(event.candidate.record.index);
-    }
+    if (step !== 'done' && own >= 0) this.run.notCompleted.add(own);
     return step;
   }
 
