@@ -134,7 +134,7 @@ async function world(seed: number): Promise<SimulationReport> {
   // writes in a batch pass 100 actions or 4 MB and are committed in several transactions. Drawn
   // from their own generator: the worlds without them are the ones the seeds always made.
   const writesRandom = prng(seed ^ 0x7e57ed);
-  const wideWrites = writesRandom() < 0.3;
+  const wideWrites = writesRandom() < 0.4;
   const writesSalt = Math.floor(writesRandom() * 2 ** 30);
   /** The extra writes an event's handler stages (the same on every attempt). */
   const extrasOf = (event: string): { count: number; padBytes: number } => {
@@ -143,7 +143,7 @@ async function world(seed: number): Promise<SimulationReport> {
     const big = draw() < 0.25;
     return big
       ? { count: Math.floor(draw() * 21), padBytes: 150 * 1024 }
-      : { count: Math.floor(draw() * 46), padBytes: 0 };
+      : { count: Math.floor(draw() * 71), padBytes: 0 };
   };
   const pKillCall = 0.03;
 
