@@ -8,7 +8,6 @@
 import type { AttributeValue, TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { DYNAMODB_MAX_ITEM_BYTES } from '@tidemark/core';
 import {
-  MAX_TRANSACTION_ACTIONS,
   MAX_TRANSACTION_BYTES,
   TRANSACTION_SIZE_MARGIN_BYTES,
   transactionItemSize,
@@ -16,6 +15,7 @@ import {
 import type { Candidate } from './event-step';
 import { cancellationReasons, isWaitableFailure } from './rules/failure-kind';
 import type { CheckpointState } from './table';
+import { MAX_STAGED_WRITES } from './transaction';
 
 /** One event whose handler staged writes that are not committed yet. */
 export interface StagedEvent {
@@ -38,10 +38,10 @@ export interface StagedEvent {
 }
 
 /**
- * The actions of one request left to staged writes: the checkpoint is one, and the open-gap entry
- * may be another.
+ * The actions of one request left to staged writes: the checkpoint is the 100th (an open-gap entry
+ * that must change with it and finds no room goes in the next write).
  */
-export const MAX_STAGED_ACTIONS_PER_REQUEST = MAX_TRANSACTION_ACTIONS - 1;
+export const MAX_STAGED_ACTIONS_PER_REQUEST = MAX_STAGED_WRITES;
 
 /**
  * The bytes of one request left to staged writes: 4 MB less the planning margin, less room for the
