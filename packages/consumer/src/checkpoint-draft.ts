@@ -54,6 +54,8 @@ export class CheckpointDraft {
   private pendingDropped = 0;
   /** Set by the event step (transactional mode). */
   hooks: StagedHooks | undefined;
+  /** Whether a refusal dropped staged events since last asked (see {@link takeDropped}). */
+  private dropped = false;
 
   constructor(
     private readonly consumer: AggregateContext,
@@ -262,6 +264,7 @@ export class CheckpointDraft {
    */
   private async refuse(event: StagedEvent, error: unknown): Promise<Step> {
     this.restoreTo(event.before);
+    this.dropped = true;
     const from = Math.max(0, event.pendingBefore - this.pendingDropped);
     const own = event.candidate.record.index;
     for (const index of this.pending.slice(from)) if (index !== own) this.run.notCompleted.add(index);
@@ -271,6 +274,13 @@ export class CheckpointDraft {
     const step = await this.hooks!.refused(event, error);
     if (step !== 'done' && own >= 0) this.run.notCompleted.add(own);
     return step;
+  }
+
+  /** Whether a refused staged write made the draft go back since the last call (and resets it). */
+  takeDropped(): boolean {
+    const dropped = this.dropped;
+    this.dropped = false;
+    return dropped;
   }
 
   /** A request failed for every staged event left: none of them is applied, the draft goes back. */

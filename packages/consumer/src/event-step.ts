@@ -8,7 +8,7 @@
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { classifyEvent, type DomainEvent, type NotReadableYetEvent } from '@tidemark/core';
 import type { CheckpointDraft } from './checkpoint-draft';
-import { describeCause, EventHandlerError, HandlerDidNotCompleteError } from './errors';
+import { describeCause, EarlierCommitError, EventHandlerError, HandlerDidNotCompleteError } from './errors';
 import { settleBefore } from './handler-deadline';
 import { MAX_FAILURE_TEXT_CHARS } from './limits';
 import { errorInfo } from './park';
@@ -143,9 +143,21 @@ export class EventStep {
 
     let staged: TransactWriteItem[] = [];
     let transaction: StagedTransaction | undefined;
+    // Set when the handler asked to commit the earlier events and that failed: this event stops.
+    let earlier: Step | undefined;
     try {
       if (this.options.transactional) {
-        transaction = new StagedTransaction({ aggregate: this.aggregateKey, version });
+        const where = { aggregate: this.aggregateKey, version };
+        transaction = new StagedTransaction(where, async () => {
+          if (earlier !== undefined) throw new EarlierCommitError(where);
+          // Only staged writes change what a handler reads; the checkpoint's other news can wait.
+          if (this.draft.staged.length === 0) return;
+          const step = await this.draft.write();
+          if (step === 'done' && !this.draft.takeDropped()) return;
+          // An earlier event was not applied after all: this one must not run past it.
+          earlier = step === 'done' || step === 'held-unreadable' ? 'stop-infra' : step;
+          throw new EarlierCommitError({ ...where, outcome: step });
+        });
         await this.settle(handler(event, Object.freeze({ ...context, transaction })), candidate);
         staged = transaction.seal();
       } else {
@@ -153,11 +165,14 @@ export class EventStep {
       }
     } catch (error) {
       transaction?.seal();
+      if (earlier !== undefined) return earlier;
       if (error instanceof HandlerDidNotCompleteError) {
         this.run.stats.handlersNotCompleted += 1;
       }
       return this.handlerFailed(candidate, attempt, error);
     }
+
+    if (earlier !== undefined) return earlier;
 
     // Whether an earlier delivery may have parked this event and then failed to write the
     // checkpoint that says so: once this success is durable, that dead letter is stale. (With

@@ -13,7 +13,19 @@ export class StagedTransaction implements Transaction {
   readonly #items: TransactWriteItem[] = [];
   #sealed = false;
 
-  constructor(private readonly context: Record<string, unknown> = {}) {}
+  /**
+   * @param commitEarlierEvents Makes the aggregate's earlier staged writes durable (see
+   * {@link Transaction.commitEarlier}); absent, there is nothing earlier to commit.
+   */
+  constructor(
+    private readonly context: Record<string, unknown> = {},
+    private readonly commitEarlierEvents: () => Promise<void> = async () => undefined,
+  ) {}
+
+  commitEarlier(): Promise<void> {
+    if (this.#sealed) return Promise.reject(new StagedAfterReturnError(this.context));
+    return this.commitEarlierEvents();
+  }
 
   get size(): number {
     return this.#items.length;

@@ -1,7 +1,7 @@
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createConsumer } from '../../src/consumer';
-import { TransactionLimitError } from '../../src/errors';
+import { EarlierCommitError, TransactionLimitError } from '../../src/errors';
 import type { BatchSummary, TransactionalHandlerContext } from '../../src/types';
 import {
   history,
@@ -179,6 +179,62 @@ describe.each(ENTRY_POINTS)('transactional mode through %s', (entry) => {
     expect(again.batchItemFailures).toEqual([]);
     expect(h.effects()).toHaveLength(180);
     expect(h.checkpoint('a')).toMatchObject({ version: 3, revision: 3 });
+  });
+
+  it('lets a handler commit the earlier events before it reads what they wrote (commitEarlier)', async () => {
+    const seen: string[][] = [];
+    const h = transactionalHarness(entry, async (event, context) => {
+      if (event.version === 3) {
+        await context.transaction.commitEarlier();
+        seen.push(h.effects());
+      }
+      putEffect(event, context);
+    });
+
+    const response = await h.handle(kinesisEvent(history('a', 1, 4)));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(seen).toEqual([['a@1', 'a@2']]);
+    expect(h.effects()).toEqual(['a@1', 'a@2', 'a@3', 'a@4']);
+    // Versions 1–2 when asked, then 3–4 with the checkpoint at the end.
+    expect(h.db.count('TransactWriteItems')).toBe(2);
+    expect(h.checkpoint('a')).toMatchObject({ version: 4, revision: 2 });
+    expect(h.summaries[0]).toMatchObject({ applied: 4, handlerFailures: 0 });
+  });
+
+  it('stops at the event that asked when committing the earlier events fails, counting nothing, even if the handler swallows the error', async () => {
+    const caught: unknown[] = [];
+    const h = transactionalHarness(entry, async (event, context) => {
+      if (event.version === 2) {
+        try {
+          await context.transaction.commitEarlier();
+        } catch (error) {
+          caught.push(error);
+        }
+      }
+      putEffect(event, context);
+    });
+    h.db.failNext(
+      'TransactWriteItems',
+      Object.assign(new Error('injected'), { name: 'InternalServerError' }),
+    );
+    const event = kinesisEvent(history('a', 1, 3));
+
+    const response = await h.handle(event);
+
+    expect(caught).toHaveLength(1);
+    expect(caught[0]).toBeInstanceOf(EarlierCommitError);
+    expect((caught[0] as EarlierCommitError).code).toBe('EARLIER_COMMIT_FAILED');
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: event.Records[0]!.kinesis.sequenceNumber },
+    ]);
+    expect(h.effects()).toEqual([]);
+    expect(h.checkpoint('a')?.failure).toBeUndefined();
+    expect(h.summaries[0]).toMatchObject({ applied: 0, handlerFailures: 0 });
+
+    const again = await h.handle(event);
+    expect(again.batchItemFailures).toEqual([]);
+    expect(h.effects()).toEqual(['a@1', 'a@2', 'a@3']);
   });
 
   it('reports a checkpoint changed by another invocation during the transaction as a concurrent update', async () => {
