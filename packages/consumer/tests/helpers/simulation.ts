@@ -136,10 +136,15 @@ async function world(seed: number): Promise<SimulationReport> {
   const writesRandom = prng(seed ^ 0x7e57ed);
   const wideWrites = writesRandom() < 0.4;
   const writesSalt = Math.floor(writesRandom() * 2 ** 30);
+  // In some worlds handlers commit the aggregate's earlier events before they run (as a handler
+  // that reads its own writes does), so commits also happen inside handlers.
+  const commitEarlierRate = writesRandom() < 0.3 ? 0.5 : 0;
   /** The extra writes an event's handler stages (the same on every attempt). */
   const extrasOf = (event: string): { count: number; padBytes: number } => {
     if (!wideWrites) return { count: 0, padBytes: 0 };
-    const draw = prng(writesSalt ^ [...event].reduce((hash, char) => Math.imul(hash, 31) + char.charCodeAt(0), 7));
+    const draw = prng(
+      writesSalt ^ [...event].reduce((hash, char) => Math.imul(hash, 31) + char.charCodeAt(0), 7),
+    );
     const big = draw() < 0.25;
     return big
       ? { count: Math.floor(draw() * 21), padBytes: 150 * 1024 }
@@ -201,7 +206,8 @@ async function world(seed: number): Promise<SimulationReport> {
           }
         }
         for (const event of new Set([...effects, ...extras.keys()])) {
-          if (!effects.has(event) || (extras.get(event) ?? 0) !== extrasOf(event).count) splitEvents.push(event);
+          if (!effects.has(event) || (extras.get(event) ?? 0) !== extrasOf(event).count)
+            splitEvents.push(event);
         }
       }
     },
@@ -269,6 +275,8 @@ async function world(seed: number): Promise<SimulationReport> {
     }
     const hang = tryKill();
     if (hang) await hang;
+    if (commitEarlierRate > 0 && writesRandom() < commitEarlierRate)
+      await context.transaction.commitEarlier();
     if (chance(handlerFailure)) throw new Error('handler failed (simulated)');
     context.transaction.put({
       TableName: EFFECTS,
