@@ -56,6 +56,8 @@ export class CheckpointDraft {
   hooks: StagedHooks | undefined;
   /** Whether a refusal dropped staged events since last asked (see {@link takeDropped}). */
   private dropped = false;
+  /** The write in progress (writes never overlap). */
+  private writing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly consumer: AggregateContext,
@@ -112,7 +114,15 @@ export class CheckpointDraft {
    * whatever else changed. Returns `done`, or why the aggregate stops: a write failed (its records
    * are marked), or DynamoDB refused one event's staged writes (its handler failure is recorded).
    */
-  async write(): Promise<Step> {
+  write(): Promise<Step> {
+    // One write at a time: a handler's commitEarlier can still be in flight when a handler that
+    // ran out of time is given up on and the run writes its checkpoint.
+    const next = this.writing.then(() => this.writeNow());
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async writeNow(): Promise<Step> {
     let outcome: Step = 'done';
     if (this.staged.length > 0) {
       outcome = await this.commitStaged();
