@@ -217,8 +217,9 @@ export class AggregateRun {
       attemptFor(this.state.failure, candidate.record.envelope.aggregateversion),
       waiting,
     );
-    if (step === 'done' && this.flushEachEvent && !(await this.flush())) return 'stop-infra';
-    return step;
+    if (step !== 'done' || !this.flushEachEvent) return step;
+    // Each event's completion durable before the next starts (with its staged writes, if any).
+    return this.draft.write();
   }
 
   /**

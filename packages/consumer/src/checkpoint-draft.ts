@@ -3,14 +3,30 @@
  * write on the revision read (which also opens or closes the aggregate's open-gap entry), then the
  * clean-ups that only a durable checkpoint allows (dead letters of events applied after all, held
  * items it no longer indexes). A failed write fails the batch records whose effect it carried.
+ *
+ * In transactional mode the writes the handlers staged wait in the draft and commit with the
+ * checkpoint when it is written: one TransactWriteItems for all of the aggregate's events, cut
+ * where DynamoDB's limits force it (`staged-commit.ts`), each request advancing the checkpoint to
+ * its last event on condition of the revision the previous one wrote.
  */
 
 import { randomUUID } from 'node:crypto';
-import { describeError, describeErrorText } from '@tidemark/core/internal';
-import { ConcurrentConsumerError } from './errors';
+import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
+import { describeError, describeErrorText, MAX_TRANSACTION_ACTIONS } from '@tidemark/core/internal';
+import { ConcurrentConsumerError, StagedWriteRejectedError } from './errors';
+import type { Candidate, Step } from './event-step';
 import type { AggregateContext, Run } from './run-context';
+import { firstRequest, putTables, readRefusal, type StagedEvent, stagedBytes } from './staged-commit';
 import type { GapChange } from './store';
 import { type CheckpointState, cloneCheckpoint } from './table';
+
+/** What the event step does when staged writes commit, or are refused. */
+export interface StagedHooks {
+  /** The event's writes are durable (with the checkpoint that marks it done). */
+  committed(event: StagedEvent): void;
+  /** DynamoDB refused the event's writes on their own: a handler failure of that event. */
+  refused(event: StagedEvent, error: unknown): Promise<Step>;
+}
 
 /** The checkpoint being built for one aggregate, and what making it durable needs. */
 export class CheckpointDraft {
@@ -33,6 +49,16 @@ export class CheckpointDraft {
   staleDeadLetters: string[] = [];
   /** Why DynamoDB last failed a write of this run. */
   lastInfraError: string | undefined;
+  /** Transactional mode: events whose staged writes wait for the next write, in order. */
+  staged: StagedEvent[] = [];
+  /** Leading `pending` positions made durable by a request of staged writes since the last full write. */
+  private pendingDropped = 0;
+  /** Set by the event step (transactional mode). */
+  hooks: StagedHooks | undefined;
+  /** Whether a refusal dropped staged events since last asked (see {@link takeDropped}). */
+  private dropped = false;
+  /** The write in progress (writes never overlap). */
+  private writing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly consumer: AggregateContext,
@@ -80,37 +106,235 @@ export class CheckpointDraft {
 
   /** Writes the checkpoint if it changed; returns false when the write failed (records marked). */
   async flush(): Promise<boolean> {
+    const outcome = await this.write();
+    return outcome !== 'stop-infra' && outcome !== 'stop-concurrent';
+  }
+
+  /**
+   * Makes the draft durable: first the staged writes with the checkpoint (transactional mode), then
+   * whatever else changed. Returns `done`, or why the aggregate stops: a write failed (its records
+   * are marked), or DynamoDB refused one event's staged writes (its handler failure is recorded).
+   */
+  write(): Promise<Step> {
+    // One write at a time: a handler's commitEarlier can still be in flight when a handler that
+    // ran out of time is given up on and the run writes its checkpoint.
+    const next = this.writing.then(() => this.writeNow());
+    this.writing = next.catch(() => undefined);
+    return next;
+  }
+
+  private async writeNow(): Promise<Step> {
+    let outcome: Step = 'done';
+    if (this.staged.length > 0) {
+      outcome = await this.commitStaged();
+      if (outcome === 'stop-infra' || outcome === 'stop-concurrent') return outcome;
+    }
     if (this.dirty || this.gapLeftOpen) {
       const next = this.nextState();
-      const gap: GapChange | undefined =
-        !this.durableHeld && next.held.size > 0
-          ? {
-              open: {
-                aggregateKey: this.aggregateKey,
-                aggregate: this.state.aggregate,
-                openSince: this.run.now.toISOString(),
-              },
-            }
-          : (this.durableHeld || this.gapLeftOpen) && next.held.size === 0
-            ? { close: this.aggregateKey }
-            : undefined;
+      const gap = this.gapChange(next);
       try {
         await this.run.checkpoints.writeCheckpoint(next, this.baseRevision, this.baseExists, gap);
         this.markDurable(next);
         this.gapLeftOpen = false;
-        await this.deleteStaleDeadLetters();
       } catch (error) {
         this.writeFailed(error);
-        return false;
+        return error instanceof ConcurrentConsumerError ? 'stop-concurrent' : 'stop-infra';
       }
     }
+    await this.deleteStaleDeadLetters();
     await this.deleteConsumedHeld();
-    return true;
+    return outcome;
+  }
+
+  /**
+   * Stages an event's writes: `markDone` marks it done in the draft; the writes commit with the
+   * checkpoint that says so.
+   */
+  stage(
+    input: { candidate: Candidate; attempt: number; items: TransactWriteItem[]; staleDeadLetter?: string },
+    markDone: () => void,
+  ): void {
+    const before = cloneCheckpoint(this.state);
+    const pendingBefore = this.pendingDropped + this.pending.length;
+    markDone();
+    this.consumer.tableKeys.learn(input.items);
+    this.staged.push({
+      ...input,
+      bytes: stagedBytes(input.items),
+      before,
+      after: cloneCheckpoint(this.state),
+      pendingBefore,
+      pendingAfter: this.pendingDropped + this.pending.length,
+    });
+  }
+
+  /** Commits the staged writes, a request at a time (see the file comment). */
+  private async commitStaged(): Promise<Step> {
+    const keys = this.consumer.tableKeys;
+    while (this.staged.length > 0) {
+      const part = firstRequest(this.staged, keys);
+      const items = part.flatMap((event) => event.items);
+      let final = part.length === this.staged.length;
+      let checkpoint = final ? this.nextState() : this.stateAt(part.at(-1)!.after);
+      let gap = this.gapChange(checkpoint);
+      if (gap !== undefined && items.length + 2 > MAX_TRANSACTION_ACTIONS) {
+        if (final) {
+          // No room for the open-gap entry: this request ends at the last event, and the rest of
+          // the draft (with the entry) is written after it.
+          final = false;
+          checkpoint = this.stateAt(part.at(-1)!.after);
+          gap = this.gapChange(checkpoint);
+        }
+        // An entry left open is closed by the next write (an event's completion never opens one).
+        if (gap !== undefined && 'close' in gap) gap = undefined;
+      }
+      try {
+        await this.run.checkpoints.transact(
+          [
+            ...items,
+            this.run.checkpoints.checkpointPut(checkpoint, this.baseRevision, this.baseExists),
+            ...(gap === undefined ? [] : [this.run.checkpoints.gapAction(gap)]),
+          ],
+          checkpoint.writeId!,
+        );
+      } catch (error) {
+        const refusal = readRefusal(error, part, items.length);
+        if (refusal.kind === 'concurrent') {
+          this.abandonStaged(
+            new ConcurrentConsumerError(this.name, this.aggregateKey, this.baseRevision, refusal.revision),
+          );
+          return 'stop-concurrent';
+        }
+        if (refusal.kind === 'waitable') {
+          this.abandonStaged(error);
+          return 'stop-infra';
+        }
+        if (refusal.kind === 'request') {
+          // Refused as a whole without naming a write: with `Put`s whose key is unknown, they may
+          // touch one item (remember their tables and cut again); else each event alone.
+          if (!(refusal.sameItem && keys.putsClashedOn(putTables(part)))) {
+            for (const event of part) event.alone = true;
+          }
+          this.options.logger.warn(
+            `tidemark consumer ${this.name}: DynamoDB refused the staged writes of ${part.length} events in one transaction; committing them in smaller ones`,
+            { aggregate: this.aggregateKey, error: describeError(error) },
+          );
+          continue;
+        }
+        if (part.length > 1) {
+          // One event's writes were refused in a shared request: the events before it commit,
+          // then it is tried alone (a refusal counts against an event only on its own).
+          refusal.event.alone = true;
+          continue;
+        }
+        return this.refuse(
+          refusal.event,
+          refusal.reasons === undefined
+            ? error
+            : new StagedWriteRejectedError(refusal.reasons, { cause: error }),
+        );
+      }
+      this.partDurable(part, checkpoint, gap, final);
+    }
+    return 'done';
+  }
+
+  /** A request of staged writes is durable. */
+  private partDurable(
+    part: readonly StagedEvent[],
+    checkpoint: CheckpointState,
+    gap: GapChange | undefined,
+    final: boolean,
+  ): void {
+    const closeWanted = this.gapChange(checkpoint);
+    this.staged.splice(0, part.length);
+    if (final) {
+      this.markDurable(checkpoint);
+    } else {
+      const durable = part.at(-1)!.pendingAfter - this.pendingDropped;
+      this.pending.splice(0, durable);
+      this.pendingDropped += durable;
+      this.baseRevision = checkpoint.revision;
+      this.baseExists = true;
+      this.durableHeld = checkpoint.held.size > 0;
+      this.state.revision = checkpoint.revision;
+      this.state.exists = true;
+    }
+    if (gap !== undefined) this.gapLeftOpen = false;
+    else if (closeWanted !== undefined && 'close' in closeWanted) this.gapLeftOpen = true;
+    for (const event of part) {
+      if (event.staleDeadLetter !== undefined) this.staleDeadLetters.push(event.staleDeadLetter);
+      this.hooks?.committed(event);
+    }
+  }
+
+  /**
+   * DynamoDB refused one event's staged writes on their own: the draft goes back to just before
+   * that event, the records from it on are delivered again, and its handler failure is recorded
+   * (an attempt, or parked after `maxAttempts`).
+   */
+  private async refuse(event: StagedEvent, error: unknown): Promise<Step> {
+    this.restoreTo(event.before);
+    this.dropped = true;
+    const from = Math.max(0, event.pendingBefore - this.pendingDropped);
+    const own = event.candidate.record.index;
+    for (const index of this.pending.slice(from)) if (index !== own) this.run.notCompleted.add(index);
+    this.pending.length = Math.min(this.pending.length, from);
+    this.staged = [];
+    this.dirty = true;
+    const step = await this.hooks!.refused(event, error);
+    if (step !== 'done' && own >= 0) this.run.notCompleted.add(own);
+    return step;
+  }
+
+  /** Whether a refused staged write made the draft go back since the last call (and resets it). */
+  takeDropped(): boolean {
+    const dropped = this.dropped;
+    this.dropped = false;
+    return dropped;
+  }
+
+  /** A request failed for every staged event left: none of them is applied, the draft goes back. */
+  private abandonStaged(error: unknown): void {
+    this.restoreTo(this.staged[0]!.before);
+    this.staged = [];
+    this.writeFailed(error);
+  }
+
+  /** Puts the draft back to a state it had (the durable revision stays). */
+  private restoreTo(snapshot: CheckpointState): void {
+    const state = this.state as unknown as Record<string, unknown>;
+    for (const key of Object.keys(state)) {
+      if (!(key in snapshot)) delete state[key];
+    }
+    Object.assign(this.state, cloneCheckpoint(snapshot));
+    this.state.revision = this.baseRevision;
+    this.state.exists = this.baseExists;
+  }
+
+  /** How the open-gap index changes with this checkpoint, if it does. */
+  private gapChange(next: CheckpointState): GapChange | undefined {
+    if (!this.durableHeld && next.held.size > 0) {
+      return {
+        open: {
+          aggregateKey: this.aggregateKey,
+          aggregate: this.state.aggregate,
+          openSince: this.run.now.toISOString(),
+        },
+      };
+    }
+    if ((this.durableHeld || this.gapLeftOpen) && next.held.size === 0) return { close: this.aggregateKey };
+    return undefined;
   }
 
   /** The checkpoint to write next: the draft at the next revision. */
   nextState(): CheckpointState {
-    const next = cloneCheckpoint(this.state);
+    return this.stateAt(this.state);
+  }
+
+  /** A state of the draft at the next revision. */
+  private stateAt(state: CheckpointState): CheckpointState {
+    const next = cloneCheckpoint(state);
     next.revision = this.baseRevision + 1;
     next.writeId = randomUUID();
     next.updatedAt = this.run.now.toISOString();
@@ -127,11 +351,13 @@ export class CheckpointDraft {
     this.state.exists = true;
     this.dirty = false;
     this.pending = [];
+    this.pendingDropped = 0;
   }
 
   private writeFailed(error: unknown): void {
     for (const index of this.pending) this.run.notCompleted.add(index);
     this.pending = [];
+    this.pendingDropped = 0;
     if (error instanceof ConcurrentConsumerError) {
       this.run.stats.concurrentUpdates += 1;
       this.options.logger.warn(`tidemark consumer ${this.name}: ${error.message}`, error.context);
@@ -142,27 +368,6 @@ export class CheckpointDraft {
         error: describeError(error),
       });
     }
-  }
-
-  /**
-   * Saves the draft before an attempt to make it durable in another way (a transaction with the
-   * handler's writes); the returned function puts it back when that attempt failed.
-   */
-  save(): () => void {
-    const before = cloneCheckpoint(this.state);
-    const beforeKeys = new Set(Object.keys(this.state));
-    const { dirty, pending, consumedHeld } = this;
-    const savedPending = [...pending];
-    const savedConsumed = [...consumedHeld];
-    return () => {
-      for (const key of Object.keys(this.state)) {
-        if (!beforeKeys.has(key)) delete (this.state as unknown as Record<string, unknown>)[key];
-      }
-      Object.assign(this.state, before);
-      this.dirty = dirty;
-      this.pending = savedPending;
-      this.consumedHeld = savedConsumed;
-    };
   }
 
   /** Deletes dead letters of events that were applied after all (see `runEvent`); idempotent. */

@@ -26,6 +26,7 @@ import { type EventRecord, type ReadRecord, readStoredRecord, storedRecordOf } f
 import { gapExpiry } from './rules/gap-expiry';
 import { skippedRangeOf } from './rules/skipped-ranges';
 import { type AggregateContext, type AnyHandler, emptyStats, type ParkInput, type Run } from './run-context';
+import { TableKeys } from './staged-commit';
 import { CheckpointStore, CountingClient, DeadLetterStore, type RequestCounter } from './store';
 import {
   type CheckpointState,
@@ -49,6 +50,9 @@ const SWEEP_CLAIM_MS = 15 * 60 * 1000;
 
 /** The engine shared by the Lambda handler, the middleware and the dead-letter API. */
 export class ConsumerEngine implements AggregateContext {
+  /** What the consumer learned of the tables transactional handlers write to. */
+  readonly tableKeys = new TableKeys();
+
   constructor(readonly options: ResolvedConsumerOptions) {}
 
   get name(): string {

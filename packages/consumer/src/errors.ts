@@ -139,6 +139,22 @@ export class StagedAfterReturnError extends ConsumerError {
 }
 
 /**
+ * `transaction.commitEarlier()` could not make the earlier events' writes durable (DynamoDB failed,
+ * another invocation changed the checkpoint, or an earlier event's writes were refused). The event
+ * whose handler asked is not run now and not counted as failed: it is delivered again.
+ */
+export class EarlierCommitError extends ConsumerError {
+  constructor(context: Record<string, unknown>, options: ErrorOptions = {}) {
+    super(
+      'EARLIER_COMMIT_FAILED',
+      "The writes staged by this aggregate's earlier events could not be committed; this event is delivered again",
+      { ...options, context },
+    );
+    this.name = 'EarlierCommitError';
+  }
+}
+
+/**
  * A record is not what the consumer can accept as an event of its aggregate: its partition key
  * is not its envelope's aggregate, or its version is further ahead than the consumer would ever
  * hold. Kept as the reason of a parked record.

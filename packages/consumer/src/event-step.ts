@@ -2,28 +2,20 @@
  * Running one event that is next for its aggregate (the version after the mark, a late arrival,
  * or a parked event being redriven): the decision core's verdict on it (`rules/event-verdict.ts`),
  * then skipping, parking or running its handler within the invocation's deadline — in
- * transactional mode committing its staged writes with the checkpoint — and recording the outcome
+ * transactional mode staging its writes to commit with the checkpoint — and recording the outcome
  * in the aggregate's checkpoint draft.
  */
-
-import { randomUUID } from 'node:crypto';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { classifyEvent, type DomainEvent, type NotReadableYetEvent } from '@tidemark/core';
 import { describeError, describeErrorText } from '@tidemark/core/internal';
 import type { CheckpointDraft } from './checkpoint-draft';
-import {
-  ConcurrentConsumerError,
-  EventHandlerError,
-  HandlerDidNotCompleteError,
-  StagedWriteRejectedError,
-} from './errors';
+import { EarlierCommitError, EventHandlerError, HandlerDidNotCompleteError } from './errors';
 import { settleBefore } from './handler-deadline';
 import { MAX_FAILURE_TEXT_CHARS } from './limits';
 import { errorInfo } from './park';
 import { type EventRecord, recordSourceOf } from './records';
 import { isLastAttempt } from './rules/attempts';
 import { eventVerdict, failureVerdict } from './rules/event-verdict';
-import { cancellationReasons, isWaitableFailure } from './rules/failure-kind';
 import type { StepOutcome } from './rules/next-step';
 import { removeSkipped } from './rules/skipped-ranges';
 import type { AggregateContext, Run } from './run-context';
@@ -59,7 +51,16 @@ export class EventStep {
     private readonly aggregateKey: string,
     private readonly draft: CheckpointDraft,
     private readonly redriving: boolean,
-  ) {}
+  ) {
+    draft.hooks = {
+      committed: (event) => {
+        this.run.stats.applied += 1;
+        if (event.candidate.fromHeld) this.run.stats.gapsClosed += 1;
+        this.lastOutcome = 'applied';
+      },
+      refused: (event, error) => this.handlerFailed(event.candidate, event.attempt, error),
+    };
+  }
 
   private get state(): CheckpointState {
     return this.draft.state;
@@ -145,9 +146,21 @@ export class EventStep {
 
     let staged: TransactWriteItem[] = [];
     let transaction: StagedTransaction | undefined;
+    // Set when the handler asked to commit the earlier events and that failed: this event stops.
+    let earlier: Step | undefined;
     try {
       if (this.options.transactional) {
-        transaction = new StagedTransaction({ aggregate: this.aggregateKey, version });
+        const where = { aggregate: this.aggregateKey, version };
+        transaction = new StagedTransaction(where, async () => {
+          if (earlier !== undefined) throw new EarlierCommitError(where);
+          // Only staged writes change what a handler reads; the checkpoint's other news can wait.
+          if (this.draft.staged.length === 0) return;
+          const step = await this.draft.write();
+          if (step === 'done' && !this.draft.takeDropped()) return;
+          // An earlier event was not applied after all: this one must not run past it.
+          earlier = step === 'done' || step === 'held-unreadable' ? 'stop-infra' : step;
+          throw new EarlierCommitError({ ...where, outcome: step });
+        });
         await this.settle(handler(event, Object.freeze({ ...context, transaction })), candidate);
         staged = transaction.seal();
       } else {
@@ -155,11 +168,14 @@ export class EventStep {
       }
     } catch (error) {
       transaction?.seal();
+      if (earlier !== undefined) return earlier;
       if (error instanceof HandlerDidNotCompleteError) {
         this.run.stats.handlersNotCompleted += 1;
       }
       return this.handlerFailed(candidate, attempt, error);
     }
+
+    if (earlier !== undefined) return earlier;
 
     // Whether an earlier delivery may have parked this event and then failed to write the
     // checkpoint that says so: once this success is durable, that dead letter is stale. (With
@@ -178,12 +194,14 @@ export class EventStep {
       this.done(candidate);
       return 'done';
     }
-    const step = await this.commit(candidate, attempt, staged);
-    if (step === 'done' && mayBeParked && this.lastOutcome === 'applied') {
-      this.draft.staleDeadLetters.push(staleId);
-      await this.draft.deleteStaleDeadLetters();
-    }
-    return step;
+    // Transactional mode: the writes wait in the draft and commit with the checkpoint that marks
+    // this event done, together with the aggregate's other events (see `checkpoint-draft.ts`).
+    this.draft.stage(
+      { candidate, attempt, items: staged, ...(mayBeParked ? { staleDeadLetter: staleId } : {}) },
+      () => this.done(candidate),
+    );
+    // A redrive answers for this one event: it commits now.
+    return this.redriving ? this.draft.write() : 'done';
   }
 
   /** Reports an event that cannot be read yet and holds its aggregate (no attempt is counted). */
@@ -223,56 +241,6 @@ export class EventStep {
           'still running when the invocation had to answer',
         ),
     );
-  }
-
-  /** Transactional mode: the staged writes and the checkpoint advance in one TransactWriteItems. */
-  private async commit(candidate: Candidate, attempt: number, staged: TransactWriteItem[]): Promise<Step> {
-    const restore = this.draft.save();
-    this.done(candidate);
-    const next = this.draft.nextState();
-    try {
-      await this.run.checkpoints.transact(
-        [...staged, this.run.checkpoints.checkpointPut(next, this.draft.baseRevision, this.draft.baseExists)],
-        randomUUID(),
-      );
-    } catch (error) {
-      restore();
-      const reasons = cancellationReasons(error);
-      if (reasons) {
-        const checkpointReason = reasons[reasons.length - 1];
-        if (checkpointReason?.code === 'ConditionalCheckFailed') {
-          return this.concurrent(checkpointReason.revision);
-        }
-        const stagedReasons = reasons.slice(0, -1);
-        if (!isWaitableFailure(error)) {
-          return this.handlerFailed(
-            candidate,
-            attempt,
-            new StagedWriteRejectedError(stagedReasons, { cause: error }),
-          );
-        }
-      } else if (!isWaitableFailure(error)) {
-        // A missing table, a denied action, an invalid or oversized request: it would fail on
-        // every delivery, so it counts as an attempt.
-        return this.handlerFailed(candidate, attempt, error);
-      }
-      this.draft.lastInfraError = describeErrorText(error);
-      this.options.logger.warn(
-        `tidemark consumer ${this.name}: transaction failed; will retry on redelivery`,
-        {
-          aggregate: this.aggregateKey,
-          version: candidate.record.envelope.aggregateversion,
-          error: describeError(error),
-        },
-      );
-      return 'stop-infra';
-    }
-    if (this.draft.durableHeld && next.held.size === 0) this.draft.gapLeftOpen = true;
-    this.draft.markDurable(next);
-    this.run.stats.applied += 1;
-    if (candidate.fromHeld) this.run.stats.gapsClosed += 1;
-    this.lastOutcome = 'applied';
-    return 'done';
   }
 
   private async handlerFailed(candidate: Candidate, attempt: number, error: unknown): Promise<Step> {
@@ -393,17 +361,5 @@ export class EventStep {
     }
     if (!candidate.fromHeld && candidate.record.index >= 0) this.draft.pending.push(candidate.record.index);
     this.draft.dirty = true;
-  }
-
-  private concurrent(actualRevision: number | undefined): Step {
-    const error = new ConcurrentConsumerError(
-      this.name,
-      this.aggregateKey,
-      this.draft.baseRevision,
-      actualRevision,
-    );
-    this.run.stats.concurrentUpdates += 1;
-    this.options.logger.warn(`tidemark consumer ${this.name}: ${error.message}`, error.context);
-    return 'stop-concurrent';
   }
 }

@@ -10,6 +10,7 @@ export {
   ConsumerStoreError,
   DeadLetterNotFoundError,
   DeadLetterNotRedrivableError,
+  EarlierCommitError,
   EventHandlerError,
   GapExpiredError,
   HandlerDidNotCompleteError,

@@ -5,6 +5,7 @@
 import type { AnyEventDefinition, DomainEvent } from '@tidemark/core';
 import type { ResolvedConsumerOptions } from './options';
 import type { EventRecord } from './records';
+import type { TableKeys } from './staged-commit';
 import type { CheckpointStore, DeadLetterStore, RequestCounter } from './store';
 import type { DeadLetterItem, StoredRecord } from './table';
 import type { HandlerContext, LambdaContextLike, ParkReason } from './types';
@@ -77,6 +78,8 @@ export interface AggregateContext {
     | 'transactional'
     | 'timeoutMarginMs'
   >;
+  /** What the consumer learned of the tables transactional handlers write to (for as long as it lives). */
+  readonly tableKeys: TableKeys;
   handlerFor(type: string): AnyHandler | undefined;
   definitionFor(type: string): AnyEventDefinition | undefined;
   /** Parks a record; throws when even a minimal dead letter could not be written. */

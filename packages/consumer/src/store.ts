@@ -275,12 +275,7 @@ export class CheckpointStore {
         // racing sweep or invocation, nor outlive the held records it points to.
         await this.db.send(
           new TransactWriteItemsCommand({
-            TransactItems: [
-              this.checkpointPut(next, expectedRevision, existed),
-              'open' in gap
-                ? { Put: { TableName: this.tableName, Item: gapToItem(this.consumer, gap.open) } }
-                : { Delete: { TableName: this.tableName, Key: gapKey(this.consumer, gap.close) } },
-            ],
+            TransactItems: [this.checkpointPut(next, expectedRevision, existed), this.gapAction(gap)],
             ClientRequestToken: next.writeId,
           }),
         );
@@ -322,6 +317,13 @@ export class CheckpointStore {
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       },
     };
+  }
+
+  /** The change of the open-gap index inside a transaction with the checkpoint. */
+  gapAction(gap: GapChange): TransactWriteItem {
+    return 'open' in gap
+      ? { Put: { TableName: this.tableName, Item: gapToItem(this.consumer, gap.open) } }
+      : { Delete: { TableName: this.tableName, Key: gapKey(this.consumer, gap.close) } };
   }
 
   /** Sends one TransactWriteItems (errors are interpreted by the caller). */

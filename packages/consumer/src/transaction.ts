@@ -1,12 +1,11 @@
 /** The staging area of a transactional handler. */
 import type { ConditionCheck, Delete, Put, TransactWriteItem, Update } from '@aws-sdk/client-dynamodb';
+import { MAX_TRANSACTION_ACTIONS } from '@tidemark/core/internal';
 import { StagedAfterReturnError, TransactionLimitError } from './errors';
 import type { Transaction } from './types';
 
-/** TransactWriteItems takes at most 100 items; one of them is the checkpoint. */
-export const MAX_TRANSACTION_ITEMS = 100;
-/** The most writes one handler may stage. */
-export const MAX_STAGED_WRITES = MAX_TRANSACTION_ITEMS - 1;
+/** The most writes one handler may stage: TransactWriteItems takes 100 items, one is the checkpoint. */
+export const MAX_STAGED_WRITES = MAX_TRANSACTION_ACTIONS - 1;
 
 /** Collects a handler's writes; they commit with the checkpoint. */
 export class StagedTransaction implements Transaction {
@@ -14,7 +13,19 @@ export class StagedTransaction implements Transaction {
   readonly #items: TransactWriteItem[] = [];
   #sealed = false;
 
-  constructor(private readonly context: Record<string, unknown> = {}) {}
+  /**
+   * @param commitEarlierEvents Makes the aggregate's earlier staged writes durable (see
+   * {@link Transaction.commitEarlier}); absent, there is nothing earlier to commit.
+   */
+  constructor(
+    private readonly context: Record<string, unknown> = {},
+    private readonly commitEarlierEvents: () => Promise<void> = async () => undefined,
+  ) {}
+
+  commitEarlier(): Promise<void> {
+    if (this.#sealed) return Promise.reject(new StagedAfterReturnError(this.context));
+    return this.commitEarlierEvents();
+  }
 
   get size(): number {
     return this.#items.length;

@@ -94,8 +94,9 @@ export interface HandlerContext {
 }
 
 /**
- * Writes a transactional handler stages. They commit in one `TransactWriteItems` together with the
- * checkpoint advance, or not at all. Items use the low-level `TransactWriteItems` shape
+ * Writes a transactional handler stages. They commit together with the checkpoint advance, or not
+ * at all, in one `TransactWriteItems` with the writes of the aggregate's other events in the batch
+ * (cut only where DynamoDB's limits force it). Items use the low-level `TransactWriteItems` shape
  * (`AttributeValue` maps; `marshall` from `@aws-sdk/util-dynamodb` builds them).
  */
 export interface Transaction {
@@ -107,6 +108,23 @@ export interface Transaction {
   delete(del: Delete): void;
   /** Stages a `ConditionCheck` (the transaction fails, and the handler counts as failed, if it does not hold). */
   conditionCheck(check: ConditionCheck): void;
+  /**
+   * Commits the writes staged by this aggregate's earlier events in the batch (with the checkpoint
+   * up to them) before this handler reads DynamoDB, so that it sees them: without it a handler reads
+   * the state from before the batch's uncommitted events. Costs one TransactWriteItems when there
+   * is something to commit. When the commit fails, it throws `EarlierCommitError` and this event
+   * is delivered again (not counted as a failure), whatever the handler does with the error.
+   *
+   * @example
+   * ```ts
+   * TaskRenamed: async (event, { transaction }) => {
+   *   await transaction.commitEarlier();
+   *   const row = await readRow(event.aggregate.id); // sees what TaskCreated staged in this batch
+   *   transaction.put({ TableName: 'tasks', Item: marshall({ ...row, name: event.data.name }) });
+   * },
+   * ```
+   */
+  commitEarlier(): Promise<void>;
   /** How many writes are staged so far. */
   readonly size: number;
   /** The most writes one handler may stage (99: the checkpoint takes the 100th item). */

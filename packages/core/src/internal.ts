@@ -9,9 +9,19 @@ export type { AwsErrorClassification, AwsErrorKind, CancellationReason, Returned
 export { awsErrorName, cancellationReasons, classifyAwsError } from './aws-errors';
 export type { ErrorDescription } from './error-description';
 export { describeError, describeErrorText } from './error-description';
+export type { SizedAttributeValue, SizedTransactItem } from './dynamodb-size';
+export {
+  dynamoDbItemSize,
+  MAX_TRANSACTION_ACTIONS,
+  MAX_TRANSACTION_BYTES,
+  TRANSACTION_SIZE_MARGIN_BYTES,
+  transactionItemSize,
+  transactionSize,
+} from './dynamodb-size';
 export { formatIssues } from './errors';
 export { toValidationIssues } from './issues';
 export { forEachLimited } from './limiter';
+export { assertFitsKinesisRecord, kinesisRecordSize, utf8Length } from './limits';
 export { logLevelFromEnvironment, resolveLogger } from './logger';
 export type { MetricReporter } from './metrics';
 export { metricReporter } from './metrics';

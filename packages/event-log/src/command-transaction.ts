@@ -17,10 +17,16 @@ import {
   RecordTooLargeError,
   toKinesisRecord,
 } from '@tidemark/core';
+import {
+  dynamoDbItemSize,
+  MAX_TRANSACTION_BYTES,
+  TRANSACTION_SIZE_MARGIN_BYTES,
+  transactionSize,
+} from '@tidemark/core/internal';
 import type { PreparedCommand } from './append-input';
-import { COMMAND_ITEM_ATTRIBUTES, MAX_TRANSACTION_BYTES, TRANSACTION_SIZE_MARGIN_BYTES } from './limits';
+import { COMMAND_ITEM_ATTRIBUTES } from './limits';
 import type { AggregateHead } from './reads';
-import { dynamoDbItemSize, marshallItem } from './storage';
+import { marshallItem } from './storage';
 
 const PK = EVENT_LOG_KEY.partitionKey;
 const SK = EVENT_LOG_KEY.sortKey;
@@ -116,25 +122,3 @@ export function buildCommandTransaction(
   }
   return { envelopes, items };
 }
-
-/**
- * The size of a transaction as counted against DynamoDB's 4 MB limit, erring on the large side:
- * every Put item and every ConditionCheck key, plus the bytes of every condition expression and of
- * its attribute names and values.
- */
-export function transactionSize(items: readonly TransactWriteItem[]): number {
-  let size = 0;
-  for (const entry of items) {
-    const operation = entry.Put ?? entry.ConditionCheck;
-    if (!operation) continue;
-    size += dynamoDbItemSize('Item' in operation ? operation.Item! : operation.Key!);
-    size += utf8Length(operation.ConditionExpression ?? '');
-    for (const [name, value] of Object.entries(operation.ExpressionAttributeNames ?? {}))
-      size += utf8Length(name) + utf8Length(value);
-    size += dynamoDbItemSize(operation.ExpressionAttributeValues ?? {});
-  }
-  return size;
-}
-
-const textEncoder = new TextEncoder();
-const utf8Length = (value: string) => textEncoder.encode(value).byteLength;

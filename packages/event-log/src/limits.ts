@@ -2,15 +2,14 @@
 
 /** Events one command may append: a transaction holds 100 items, one is the version check. */
 export const MAX_EVENTS_PER_COMMAND = 99;
-/** DynamoDB's limit on the total size of the items of one transaction (4 MB). */
-export const MAX_TRANSACTION_BYTES = 4 * 1024 * 1024;
 /**
- * Bytes kept free below {@link MAX_TRANSACTION_BYTES}: `append` refuses a command whose
- * transaction (every item, the version check's key, and every expression, name and value) counts
- * more than `MAX_TRANSACTION_BYTES - TRANSACTION_SIZE_MARGIN_BYTES`, so that a difference between
- * this count and DynamoDB's own (whose exact rule is not published) never lets one reach DynamoDB.
+ * DynamoDB's limit on the total size of one transaction (4 MB), and the bytes kept free below it:
+ * `append` refuses a command whose transaction (every item, the version check's key, and every
+ * expression, name and value) counts more than `MAX_TRANSACTION_BYTES - TRANSACTION_SIZE_MARGIN_BYTES`,
+ * so that a difference between this count and DynamoDB's own (whose exact rule is not published)
+ * never lets one reach DynamoDB. Counted by `@tidemark/core/internal`, shared with the consumer.
  */
-export const TRANSACTION_SIZE_MARGIN_BYTES = 64 * 1024;
+export { MAX_TRANSACTION_BYTES, TRANSACTION_SIZE_MARGIN_BYTES } from '@tidemark/core/internal';
 
 /**
  * The attributes of an event-log item that give its command's version range: the publisher

@@ -4,7 +4,8 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import type { ValidationIssue } from '@tidemark/core';
+import { utf8Length as utf8, type ValidationIssue } from '@tidemark/core';
+import { dynamoDbItemSize } from '@tidemark/core/internal';
 
 /** DynamoDB numbers: at most 38 significant digits, magnitude from 1E-130 to below 1E+126. */
 const MAX_NUMBER_MAGNITUDE = 1e126;
@@ -181,40 +182,5 @@ export function marshallItem(item: object): Record<string, AttributeValue> {
   return marshall(item, { removeUndefinedValues: true, convertClassInstanceToMap: false });
 }
 
-const encoder = new TextEncoder();
-const utf8 = (value: string) => encoder.encode(value).byteLength;
-
-/**
- * The size of a marshalled item by DynamoDB's published sizing rules (attribute names and values;
- * numbers count 1 byte per two significant digits plus 1; maps and lists 3 bytes plus 1 per
- * element). It errs on the large side, never the small one.
- */
-export function dynamoDbItemSize(item: Record<string, AttributeValue>): number {
-  let size = 0;
-  for (const [name, value] of Object.entries(item)) size += utf8(name) + attributeValueSize(value);
-  return size;
-}
-
-function attributeValueSize(value: AttributeValue): number {
-  if (value.S !== undefined) return utf8(value.S);
-  if (value.N !== undefined) return numberSize(value.N);
-  if (value.B !== undefined) return value.B.byteLength;
-  if (value.BOOL !== undefined || value.NULL !== undefined) return 1;
-  if (value.L !== undefined)
-    return value.L.reduce((sum, element) => sum + 1 + attributeValueSize(element), 3);
-  if (value.M !== undefined) {
-    let size = 3;
-    for (const [name, element] of Object.entries(value.M))
-      size += 1 + utf8(name) + attributeValueSize(element);
-    return size;
-  }
-  if (value.SS !== undefined) return value.SS.reduce((sum, element) => sum + utf8(element), 0);
-  if (value.NS !== undefined) return value.NS.reduce((sum, element) => sum + numberSize(element), 0);
-  if (value.BS !== undefined) return value.BS.reduce((sum, element) => sum + element.byteLength, 0);
-  return 0;
-}
-
-function numberSize(text: string): number {
-  const digits = text.replace(/^-/, '').split(/e/i)[0]!.replace('.', '').replace(/^0+/, '');
-  return Math.ceil(Math.max(digits.length, 1) / 2) + 1;
-}
+/** The size of a marshalled item by DynamoDB's published sizing rules (shared with the consumer). */
+export { dynamoDbItemSize };

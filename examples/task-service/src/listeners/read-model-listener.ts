@@ -40,7 +40,12 @@ export interface ReadModelListenerOptions {
  */
 export function createReadModelListener(options: ReadModelListenerOptions) {
   const { dynamodb, readModelTable, readModel } = options;
-  const apply = async (event: TaskEvent, transaction: { put(put: object): void }) => {
+  const apply = async (
+    event: TaskEvent,
+    transaction: { put(put: object): void; commitEarlier(): Promise<void> },
+  ) => {
+    // It reads the row the task's earlier events in this batch wrote: commit them first.
+    await transaction.commitEarlier();
     const current = await readModel.get(event.aggregate.id);
     const next = applyTaskEvent(current, event);
     transaction.put({

@@ -1,7 +1,7 @@
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createConsumer } from '../../src/consumer';
-import { TransactionLimitError } from '../../src/errors';
+import { EarlierCommitError, TransactionLimitError } from '../../src/errors';
 import type { BatchSummary, TransactionalHandlerContext } from '../../src/types';
 import {
   history,
@@ -63,22 +63,25 @@ const putEffect = (
   });
 
 describe.each(ENTRY_POINTS)('transactional mode through %s', (entry) => {
-  it('commits the staged writes and the checkpoint advance in one TransactWriteItems per event', async () => {
+  it("commits the staged writes of all of an aggregate's events and its checkpoint in one TransactWriteItems", async () => {
     const h = transactionalHarness(entry, putEffect);
 
-    const response = await h.handle(kinesisEvent(history('a', 1, 2)));
+    const response = await h.handle(kinesisEvent([...history('a', 1, 3), ...history('b', 1, 2)]));
 
     expect(response.batchItemFailures).toEqual([]);
-    expect(h.effects()).toEqual(['a@1', 'a@2']);
+    expect(h.effects()).toEqual(['a@1', 'a@2', 'a@3', 'b@1', 'b@2']);
     expect(h.db.count('TransactWriteItems')).toBe(2);
     expect(h.db.count('PutItem', isCheckpointRequest)).toBe(0);
-    expect(h.checkpoint('a')).toMatchObject({ version: 2, revision: 2 });
-    const [first] = h.db.requests.filter((request) => request.operation === 'TransactWriteItems');
-    expect((first!.input.TransactItems as unknown[]).length).toBe(2);
-    expect(first!.input.ClientRequestToken).toEqual(expect.any(String));
+    expect(h.checkpoint('a')).toMatchObject({ version: 3, revision: 1 });
+    expect(h.checkpoint('b')).toMatchObject({ version: 2, revision: 1 });
+    const transactions = h.db.requests.filter((request) => request.operation === 'TransactWriteItems');
+    expect(transactions.map((request) => (request.input.TransactItems as unknown[]).length).sort()).toEqual([
+      3, 4,
+    ]);
+    expect(transactions[0]!.input.ClientRequestToken).toEqual(expect.any(String));
   });
 
-  it('writes the checkpoint once at the end for events that stage nothing', async () => {
+  it('commits events that stage nothing in the same transaction as the ones that stage writes', async () => {
     const h = transactionalHarness(entry, (event, context) => {
       if (event.version === 1) putEffect(event, context);
     });
@@ -86,8 +89,26 @@ describe.each(ENTRY_POINTS)('transactional mode through %s', (entry) => {
     await h.handle(kinesisEvent(history('a', 1, 3)));
 
     expect(h.db.count('TransactWriteItems')).toBe(1);
-    expect(h.db.count('PutItem', isCheckpointRequest)).toBe(1);
-    expect(h.checkpoint('a')).toMatchObject({ version: 3 });
+    expect(h.db.count('PutItem', isCheckpointRequest)).toBe(0);
+    expect(h.checkpoint('a')).toMatchObject({ version: 3, revision: 1 });
+  });
+
+  it('commits the events before a handler failure with the failure, in one transaction', async () => {
+    const h = transactionalHarness(entry, (event, context) => {
+      if (event.version === 3) throw new Error('boom');
+      putEffect(event, context);
+    });
+    const event = kinesisEvent(history('a', 1, 4));
+
+    const response = await h.handle(event);
+
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: event.Records[2]!.kinesis.sequenceNumber },
+    ]);
+    expect(h.effects()).toEqual(['a@1', 'a@2']);
+    expect(h.db.count('TransactWriteItems')).toBe(1);
+    expect(h.db.count('PutItem', isCheckpointRequest)).toBe(0);
+    expect(h.checkpoint('a')).toMatchObject({ version: 2, failure: { version: 3, attempts: 1 } });
   });
 
   it('counts a staged condition that fails as a handler failure: no effect, no advance', async () => {
@@ -128,8 +149,17 @@ describe.each(ENTRY_POINTS)('transactional mode through %s', (entry) => {
     expect(h.checkpoint('a')!.failure).toBeUndefined();
   });
 
-  it('keeps earlier committed events when a later transaction fails', async () => {
-    const h = transactionalHarness(entry, putEffect);
+  it('keeps the requests already committed when a later one of the same aggregate fails, and applies the rest once on redelivery', async () => {
+    // 60 writes per event: two events never fit in one request (100 actions), so each goes alone.
+    const h = transactionalHarness(entry, (event, context) => {
+      for (let index = 0; index < 60; index += 1) {
+        context.transaction.put({
+          TableName: EFFECTS,
+          Item: marshall({ pk: 'effect', sk: `${event.aggregate.id}@${event.version}#${index}` }),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        });
+      }
+    });
     h.db.failNext('TransactWriteItems', () => undefined);
     h.db.failNext(
       'TransactWriteItems',
@@ -142,8 +172,69 @@ describe.each(ENTRY_POINTS)('transactional mode through %s', (entry) => {
     expect(response.batchItemFailures).toEqual([
       { itemIdentifier: event.Records[1]!.kinesis.sequenceNumber },
     ]);
-    expect(h.effects()).toEqual(['a@1']);
-    expect(h.checkpoint('a')).toMatchObject({ version: 1 });
+    expect(h.effects()).toHaveLength(60);
+    expect(h.checkpoint('a')).toMatchObject({ version: 1, revision: 1 });
+
+    const again = await h.handle(event);
+    expect(again.batchItemFailures).toEqual([]);
+    expect(h.effects()).toHaveLength(180);
+    expect(h.checkpoint('a')).toMatchObject({ version: 3, revision: 3 });
+  });
+
+  it('lets a handler commit the earlier events before it reads what they wrote (commitEarlier)', async () => {
+    const seen: string[][] = [];
+    const h = transactionalHarness(entry, async (event, context) => {
+      if (event.version === 3) {
+        await context.transaction.commitEarlier();
+        seen.push(h.effects());
+      }
+      putEffect(event, context);
+    });
+
+    const response = await h.handle(kinesisEvent(history('a', 1, 4)));
+
+    expect(response.batchItemFailures).toEqual([]);
+    expect(seen).toEqual([['a@1', 'a@2']]);
+    expect(h.effects()).toEqual(['a@1', 'a@2', 'a@3', 'a@4']);
+    // Versions 1–2 when asked, then 3–4 with the checkpoint at the end.
+    expect(h.db.count('TransactWriteItems')).toBe(2);
+    expect(h.checkpoint('a')).toMatchObject({ version: 4, revision: 2 });
+    expect(h.summaries[0]).toMatchObject({ applied: 4, handlerFailures: 0 });
+  });
+
+  it('stops at the event that asked when committing the earlier events fails, counting nothing, even if the handler swallows the error', async () => {
+    const caught: unknown[] = [];
+    const h = transactionalHarness(entry, async (event, context) => {
+      if (event.version === 2) {
+        try {
+          await context.transaction.commitEarlier();
+        } catch (error) {
+          caught.push(error);
+        }
+      }
+      putEffect(event, context);
+    });
+    h.db.failNext(
+      'TransactWriteItems',
+      Object.assign(new Error('injected'), { name: 'InternalServerError' }),
+    );
+    const event = kinesisEvent(history('a', 1, 3));
+
+    const response = await h.handle(event);
+
+    expect(caught).toHaveLength(1);
+    expect(caught[0]).toBeInstanceOf(EarlierCommitError);
+    expect((caught[0] as EarlierCommitError).code).toBe('EARLIER_COMMIT_FAILED');
+    expect(response.batchItemFailures).toEqual([
+      { itemIdentifier: event.Records[0]!.kinesis.sequenceNumber },
+    ]);
+    expect(h.effects()).toEqual([]);
+    expect(h.checkpoint('a')?.failure).toBeUndefined();
+    expect(h.summaries[0]).toMatchObject({ applied: 0, handlerFailures: 0 });
+
+    const again = await h.handle(event);
+    expect(again.batchItemFailures).toEqual([]);
+    expect(h.effects()).toEqual(['a@1', 'a@2', 'a@3']);
   });
 
   it('reports a checkpoint changed by another invocation during the transaction as a concurrent update', async () => {
