@@ -89,6 +89,15 @@ export {
   toKinesisRecord,
   validateEnvelope,
 } from './envelope';
+export type { DecodedEnvelopeEntry, DecodedEnvelopeRecord } from './envelope-batch';
+export {
+  decodeEnvelopeRecord,
+  ENVELOPE_BATCH_CONTENT_TYPE,
+  encodeEnvelopeBatch,
+  envelopeBatchDataLength,
+  joinEncodedEnvelopes,
+  toKinesisBatchRecord,
+} from './envelope-batch';
 export type {
   CatalogProblemSummary,
   TidemarkErrorOptions,
