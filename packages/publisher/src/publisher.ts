@@ -84,6 +84,17 @@ export interface PublishingOptions {
   readonly retry?: PublishRetryOptions;
   /** PutRecords calls of one wave in flight at once (a wave never holds two records of one aggregate). Default: `4`. */
   readonly maxConcurrentCalls?: number;
+  /**
+   * Pack a run of one aggregate's consecutive versions into one Kinesis record, in the CloudEvents
+   * JSON batch format (`application/cloudevents-batch+json`: a JSON array of envelopes), up to
+   * Kinesis' 1 MiB with the partition key; a longer run takes several records, one per wave. A run
+   * of one event is still a plain envelope. Readers must understand batch records first:
+   * `@tidemark/consumer` does from this release on; readers in other languages decode the array
+   * (`decodeEnvelopeRecord` of `@tidemark/core` in TypeScript). `false` publishes one event per
+   * record, as earlier releases did: one PutRecords call per version of a hot aggregate.
+   * Default: `true`.
+   */
+  readonly packRuns?: boolean;
 }
 
 /** Options of {@link createPublisher}. */
@@ -143,6 +154,10 @@ export interface PublishSummary {
   readonly calls: number;
   /** Waves published. */
   readonly waves: number;
+  /** Kinesis records sent (first sends; a packed run is one record). */
+  readonly kinesisRecords: number;
+  /** Of those, records that pack two events or more. */
+  readonly packedRecords: number;
 }
 
 /** What the plain {@link Publisher.publishBatch} returns: Lambda's answer, plus the counts. */
@@ -183,6 +198,7 @@ const OPTION_KEYS = [
   'metrics',
   'retry',
   'maxConcurrentCalls',
+  'packRuns',
   'streamName',
   'streamArn',
   'route',
@@ -211,6 +227,13 @@ interface RecordImages {
   readonly image: Record<string, unknown> | undefined;
   readonly oldImage: Record<string, unknown> | undefined;
   readonly keys: Record<string, unknown> | undefined;
+}
+
+/** Resolves `packRuns` (default `true`). */
+export function resolvePackRuns(what: string, packRuns: unknown): boolean {
+  if (packRuns === undefined) return true;
+  if (typeof packRuns !== 'boolean') throw new TypeError(`${what}: packRuns must be true or false`);
+  return packRuns;
 }
 
 /** Resolves the stream target options into a route. */
@@ -298,6 +321,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const defaultTimeBudgetMs = options.defaultTimeBudgetMs ?? 60_000;
   const maxConcurrentCalls = options.maxConcurrentCalls ?? 4;
   const onHistoryRewrite = options.onHistoryRewrite ?? 'log';
+  const pack = resolvePackRuns('createPublisher', options.packRuns);
   if (onHistoryRewrite !== 'log' && onHistoryRewrite !== 'fail') {
     throw new TypeError("createPublisher: onHistoryRewrite must be 'log' or 'fail'");
   }
@@ -555,6 +579,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       deadline,
       abortAt,
       maxConcurrentCalls,
+      pack,
     });
 
     let earliest: number | undefined;
@@ -610,6 +635,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
       completionQueries: completion.queries,
       calls: report.calls,
       waves: report.waves,
+      kinesisRecords: report.kinesisRecords,
+      packedRecords: report.packedRecords,
     };
 
     const batchItemFailures: { itemIdentifier: string }[] = [];

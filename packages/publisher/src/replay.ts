@@ -26,7 +26,13 @@ import { assertInteger, assertKnownKeys } from '@tidemark/event-log/internal';
 import { InvalidResumeTokenError, ReplayInterruptedError } from './errors';
 import { createJsonLogger, describeError, reportMetrics } from './observability';
 import { type OutgoingRecord, publishInOrder, resolveRetryOptions } from './ordered-publish';
-import { outgoingRecord, type PublishingOptions, resolveRoute, type StreamTargetOptions } from './publisher';
+import {
+  outgoingRecord,
+  type PublishingOptions,
+  resolvePackRuns,
+  resolveRoute,
+  type StreamTargetOptions,
+} from './publisher';
 
 /** Progress of a replay, reported after every page. */
 export interface ReplayProgress {
@@ -118,6 +124,7 @@ const OPTION_KEYS = [
   'metrics',
   'retry',
   'maxConcurrentCalls',
+  'packRuns',
   'streamName',
   'streamArn',
   'route',
@@ -162,6 +169,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     throw new TypeError('replay: tableName must be a table name');
   const pageSize = options.pageSize ?? 500;
   const maxConcurrentCalls = options.maxConcurrentCalls ?? 4;
+  const pack = resolvePackRuns('replay', options.packRuns);
   assertInteger('replay: pageSize', pageSize, 1, 10_000);
   assertInteger('replay: maxConcurrentCalls', maxConcurrentCalls, 1, 64);
   const pk = options.aggregate ? aggregateKey(options.aggregate) : undefined;
@@ -292,6 +300,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       retry,
       deadline: Number.POSITIVE_INFINITY,
       maxConcurrentCalls,
+      pack,
       ...(signal ? { signal } : {}),
     });
     const publishedNow = report.outcomes.filter((outcome) => outcome === 'published').length;
