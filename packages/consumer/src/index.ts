@@ -47,6 +47,7 @@ export type {
   OpenGap,
   ParkedRecord,
   ParkReason,
+  RecordBatchPosition,
   RecordSource,
   RedriveResult,
   Transaction,

@@ -109,3 +109,5 @@ export {
 } from './local-aws';
 export type { LocalAwsMode, LocalAwsModeOption, ModeChoice, ModeProbes } from './mode';
 export { chooseLocalAwsMode, dockerEndpoint, dockerPlacesChecked, pingDocker } from './mode';
+// Kinesis events with packed records (the publisher's CloudEvents JSON batch format)
+export { kinesisEventFromEnvelopeRuns } from './packed-records';
