@@ -84,18 +84,18 @@ export function readKinesisRecord(stored: StoredRecord, index: number): ReadReco
   const decoded = decodeEnvelopeRecord(stored.data);
   if (decoded.format !== 'batch') return [readEntry(stored, index, decoded.entries[0]!)];
   const size = decoded.entries.length;
-  return decoded.entries.map((entry) =>
-    readEntry(
+  const { data: _data, dataBytes: _dataBytes, ...coordinates } = stored;
+  return decoded.entries.map((entry) => {
+    // The entry's own JSON, encoded only if the event is held or parked (enumerable: stored with it).
+    const entryStored = Object.defineProperties(
+      { ...coordinates, batch: { position: entry.position, size } },
       {
-        ...stored,
-        data: entry.data,
-        dataBytes: entry.data.byteLength,
-        batch: { position: entry.position, size },
+        data: { enumerable: true, get: () => entry.data },
+        dataBytes: { enumerable: true, get: () => entry.data.byteLength },
       },
-      index,
-      entry,
-    ),
-  );
+    ) as StoredRecord;
+    return readEntry(entryStored, index, entry);
+  });
 }
 
 /**

@@ -126,8 +126,9 @@ export type DecodedEnvelopeEntry = SafeDecodeResult & {
   /** The entry's position in a batch (0 for a single envelope or a record that cannot be read). */
   readonly position: number;
   /**
-   * The entry on its own as UTF-8 JSON (a batch entry re-encoded without its neighbours; the
-   * record's data for a single envelope or an unreadable record), to store or re-read it alone.
+   * The entry on its own as UTF-8 JSON (a batch entry re-encoded without its neighbours, on first
+   * read; the record's data for a single envelope or an unreadable record), to store or re-read it
+   * alone.
    */
   readonly data: Uint8Array;
 };
@@ -222,22 +223,33 @@ export function decodeEnvelopeRecord(input: Uint8Array | string): DecodedEnvelop
   return {
     format: 'batch',
     entries: value.map((entry: unknown, position) => {
-      const data = encoder.encode(JSON.stringify(entry));
       const batch = { batchPosition: position, batchSize: value.length };
       if (!isPlainObject(entry)) {
-        return {
-          success: false as const,
-          error: new EnvelopeDecodeError('a batch entry is not a JSON object', {
-            ...batch,
-            jsonType: entry === null ? 'null' : Array.isArray(entry) ? 'array' : typeof entry,
-          }),
-          position,
-          data,
-        };
+        const error = new EnvelopeDecodeError('a batch entry is not a JSON object', {
+          ...batch,
+          jsonType: entry === null ? 'null' : Array.isArray(entry) ? 'array' : typeof entry,
+        });
+        return withEntryData({ success: false, error }, position, entry);
       }
-      return { ...validateEntry(entry, batch), position, data };
+      return withEntryData(validateEntry(entry, batch), position, entry);
     }),
   };
+}
+
+/**
+ * A batch entry with its own JSON as `data`, encoded on first read (readers that store an entry
+ * alone, to hold or park it, pay for it; readers that apply it do not). Enumerable, so a spread or
+ * a marshal copies it.
+ */
+function withEntryData(result: SafeDecodeResult, position: number, value: unknown): DecodedEnvelopeEntry {
+  let data: Uint8Array | undefined;
+  return Object.defineProperty({ ...result, position }, 'data', {
+    enumerable: true,
+    get: () => {
+      data ??= encoder.encode(JSON.stringify(value));
+      return data;
+    },
+  }) as DecodedEnvelopeEntry;
 }
 
 function validateEntry(value: Record<string, unknown>, context: Record<string, unknown>): SafeDecodeResult {
