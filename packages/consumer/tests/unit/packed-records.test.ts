@@ -131,6 +131,17 @@ describe.each(ENTRY_POINTS)('packed records through %s', (entry) => {
     expect(h.applied).toEqual(['a@1', 'a@2', 'a@3', 'a@4', 'a@5']);
   });
 
+  it("starts a new aggregate at a packed record's first version under firstContact 'any-version'", async () => {
+    const h = harness(entry, { firstContact: 'any-version' });
+
+    const response = await h.handle(packed([history('a', 5, 7)]));
+
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(h.applied).toEqual(['a@5', 'a@6', 'a@7']);
+    // Versions 1–4 are skipped and reported.
+    expect(h.summaries[0]).toMatchObject({ firstContactSkips: 4 });
+  });
+
   it('parks every event of a misrouted packed record under its own version', async () => {
     const h = harness(entry);
     const event = kinesisEventFromData([
