@@ -1,9 +1,9 @@
 /**
  * The ordered publishing engine shared by the publisher Lambda and replay: waves of at most one
  * Kinesis record per aggregate — a run of its consecutive versions packed into one record in the
- * CloudEvents JSON batch format, up to 1 MiB — PutRecords calls within limits, retries of failed entries only (p-retry,
- * exponential backoff with jitter) bounded by a deadline, and an aggregate blocked for the rest of
- * the run as soon as one of its records cannot be published.
+ * CloudEvents JSON batch format, up to 1 MiB — PutRecords calls within limits, retries of failed
+ * entries only (p-retry, exponential backoff with jitter) bounded by a deadline, and an aggregate
+ * blocked for the rest of the run as soon as one of its records cannot be published.
  */
 import { type KinesisClient, PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
 import { envelopeBatchDataLength, joinEncodedEnvelopes, KINESIS_LIMITS, utf8Length } from '@tidemark/core';
