@@ -304,7 +304,7 @@ export interface ConsumerOptions<
 export interface BatchSummary {
   /** The consumer's name. */
   readonly consumer: string;
-  /** Records in the batch. */
+  /** Kinesis records in the batch (a packed record counts once; the counts below are of events). */
   readonly records: number;
   /** Aggregates in the batch. */
   readonly aggregates: number;
