@@ -3,7 +3,7 @@
  * stream → the publisher (default options: runs packed) → Kinesis → a consumer with default
  * options, for one hot aggregate with a payload the consumer refuses in the middle of a run.
  */
-import { consumerTableDescription, createConsumer } from '@tidemark/consumer';
+import { type BatchSummary, consumerTableDescription, createConsumer } from '@tidemark/consumer';
 import { decodeEnvelopeRecord, defineCatalog, defineEvent, newCommandId } from '@tidemark/core';
 import { createEventLog } from '@tidemark/event-log';
 import { createDynamoDbStreamEventSource, createKinesisEventSource, type LocalAws } from '@tidemark/testing';
@@ -49,10 +49,11 @@ const producerCatalog = defineCatalog([LooseTaskRenamed]);
 
 const EVENTS = 1000;
 const POISON = 500;
+const FAILS_ONCE = 700;
 const COMMAND = 50;
 
 describe('packed records from the publisher to a consumer', () => {
-  test('1 aggregate × 1,000 events: one PutRecords call; the consumer applies 999 in order and parks the bad payload alone', async ({
+  test('1 aggregate × 1,000 events: one PutRecords call; the consumer applies 999 in order, parks the bad payload alone, and skips what it applied when the record comes again', async ({
     aws,
     eventLogTable,
   }) => {
@@ -101,16 +102,24 @@ describe('packed records from the publisher to a consumer', () => {
     expect(new Set(onStream.map((event) => event.sequenceNumber)).size).toBe(1);
 
     const seen: number[] = [];
+    const summaries: BatchSummary[] = [];
+    let failedOnce = false;
     const consumer = createConsumer({
       name: 'packed',
       events: catalog,
       handlers: {
         TaskRenamed: async (event) => {
+          // A passing failure in the middle of the packed record: Lambda delivers the record again.
+          if (event.version === FAILS_ONCE && !failedOnce) {
+            failedOnce = true;
+            throw new Error('not now');
+          }
           seen.push(event.version);
         },
       },
       checkpoints: { tableName: consumerTable, dynamodb: aws.dynamodb },
       logger: memoryLogger().logger,
+      onBatchSummary: (summary) => summaries.push(summary),
     });
     const consumerSource = createKinesisEventSource({
       kinesis: aws.kinesis,
@@ -126,7 +135,20 @@ describe('packed records from the publisher to a consumer', () => {
       await consumerSource.stop();
     }
 
+    // Each event applied once, in order: the redelivery skipped what the first delivery applied.
     expect(seen).toEqual(Array.from({ length: EVENTS }, (_, k) => k + 1).filter((v) => v !== POISON));
+    expect(
+      summaries.map(({ records, applied, duplicates, parked, failed }) => ({
+        records,
+        applied,
+        duplicates,
+        parked,
+        failed,
+      })),
+    ).toEqual([
+      { records: 1, applied: FAILS_ONCE - 2, duplicates: 0, parked: 1, failed: 1 },
+      { records: 1, applied: EVENTS - FAILS_ONCE + 1, duplicates: FAILS_ONCE - 1, parked: 0, failed: 0 },
+    ]);
     const { items } = await consumer.deadLetters.list();
     expect(items).toHaveLength(1);
     const letter = items[0]!;
