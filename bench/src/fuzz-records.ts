@@ -116,7 +116,8 @@ export function mutators(handledType: string): Record<string, Mutator> {
     'not-an-object': (random) =>
       parked(
         'not-an-object',
-        b64(pick(random, ['[]', '42', '"text"', 'null', 'true', '[{"type":"x"}]'])),
+        // An array is a packed record (CloudEvents JSON batch): empty, or of a non-object, it is undecodable.
+        b64(pick(random, ['[]', '42', '"text"', 'null', 'true', '[42]'])),
         'undecodable',
       ),
     'missing-field': (random, id) => {

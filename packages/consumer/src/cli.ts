@@ -287,7 +287,7 @@ function detail(letter: DeadLetter): string {
   }
   return [
     JSON.stringify(rest, null, 2),
-    `record: sequence ${record.sequenceNumber}, shard event ${record.eventID}, partition key ${record.partitionKey}, arrived ${record.arrivedAt}, ${record.dataBytes} bytes${record.dataTruncated ? ' (truncated)' : ''}`,
+    `record: sequence ${record.sequenceNumber}, shard event ${record.eventID}, partition key ${record.partitionKey}, arrived ${record.arrivedAt}, ${record.dataBytes} bytes${record.dataTruncated ? ' (truncated)' : ''}${record.batch ? ` (event ${record.batch.position + 1} of ${record.batch.size} packed in the record; the data is this event alone)` : ''}`,
     `data: ${text}`,
   ].join('\n');
 }

@@ -22,7 +22,13 @@ import {
 import { InFlightMarker, type PreviousRun } from './in-flight';
 import type { ResolvedConsumerOptions } from './options';
 import { errorInfo, parkRecord } from './park';
-import { type EventRecord, type ReadRecord, readStoredRecord, storedRecordOf } from './records';
+import {
+  type EventRecord,
+  type ReadRecord,
+  readKinesisRecord,
+  readStoredRecord,
+  storedRecordOf,
+} from './records';
 import { gapExpiry } from './rules/gap-expiry';
 import { skippedRangeOf } from './rules/skipped-ranges';
 import { type AggregateContext, type AnyHandler, emptyStats, type ParkInput, type Run } from './run-context';
@@ -65,7 +71,10 @@ export class ConsumerEngine implements AggregateContext {
       throw new TypeError(`Consumer ${this.name}: expected a Kinesis event ({ Records: [...] })`);
     }
     const run = this.newRun(lambdaContext);
-    const records = event.Records.map((record, index) => readStoredRecord(storedRecordOf(record), index));
+    // A packed record becomes its events, each with the record's index (failures name the record).
+    const records = event.Records.flatMap((record, index) =>
+      readKinesisRecord(storedRecordOf(record), index),
+    );
 
     const byAggregate = new Map<string, EventRecord[]>();
     const bad: ReadRecord[] = [];
@@ -149,7 +158,7 @@ export class ConsumerEngine implements AggregateContext {
     const failedSequenceNumber =
       firstFailed === undefined ? undefined : event.Records[firstFailed]!.kinesis.sequenceNumber;
     this.report(run, {
-      records: records.length,
+      records: event.Records.length,
       aggregates: byAggregate.size,
       failed: run.notCompleted.size,
       failedSequenceNumber,

@@ -45,6 +45,7 @@ export type {
   OpenGap,
   ParkedRecord,
   ParkReason,
+  RecordBatchPosition,
   RecordSource,
   RedriveResult,
   Transaction,

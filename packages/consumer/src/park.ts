@@ -34,6 +34,7 @@ export async function parkRecord(
     eventID: stored.eventID,
     ...(aggregateKey !== undefined && version !== undefined ? { aggregateKey, version } : {}),
     ...(input.missing ? { missing: input.missing } : {}),
+    ...(stored.batch ? { batchPosition: stored.batch.position } : {}),
   });
   const coordinates = {
     consumer,
@@ -43,6 +44,7 @@ export async function parkRecord(
     eventID: stored.eventID,
     partitionKey: stored.partitionKey,
     dataBytes: stored.dataBytes,
+    ...(stored.batch ? { batch: stored.batch } : {}),
     ...(aggregateKey !== undefined ? { aggregate: aggregateKey, version } : {}),
   };
   let letter: DeadLetterItem = {

@@ -1,19 +1,29 @@
-/** Reading Kinesis records into envelopes, and the raw-record form kept for held records and dead letters. */
+/**
+ * Reading Kinesis records into envelopes, and the raw-record form kept for held records and dead
+ * letters. A record holds one envelope, or a packed run of one aggregate's events (the CloudEvents
+ * JSON batch format the publisher writes): each event of it is read on its own, into a record
+ * that carries the Kinesis record's position in the batch and coordinates and that event's data
+ * alone, so the rules apply per event and a held record or dead letter stores one event.
+ */
 import {
   aggregateKey,
+  type DecodedEnvelopeEntry,
+  decodeEnvelopeRecord,
   EnvelopeDecodeError,
   type EnvelopeValidationError,
   type EventEnvelope,
   InvalidAggregateError,
-  safeDecodeEnvelope,
 } from '@tidemark/core';
 import type { StoredRecord } from './table';
 import type { KinesisRecord, RecordSource } from './types';
 
-/** A record read into a valid envelope. */
+/** An event read into a valid envelope (a record, or one event of a packed record). */
 export interface EventRecord {
   readonly kind: 'event';
-  /** Position in the batch (`-1` for a held or redriven record). */
+  /**
+   * Position of its Kinesis record in the batch (`-1` for a held or redriven record); the events of
+   * one packed record share it.
+   */
   readonly index: number;
   readonly stored: StoredRecord;
   readonly envelope: EventEnvelope;
@@ -21,7 +31,7 @@ export interface EventRecord {
   readonly aggregate: { readonly type: string; readonly id: string };
 }
 
-/** A record that is not a valid envelope. */
+/** A record, or one entry of a packed record, that is not a valid envelope. */
 export interface BadRecord {
   readonly kind: 'bad';
   readonly index: number;
@@ -55,28 +65,68 @@ export function storedRecordOf(record: KinesisRecord): StoredRecord {
   };
 }
 
-/** Reads a stored record (from the batch, the held store or a dead letter). */
-export function readStoredRecord(stored: StoredRecord, index: number): ReadRecord {
+/**
+ * Reads a Kinesis record of the batch into its events: one for a plain envelope, one per entry of
+ * a packed record (in order), or one bad record when the data cannot be read at all.
+ */
+export function readKinesisRecord(stored: StoredRecord, index: number): ReadRecord[] {
   if (stored.dataEncoding === 'text') {
+    return [
+      {
+        kind: 'bad',
+        index,
+        stored,
+        reason: 'undecodable',
+        error: new EnvelopeDecodeError('the record data is not base64', { length: stored.dataBytes }),
+      },
+    ];
+  }
+  const decoded = decodeEnvelopeRecord(stored.data);
+  if (decoded.format !== 'batch') return [readEntry(stored, index, decoded.entries[0]!)];
+  const size = decoded.entries.length;
+  const { data: _data, dataBytes: _dataBytes, ...coordinates } = stored;
+  return decoded.entries.map((entry) => {
+    // The entry's own JSON, encoded only if the event is held or parked (enumerable: stored with it).
+    const entryStored = Object.defineProperties(
+      { ...coordinates, batch: { position: entry.position, size } },
+      {
+        data: { enumerable: true, get: () => entry.data },
+        dataBytes: { enumerable: true, get: () => entry.data.byteLength },
+      },
+    ) as StoredRecord;
+    return readEntry(entryStored, index, entry);
+  });
+}
+
+/**
+ * Reads a stored record that holds one event (from the held store or a dead letter, which keep the
+ * events of a packed record one by one).
+ */
+export function readStoredRecord(stored: StoredRecord, index: number): ReadRecord {
+  const reads = readKinesisRecord(stored, index);
+  if (reads.length === 1) return reads[0]!;
+  return {
+    kind: 'bad',
+    index,
+    stored,
+    reason: 'undecodable',
+    error: new EnvelopeDecodeError('a stored record holds several events where one was expected', {
+      events: reads.length,
+    }),
+  };
+}
+
+function readEntry(stored: StoredRecord, index: number, entry: DecodedEnvelopeEntry): ReadRecord {
+  if (!entry.success) {
     return {
       kind: 'bad',
       index,
       stored,
-      reason: 'undecodable',
-      error: new EnvelopeDecodeError('the record data is not base64', { length: stored.dataBytes }),
+      reason: entry.error.code === 'ENVELOPE_UNDECODABLE' ? 'undecodable' : 'invalid-envelope',
+      error: entry.error,
     };
   }
-  const result = safeDecodeEnvelope(stored.data);
-  if (!result.success) {
-    return {
-      kind: 'bad',
-      index,
-      stored,
-      reason: result.error.code === 'ENVELOPE_UNDECODABLE' ? 'undecodable' : 'invalid-envelope',
-      error: result.error,
-    };
-  }
-  const envelope = result.envelope;
+  const envelope = entry.envelope;
   const aggregate = { type: envelope.aggregatetype, id: envelope.aggregateid };
   try {
     return { kind: 'event', index, stored, envelope, aggregate, aggregateKey: aggregateKey(aggregate) };
@@ -95,6 +145,7 @@ export function recordSourceOf(stored: StoredRecord): RecordSource {
     eventSourceARN: stored.eventSourceARN,
     partitionKey: stored.partitionKey,
     arrivedAt: stored.arrivedAt,
+    ...(stored.batch ? { batch: stored.batch } : {}),
   };
 }
 

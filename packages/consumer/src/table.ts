@@ -25,7 +25,7 @@ import {
 } from './limits';
 import { TABLE_NAME_SCHEMA } from './options';
 import type { SkippedRange } from './rules/skipped-ranges';
-import type { DeadLetter, ParkedRecord, ParkReason } from './types';
+import type { DeadLetter, ParkedRecord, ParkReason, RecordBatchPosition } from './types';
 
 /** Attribute names of the consumer table's key. */
 export const CONSUMER_TABLE_KEY = Object.freeze({
@@ -324,6 +324,8 @@ export interface StoredRecord {
   readonly eventSourceARN: string;
   readonly partitionKey: string;
   readonly arrivedAt: string;
+  /** For an event of a packed record: its position and the events the record packs (`data` is that event alone). */
+  readonly batch?: RecordBatchPosition;
 }
 
 /** A held record's data is split over items of at most this many bytes (a DynamoDB item holds 400 KB). */
@@ -522,7 +524,13 @@ export function toDeadLetter(item: DeadLetterItem): DeadLetter {
 /** Dead-letter ids: stable per record, so parking a record twice replaces the first. */
 export function deadLetterId(
   reason: ParkReason,
-  source: { aggregateKey?: string; version?: number; eventID: string; missing?: { from: number } },
+  source: {
+    aggregateKey?: string;
+    version?: number;
+    eventID: string;
+    missing?: { from: number };
+    batchPosition?: number;
+  },
 ): string {
   if (reason === 'gap-expired' && source.aggregateKey !== undefined && source.missing !== undefined) {
     return `gap#${source.aggregateKey}#${String(source.missing.from).padStart(12, '0')}`;
@@ -530,7 +538,10 @@ export function deadLetterId(
   if (source.aggregateKey !== undefined && source.version !== undefined) {
     return `event#${source.aggregateKey}#${String(source.version).padStart(12, '0')}`;
   }
-  return `record#${source.eventID}`;
+  // An unreadable entry of a packed record has no aggregate: its position keeps it apart from its neighbours.
+  return source.batchPosition === undefined
+    ? `record#${source.eventID}`
+    : `record#${source.eventID}#${source.batchPosition}`;
 }
 
 function safeJson(value: unknown): string {

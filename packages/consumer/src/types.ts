@@ -75,6 +75,20 @@ export interface RecordSource {
   readonly partitionKey: string;
   /** When Kinesis received it (ISO 8601). */
   readonly arrivedAt: string;
+  /**
+   * For an event of a packed record (a run of one aggregate's events in one Kinesis record, the
+   * CloudEvents JSON batch format): its position in the record and how many events it packs.
+   * Absent when the record holds one event.
+   */
+  readonly batch?: RecordBatchPosition;
+}
+
+/** Where an event sits in a packed Kinesis record. */
+export interface RecordBatchPosition {
+  /** Its position, from 0. */
+  readonly position: number;
+  /** The events the record packs. */
+  readonly size: number;
 }
 
 /** What a handler receives beside the event. */
@@ -303,7 +317,7 @@ export interface ConsumerOptions<
 export interface BatchSummary {
   /** The consumer's name. */
   readonly consumer: string;
-  /** Records in the batch. */
+  /** Kinesis records in the batch (a packed record counts once; the counts below are of events). */
   readonly records: number;
   /** Aggregates in the batch. */
   readonly aggregates: number;
@@ -377,7 +391,10 @@ export interface ParkedRecord extends RecordSource {
   readonly dataEncoding?: 'text';
   /** `true` when `data` does not hold the whole record (only in a minimal dead letter). */
   readonly dataTruncated?: boolean;
-  /** The size of the original data in bytes. */
+  /**
+   * The size of the original data in bytes (for an event of a packed record: of that event's JSON
+   * alone, which is what `data` holds).
+   */
   readonly dataBytes: number;
 }
 

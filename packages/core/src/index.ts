@@ -65,6 +65,15 @@ export {
   safeDecodeEnvelope,
   toKinesisRecord,
 } from './envelope';
+export type { DecodedEnvelopeEntry, DecodedEnvelopeRecord } from './envelope-batch';
+export {
+  decodeEnvelopeRecord,
+  ENVELOPE_BATCH_CONTENT_TYPE,
+  encodeEnvelopeBatch,
+  envelopeBatchDataLength,
+  joinEncodedEnvelopes,
+  toKinesisBatchRecord,
+} from './envelope-batch';
 export type {
   CatalogProblemSummary,
   ConfigurationErrorOptions,

@@ -1,12 +1,18 @@
 /**
  * The ordered publishing engine shared by the publisher Lambda and replay: waves of at most one
- * record per aggregate, PutRecords calls within limits, retries of failed entries only (p-retry,
- * exponential backoff with jitter) bounded by a deadline, and an aggregate blocked for the rest of
- * the run as soon as one of its records cannot be published.
+ * Kinesis record per aggregate — a run of its consecutive versions packed into one record in the
+ * CloudEvents JSON batch format, up to 1 MiB — PutRecords calls within limits, retries of failed
+ * entries only (p-retry, exponential backoff with jitter) bounded by a deadline, and an aggregate
+ * blocked for the rest of the run as soon as one of its records cannot be published.
  */
 import { type KinesisClient, PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
-import { KINESIS_LIMITS, type TidemarkLogger } from '@tidemark/core';
-import { classifyAwsError, describeError, forEachLimited } from '@tidemark/core/internal';
+import {
+  envelopeBatchDataLength,
+  joinEncodedEnvelopes,
+  KINESIS_LIMITS,
+  type TidemarkLogger,
+} from '@tidemark/core';
+import { classifyAwsError, describeError, forEachLimited, utf8Length } from '@tidemark/core/internal';
 import { defaultExport } from '@tidemark/event-log/internal';
 import pRetryImport from 'p-retry';
 import { type CallLimits, PUT_RECORDS_LIMITS, splitIntoCalls } from './waves';
@@ -63,7 +69,7 @@ export interface OutgoingRecord {
   readonly version?: number;
 }
 
-/** What happened to each record. */
+/** What happened to each record (every event of a packed Kinesis record shares its outcome). */
 export type RecordOutcome = 'published' | 'failed' | 'not-attempted';
 
 /** The result of {@link publishInOrder}. */
@@ -78,6 +84,10 @@ export interface OrderedPublishReport {
   readonly waves: number;
   /** Record sends after the first (retries of failed entries or failed calls). */
   readonly retried: number;
+  /** Kinesis records sent (first sends): one per packed run, so at most the number of records. */
+  readonly kinesisRecords: number;
+  /** Of those, records that packed two events or more (the CloudEvents JSON batch format). */
+  readonly packedRecords: number;
 }
 
 /** Inputs of {@link publishInOrder}. */
@@ -95,6 +105,22 @@ export interface OrderedPublishOptions {
   readonly signal?: AbortSignal;
   /** Limits of one call. Default: Kinesis' (500 records, 5 MiB). */
   readonly limits?: CallLimits;
+  /**
+   * Pack a run of one aggregate's consecutive versions (same stream, none poison) into one Kinesis
+   * record in the CloudEvents JSON batch format, up to 1 MiB with its partition key. A run of one
+   * stays a plain envelope. Default: `true`.
+   */
+  readonly pack?: boolean;
+}
+
+/** What one Kinesis record of a wave carries: one record, or a packed run of one aggregate. */
+interface Unit {
+  readonly key: string;
+  readonly stream: string;
+  readonly data: Uint8Array;
+  readonly size: number;
+  /** Positions of the records it carries, in version order. */
+  readonly members: readonly number[];
 }
 
 /** Whole-call errors that no retry can fix: configuration, permissions or an invalid request. */
@@ -132,9 +158,12 @@ export async function publishInOrder(
   }
   const cursor = new Map<string, number>();
   const blocked = new Set<string>();
+  const pack = options.pack ?? true;
+  const units: Unit[] = [];
   let calls = 0;
   let waves = 0;
   let retried = 0;
+  let packedRecords = 0;
 
   const fail = (index: number, reason: string) => {
     outcomes[index] = 'failed';
@@ -142,9 +171,13 @@ export async function publishInOrder(
     blocked.add(records[index]!.key);
   };
 
+  const failUnit = (unit: number, reason: string) => {
+    for (const index of units[unit]!.members) fail(index, reason);
+  };
+
   const sendCall = async (call: readonly number[], pending: Map<number, string>) => {
     calls += 1;
-    const stream = records[call[0]!]!.stream;
+    const stream = units[call[0]!]!.stream;
     const target = stream.startsWith('arn:') ? { StreamARN: stream } : { StreamName: stream };
     let output: PutRecordsCommandOutput;
     try {
@@ -152,7 +185,7 @@ export async function publishInOrder(
       output = await kinesis.send(
         new PutRecordsCommand({
           ...target,
-          Records: call.map((index) => ({ PartitionKey: records[index]!.key, Data: records[index]!.data })),
+          Records: call.map((unit) => ({ PartitionKey: units[unit]!.key, Data: units[unit]!.data })),
         }),
         abortIn === undefined ? {} : { abortSignal: AbortSignal.timeout(abortIn) },
       );
@@ -164,9 +197,9 @@ export async function publishInOrder(
           records: call.length,
           error: describeError(error),
         });
-        for (const index of call) {
-          pending.delete(index);
-          fail(index, `PutRecords: ${name}`);
+        for (const unit of call) {
+          pending.delete(unit);
+          failUnit(unit, `PutRecords: ${name}`);
         }
       } else {
         logger.warn('PutRecords failed as a whole; its records will be retried', {
@@ -174,7 +207,7 @@ export async function publishInOrder(
           records: call.length,
           error: describeError(error),
         });
-        for (const index of call) pending.set(index, `PutRecords: ${name}`);
+        for (const unit of call) pending.set(unit, `PutRecords: ${name}`);
       }
       return;
     }
@@ -185,18 +218,18 @@ export async function publishInOrder(
         sent: call.length,
         answered: entries.length,
       });
-      for (const index of call) pending.set(index, 'PutRecords: malformed response');
+      for (const unit of call) pending.set(unit, 'PutRecords: malformed response');
       return;
     }
     let failedEntries = 0;
     entries.forEach((entry, position) => {
-      const index = call[position]!;
+      const unit = call[position]!;
       if (entry.ErrorCode || !entry.SequenceNumber) {
         failedEntries += 1;
-        pending.set(index, entry.ErrorCode ?? 'no sequence number');
+        pending.set(unit, entry.ErrorCode ?? 'no sequence number');
       } else {
-        pending.delete(index);
-        outcomes[index] = 'published';
+        pending.delete(unit);
+        for (const index of units[unit]!.members) outcomes[index] = 'published';
       }
     });
     logger.debug('PutRecords call done', { stream, records: call.length, failedEntries });
@@ -204,15 +237,15 @@ export async function publishInOrder(
 
   const publishWave = async (wave: number[]) => {
     waves += 1;
-    const pending = new Map<number, string>(wave.map((index) => [index, 'not sent']));
+    const pending = new Map<number, string>(wave.map((unit) => [unit, 'not sent']));
     try {
       await pRetry(
         async (attemptNumber) => {
           if (attemptNumber > 1) retried += pending.size;
           const calls = splitIntoCalls(
-            [...pending.keys()].map((index) => ({ ...records[index]!, index })),
+            [...pending.keys()].map((unit) => ({ ...units[unit]!, unit })),
             limits,
-          ).map((call) => call.map((record) => record.index));
+          ).map((call) => call.map((entry) => entry.unit));
           await forEachLimited(calls, maxConcurrentCalls, (call) => sendCall(call, pending));
           if (pending.size > 0) throw new WaveIncomplete(pending.size);
         },
@@ -239,7 +272,55 @@ export async function publishInOrder(
     } catch (error) {
       if (!(error instanceof WaveIncomplete)) throw error;
     }
-    for (const [index, reason] of pending) fail(index, reason);
+    for (const [unit, reason] of pending) failUnit(unit, reason);
+  };
+
+  /** The next run of an aggregate's queue from `position`, packed when it may be. */
+  const takeRun = (queue: readonly number[], position: number): number[] => {
+    const run = [queue[position]!];
+    if (!pack) return run;
+    const first = records[run[0]!]!;
+    const keyBytes = utf8Length(first.key);
+    let dataBytes = first.data.byteLength;
+    for (let next = position + 1; next < queue.length; next += 1) {
+      const previous = records[run[run.length - 1]!]!;
+      const record = records[queue[next]!]!;
+      // Never across a gap, a poison record, another stream or an unversioned record.
+      if (
+        record.poison !== undefined ||
+        record.stream !== first.stream ||
+        previous.version === undefined ||
+        record.version !== previous.version + 1
+      ) {
+        break;
+      }
+      // '[' + entries + one ',' between each two + ']', and the partition key.
+      const size = keyBytes + envelopeBatchDataLength([dataBytes + record.data.byteLength]) + run.length;
+      if (size > KINESIS_LIMITS.maxRecordBytes) break;
+      dataBytes += record.data.byteLength;
+      run.push(queue[next]!);
+    }
+    return run;
+  };
+
+  const unitOf = (run: readonly number[]): number => {
+    const first = records[run[0]!]!;
+    let unit: Unit;
+    if (run.length === 1) {
+      unit = { key: first.key, stream: first.stream, data: first.data, size: first.size, members: run };
+    } else {
+      packedRecords += 1;
+      const data = joinEncodedEnvelopes(run.map((index) => records[index]!.data));
+      unit = {
+        key: first.key,
+        stream: first.stream,
+        data,
+        size: utf8Length(first.key) + data.byteLength,
+        members: run,
+      };
+    }
+    units.push(unit);
+    return units.length - 1;
   };
 
   for (;;) {
@@ -250,12 +331,15 @@ export async function publishInOrder(
       const position = cursor.get(key) ?? 0;
       const index = queue[position];
       if (index === undefined) continue;
-      cursor.set(key, position + 1);
       const record = records[index]!;
-      if (record.poison !== undefined) fail(index, record.poison);
-      else if (record.size > KINESIS_LIMITS.maxRecordBytes)
-        fail(index, `record is ${record.size} bytes, over 1 MiB`);
-      else wave.push(index);
+      if (record.poison !== undefined || record.size > KINESIS_LIMITS.maxRecordBytes) {
+        cursor.set(key, position + 1);
+        fail(index, record.poison ?? `record is ${record.size} bytes, over 1 MiB`);
+        continue;
+      }
+      const run = takeRun(queue, position);
+      cursor.set(key, position + run.length);
+      wave.push(unitOf(run));
     }
     if (wave.length === 0) {
       if (
@@ -269,7 +353,7 @@ export async function publishInOrder(
     }
     await publishWave(wave);
   }
-  return { outcomes, reasons, calls, waves, retried };
+  return { outcomes, reasons, calls, waves, retried, kinesisRecords: units.length, packedRecords };
 }
 
 function summarize(pending: Map<number, string>): Record<string, number> {

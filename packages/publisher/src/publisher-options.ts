@@ -32,6 +32,8 @@ export const PUBLISHER_DEFAULTS = Object.freeze({
   retry: RETRY_DEFAULTS,
   /** PutRecords calls of one wave in flight at once. */
   maxConcurrentCalls: 4,
+  /** Pack a run of one aggregate's consecutive versions into one Kinesis record (CloudEvents JSON batch). */
+  packRuns: true,
   /** Time kept free at the end of the invocation, in ms. */
   safetyMarginMs: 5000,
   /** Time budget without a Lambda context, in ms. */
@@ -54,12 +56,13 @@ export const REPLAY_DEFAULTS = Object.freeze({
   retry: RETRY_DEFAULTS,
   /** PutRecords calls of one wave in flight at once. */
   maxConcurrentCalls: 4,
+  /** Pack a run of one aggregate's consecutive versions into one Kinesis record, as the publisher does. */
+  packRuns: true,
   /** With `aggregate`: the first version replayed. */
   fromVersion: 1,
   /** Items per Scan/Query page. */
   pageSize: 500,
 });
-
 
 const RETRY_SCHEMA = z
   .strictObject({
@@ -79,6 +82,7 @@ const PUBLISHING_SHAPE = {
   metrics: METRICS_OPTION_SCHEMA.optional(),
   retry: RETRY_SCHEMA,
   maxConcurrentCalls: z.int().min(1).max(64).default(PUBLISHER_DEFAULTS.maxConcurrentCalls),
+  packRuns: z.boolean().default(PUBLISHER_DEFAULTS.packRuns),
   streamName: z.string().min(1).optional(),
   streamArn: z.string().startsWith('arn:', 'expected an ARN (arn:aws:kinesis:…)').optional(),
   route: functionOption<StreamRoute>('a function (envelope) => stream name or ARN').optional(),

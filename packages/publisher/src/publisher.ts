@@ -104,6 +104,18 @@ export interface PublishingOptions {
    * @default 4 (`PUBLISHER_DEFAULTS.maxConcurrentCalls`)
    */
   readonly maxConcurrentCalls?: number;
+  /**
+   * Pack a run of one aggregate's consecutive versions into one Kinesis record, in the CloudEvents
+   * JSON batch format (`application/cloudevents-batch+json`: a JSON array of envelopes), up to
+   * Kinesis' 1 MiB with the partition key; a longer run takes several records, one per wave. A run
+   * of one event is still a plain envelope. Readers must understand batch records first:
+   * `@tidemark/consumer` does from this release on; readers in other languages decode the array
+   * (`decodeEnvelopeRecord` of `@tidemark/core` in TypeScript). `false` publishes one event per
+   * record, as earlier releases did: one PutRecords call per version of a hot aggregate.
+   *
+   * @default true (`PUBLISHER_DEFAULTS.packRuns`)
+   */
+  readonly packRuns?: boolean;
 }
 
 /** Options of {@link createPublisher}. */
@@ -167,6 +179,10 @@ export interface PublishSummary {
   readonly calls: number;
   /** Waves published. */
   readonly waves: number;
+  /** Kinesis records sent (first sends; a packed run is one record). */
+  readonly kinesisRecords: number;
+  /** Of those, records that pack two events or more. */
+  readonly packedRecords: number;
 }
 
 /** What the plain {@link Publisher.publishBatch} returns: Lambda's answer, plus the counts. */
@@ -285,6 +301,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
   const route = routeOf(parsed);
   const logger = resolveLogger(parsed.logger, 'tidemark-publisher', 'createPublisher');
   const metric = metricReporter(parsed.metrics, logger, 'createPublisher');
+  const pack = parsed.packRuns;
   const kinesis = resolveClient(
     parsed.kinesis as KinesisClient | AwsClientOptions | undefined,
     (config) => new KinesisClient(config),
@@ -526,6 +543,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
       deadline,
       abortAt,
       maxConcurrentCalls,
+      pack,
     });
 
     let earliest: number | undefined;
@@ -581,6 +599,8 @@ export function createPublisher(options: PublisherOptions): Publisher {
       completionQueries: completion.queries,
       calls: report.calls,
       waves: report.waves,
+      kinesisRecords: report.kinesisRecords,
+      packedRecords: report.packedRecords,
     };
 
     const batchItemFailures: { itemIdentifier: string }[] = [];

@@ -147,6 +147,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const metric = metricReporter(parsed.metrics, logger, 'replay');
   const pk = parsed.aggregate ? aggregateKey(parsed.aggregate) : undefined;
   const fromVersion = parsed.fromVersion ?? REPLAY_DEFAULTS.fromVersion;
+  const pack = parsed.packRuns;
   const dynamodb = resolveClient(
     parsed.dynamodb as DynamoDBClient | AwsClientOptions | undefined,
     (config) => new DynamoDBClient(config),
@@ -256,6 +257,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       retry,
       deadline: Number.POSITIVE_INFINITY,
       maxConcurrentCalls,
+      pack,
       ...(signal ? { signal } : {}),
     });
     const publishedNow = report.outcomes.filter((outcome) => outcome === 'published').length;

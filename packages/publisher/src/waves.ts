@@ -1,8 +1,9 @@
 /**
  * Wave planning: the pure part of ordered publishing.
  *
- * A wave holds at most one record per aggregate (partition key): the next unpublished record of
- * every aggregate that is not blocked. A wave is split into PutRecords calls within Kinesis'
+ * A wave holds at most one Kinesis record per aggregate (partition key): the next unpublished
+ * record of every aggregate that is not blocked (with packing, a run of its consecutive versions in
+ * one record; see `ordered-publish.ts`). A wave is split into PutRecords calls within Kinesis'
  * limits (500 records, 5 MiB per call with partition keys), per target stream. Because a wave never
  * holds two records of one aggregate, its calls can run side by side, and a retry of a failed entry
  * can never land after a later record of the same aggregate.
@@ -79,7 +80,8 @@ export function splitIntoCalls<T extends WaveRecord>(
 /**
  * The waves a batch is published in when every record succeeds: wave `k` holds the `k`-th record of
  * each aggregate, in batch order. (The publisher computes waves lazily, so that a blocked
- * aggregate drops out; this is the plan without failures, for tests and estimates.)
+ * aggregate drops out, and packs runs of an aggregate's versions into one record by default; this
+ * is the plan without failures and one event per record, as with `packRuns: false`.)
  *
  * @example
  * ```ts

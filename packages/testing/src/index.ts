@@ -113,3 +113,5 @@ export {
 export { LOCAL_AWS_DEFAULTS } from './local-aws-options';
 export type { LocalAwsMode, LocalAwsModeOption, ModeChoice, ModeProbes } from './mode';
 export { chooseLocalAwsMode, dockerEndpoint, dockerPlacesChecked, pingDocker } from './mode';
+// Kinesis events with packed records (the publisher's CloudEvents JSON batch format)
+export { kinesisEventFromEnvelopeRuns } from './packed-records';

@@ -46,6 +46,25 @@ describe('tidemark-dead-letters', () => {
     expect(missing.err[0]).toContain('DEAD_LETTER_NOT_FOUND');
   });
 
+  it('shows an event of a packed record as that event alone, with its place in the record', async () => {
+    const [v1, v2] = [taskEnvelope('p', 1), taskEnvelope('p', 2)];
+    const bad = { ...v2, aggregateversion: 0 };
+    const event = kinesisEvent([rawRecord(JSON.stringify([v1, bad, v2]), 'Task#p')]);
+    await fixture.handler(event, lambdaContext());
+    const table = ['--consumer', 'cli-consumer', '--table', 'consumer-state'];
+    const id = `record#${event.Records[0]!.eventID}#1`;
+
+    const show = io();
+    expect(await runDeadLettersCli(['show', id, ...table], show.io)).toBe(0);
+
+    const text = show.out.join('\n');
+    expect(text).toContain('invalid-envelope');
+    expect(text).toContain('(event 2 of 3 packed in the record; the data is this event alone)');
+    expect(text).toContain(`data: ${JSON.stringify(bad)}`);
+    const remove = io();
+    expect(await runDeadLettersCli(['delete', id, ...table], remove.io)).toBe(0);
+  });
+
   it('redrives through the consumer a module exports', async () => {
     fixture.failing.add('r@1');
     await fixture.handler(kinesisEvent([taskEnvelope('r', 1)]), lambdaContext());

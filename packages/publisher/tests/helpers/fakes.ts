@@ -68,10 +68,11 @@ export class FakeKinesis {
           return { ErrorCode: fate, ErrorMessage: 'fake failure' };
         }
         const list = this.accepted.get(stream) ?? [];
-        list.push({
-          key: record.PartitionKey!,
-          envelope: JSON.parse(new TextDecoder().decode(record.Data!)) as EventEnvelope,
-        });
+        // A packed record (a CloudEvents JSON batch) is accepted as its events, in order.
+        const value = JSON.parse(new TextDecoder().decode(record.Data!)) as EventEnvelope | EventEnvelope[];
+        for (const envelope of Array.isArray(value) ? value : [value]) {
+          list.push({ key: record.PartitionKey!, envelope });
+        }
         this.accepted.set(stream, list);
         this.sequence += 1;
         return { SequenceNumber: String(this.sequence).padStart(20, '0'), ShardId: 'shardId-000000000000' };

@@ -5,17 +5,23 @@ import {
   type KinesisClient,
   ListShardsCommand,
 } from '@aws-sdk/client-kinesis';
-import { decodeEnvelope, type EventEnvelope } from '@tidemark/core';
+import { decodeEnvelopeRecord, type EventEnvelope } from '@tidemark/core';
 
-/** One record as read back: its shard, its sequence number and its decoded envelope. */
+/**
+ * One event as read back: its record's shard, sequence number and partition key, its position in
+ * the record (0 unless the record packs several events) and its decoded envelope.
+ */
 export interface ReadRecord {
   readonly shardId: string;
   readonly sequenceNumber: string;
   readonly partitionKey: string;
+  readonly position: number;
+  /** Events in its Kinesis record (1 for a plain envelope). */
+  readonly packed: number;
   readonly envelope: EventEnvelope;
 }
 
-/** Every record of every shard, each shard in sequence order. */
+/** Every event of every record of every shard, each shard in sequence order (a packed record's events in order). */
 export async function readStream(kinesis: KinesisClient, streamName: string): Promise<ReadRecord[]> {
   const shards = (await kinesis.send(new ListShardsCommand({ StreamName: streamName }))).Shards ?? [];
   const records: ReadRecord[] = [];
@@ -32,12 +38,18 @@ export async function readStream(kinesis: KinesisClient, streamName: string): Pr
     while (iterator) {
       const output = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
       for (const record of output.Records ?? []) {
-        records.push({
-          shardId: shard.ShardId!,
-          sequenceNumber: record.SequenceNumber!,
-          partitionKey: record.PartitionKey!,
-          envelope: decodeEnvelope(record.Data!),
-        });
+        const { entries } = decodeEnvelopeRecord(record.Data!);
+        for (const entry of entries) {
+          if (!entry.success) throw entry.error;
+          records.push({
+            shardId: shard.ShardId!,
+            sequenceNumber: record.SequenceNumber!,
+            partitionKey: record.PartitionKey!,
+            position: entry.position,
+            packed: entries.length,
+            envelope: entry.envelope,
+          });
+        }
       }
       if ((output.Records ?? []).length === 0 && (output.MillisBehindLatest ?? 0) === 0) break;
       iterator = output.NextShardIterator;
@@ -50,7 +62,8 @@ export async function readStream(kinesis: KinesisClient, streamName: string): Pr
 export function firstArrivalVersions(records: readonly ReadRecord[]): Map<string, number[]> {
   const seen = new Set<string>();
   const byAggregate = new Map<string, number[]>();
-  // Each aggregate lives on one shard, so its arrival order is its shard's sequence order.
+  // Each aggregate lives on one shard, so its arrival order is its shard's sequence order (and a
+  // packed record's order within it: the sort is stable).
   const ordered = [...records].sort((a, b) =>
     a.shardId === b.shardId
       ? compareSequence(a.sequenceNumber, b.sequenceNumber)

@@ -9,7 +9,7 @@ import { type AttributeValue, CreateTableCommand, DeleteItemCommand } from '@aws
 import { marshall } from '@aws-sdk/util-dynamodb';
 import {
   createEnvelope,
-  decodeEnvelope,
+  decodeEnvelopeRecord,
   type EventEnvelope,
   eventLogItemFromEnvelope,
   eventLogTableDescription,
@@ -68,7 +68,16 @@ const scenarioArb = fc.record({
   rewrites: fc.array(fc.record({ at: fc.nat(), of: fc.nat(), remove: fc.boolean() }), { maxLength: 3 }),
   batchSizes: fc.array(fc.integer({ min: 1, max: 6 }), { minLength: 1, maxLength: 20 }),
   kinesisSeed: fc.nat(),
+  packRuns: fc.boolean(),
 });
+
+/** The events of a Kinesis record: one envelope, or a packed run (a CloudEvents JSON batch). */
+function eventsOf(data: Uint8Array): EventEnvelope[] {
+  return decodeEnvelopeRecord(data).entries.map((entry) => {
+    if (!entry.success) throw entry.error;
+    return entry.envelope;
+  });
+}
 
 describe('publisher property: order, poison, rewrites, split commands', () => {
   it('first arrivals in version order, nothing unpublished reported done, nothing earlier than poison held', async () => {
@@ -200,13 +209,15 @@ async function runScenario(scenario: Scenario) {
     },
     logger: memoryLogger().logger,
     retry: { retries: 10, minTimeoutMs: 0, maxTimeoutMs: 1 },
+    packRuns: scenario.packRuns,
   });
 
   // Lambda: batches from the checkpoint; a reported failure moves the checkpoint to it and retries;
   // a batch that fails MAX_ATTEMPTS times is discarded (on-failure destination).
   const published = () => {
     const ids = new Set<string>();
-    for (const stored of kinesis.records(STREAM)) ids.add(decodeEnvelope(stored.Data).id);
+    for (const stored of kinesis.records(STREAM))
+      for (const envelope of eventsOf(stored.Data)) ids.add(envelope.id);
     return ids;
   };
   const eventIdOf = (r: DynamoDBRecord) => r.dynamodb?.NewImage?.eventId?.S;
@@ -257,12 +268,19 @@ async function runScenario(scenario: Scenario) {
   const firsts = new Map<string, number[]>();
   const seen = new Set<string>();
   for (const stored of kinesis.records(STREAM)) {
-    const envelope: EventEnvelope = decodeEnvelope(stored.Data);
-    if (seen.has(envelope.id)) continue;
-    seen.add(envelope.id);
-    const key = `${envelope.aggregatetype}#${envelope.aggregateid}`;
-    firsts.set(key, [...(firsts.get(key) ?? []), envelope.aggregateversion]);
-    expect(stored.PartitionKey).toBe(key);
+    const envelopes = eventsOf(stored.Data);
+    if (!scenario.packRuns) expect(envelopes).toHaveLength(1);
+    // A packed record holds consecutive versions of one aggregate.
+    envelopes.forEach((envelope, position) => {
+      if (position > 0) expect(envelope.aggregateversion).toBe(envelopes[position - 1]!.aggregateversion + 1);
+    });
+    for (const envelope of envelopes) {
+      if (seen.has(envelope.id)) continue;
+      seen.add(envelope.id);
+      const key = `${envelope.aggregatetype}#${envelope.aggregateid}`;
+      firsts.set(key, [...(firsts.get(key) ?? []), envelope.aggregateversion]);
+      expect(stored.PartitionKey).toBe(key);
+    }
   }
   for (const versions of firsts.values()) {
     for (let i = 1; i < versions.length; i += 1) expect(versions[i]!).toBeGreaterThan(versions[i - 1]!);

@@ -74,6 +74,17 @@ describe.each(entryPoints)('createPublisher through %s', (_name, invoke) => {
       [...envelopes].sort((x, y) => x.id.localeCompare(y.id)),
     );
     expect(versionsOf(kinesis.all(), 'a')).toEqual([1, 2, 3]);
+    // One wave: a1–a3 packed in one record, b1–b2 in another.
+    expect(kinesis.calls.map((call) => call.keys)).toEqual([['Task#a', 'Task#b']]);
+    expect(metrics.find((m) => m.name === 'RecordsPublished')).toMatchObject({ value: 5, unit: 'Count' });
+  });
+
+  it('with packRuns false, publishes one event per record in waves of one record per aggregate', async () => {
+    const { kinesis, publisher, metrics } = setup({ packRuns: false });
+    const envelopes = [...envelopesFor('a', 1, 3), ...envelopesFor('b', 1, 2)];
+    const response = await invoke(publisher, streamEventOf(envelopes));
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(versionsOf(kinesis.all(), 'a')).toEqual([1, 2, 3]);
     // waves: [a1 b1] [a2 b2] [a3]
     expect(kinesis.calls.map((call) => call.keys)).toEqual([
       ['Task#a', 'Task#b'],
@@ -95,7 +106,8 @@ describe.each(entryPoints)('createPublisher through %s', (_name, invoke) => {
   });
 
   it('retries only the failed entries, and never puts a later version before an earlier one', async () => {
-    const { kinesis, publisher, metrics } = setup();
+    // One event per record, so that a2 and b2 wait for a later wave behind a1's retry.
+    const { kinesis, publisher, metrics } = setup({ packRuns: false });
     let failedOnce = false;
     kinesis.fate = (key, callIndex) => {
       if (key === 'Task#a' && callIndex === 0 && !failedOnce) {
@@ -130,7 +142,10 @@ describe.each(entryPoints)('createPublisher through %s', (_name, invoke) => {
   });
 
   it('reports the stream-earliest record when a version it holds back first fails', async () => {
-    const { kinesis, publisher } = setup({ retry: { retries: 1, minTimeoutMs: 0, maxTimeoutMs: 0 } });
+    const { kinesis, publisher } = setup({
+      retry: { retries: 1, minTimeoutMs: 0, maxTimeoutMs: 0 },
+      packRuns: false,
+    });
     // Wave 1 (call 0) carries a1; every later call carries a2, which keeps failing.
     kinesis.fate = (_key, callIndex) => (callIndex === 0 ? 'ok' : 'InternalFailure');
     const a = envelopesFor('a', 1, 3);
