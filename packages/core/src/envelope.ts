@@ -211,8 +211,17 @@ export function validateEnvelope(value: unknown): EventEnvelope {
   return result.data as EventEnvelope;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * UTF-8 bytes of a string as a plain `Uint8Array`. `Buffer.from` encodes small strings into Node's
+ * shared pool several times faster than `TextEncoder`; the view covers exactly the string's bytes
+ * (`byteOffset`/`byteLength`), which is what the AWS SDK and every reader of it use.
+ */
+function utf8Bytes(text: string): Uint8Array {
+  const bytes = Buffer.from(text, 'utf8');
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 /**
  * Encodes an envelope as UTF-8 JSON (CloudEvents structured mode). It does not validate: build
@@ -225,7 +234,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * ```
  */
 export function encodeEnvelope(envelope: EventEnvelope): Uint8Array {
-  return encoder.encode(JSON.stringify(envelope));
+  return utf8Bytes(JSON.stringify(envelope));
 }
 
 /**
