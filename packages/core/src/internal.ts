@@ -5,4 +5,5 @@
  */
 export { resolveClient } from './aws-config';
 export { formatIssues } from './errors';
+export { envelopeFromEventLogImage } from './event-log';
 export { toValidationIssues } from './issues';

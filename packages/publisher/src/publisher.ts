@@ -12,12 +12,11 @@ import {
   type AwsClientOptions,
   EVENT_LOG_KEY,
   type EventEnvelope,
-  envelopeFromEventLogItem,
-  parseEventLogItem,
   RecordTooLargeError,
   resolveClient,
   toKinesisRecord,
 } from '@tidemark/core';
+import { envelopeFromEventLogImage } from '@tidemark/core/internal';
 import { assertInteger, assertKnownKeys, defaultExport } from '@tidemark/event-log/internal';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import {
@@ -378,7 +377,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }
     let envelope: EventEnvelope;
     try {
-      envelope = envelopeFromEventLogItem(parseEventLogItem(image));
+      envelope = envelopeFromEventLogImage(image);
     } catch (error) {
       if (typeof coordinates.aggregateKey !== 'string' || coordinates.aggregateVersion === undefined) {
         // Not in any aggregate's history (no event-log key): nothing waits for it.
@@ -481,7 +480,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
         let envelope: EventEnvelope | undefined;
         let parseError: unknown;
         try {
-          envelope = image ? envelopeFromEventLogItem(parseEventLogItem(image)) : undefined;
+          envelope = image ? envelopeFromEventLogImage(image) : undefined;
         } catch (error) {
           parseError = error; // logged with the reason below
         }
