@@ -14,6 +14,7 @@ import { dynamoDbStreamEventFromItems, fakeLambdaContext } from '@tidemark/testi
 import { FakeDynamoDB, FakeKinesis } from '@tidemark/testing/fakes';
 import { bareMinimumPublisher } from '../bare-minimum';
 import { quietLogger } from '../catalog';
+import { kinesisCostFigures, type MeasuredPublisher } from '../cost';
 import { envelopeGrid, measureCpu } from '../envelopes';
 import { RecordingClient, replayCpu } from '../fake-cost';
 import { type Figure, quantile } from '../report';
@@ -41,6 +42,37 @@ interface CaseResult {
   readonly figures: Figure[];
   readonly callsPerBatch: number;
   readonly queriesPerBatch: number;
+  /** What one batch put on Kinesis, for the cost per million events. */
+  readonly kinesis: Omit<MeasuredPublisher, 'shape'>;
+}
+
+/** What the recorded PutRecords calls of `batches` batches of `events` events put, per batch. */
+function kinesisUse(
+  commands: readonly unknown[],
+  batches: number,
+  events: number,
+): Omit<MeasuredPublisher, 'shape'> {
+  let records = 0;
+  let roundedKb = 0;
+  let putPayloadUnits = 0;
+  let calls = 0;
+  for (const command of commands as { input: { Records?: { Data: Uint8Array; PartitionKey: string }[] } }[]) {
+    if (!command.input.Records) continue;
+    calls += 1;
+    for (const entry of command.input.Records) {
+      const bytes = entry.Data.byteLength + Buffer.byteLength(entry.PartitionKey);
+      records += 1;
+      roundedKb += Math.ceil(bytes / 1024);
+      putPayloadUnits += Math.ceil(bytes / (25 * 1024));
+    }
+  }
+  return {
+    events,
+    records: records / batches,
+    roundedKb: roundedKb / batches,
+    putPayloadUnits: putPayloadUnits / batches,
+    calls: calls / batches,
+  };
 }
 
 /**
@@ -84,6 +116,7 @@ async function runCase(
   const ratios: number[] = [];
   let callsPerBatch = 0;
   let queriesPerBatch = 0;
+  let kinesisPerBatch: Omit<MeasuredPublisher, 'shape'> | undefined;
   const measured = events.slice(1);
   const records = measured.reduce((sum, event) => sum + event.Records.length, 0);
   for (let round = 0; round < ROUNDS; round += 1) {
@@ -112,7 +145,9 @@ async function runCase(
     queriesPerBatch = (dynamodb.fake.requestCounts.Query ?? 0) / BATCHES;
     const replayKinesis = new FakeKinesis();
     replayKinesis.createStream(STREAM, SHARDS);
-    const kinesisReplay = await replayCpu(replayKinesis, kinesis.take());
+    const putCommands = kinesis.take();
+    kinesisPerBatch = kinesisUse(putCommands, BATCHES, records / BATCHES);
+    const kinesisReplay = await replayCpu(replayKinesis, putCommands);
     // The Queries only read: the same fake answers them again.
     const dynamodbReplay = await replayCpu(dynamodb.fake, dynamodb.take());
     if (kinesisReplay.refused + dynamodbReplay.refused > 0)
@@ -175,25 +210,28 @@ async function runCase(
       note: `${perBatch} records per batch, ${versions} version${versions > 1 ? 's' : ''} of each aggregate`,
     },
   );
-  return { figures, callsPerBatch, queriesPerBatch };
+  return { figures, callsPerBatch, queriesPerBatch, kinesis: kinesisPerBatch! };
 }
 
 /**
  * PutRecords calls per 1,000-record batch the code made when this benchmark was written, per shape:
  * a shape that needs more fails the run (the bound only ever tightens).
  */
-const MAX_CALLS_PER_BATCH = { '1000x1': 2, '100x10': 10, '1x1000': 1000 } as const;
+const MAX_CALLS_PER_BATCH = { '1000x1': 2, '100x10': 10, '10x100': 100, '1x1000': 1000 } as const;
 
 /** Runs the publisher benchmark. */
 export async function publisherBench(): Promise<Figure[]> {
   const figures: Figure[] = [];
+  const costs: MeasuredPublisher[] = [];
   const shapes = [
-    ['1000x1', 1000, 1],
-    ['100x10', 100, 10],
-    ['1x1000', 1, 1000],
+    ['1000x1', 1000, 1, 'many aggregates: 1,000 × 1'],
+    ['100x10', 100, 10, '100 aggregates × 10 versions'],
+    ['10x100', 10, 100, 'hot aggregates: 10 × 100'],
+    ['1x1000', 1, 1000, 'one aggregate: 1 × 1,000'],
   ] as const;
-  for (const [name, aggregates, versions] of shapes) {
+  for (const [name, aggregates, versions, shapeName] of shapes) {
     const result = await runCase(name, aggregates, versions);
+    costs.push({ shape: { name: shapeName, aggregates, versions }, ...result.kinesis });
     if (result.queriesPerBatch !== 0)
       throw new Error(`publisher bench: whole commands (${name}) made DynamoDB requests`);
     if (result.callsPerBatch > MAX_CALLS_PER_BATCH[name]) {
@@ -207,5 +245,5 @@ export async function publisherBench(): Promise<Figure[]> {
   if (split.queriesPerBatch !== 100) {
     throw new Error(`publisher bench: 100 split commands took ${split.queriesPerBatch} Queries, not 100`);
   }
-  return [...figures, ...split.figures];
+  return [...figures, ...split.figures, ...kinesisCostFigures(costs)];
 }

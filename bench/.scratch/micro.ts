@@ -1,0 +1,33 @@
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { envelopeFromEventLogItem, eventLogItemFromEnvelope, parseEventLogItem, toKinesisRecord, validateEnvelope, envelopeSchema, decodeEnvelope, encodeEnvelope } from '@tidemark/core';
+import { envelopeGrid } from '../src/envelopes';
+const envs = envelopeGrid('m', 100, 10);
+const items = envs.map((e) => ({ ...eventLogItemFromEnvelope(e), commandFirstVersion: e.aggregateversion, commandLastVersion: e.aggregateversion }));
+const images = items.map((i) => marshall(i, { removeUndefinedValues: true }));
+const plain = images.map((i) => unmarshall(i));
+const parsed = plain.map((p) => parseEventLogItem(p));
+const built = parsed.map((p) => envelopeFromEventLogItem(p));
+const bytes = envs.map((e) => encodeEnvelope(e));
+function t(name: string, f: () => void) {
+  for (let i = 0; i < 20; i++) f();
+  const s = process.cpuUsage(); const N = 50; for (let i = 0; i < N; i++) f(); const u = process.cpuUsage(s);
+  console.log(name.padEnd(30), ((u.user + u.system) / N / envs.length).toFixed(2), 'µs/record');
+}
+t('unmarshall', () => { for (const i of images) unmarshall(i); });
+t('parseEventLogItem', () => { for (const p of plain) parseEventLogItem(p); });
+t('envelopeFromEventLogItem', () => { for (const p of parsed) envelopeFromEventLogItem(p); });
+t('envelopeSchema.safeParse', () => { for (const e of built) envelopeSchema.safeParse(e); });
+t('toKinesisRecord', () => { for (const e of built) toKinesisRecord(e); });
+t('JSON.stringify', () => { for (const e of built) JSON.stringify(e); });
+t('decodeEnvelope', () => { for (const b of bytes) decodeEnvelope(b); });
+t('JSON.parse(decode)', () => { const d = new TextDecoder('utf-8', { fatal: true }); for (const b of bytes) JSON.parse(d.decode(b)); });
+const b64 = bytes.map((b) => Buffer.from(b).toString('base64'));
+const RE = /^[A-Za-z0-9+/]*={0,2}$/;
+t('base64 regex', () => { for (const s of b64) RE.test(s); });
+const RE2 = /[^A-Za-z0-9+/=]/;
+t('base64 neg regex', () => { for (const s of b64) RE2.test(s); });
+t('base64 decode+copy', () => { for (const s of b64) new Uint8Array(Buffer.from(s, 'base64')); });
+t('date iso', () => { for (const s of b64) new Date(1700000000.123 * 1000).toISOString(); });
+import { envelopeFromEventLogImage } from '@tidemark/core/internal';
+t('old item->envelope', () => { for (const p of plain) envelopeFromEventLogItem(parseEventLogItem(p)); });
+t('envelopeFromEventLogImage', () => { for (const p of plain) envelopeFromEventLogImage(p); });

@@ -1,0 +1,14 @@
+import { consumerTableDescription, createConsumer } from '@tidemark/consumer';
+import { fakeLambdaContext, kinesisEventFromEnvelopes } from '@tidemark/testing';
+import { FakeDynamoDB } from '@tidemark/testing/fakes';
+import { benchEvents, quietLogger } from '../src/catalog';
+import { envelopeGrid } from '../src/envelopes';
+const fake = new FakeDynamoDB(); fake.createTable(consumerTableDescription('t-c'));
+const consumer = createConsumer({ name: 'p', events: benchEvents, handlers: { TaskCreated: () => {}, TaskRenamed: () => {} }, checkpoints: { tableName: 't-c', dynamodb: fake.client }, logger: quietLogger() });
+const ctx = fakeLambdaContext({ timeoutSeconds: 900 });
+const events = Array.from({ length: 30 }, (_, b) => kinesisEventFromEnvelopes(envelopeGrid(`p-${b}`, 100, 10)));
+const mode = process.argv[2] ?? 'both';
+for (const e of events) await consumer(e, ctx);
+const s = process.cpuUsage();
+for (let r = 0; r < 4; r++) for (const e of events) await consumer(e, ctx);
+const u = process.cpuUsage(s); console.log('redelivery µs/record', ((u.user + u.system) / 120000).toFixed(2));
