@@ -11,6 +11,7 @@ describe('settleBefore', () => {
   it('returns at once for a handler that returned no promise, without setting a timer', async () => {
     const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
     try {
+      // biome-ignore lint/suspicious/noThenProperty: a `then` that is not a function makes no thenable
       for (const result of [undefined, 0, 'done', { then: 'not a function' }]) {
         await expect(settleBefore(result, 0, late)).resolves.toBeUndefined();
         await expect(settleBefore(result, 1000, late)).resolves.toBeUndefined();
@@ -23,6 +24,7 @@ describe('settleBefore', () => {
 
   it('waits for a promise (or any thenable) that settles before the deadline, and clears its timer', async () => {
     vi.useFakeTimers();
+    // biome-ignore lint/suspicious/noThenProperty: handlers may return any thenable, not only a Promise
     const thenable = { then: (resolve: (value: unknown) => void) => setTimeout(() => resolve('ok'), 10) };
     const waiting = settleBefore(thenable, 1000, late);
     await vi.advanceTimersByTimeAsync(10);
