@@ -9,6 +9,8 @@
  * (`Infinity`: no deadline); past it, rejects with the error `late` makes.
  */
 export async function settleBefore(result: unknown, budgetMs: number, late: () => Error): Promise<void> {
+  // A handler that returned no promise has finished: nothing to wait for, no timer to set.
+  if (!isThenable(result)) return;
   if (!Number.isFinite(budgetMs)) {
     await result;
     return;
@@ -25,4 +27,12 @@ export async function settleBefore(result: unknown, budgetMs: number, late: () =
   } finally {
     clearTimeout(timer);
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -52,7 +52,7 @@ const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 export function storedRecordOf(record: KinesisRecord): StoredRecord {
   const raw: unknown = record.kinesis?.data;
   const base64 = typeof raw === 'string' && raw.length % 4 === 0 && BASE64.test(raw);
-  const data = base64 ? new Uint8Array(Buffer.from(raw, 'base64')) : new TextEncoder().encode(String(raw));
+  const data = base64 ? bytesOfBase64(raw) : new TextEncoder().encode(String(raw));
   return {
     data,
     ...(base64 ? {} : { dataEncoding: 'text' as const }),
@@ -149,7 +149,19 @@ export function recordSourceOf(stored: StoredRecord): RecordSource {
   };
 }
 
+/** The decoded bytes as a plain `Uint8Array` viewing exactly them (no second copy). */
+function bytesOfBase64(base64: string): Uint8Array {
+  const bytes = Buffer.from(base64, 'base64');
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+// The records of one PutRecords call share their arrival time: a batch mostly repeats the last one.
+let lastArrival: { readonly seconds: number; readonly iso: string } | undefined;
+
 function arrivalTime(seconds: number): string {
-  const date = new Date(typeof seconds === 'number' && Number.isFinite(seconds) ? seconds * 1000 : 0);
-  return date.toISOString();
+  const finite = typeof seconds === 'number' && Number.isFinite(seconds) ? seconds : 0;
+  if (lastArrival?.seconds !== finite) {
+    lastArrival = { seconds: finite, iso: new Date(finite * 1000).toISOString() };
+  }
+  return lastArrival.iso;
 }

@@ -15,42 +15,71 @@ const ulidString = z
   .regex(/^[0-7][0-9A-HJKMNP-TV-Z]{25}$/, 'must be a ULID (26 upper-case base32 characters)');
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
+const nonEmpty = () => z.string().min(1, 'must not be empty');
+const positive = () => z.int().min(1, 'must be 1 or more');
+
+/** The envelope's fields, in the order an envelope lists them. */
+const envelopeFields = {
+  specversion: z.literal(CLOUDEVENTS_SPEC_VERSION),
+  id: ulidString,
+  source: nonEmpty(),
+  type: nonEmpty(),
+  subject: nonEmpty(),
+  time: z.iso.datetime({ offset: true }),
+  datacontenttype: z.literal(ENVELOPE_CONTENT_TYPE),
+  data: z.record(z.string(), z.unknown()),
+  aggregatetype: nonEmpty(),
+  aggregateid: nonEmpty(),
+  aggregateversion: positive(),
+  commandid: ulidString,
+  schemaversion: positive(),
+  readablefrom: positive().optional(),
+  correlationid: z.string().min(1).optional(),
+  causationid: z.string().min(1).optional(),
+  traceparent: z.string().regex(TRACEPARENT, 'must be a W3C traceparent').optional(),
+  tracestate: z.string().optional(),
+};
+
+/** `readablefrom`, when present, is at most `schemaversion`. */
+const readableFromWithinSchemaVersion = (envelope: {
+  readablefrom?: number | undefined;
+  schemaversion: number;
+}) => envelope.readablefrom === undefined || envelope.readablefrom <= envelope.schemaversion;
+const readableFromIssue = {
+  message: 'readablefrom must not be greater than schemaversion',
+  path: ['readablefrom'],
+};
+
 /**
  * The zod schema of a Tidemark envelope: a CloudEvents 1.0 event in structured JSON mode, with
  * the Tidemark extension attributes. Unknown extension attributes are kept.
  */
 const envelopeSchema = z
-  .looseObject({
-    specversion: z.literal(CLOUDEVENTS_SPEC_VERSION),
-    id: ulidString,
-    source: z.string().min(1, 'must not be empty'),
-    type: z.string().min(1, 'must not be empty'),
-    subject: z.string().min(1, 'must not be empty'),
-    time: z.iso.datetime({ offset: true }),
-    datacontenttype: z.literal(ENVELOPE_CONTENT_TYPE),
-    data: z.record(z.string(), z.unknown()),
-    aggregatetype: z.string().min(1, 'must not be empty'),
-    aggregateid: z.string().min(1, 'must not be empty'),
-    aggregateversion: z.int().min(1, 'must be 1 or more'),
-    commandid: ulidString,
-    schemaversion: z.int().min(1, 'must be 1 or more'),
-    readablefrom: z.int().min(1, 'must be 1 or more').optional(),
-    correlationid: z.string().min(1).optional(),
-    causationid: z.string().min(1).optional(),
-    traceparent: z.string().regex(TRACEPARENT, 'must be a W3C traceparent').optional(),
-    tracestate: z.string().optional(),
-  })
+  .looseObject(envelopeFields)
   .refine((envelope) => envelope.subject === envelope.aggregateid, {
     message: 'subject must equal aggregateid',
     path: ['subject'],
   })
-  .refine(
-    (envelope) => envelope.readablefrom === undefined || envelope.readablefrom <= envelope.schemaversion,
-    {
-      message: 'readablefrom must not be greater than schemaversion',
-      path: ['readablefrom'],
-    },
-  );
+  .refine(readableFromWithinSchemaVersion, readableFromIssue);
+
+/**
+ * The part of {@link envelopeSchema} an envelope built from a parsed event-log item can still fail:
+ * the item's schema has checked every other field by the same rule, and the mapping sets
+ * `subject` to `aggregateid`. Same rules, same messages, same order: an item fails this exactly
+ * where its envelope would fail the whole schema.
+ */
+const itemEnvelopeRemainderSchema = z
+  .looseObject({
+    id: envelopeFields.id,
+    time: envelopeFields.time,
+    commandid: envelopeFields.commandid,
+    schemaversion: envelopeFields.schemaversion,
+    readablefrom: envelopeFields.readablefrom,
+    correlationid: envelopeFields.correlationid,
+    causationid: envelopeFields.causationid,
+    traceparent: envelopeFields.traceparent,
+  })
+  .refine(readableFromWithinSchemaVersion, readableFromIssue);
 
 /**
  * A Tidemark event as it travels on Kinesis: CloudEvents 1.0 attributes plus the Tidemark
@@ -192,7 +221,25 @@ export function createEnvelope<TType extends string, TData extends Record<string
  * Validates a parsed JSON value as an envelope. Throws {@link EnvelopeValidationError}.
  */
 export function validateEnvelope(value: unknown): EventEnvelope {
-  const result = envelopeSchema.safeParse(value);
+  return checkEnvelope(envelopeSchema, value);
+}
+
+/**
+ * Validates an envelope built from an event-log item that `parseEventLogItem` accepted, checking
+ * only what the item's schema did not (see `itemEnvelopeRemainderSchema`), and returns it as built
+ * (the same fields in the same order as {@link validateEnvelope} would give). Throws
+ * {@link EnvelopeValidationError} as {@link validateEnvelope} does.
+ *
+ * @internal
+ */
+export function validateItemEnvelope(envelope: Record<string, unknown>): EventEnvelope {
+  checkEnvelope(itemEnvelopeRemainderSchema, envelope);
+  return envelope as unknown as EventEnvelope;
+}
+
+/** Throws {@link EnvelopeValidationError} when `value` fails `schema`; otherwise returns the parsed value. */
+function checkEnvelope(schema: z.ZodType, value: unknown): EventEnvelope {
+  const result = schema.safeParse(value);
   if (!result.success) {
     const context: Record<string, unknown> = {};
     if (isPlainObject(value)) {
@@ -205,8 +252,17 @@ export function validateEnvelope(value: unknown): EventEnvelope {
   return result.data as EventEnvelope;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * UTF-8 bytes of a string as a plain `Uint8Array`. `Buffer.from` encodes small strings into Node's
+ * shared pool several times faster than `TextEncoder`; the view covers exactly the string's bytes
+ * (`byteOffset`/`byteLength`), which is what the AWS SDK and every reader of it use.
+ */
+function utf8Bytes(text: string): Uint8Array {
+  const bytes = Buffer.from(text, 'utf8');
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
 
 /**
  * Encodes an envelope as UTF-8 JSON (CloudEvents structured mode). It does not validate: build
@@ -219,7 +275,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
  * ```
  */
 export function encodeEnvelope(envelope: EventEnvelope): Uint8Array {
-  return encoder.encode(JSON.stringify(envelope));
+  return utf8Bytes(JSON.stringify(envelope));
 }
 
 /**

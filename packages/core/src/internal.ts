@@ -19,6 +19,7 @@ export {
   transactionSize,
 } from './dynamodb-size';
 export { formatIssues } from './errors';
+export { envelopeFromEventLogImage } from './event-log';
 export { toValidationIssues } from './issues';
 export { forEachLimited } from './limiter';
 export { assertFitsKinesisRecord, kinesisRecordSize, utf8Length } from './limits';

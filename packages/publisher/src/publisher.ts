@@ -12,8 +12,6 @@ import {
   type AwsClientOptions,
   EVENT_LOG_KEY,
   type EventEnvelope,
-  envelopeFromEventLogItem,
-  parseEventLogItem,
   RecordTooLargeError,
   type TidemarkLogger,
   type TidemarkMetrics,
@@ -21,6 +19,7 @@ import {
 } from '@tidemark/core';
 import {
   describeError,
+  envelopeFromEventLogImage,
   forEachLimited,
   metricReporter,
   parseOptions,
@@ -370,7 +369,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }
     let envelope: EventEnvelope;
     try {
-      envelope = envelopeFromEventLogItem(parseEventLogItem(image));
+      envelope = envelopeFromEventLogImage(image);
     } catch (error) {
       if (typeof coordinates.aggregateKey !== 'string' || coordinates.aggregateVersion === undefined) {
         // Not in any aggregate's history (no event-log key): nothing waits for it.
@@ -473,7 +472,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
         let envelope: EventEnvelope | undefined;
         let parseError: unknown;
         try {
-          envelope = image ? envelopeFromEventLogItem(parseEventLogItem(image)) : undefined;
+          envelope = image ? envelopeFromEventLogImage(image) : undefined;
         } catch (error) {
           parseError = error; // logged with the reason below
         }

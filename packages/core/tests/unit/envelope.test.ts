@@ -215,6 +215,34 @@ describe('Kinesis size accounting', () => {
   });
 });
 
+describe('encodeEnvelope', () => {
+  it('gives exactly the UTF-8 bytes TextEncoder gives, as a plain Uint8Array of its own bytes', () => {
+    const texts = ['plain', 'élan — ünïcödé', 'emoji 🚀 and CJK 漢字', 'lone surrogate \ud800 end'];
+    const encoded = texts.map((text) => ({
+      text,
+      data: encodeEnvelope(createEnvelope({ ...base(), data: { text } })),
+    }));
+    // JSON.stringify escapes the lone surrogate, so even that text comes back as it was.
+    // Encoding more envelopes (which reuses Node's buffer pool) leaves the earlier results intact.
+    for (let i = 0; i < 200; i += 1) encodeEnvelope(createEnvelope(base()));
+    for (const { text, data } of encoded) {
+      expect(Object.getPrototypeOf(data)).toBe(Uint8Array.prototype);
+      const json = new TextDecoder().decode(data);
+      expect(data).toEqual(new TextEncoder().encode(json));
+      expect((JSON.parse(json) as { data: { text: string } }).data.text).toBe(text);
+      expect(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')).toBe(json);
+    }
+  });
+
+  it('counts a partition key with multi-byte characters by its UTF-8 bytes', () => {
+    const envelope = createEnvelope({ ...base(), aggregate: { type: 'Task', id: '🚀-漢字-\ud800' } });
+    const record = toKinesisRecord(envelope);
+    const keyBytes = new TextEncoder().encode(record.partitionKey).byteLength;
+    expect(keyBytes).toBe('Task#'.length + 4 + 1 + 6 + 1 + 3);
+    expect(record.size).toBe(record.data.byteLength + keyBytes);
+  });
+});
+
 describe('aggregate keys', () => {
   it('round-trips type and id, even when the id holds the separator', () => {
     expect(parseAggregateKey(aggregateKey({ type: 'Task', id: 'a#b' }))).toEqual({ type: 'Task', id: 'a#b' });
