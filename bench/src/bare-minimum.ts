@@ -5,7 +5,7 @@
  * run over the same records.
  */
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { envelopeSchema } from '@tidemark/core';
+import { envelopeSchema } from '@tidemark/core/internal';
 import type { DynamoDBStreamEvent, KinesisStreamEvent } from 'aws-lambda';
 import type { z } from 'zod';
 import { TaskCreated, TaskRenamed } from './catalog';

@@ -20,7 +20,6 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { TidemarkError } from '@tidemark/core';
 import { describeErrorText, resolveAwsClientConfig } from '@tidemark/core/internal';
 import { type Consumer, isConsumer } from './consumer';
 import { createDeadLetters, type DeadLetters } from './dead-letters';

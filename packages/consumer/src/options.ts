@@ -1,6 +1,6 @@
 /** Option validation: everything is checked when the consumer is created, so typos fail at cold start. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { AnyEventCatalog } from '@tidemark/core';
+import type { AnyEventCatalog, TidemarkLogger } from '@tidemark/core';
 import {
   awsClientOption,
   functionOption,
@@ -12,7 +12,6 @@ import {
   resolveClient,
   resolveLogger,
 } from '@tidemark/core/internal';
-import type { TidemarkLogger } from '@tidemark/core';
 import { z } from 'zod';
 import type { BatchSummary, ConsumerOptions, DynamoDbClientOption } from './types';
 
@@ -193,6 +192,4 @@ export function resolveConsumerOptions(
 /** Builds a DynamoDB client from a client or a client config. */
 export function resolveDynamoDb(option: DynamoDbClientOption | undefined): DynamoDBClient {
   return resolveClient<DynamoDBClient>(option, (config) => new DynamoDBClient(config), 'dynamodb');
-}
-
 }

@@ -54,7 +54,7 @@ const readableFromIssue = {
  * The zod schema of a Tidemark envelope: a CloudEvents 1.0 event in structured JSON mode, with
  * the Tidemark extension attributes. Unknown extension attributes are kept.
  */
-const envelopeSchema = z
+export const envelopeSchema = z
   .looseObject(envelopeFields)
   .refine((envelope) => envelope.subject === envelope.aggregateid, {
     message: 'subject must equal aggregateid',

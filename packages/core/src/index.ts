@@ -1,7 +1,6 @@
 export type { AggregateRef } from './aggregate';
 export { aggregateKey, assertAggregate, MAX_AGGREGATE_KEY_LENGTH, parseAggregateKey } from './aggregate';
 export type { AwsClientOptions, AwsCredentials } from './aws-config';
-export { defineCatalog } from './catalog';
 export type {
   CatalogChange,
   CatalogCompatibilityReport,
@@ -70,8 +69,6 @@ export {
   decodeEnvelopeRecord,
   ENVELOPE_BATCH_CONTENT_TYPE,
   encodeEnvelopeBatch,
-  envelopeBatchDataLength,
-  joinEncodedEnvelopes,
   toKinesisBatchRecord,
 } from './envelope-batch';
 export type {

@@ -7,8 +7,6 @@ export type { AwsService, ResolvedAwsClientConfig, SdkClientLike } from './aws-c
 export { isSdkClient, resolveAwsClientConfig, resolveClient } from './aws-config';
 export type { AwsErrorClassification, AwsErrorKind, CancellationReason, ReturnedItem } from './aws-errors';
 export { awsErrorName, cancellationReasons, classifyAwsError } from './aws-errors';
-export type { ErrorDescription } from './error-description';
-export { describeError, describeErrorText } from './error-description';
 export type { SizedAttributeValue, SizedTransactItem } from './dynamodb-size';
 export {
   dynamoDbItemSize,
@@ -18,6 +16,10 @@ export {
   transactionItemSize,
   transactionSize,
 } from './dynamodb-size';
+export { envelopeSchema } from './envelope';
+export { envelopeBatchDataLength, joinEncodedEnvelopes } from './envelope-batch';
+export type { ErrorDescription } from './error-description';
+export { describeError, describeErrorText } from './error-description';
 export { formatIssues } from './errors';
 export { envelopeFromEventLogImage } from './event-log';
 export { toValidationIssues } from './issues';

@@ -117,8 +117,9 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): TidemarkLogge
   const level = options.level ?? logLevelFromEnvironment() ?? JSON_LOGGER_DEFAULTS.level;
   if (!THRESHOLDS.includes(level)) {
     throw new ConfigurationError(`createJsonLogger: level must be one of ${THRESHOLDS.join(', ')}`, {
+      factory: 'createJsonLogger',
       option: 'level',
-      value: String(level),
+      received: JSON.stringify(String(level)),
     });
   }
   const threshold = THRESHOLDS.indexOf(level);
@@ -164,7 +165,7 @@ export function resolveLogger(
   if (missing.length > 0) {
     throw new ConfigurationError(
       `${where}: logger must have debug, info, warn and error methods (missing ${missing.join(', ')})`,
-      { option: 'logger', missing },
+      { factory: where, option: 'logger', received: `an object without ${missing.join(', ')}` },
     );
   }
   return logger;

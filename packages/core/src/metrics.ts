@@ -53,7 +53,7 @@ export function metricReporter(
   if (typeof metrics !== 'object' || metrics === null || typeof metrics.addMetric !== 'function') {
     throw new ConfigurationError(
       `${where}: metrics must be an object with addMetric(name, unit, value), such as Powertools Metrics`,
-      { option: 'metrics' },
+      { factory: where, option: 'metrics' },
     );
   }
   return (name, value) => {

@@ -17,8 +17,8 @@ import {
 } from '@tidemark/core';
 import { toValidationIssues } from '@tidemark/core/internal';
 import { AppendValidationError, TooManyEventsError } from './errors';
-import { MAX_EVENTS_PER_COMMAND } from './limits';
 import { appendInputShapeIssues } from './event-log-options';
+import { MAX_EVENTS_PER_COMMAND } from './limits';
 import { firstDifference, isWellFormed, payloadIssues } from './storage';
 
 /** What `append` writes. */
@@ -63,7 +63,6 @@ export interface PreparedCommand {
   readonly metadata: EventMetadata | undefined;
   readonly events: readonly PreparedEvent[];
 }
-
 
 /**
  * Validates an `append` input against `catalog`. Throws `AppendValidationError` (every issue at

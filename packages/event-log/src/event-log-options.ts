@@ -3,8 +3,8 @@
  * at each read), and their defaults in one frozen constant each.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type AnyEventCatalog, toValidationIssues, type ValidationIssue } from '@tidemark/core';
-import { awsClientOption, functionOption } from '@tidemark/core/internal';
+import type { AnyEventCatalog, ValidationIssue } from '@tidemark/core';
+import { awsClientOption, functionOption, toValidationIssues } from '@tidemark/core/internal';
 import { z } from 'zod';
 import { isWellFormed } from './storage';
 

@@ -71,7 +71,6 @@ export interface EventLog<C extends AnyEventCatalog> {
   readAll(aggregate: AggregateRef, options?: ReadOptions): Promise<CatalogEvent<C>[]>;
 }
 
-
 /**
  * Makes an event log over one DynamoDB table.
  *

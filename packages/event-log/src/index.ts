@@ -14,6 +14,7 @@ export {
 } from './errors';
 export type { EventLog, EventLogOptions } from './event-log';
 export { createEventLog } from './event-log';
+export { EVENT_LOG_DEFAULTS, READ_DEFAULTS } from './event-log-options';
 export {
   COMMAND_ITEM_ATTRIBUTES,
   MAX_EVENTS_PER_COMMAND,
@@ -21,4 +22,3 @@ export {
   TRANSACTION_SIZE_MARGIN_BYTES,
 } from './limits';
 export type { AggregateHead, ReadOptions } from './reads';
-export { EVENT_LOG_DEFAULTS, READ_DEFAULTS } from './event-log-options';

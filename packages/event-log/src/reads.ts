@@ -18,9 +18,10 @@ import {
   parseEventLogItem,
   type Ulid,
 } from '@tidemark/core';
+import { parseOptions } from '@tidemark/core/internal';
 import { CorruptEventLogItemError } from './errors';
-import { MAX_EVENTS_PER_COMMAND } from './limits';
 import { READ_OPTIONS_SCHEMA } from './event-log-options';
+import { MAX_EVENTS_PER_COMMAND } from './limits';
 
 const PK = EVENT_LOG_KEY.partitionKey;
 const SK = EVENT_LOG_KEY.sortKey;

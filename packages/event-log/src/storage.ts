@@ -4,8 +4,8 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { utf8Length as utf8, type ValidationIssue } from '@tidemark/core';
-import { dynamoDbItemSize } from '@tidemark/core/internal';
+import type { ValidationIssue } from '@tidemark/core';
+import { dynamoDbItemSize, utf8Length as utf8 } from '@tidemark/core/internal';
 
 /** DynamoDB numbers: at most 38 significant digits, magnitude from 1E-130 to below 1E+126. */
 const MAX_NUMBER_MAGNITUDE = 1e126;

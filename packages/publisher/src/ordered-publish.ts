@@ -6,13 +6,15 @@
  * blocked for the rest of the run as soon as one of its records cannot be published.
  */
 import { type KinesisClient, PutRecordsCommand, type PutRecordsCommandOutput } from '@aws-sdk/client-kinesis';
+import { KINESIS_LIMITS, type TidemarkLogger } from '@tidemark/core';
 import {
+  classifyAwsError,
+  describeError,
   envelopeBatchDataLength,
+  forEachLimited,
   joinEncodedEnvelopes,
-  KINESIS_LIMITS,
-  type TidemarkLogger,
-} from '@tidemark/core';
-import { classifyAwsError, describeError, forEachLimited, utf8Length } from '@tidemark/core/internal';
+  utf8Length,
+} from '@tidemark/core/internal';
 import { defaultExport } from '@tidemark/event-log/internal';
 import pRetryImport from 'p-retry';
 import { type CallLimits, PUT_RECORDS_LIMITS, splitIntoCalls } from './waves';

@@ -36,11 +36,7 @@ import {
   tableNameOfStreamArn,
 } from './command-completion';
 import { PublisherError } from './errors';
-import {
-  type OutgoingRecord,
-  type PublishRetryOptions,
-  publishInOrder,
-} from './ordered-publish';
+import { type OutgoingRecord, type PublishRetryOptions, publishInOrder } from './ordered-publish';
 import { PUBLISHER_OPTIONS_SCHEMA, routeOf } from './publisher-options';
 
 const middy = defaultExport(middyImport);

@@ -21,7 +21,13 @@ import {
   envelopeFromEventLogItem,
   parseEventLogItem,
 } from '@tidemark/core';
-import { describeError, metricReporter, parseOptions, resolveClient, resolveLogger } from '@tidemark/core/internal';
+import {
+  describeError,
+  metricReporter,
+  parseOptions,
+  resolveClient,
+  resolveLogger,
+} from '@tidemark/core/internal';
 import { InvalidResumeTokenError, ReplayInterruptedError } from './errors';
 import { type OutgoingRecord, publishInOrder } from './ordered-publish';
 import { outgoingRecord, type PublishingOptions, type StreamTargetOptions } from './publisher';

@@ -7,15 +7,13 @@ import {
   type EventEnvelope,
   encodeEnvelope,
   encodeEnvelopeBatch,
-  envelopeBatchDataLength,
-  joinEncodedEnvelopes,
   KINESIS_LIMITS,
-  kinesisRecordSize,
   newCommandId,
   RecordTooLargeError,
   toKinesisBatchRecord,
   toKinesisRecord,
 } from '../../src/index';
+import { envelopeBatchDataLength, joinEncodedEnvelopes, kinesisRecordSize } from '../../src/internal';
 
 const commandId = newCommandId();
 const eventIds = new Map<number, string>();

@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
 import { classifyAwsError } from '@tidemark/core/internal';
+import { describe, expect, it } from 'vitest';
 import { TransientAppendFailure, transientFailure } from '../../src/transient-errors';
 import { awsError } from '../helpers/fakes';
 
@@ -24,7 +24,9 @@ describe('transientFailure', () => {
   });
 
   it('retries throttling with a known outcome, and server errors with an unknown one', () => {
-    expect(transientFailure(awsError('ThrottlingException'), classifyAwsError(awsError('ThrottlingException')))).toMatchObject({
+    expect(
+      transientFailure(awsError('ThrottlingException'), classifyAwsError(awsError('ThrottlingException'))),
+    ).toMatchObject({
       reasons: ['ThrottlingException'],
       outcomeUnknown: false,
     });
@@ -37,7 +39,11 @@ describe('transientFailure', () => {
   });
 
   it('is undefined for an error that is not transient', () => {
-    expect(transientFailure(awsError('ValidationException'), classifyAwsError(awsError('ValidationException')))).toBeUndefined();
-    expect(transientFailure(new Error('socket hang up'), classifyAwsError(new Error('socket hang up')))).toBeUndefined();
+    expect(
+      transientFailure(awsError('ValidationException'), classifyAwsError(awsError('ValidationException'))),
+    ).toBeUndefined();
+    expect(
+      transientFailure(new Error('socket hang up'), classifyAwsError(new Error('socket hang up'))),
+    ).toBeUndefined();
   });
 });

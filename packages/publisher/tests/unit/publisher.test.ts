@@ -76,7 +76,10 @@ describe.each(entryPoints)('createPublisher through %s', (_name, invoke) => {
     expect(versionsOf(kinesis.all(), 'a')).toEqual([1, 2, 3]);
     // One wave: a1–a3 packed in one record, b1–b2 in another.
     expect(kinesis.calls.map((call) => call.keys)).toEqual([['Task#a', 'Task#b']]);
-    expect(metrics.find((m) => m.name === 'RecordsPublished')).toMatchObject({ value: 5, unit: 'Count' });
+    expect(metrics.counts.find((m) => m.name === 'RecordsPublished')).toMatchObject({
+      value: 5,
+      unit: 'Count',
+    });
   });
 
   it('with packRuns false, publishes one event per record in waves of one record per aggregate', async () => {
@@ -401,7 +404,8 @@ describe('createPublisher options', () => {
     refusal({ streamName: 's', kinesis: { regoin: 'eu-west-1' } }, 'kinesis.regoin');
     refusal({ streamName: 's', dynamodb: 'eu-west-1' }, 'dynamodb');
     refusal({ streamName: 's', logger: { info() {} } }, 'logger');
-    refusal({ streamName: 's', metrics: { addMetric() {} } }, 'metrics');
+    refusal({ streamName: 's', metrics: () => {} }, 'metrics');
+    refusal({ streamName: 's', packRuns: 'yes' }, 'packRuns');
     refusal(null, '');
   });
 
