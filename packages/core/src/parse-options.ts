@@ -52,7 +52,11 @@ export function functionOption<F extends (...args: never[]) => unknown>(expected
   return z.custom<F>((value) => typeof value === 'function', `expected ${expected}`);
 }
 
-const AWS_CREDENTIALS_SCHEMA = z.strictObject({
+/**
+ * Static credentials. Not strict: the SDK writes its own keys (`$source`) into the credentials of a
+ * config it was given, and a config is often shared by several clients.
+ */
+const AWS_CREDENTIALS_SCHEMA = z.looseObject({
   accessKeyId: z.string().min(1),
   secretAccessKey: z.string().min(1),
   sessionToken: z.string().optional(),

@@ -44,8 +44,9 @@ export const START_LOCAL_AWS_OPTIONS_SCHEMA = z
     mode: z.enum(MODES).default(LOCAL_AWS_DEFAULTS.mode),
     endpoint: z.string().min(1).optional(),
     region: z.string().min(1).default(LOCAL_AWS_DEFAULTS.region),
+    // Not strict: the SDK writes its own keys (`$source`) into credentials it was given.
     credentials: z
-      .strictObject({
+      .looseObject({
         accessKeyId: z.string().min(1),
         secretAccessKey: z.string().min(1),
         sessionToken: z.string().optional(),

@@ -101,9 +101,10 @@ describe('parseOptions', () => {
   it('never prints a secret it received', () => {
     const error = failure({
       tableName: 'events',
-      dynamodb: { credentials: { accessKeyId: 'AKIA', secretAccessKey: 'very-secret-value', extra: 'x' } },
+      dynamodb: { credentials: { accessKeyId: 'AKIA', secretAccessKey: 'very-secret-value' }, extra: 'x' },
     });
-    expect(error.option).toBe('dynamodb.credentials.extra');
+    expect(error.option).toBe('dynamodb.extra');
+    expect(JSON.stringify({ ...error.context, message: error.message })).not.toContain('very-secret-value');
     const secret = failure({
       tableName: 'events',
       dynamodb: { credentials: { accessKeyId: '', secretAccessKey: 'very-secret-value' } },
@@ -111,6 +112,22 @@ describe('parseOptions', () => {
     expect(secret.option).toBe('dynamodb.credentials.accessKeyId');
     expect(secret.received).toBe('a string of 0 characters');
     expect(JSON.stringify({ ...secret.context, message: secret.message })).not.toContain('very-secret-value');
+  });
+
+  it('accepts the keys the SDK writes into credentials it was given (a config shared by clients)', () => {
+    const credentials = {
+      accessKeyId: 'AKIA',
+      secretAccessKey: 'secret',
+      $source: { CREDENTIALS_CODE: 'e' },
+    };
+    const parsed = parseOptions(
+      schema,
+      { tableName: 'events', dynamodb: { region: 'eu-west-1', credentials } },
+      {
+        factory,
+      },
+    );
+    expect(parsed.dynamodb).toEqual({ region: 'eu-west-1', credentials });
   });
 
   it('summarises every issue in context, each with its path', () => {

@@ -118,8 +118,13 @@ describe('localstack mode', () => {
 describe('options', () => {
   it('rejects unknown options and modes', async () => {
     await expect(startLocalAws({ mod: 'embedded' } as never)).rejects.toThrow(
-      /Unknown startLocalAws option "mod"/,
+      /^startLocalAws: unknown option "mod"; expected one of mode, endpoint, region/,
     );
+    await expect(startLocalAws({ mod: 'embedded' } as never)).rejects.toMatchObject({
+      name: 'ConfigurationError',
+      factory: 'startLocalAws',
+      option: 'mod',
+    });
     await expect(startLocalAws({ mode: 'docker' } as never)).rejects.toThrow(
       /^startLocalAws: mode: .*"embedded".*; received "docker"$/,
     );
