@@ -227,7 +227,11 @@ describe('createDeadLetters', () => {
     const standalone = createDeadLetters({ consumer: NAME, tableName: TABLE, dynamodb: db as never });
     for (const letters of [consumer.deadLetters, standalone]) {
       for (const limit of [0, -1, 1.5, 1001, Number.NaN]) {
-        await expect(letters.list({ limit })).rejects.toThrow(/limit must be an integer from 1 to 1000/);
+        await expect(letters.list({ limit })).rejects.toThrow(ConfigurationError);
+        await expect(letters.list({ limit })).rejects.toMatchObject({
+          factory: 'deadLetters.list',
+          option: 'limit',
+        });
       }
       for (const limit of [1, 1000]) await expect(letters.list({ limit })).resolves.toEqual({ items: [] });
     }
