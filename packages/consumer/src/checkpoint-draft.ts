@@ -26,6 +26,8 @@ export interface StagedHooks {
   committed(event: StagedEvent): void;
   /** DynamoDB refused the event's writes on their own: a handler failure of that event. */
   refused(event: StagedEvent, error: unknown): Promise<Step>;
+  /** Marks an event done in the draft again (staged again after a refused event was parked). */
+  redo(candidate: Candidate): void;
 }
 
 /** The checkpoint being built for one aggregate, and what making it durable needs. */
@@ -227,12 +229,14 @@ export class CheckpointDraft {
           refusal.event.alone = true;
           continue;
         }
-        return this.refuse(
+        const step = await this.refuse(
           refusal.event,
           refusal.reasons === undefined
             ? error
             : new StagedWriteRejectedError(refusal.reasons, { cause: error }),
         );
+        if (step !== 'done') return step;
+        continue;
       }
       this.partDurable(part, checkpoint, gap, final);
     }
@@ -270,19 +274,41 @@ export class CheckpointDraft {
 
   /**
    * DynamoDB refused one event's staged writes on their own: the draft goes back to just before
-   * that event, the records from it on are delivered again, and its handler failure is recorded
-   * (an attempt, or parked after `maxAttempts`).
+   * that event and its handler failure is recorded (an attempt, or parked after `maxAttempts`).
+   * When it is parked and nothing but the later staged events changed the draft after it, those
+   * are staged again (their handlers ran; the park takes the refused event's place in the order);
+   * otherwise the records from it on are delivered again.
    */
   private async refuse(event: StagedEvent, error: unknown): Promise<Step> {
-    this.restoreTo(event.before);
-    this.dropped = true;
+    const chain = this.staged.slice(this.staged.indexOf(event));
+    const later = chain.slice(1);
+    const replayable =
+      later.every((next, index) => sameCheckpoint(next.before, chain[index]!.after)) &&
+      sameCheckpoint(this.state, chain.at(-1)!.after);
     const from = Math.max(0, event.pendingBefore - this.pendingDropped);
-    const own = event.candidate.record.index;
-    for (const index of this.pending.slice(from)) if (index !== own) this.run.notCompleted.add(index);
+    const dropped = this.pending.slice(from);
+    this.restoreTo(event.before);
     this.pending.length = Math.min(this.pending.length, from);
     this.staged = [];
     this.dirty = true;
     const step = await this.hooks!.refused(event, error);
+    const own = event.candidate.record.index;
+    if (step === 'done' && replayable) {
+      for (const next of later) {
+        this.stage(
+          {
+            candidate: next.candidate,
+            attempt: next.attempt,
+            items: [...next.items],
+            ...(next.staleDeadLetter === undefined ? {} : { staleDeadLetter: next.staleDeadLetter }),
+          },
+          () => this.hooks!.redo(next.candidate),
+        );
+      }
+      return 'done';
+    }
+    this.dropped = true;
+    for (const index of dropped) if (index !== own) this.run.notCompleted.add(index);
     if (step !== 'done' && own >= 0) this.run.notCompleted.add(own);
     return step;
   }
@@ -390,9 +416,15 @@ export class CheckpointDraft {
    */
   private async deleteConsumedHeld(): Promise<void> {
     if (this.dirty) return;
-    const done = this.consumedHeld.filter(({ version }) => !this.state.held.has(version));
+    const done = [
+      ...new Map(
+        this.consumedHeld
+          .filter(({ version }) => !this.state.held.has(version))
+          .map((entry) => [entry.version, entry]),
+      ).values(),
+    ];
     if (done.length === 0) return;
-    this.consumedHeld = this.consumedHeld.filter((entry) => !done.includes(entry));
+    this.consumedHeld = this.consumedHeld.filter((entry) => this.state.held.has(entry.version));
     try {
       await this.run.checkpoints.deleteHeld(this.aggregateKey, done);
     } catch (error) {
@@ -414,4 +446,20 @@ export function heldSince(state: CheckpointState): number {
     if (Number.isFinite(heldAt)) oldest = Math.min(oldest, heldAt);
   }
   return oldest;
+}
+
+/** Whether two states of a checkpoint say the same (revision, write id and time aside). */
+function sameCheckpoint(a: CheckpointState, b: CheckpointState): boolean {
+  const meaning = (state: CheckpointState) =>
+    JSON.stringify([
+      state.version,
+      state.commandId,
+      state.eventId,
+      [...state.held],
+      [...state.parked],
+      state.skipped,
+      state.failure,
+      state.claim,
+    ]);
+  return meaning(a) === meaning(b);
 }

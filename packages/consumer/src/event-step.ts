@@ -59,6 +59,7 @@ export class EventStep {
         this.lastOutcome = 'applied';
       },
       refused: (event, error) => this.handlerFailed(event.candidate, event.attempt, error),
+      redo: (candidate) => this.done(candidate),
     };
   }
 

@@ -181,6 +181,33 @@ describe.each(ENTRY_POINTS)('transactional mode through %s', (entry) => {
     expect(h.checkpoint('a')).toMatchObject({ version: 3, revision: 3 });
   });
 
+  it('parks an event whose staged write is refused on its last attempt; the events after it commit at once, or come again when something else changed between', async () => {
+    const h = transactionalHarness(
+      entry,
+      (event, context) => {
+        if (event.aggregate.id !== 'a' || event.version !== 3) putEffect(event, context);
+      },
+      1,
+    );
+    h.db.tables.set(EFFECTS, new Map([['effect\u0000a@2', marshall({ pk: 'effect', sk: 'a@2' })]]));
+    h.db.tables.get(EFFECTS)!.set('effect\u0000b@1', marshall({ pk: 'effect', sk: 'b@1' }));
+    const event = kinesisEvent([...history('a', 1, 4), ...history('b', 1, 3)]);
+
+    const first = await h.handle(event);
+
+    // a: version 3 stages nothing, so what came after the parked version 2 changed the draft:
+    // versions 3–4 come again. b: versions 2–3 follow the parked version 1 directly: they commit.
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: event.Records[2]!.kinesis.sequenceNumber }]);
+    expect(h.checkpoint('a')).toMatchObject({ version: 2, parked: new Set([2]) });
+    expect(h.checkpoint('b')).toMatchObject({ version: 3, parked: new Set([1]) });
+    expect(h.effects()).toEqual(['a@1', 'a@2', 'b@1', 'b@2', 'b@3']);
+
+    const again = await h.handle(kinesisEvent(history('a', 3, 4)));
+    expect(again.batchItemFailures).toEqual([]);
+    expect(h.checkpoint('a')).toMatchObject({ version: 4 });
+    expect(h.effects()).toEqual(['a@1', 'a@2', 'a@4', 'b@1', 'b@2', 'b@3']);
+  });
+
   it('lets a handler commit the earlier events before it reads what they wrote (commitEarlier)', async () => {
     const seen: string[][] = [];
     const h = transactionalHarness(entry, async (event, context) => {
