@@ -4,7 +4,6 @@
  * clean-ups that only a durable checkpoint allows (dead letters of events applied after all, held
  * items it no longer indexes). A failed write fails the batch records whose effect it carried.
  */
-
 import { randomUUID } from 'node:crypto';
 import { describeError, describeErrorText } from '@tidemark/core/internal';
 import { ConcurrentConsumerError } from './errors';

@@ -5,7 +5,6 @@
  * transactional mode committing its staged writes with the checkpoint — and recording the outcome
  * in the aggregate's checkpoint draft.
  */
-
 import { randomUUID } from 'node:crypto';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { classifyEvent, type DomainEvent, type NotReadableYetEvent } from '@tidemark/core';
