@@ -14,6 +14,7 @@
  * except the parked poison), nothing lost, and only the injected poison and malformed records parked.
  */
 import { aggregateKey, type EventEnvelope, newCommandId, toKinesisRecord } from '@tidemark/core';
+import { forEachLimited } from '@tidemark/core/internal';
 import { createEventLog } from '@tidemark/event-log';
 import { createPublisher } from '@tidemark/publisher';
 import { createDynamoDbStreamEventSource, createKinesisEventSource } from '@tidemark/testing';
@@ -54,15 +55,6 @@ function hash(text: string): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h;
-}
-
-async function runLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) await work(items[next++] as T);
-    }),
-  );
 }
 
 describe('soak: append → publisher → Kinesis → two listeners, under injected faults', () => {
@@ -189,7 +181,7 @@ describe('soak: append → publisher → Kinesis → two listeners, under inject
       // --- 2,000 commands (every fourth of two events), aggregates side by side, each in order.
       const commandsOf = (a: number) =>
         Math.floor(COMMANDS / AGGREGATES) + (a < COMMANDS % AGGREGATES ? 1 : 0);
-      await runLimited(
+      await forEachLimited(
         Array.from({ length: AGGREGATES }, (_, a) => a),
         16,
         async (a) => {

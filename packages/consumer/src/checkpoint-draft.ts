@@ -9,7 +9,6 @@
  * where DynamoDB's limits force it (`staged-commit.ts`), each request advancing the checkpoint to
  * its last event on condition of the revision the previous one wrote.
  */
-
 import { randomUUID } from 'node:crypto';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { describeError, describeErrorText, MAX_TRANSACTION_ACTIONS } from '@tidemark/core/internal';

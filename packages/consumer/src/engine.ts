@@ -6,7 +6,6 @@
  * next, skip what is done, hold what is beyond a gap; write the checkpoint once (conditionally).
  * Report the lowest record not completed to Lambda. Also: the dead-letter API, redrive, the gap sweep.
  */
-
 import { randomUUID } from 'node:crypto';
 import type { AnyEventDefinition } from '@tidemark/core';
 import { describeError, forEachLimited } from '@tidemark/core/internal';

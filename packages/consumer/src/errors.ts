@@ -2,7 +2,6 @@
  * Errors thrown by `@tidemark/consumer`. Every error is a {@link TidemarkError} from
  * `@tidemark/core`: a stable `code`, a `context` object and the underlying `cause`.
  */
-
 import { TidemarkError, type TidemarkErrorOptions } from '@tidemark/core';
 import { describeErrorText } from '@tidemark/core/internal';
 

@@ -16,7 +16,6 @@
  * per aggregate and one per event in an isolated delivery. Markers expire through the table's
  * TTL attribute `expiresAt` (one day).
  */
-
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { classifyAwsError, describeErrorText } from '@tidemark/core/internal';
 import { ConsumerStoreError } from './errors';

@@ -5,7 +5,6 @@
  *
  * @internal
  */
-
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';

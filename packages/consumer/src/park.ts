@@ -3,7 +3,6 @@
  * to a minimal one (reason, coordinates, sizes) when the full one is refused for a reason that
  * would repeat — so a park never blocks a shard for good.
  */
-
 import type { TidemarkError, TidemarkLogger } from '@tidemark/core';
 import { describeError, describeErrorText } from '@tidemark/core/internal';
 import { ArrivedAfterSkipError, ImplausibleRecordError } from './errors';

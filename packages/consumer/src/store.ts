@@ -3,7 +3,6 @@
  * transactions, held records and dead letters. Every request goes through one counter, so a batch
  * can report how many requests it made.
  */
-
 import {
   BatchGetItemCommand,
   BatchWriteItemCommand,

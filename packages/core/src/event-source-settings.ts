@@ -148,7 +148,7 @@ export const TIDEMARK_METRICS = Object.freeze({
     /** Record sends after the first (entries Kinesis refused, calls that failed as a whole). */
     publishRetries: 'PublishRetries',
     /** Records left unpublished this time (reported to Lambda, retried later). */
-    recordsFailed: 'RecordsFailed',
+    recordsUnpublished: 'RecordsUnpublished',
     /** Stream records not published on purpose: items of the log table that are not events. */
     recordsSkipped: 'RecordsSkipped',
     /** A MODIFY or REMOVE of an event item: the log's history was changed behind its back. */

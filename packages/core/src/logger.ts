@@ -93,6 +93,12 @@ export function logLevelFromEnvironment(
   return undefined;
 }
 
+/** JSON.stringify's replacer: errors as their description, bigints as strings. */
+function serializable(_key: string, value: unknown): unknown {
+  if (value instanceof Error) return describeError(value);
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
 function defaultWrite(line: string, level: LogLevel): void {
   (level === 'warn' || level === 'error' ? process.stderr : process.stdout).write(`${line}\n`);
 }
@@ -129,18 +135,15 @@ export function createJsonLogger(options: JsonLoggerOptions = {}): TidemarkLogge
     (at: LogLevel) =>
     (message: string, attributes: Record<string, unknown> = {}): void => {
       if (LEVELS.indexOf(at) < threshold) return;
-      write(
-        JSON.stringify(
-          { level: at.toUpperCase(), message, timestamp: new Date().toISOString(), service, ...attributes },
-          (_key, value: unknown) =>
-            value instanceof Error
-              ? describeError(value)
-              : typeof value === 'bigint'
-                ? value.toString()
-                : value,
-        ),
-        at,
-      );
+      const base = { level: at.toUpperCase(), message, timestamp: new Date().toISOString(), service };
+      let line: string;
+      try {
+        line = JSON.stringify({ ...base, ...attributes }, serializable);
+      } catch (error) {
+        // A circular or otherwise unserializable attribute must not turn a log call into a failure.
+        line = JSON.stringify({ ...base, attributesUnserializable: describeError(error) });
+      }
+      write(line, at);
     };
   return Object.freeze({ debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') });
 }

@@ -82,7 +82,7 @@ export interface PublishingOptions {
   /**
    * Where the counts go, once per invocation (replay: per page): Powertools' `Metrics` or any object
    * with its `addMetric(name, unit, value)`. The names are `TIDEMARK_METRICS.publisher`
-   * (`RecordsPublished`, `PublishRetries`, `RecordsFailed`, `RecordsSkipped`, `HistoryRewrites`,
+   * (`RecordsPublished`, `PublishRetries`, `RecordsUnpublished`, `RecordsSkipped`, `HistoryRewrites`,
    * `UnpublishableRecords`, `CommandsCompleted`).
    * @default none
    */
@@ -618,7 +618,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     logger.info('Publisher batch done', { ...summary, durationMs: Date.now() - started });
     metric('RecordsPublished', summary.published);
     metric('PublishRetries', summary.retried);
-    metric('RecordsFailed', summary.failed);
+    metric('RecordsUnpublished', summary.failed);
     metric('RecordsSkipped', skipped.notAnEvent);
     metric('HistoryRewrites', skipped.modify + skipped.remove);
     metric('UnpublishableRecords', poison);

@@ -270,7 +270,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     const failed = records.length - publishedNow;
     metric('RecordsPublished', publishedNow);
     metric('PublishRetries', report.retried);
-    metric('RecordsFailed', failed);
+    metric('RecordsUnpublished', failed);
 
     // The resume point: just after the last item of the unbroken published prefix (scan order).
     const firstUnpublished = recordOfItem.findIndex(

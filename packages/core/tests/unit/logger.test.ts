@@ -44,6 +44,18 @@ describe('createJsonLogger', () => {
     expect(JSON.stringify(lines[0]!.line)).not.toContain('at ');
   });
 
+  it('never throws for attributes it cannot serialize', () => {
+    const { logger, lines } = capture();
+    const circular: Record<string, unknown> = { id: 'x' };
+    circular.self = circular;
+    expect(() => logger.error('failed', { circular })).not.toThrow();
+    expect(lines[0]!.line).toMatchObject({
+      level: 'ERROR',
+      message: 'failed',
+      attributesUnserializable: { name: 'TypeError' },
+    });
+  });
+
   it('rejects an unknown level with a typed error naming the option', () => {
     expect(() => createJsonLogger({ level: 'loud' as never })).toThrow(ConfigurationError);
     expect(() => createJsonLogger({ level: 'loud' as never })).toThrow(/level must be one of/);

@@ -177,7 +177,7 @@ describe.each(entryPoints)('createPublisher through %s', (_name, invoke) => {
     expect(versionsOf(kinesis.all(), 'b')).toEqual([]);
     // b2 was never sent: b1 could not be published
     expect(kinesis.calls.filter((call) => call.keys.includes('Task#b'))).toHaveLength(3);
-    expect(metrics.counts.find((m) => m.name === 'RecordsFailed')!.value).toBe(2);
+    expect(metrics.counts.find((m) => m.name === 'RecordsUnpublished')!.value).toBe(2);
   });
 
   it('retries whole calls that fail (throttling, network) as whole waves', async () => {
