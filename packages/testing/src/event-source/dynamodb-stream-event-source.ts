@@ -19,9 +19,10 @@ import type {
 } from 'aws-lambda';
 import { EventSourceConfigurationError } from '../errors';
 import { withArnRegion } from './arn';
+import { StreamEventSourceEngine } from './event-source-engine';
 import { clientRegion, isClientLike } from './kinesis-event-source';
 import { assertKnownKeys, resolveStreamSettings, SHARED_OPTION_KEYS } from './options';
-import { type StreamAdapter, StreamEventSourceEngine } from './shard-poller';
+import type { StreamAdapter } from './stream-adapter';
 import type { DynamoDbStreamOnFailureRecord, StreamEventSource, StreamEventSourceOptions } from './types';
 
 /** Where a DynamoDB stream event source starts reading each shard. */

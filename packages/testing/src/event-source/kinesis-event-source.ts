@@ -14,8 +14,9 @@ import {
 import { type AwsClientOptions, resolveAwsClientConfig } from '@tidemark/core';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { EventSourceConfigurationError } from '../errors';
+import { StreamEventSourceEngine } from './event-source-engine';
 import { assertKnownKeys, resolveStreamSettings, SHARED_OPTION_KEYS } from './options';
-import { type ShardPosition, type StreamAdapter, StreamEventSourceEngine } from './shard-poller';
+import type { ShardPosition, StreamAdapter } from './stream-adapter';
 import type { KinesisOnFailureRecord, StreamEventSource, StreamEventSourceOptions } from './types';
 
 /** Where a Kinesis event source starts reading each shard. */
