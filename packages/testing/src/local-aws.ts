@@ -18,17 +18,16 @@ import { type AwsCredentials, eventLogTableDescription } from '@tidemark/core';
 import { DYNAMODB_LOCAL_IMAGE, KINESIS_MOCK_IMAGE } from './containers/images';
 import { isModuleNotFound, startContainerEngines } from './containers/start-containers';
 import { SESSION_LABEL, startWatchdog } from './containers/watchdog';
-import { type Edge, FAULTS_PATH, startEdge } from './edge';
+import { type Edge, startEdge } from './edge/edge';
 import { defaultJavaCommand, type EmbeddedEngines, startEmbeddedEngines } from './embedded';
 import {
   EndpointUnavailableError,
-  FaultControlError,
   LocalAwsOptionsError,
   LocalStackStartError,
   ResourceNotReadyError,
   TestcontainersNotInstalledError,
 } from './errors';
-import { type FaultControl, type FaultSettings, type FaultStats, validateFaultSettings } from './faults';
+import { createFaultControl, type FaultControl } from './faults/fault-control';
 import {
   chooseLocalAwsMode,
   dockerEndpoint,
@@ -445,52 +444,6 @@ function createHandle(
     },
     stop,
     [Symbol.asyncDispose]: stop,
-  };
-}
-
-/** A fault control that talks to the edge's control API over HTTP, so it works from any process. */
-function createFaultControl(endpoint: string): FaultControl {
-  const url = new URL(FAULTS_PATH, endpoint);
-  const call = async (method: 'GET' | 'PUT' | 'DELETE', body?: unknown): Promise<Record<string, unknown>> => {
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method,
-        headers: { 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (cause) {
-      throw new FaultControlError(
-        `Cannot reach the fault-control API at ${url.href}`,
-        { url: url.href },
-        { cause },
-      );
-    }
-    const text = await response.text();
-    let parsed: Record<string, unknown> = {};
-    try {
-      parsed = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      parsed = { message: text };
-    }
-    if (!response.ok) {
-      throw new FaultControlError(
-        `The edge refused ${method} ${FAULTS_PATH} (HTTP ${response.status}): ${String(parsed.message ?? text)}`,
-        { status: response.status, code: parsed.code },
-      );
-    }
-    return parsed;
-  };
-  return {
-    async set(settings: FaultSettings) {
-      await call('PUT', validateFaultSettings(settings));
-    },
-    async clear() {
-      await call('DELETE');
-    },
-    async stats() {
-      return (await call('GET')).stats as FaultStats;
-    },
   };
 }
 

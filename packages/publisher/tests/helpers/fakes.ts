@@ -9,6 +9,9 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { createEnvelope, type EventEnvelope, eventLogItemFromEnvelope, newCommandId } from '@tidemark/core';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 
+// The logger that keeps every line: the one of `@tidemark/testing`.
+export { memoryLogger } from '@tidemark/testing';
+
 // The test catalog and the strict-model DynamoDB of the event log's tests: one definition for both
 // packages (the publisher reads the log the event log writes).
 export {
@@ -169,15 +172,4 @@ export function lambdaContext(remainingMs = 60_000) {
     fail: () => undefined,
     succeed: () => undefined,
   };
-}
-
-/** A logger that keeps every line. */
-export function memoryLogger() {
-  const lines: { level: string; message: string; attributes: Record<string, unknown> }[] = [];
-  const at =
-    (level: string) =>
-    (message: string, attributes: Record<string, unknown> = {}) => {
-      lines.push({ level, message, attributes });
-    };
-  return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }

@@ -18,7 +18,7 @@ import {
   kinesisEventFromData,
   kinesisEventFromEnvelopes,
   kinesisRecordFromEnvelope,
-} from '../../src/factories';
+} from '../../src/index';
 import { fakeLambdaContext } from '../../src/lambda-context';
 
 /** The sample record of https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html */

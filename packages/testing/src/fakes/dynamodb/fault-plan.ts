@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { LocalAwsOptionsError } from '../../errors';
-import { mulberry32 } from '../../faults';
+import { mulberry32 } from '../../seeded-random';
 
 /** The operations the DynamoDB model serves. */
 export const DYNAMODB_OPERATIONS = [

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { LocalAwsOptionsError } from '../../errors';
-import { mulberry32 } from '../../faults';
+import { mulberry32 } from '../../seeded-random';
 
 /** The operations the Kinesis model serves. */
 export const KINESIS_OPERATIONS = [
