@@ -1,5 +1,5 @@
 // Local AWS: one call starts it (src/local-aws.ts); the modes and their images
-export { DYNAMODB_LOCAL_IMAGE, KINESIS_MOCK_IMAGE } from './containers/images';
+export { DYNAMODB_LOCAL_IMAGE, KINESIS_MOCK_IMAGE, LOCALSTACK_IMAGE } from './containers/images';
 export { SESSION_LABEL } from './containers/watchdog';
 // Errors of local AWS, the fakes and the event sources
 export type { PendingShardWork } from './errors';
@@ -90,6 +90,13 @@ export type {
 export type { FaultStats } from './faults/fault-stats';
 export type { FakeLambdaContextOptions } from './lambda-context';
 export { DEFAULT_FUNCTION_TIMEOUT_SECONDS, fakeLambdaContext } from './lambda-context';
+export type { StartLocalAwsOptions } from './local-aws';
+export {
+  connectLocalAws,
+  DEFAULT_CREDENTIALS,
+  DEFAULT_REGION,
+  startLocalAws,
+} from './local-aws';
 export type {
   CreatedEventLogTable,
   CreatedKinesisStream,
@@ -102,15 +109,7 @@ export type {
   LocalAwsConnection,
   LocalAwsContainer,
   LocalAwsProcess,
-  StartLocalAwsOptions,
-} from './local-aws';
-export {
-  connectLocalAws,
-  DEFAULT_CREDENTIALS,
-  DEFAULT_REGION,
-  LOCALSTACK_IMAGE,
-  startLocalAws,
-} from './local-aws';
+} from './local-aws-handle';
 // A logger that keeps what it is told
 export type { MemoryLogger, MemoryLogLevel, MemoryLogLine } from './memory-logger';
 export { memoryLogger } from './memory-logger';
