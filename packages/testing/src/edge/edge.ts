@@ -10,9 +10,10 @@ import https from 'node:https';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LocalAwsError } from '../errors';
-import { FAULTS_PATH, handleFaultControl } from '../faults/fault-control';
+import { FAULTS_PATH } from '../faults/fault-control';
 import { FaultInjector } from '../faults/fault-injector';
 import type { EdgeService } from '../faults/injected-errors';
+import { handleFaultControl } from './fault-control-route';
 import {
   type EdgeAgents,
   type EdgeRequest,
@@ -169,7 +170,7 @@ function sniff(socket: net.Socket, decided: (isHttp2: boolean) => void): void {
  *
  * @example
  * ```ts
- * import { routeTarget } from '@tidemark/testing';
+ * import { routeTarget } from './edge';
  *
  * routeTarget('Kinesis_20131202.PutRecords'); // { service: 'kinesis', operation: 'PutRecords' }
  * ```

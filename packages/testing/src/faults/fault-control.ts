@@ -1,12 +1,10 @@
 /**
  * The fault-control API: the edge serves it at {@link FAULTS_PATH} over HTTP, so `aws.faults` works
  * the same from the process that started local AWS, from Vitest workers and from spawned processes.
- * Both sides live here: the client every handle gets and the edge's handler.
+ * This is the client every handle gets; the edge's side is `src/edge/fault-control-route.ts`.
  */
 
-import { type EdgeRequest, type EdgeResponse, readBody, sendJson } from '../edge/http-exchange';
-import { FaultControlError, type LocalAwsError } from '../errors';
-import type { FaultInjector } from './fault-injector';
+import { FaultControlError } from '../errors';
 import { type FaultSettings, validateFaultSettings } from './fault-settings';
 import type { FaultStats } from './fault-stats';
 
@@ -67,41 +65,4 @@ export function createFaultControl(endpoint: string): FaultControl {
       return (await call('GET')).stats as FaultStats;
     },
   };
-}
-
-/** The edge's side: GET the settings and stats, PUT new settings, DELETE them. */
-export async function handleFaultControl(
-  req: EdgeRequest,
-  res: EdgeResponse,
-  faults: FaultInjector,
-): Promise<void> {
-  const body = await readBody(req);
-  const method = req.method ?? 'GET';
-  if (method === 'GET')
-    return sendJson(res, 200, 'application/json', { settings: faults.settings, stats: faults.stats() });
-  if (method === 'DELETE') {
-    faults.clear();
-    return sendJson(res, 200, 'application/json', { settings: faults.settings });
-  }
-  if (method === 'PUT' || method === 'POST') {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body?.toString('utf8') ?? '');
-    } catch {
-      return sendJson(res, 400, 'application/json', {
-        code: 'BAD_JSON',
-        message: 'The fault settings are not JSON',
-      });
-    }
-    try {
-      return sendJson(res, 200, 'application/json', { settings: faults.set(parsed) });
-    } catch (error) {
-      const { code, message, context } = error as LocalAwsError;
-      return sendJson(res, 400, 'application/json', { code, message, context });
-    }
-  }
-  return sendJson(res, 405, 'application/json', {
-    code: 'METHOD_NOT_ALLOWED',
-    message: `${method} not allowed`,
-  });
 }
