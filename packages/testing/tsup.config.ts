@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/vitest.ts', 'src/vitest-global-setup.ts', 'src/fakes.ts'],
+  entry: ['src/index.ts', 'src/vitest.ts', 'src/vitest-global-setup.ts', 'src/fakes.ts', 'src/internal.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

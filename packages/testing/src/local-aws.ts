@@ -1,55 +1,21 @@
-/**
- * `startLocalAws`: one call gives an endpoint, ready SDK clients, resource helpers and fault control,
- * whatever runs behind the edge (the embedded engines, LocalStack, or a given endpoint).
- */
-import { randomBytes } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  CreateTableCommand,
-  type CreateTableCommandInput,
-  DescribeTableCommand,
-  DynamoDBClient,
-} from '@aws-sdk/client-dynamodb';
-import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { CreateStreamCommand, DescribeStreamSummaryCommand, KinesisClient } from '@aws-sdk/client-kinesis';
-import { type AwsCredentials, eventLogTableDescription } from '@tidemark/core';
+import type { AwsCredentials } from '@tidemark/core';
 import { parseOptions } from '@tidemark/core/internal';
-import { DYNAMODB_LOCAL_IMAGE, KINESIS_MOCK_IMAGE } from './containers/images';
-import { isModuleNotFound, startContainerEngines } from './containers/start-containers';
-import { SESSION_LABEL, startWatchdog } from './containers/watchdog';
-import { type Edge, FAULTS_PATH, startEdge } from './edge';
+import { checkEndpoint } from './check-endpoint';
+import { DYNAMODB_LOCAL_IMAGE, KINESIS_MOCK_IMAGE, LOCALSTACK_IMAGE } from './containers/images';
+import { startContainerEngines } from './containers/start-containers';
+import { startLocalStack } from './containers/start-localstack';
+import { type Edge, startEdge } from './edge/edge';
 import { defaultJavaCommand, type EmbeddedEngines, startEmbeddedEngines } from './embedded';
+import { EndpointUnavailableError } from './errors';
 import {
-  EndpointUnavailableError,
-  FaultControlError,
-  LocalAwsOptionsError,
-  LocalStackStartError,
-  ResourceNotReadyError,
-  TestcontainersNotInstalledError,
-} from './errors';
-import { type FaultControl, type FaultSettings, type FaultStats, validateFaultSettings } from './faults';
-import {
-  CREATE_EVENT_LOG_TABLE_OPTIONS_SCHEMA,
-  CREATE_KINESIS_STREAM_OPTIONS_SCHEMA,
-  LOCAL_AWS_DEFAULTS,
-  START_LOCAL_AWS_OPTIONS_SCHEMA,
-} from './local-aws-options';
-import {
-  chooseLocalAwsMode,
-  dockerEndpoint,
-  dockerPlacesChecked,
-  type LocalAwsMode,
-  type LocalAwsModeOption,
-  pingDocker,
-} from './mode';
-
-/**
- * The LocalStack image the `localstack` mode runs, pinned here and nowhere else. LocalStack images
- * after 4.14 need `LOCALSTACK_AUTH_TOKEN`, which is passed through when set.
- */
-export const LOCALSTACK_IMAGE = 'localstack/localstack:4.14.0';
+  createHandle,
+  type LocalAws,
+  type LocalAwsConnection,
+  type LocalAwsContainer,
+  type LocalAwsProcess,
+} from './local-aws-handle';
+import { LOCAL_AWS_DEFAULTS, START_LOCAL_AWS_OPTIONS_SCHEMA } from './local-aws-options';
+import { chooseLocalAwsMode, type LocalAwsModeOption } from './mode';
 
 /** The region used unless `region` is given (`LOCAL_AWS_DEFAULTS.region`). */
 export const DEFAULT_REGION = LOCAL_AWS_DEFAULTS.region;
@@ -104,134 +70,6 @@ export interface StartLocalAwsOptions {
    */
   readonly kinesisImage?: string;
 }
-
-/** What a worker needs to connect to a running local AWS (JSON-serialisable). */
-export interface LocalAwsConnection {
-  /** The mode the local AWS runs in. */
-  readonly mode: LocalAwsMode;
-  /** The edge endpoint, `http://127.0.0.1:<port>`. */
-  readonly endpoint: string;
-  /** The region. */
-  readonly region: string;
-  /** The credentials. */
-  readonly credentials: AwsCredentials;
-}
-
-/** A config that any SDK v3 client constructor takes. */
-export interface LocalAwsClientConfig {
-  /** The edge endpoint. */
-  readonly endpoint: string;
-  /** The region. */
-  readonly region: string;
-  /** The credentials (a fresh copy per config: the SDK writes into it). */
-  readonly credentials: AwsCredentials;
-}
-
-/** An emulator process of the embedded mode. */
-export interface LocalAwsProcess {
-  /** `dynamodb-local` or `kinesis-mock`. */
-  readonly name: string;
-  /** The emulator's pid. */
-  readonly pid: number;
-  /** The pid of the supervisor that kills it if this process dies. */
-  readonly supervisorPid: number;
-  /** Milliseconds from spawning the emulator to its first HTTP answer. */
-  readonly readyInMs: number;
-}
-
-/** A container of the `containers` mode. */
-export interface LocalAwsContainer {
-  /** `dynamodb-local` or `kinesis-mock`. */
-  readonly name: string;
-  /** The container id. */
-  readonly id: string;
-  /** The image it runs. */
-  readonly image: string;
-  /** Milliseconds from asking testcontainers to start it to its first HTTP answer. */
-  readonly readyInMs: number;
-}
-
-/** Options of {@link LocalAws.createEventLogTable}. */
-export interface CreateEventLogTableOptions {
-  /** The start of the unique table name. @default 'event-log' (`LOCAL_AWS_DEFAULTS.eventLogTablePrefix`) */
-  readonly prefix?: string;
-}
-
-/** Options of {@link LocalAws.createKinesisStream}. */
-export interface CreateKinesisStreamOptions {
-  /** The start of the unique stream name. @default 'stream' (`LOCAL_AWS_DEFAULTS.streamPrefix`) */
-  readonly prefix?: string;
-  /** The number of shards. @default 1 (`LOCAL_AWS_DEFAULTS.shardCount`) */
-  readonly shardCount?: number;
-}
-
-/** A CreateTable input whose `TableName` may be left out (a unique one is made). */
-export type CreateTableInput = Omit<CreateTableCommandInput, 'TableName'> & { readonly TableName?: string };
-
-/** A created table. */
-export interface CreatedTable {
-  /** The table name. */
-  readonly tableName: string;
-  /** The stream ARN when the table has a stream. */
-  readonly streamArn?: string;
-}
-
-/** A created event-log table (always with a `NEW_IMAGE` stream). */
-export interface CreatedEventLogTable {
-  /** The table name. */
-  readonly tableName: string;
-  /** The ARN of its `NEW_IMAGE` stream. */
-  readonly streamArn: string;
-}
-
-/** A created Kinesis stream. */
-export interface CreatedKinesisStream {
-  /** The stream name. */
-  readonly streamName: string;
-  /** The stream ARN. */
-  readonly streamArn: string;
-}
-
-/** A running (or connected) local AWS. */
-export interface LocalAws extends AsyncDisposable {
-  /** The mode in use. */
-  readonly mode: LocalAwsMode;
-  /** The edge endpoint: stock SDK clients need only this (and region, credentials). */
-  readonly endpoint: string;
-  /** The region of the clients and resources. */
-  readonly region: string;
-  /** The credentials the clients sign with. */
-  readonly credentials: AwsCredentials;
-  /** `{ endpoint, region, credentials }`: pass it to any SDK v3 client constructor. */
-  readonly clientConfig: LocalAwsClientConfig;
-  /** What a worker needs to connect ({@link connectLocalAws}). */
-  readonly connection: LocalAwsConnection;
-  /** A ready DynamoDB client (HTTP/1.1 to the edge). */
-  readonly dynamodb: DynamoDBClient;
-  /** A ready DynamoDB Streams client. */
-  readonly dynamodbStreams: DynamoDBStreamsClient;
-  /** A ready Kinesis client (HTTP/2 cleartext to the edge). */
-  readonly kinesis: KinesisClient;
-  /** The emulator processes this handle started (embedded mode only; empty otherwise). */
-  readonly processes: readonly LocalAwsProcess[];
-  /** The containers this handle started (`containers` mode only; empty otherwise). */
-  readonly containers: readonly LocalAwsContainer[];
-  /** Fault injection at the edge. */
-  readonly faults: FaultControl;
-  /** Creates an event-log table under a unique name; resolves when it is ACTIVE. */
-  createEventLogTable(options?: CreateEventLogTableOptions): Promise<CreatedEventLogTable>;
-  /** Creates a table (unique name unless given); resolves when it is ACTIVE. */
-  createTable(input: CreateTableInput): Promise<CreatedTable>;
-  /** Creates a Kinesis stream under a unique name; resolves when it is ACTIVE. */
-  createKinesisStream(options?: CreateKinesisStreamOptions): Promise<CreatedKinesisStream>;
-  /**
-   * Stops what this handle started (edge, engines, container) and destroys its clients. On a handle
-   * from {@link connectLocalAws} (or `localAws()` in Vitest) it destroys the clients only.
-   */
-  stop(): Promise<void>;
-}
-
-const READY_TIMEOUT_MS = 30_000;
 
 /**
  * Starts local AWS and resolves once it answers: the embedded engines (or LocalStack, or a given
@@ -324,7 +162,13 @@ export async function startLocalAws(input?: StartLocalAwsOptions): Promise<Local
       });
       cleanups.push(() => edge.close());
     } else {
-      const upstream = await startLocalStack(options, cleanups);
+      const upstream = await startLocalStack(
+        {
+          image: options.localstackImage ?? LOCALSTACK_IMAGE,
+          startTimeoutMs: options.startTimeoutMs ?? LOCAL_AWS_DEFAULTS.localstackStartTimeoutMs,
+        },
+        cleanups,
+      );
       edge = await startEdge({
         routes: { dynamodb: upstream, dynamodbStreams: upstream, kinesis: upstream },
         fallback: upstream,
@@ -370,241 +214,4 @@ async function startEdgeLater(): Promise<Edge> {
  */
 export function connectLocalAws(connection: LocalAwsConnection): LocalAws {
   return createHandle(connection, [], [], async () => undefined);
-}
-
-function createHandle(
-  connection: LocalAwsConnection,
-  processes: readonly LocalAwsProcess[],
-  containers: readonly LocalAwsContainer[],
-  stopOwned: () => Promise<void>,
-): LocalAws {
-  const { mode, endpoint, region, credentials } = connection;
-  // The SDK writes into the credentials object it gets, so every client gets its own copy.
-  const configFor = (): LocalAwsClientConfig => ({ endpoint, region, credentials: { ...credentials } });
-  const clientConfig = configFor();
-  const dynamodb = new DynamoDBClient(configFor());
-  const dynamodbStreams = new DynamoDBStreamsClient(configFor());
-  const kinesis = new KinesisClient(configFor());
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      dynamodb.destroy();
-      dynamodbStreams.destroy();
-      kinesis.destroy();
-      await stopOwned();
-    })();
-    return stopping;
-  };
-
-  const createTable = async (input: CreateTableInput): Promise<CreatedTable> => {
-    const tableName = input.TableName ?? uniqueName('table');
-    await dynamodb.send(new CreateTableCommand({ ...input, TableName: tableName }));
-    const description = await waitFor('table', tableName, async () => {
-      const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
-      return { status: Table?.TableStatus, value: Table };
-    });
-    return description?.LatestStreamArn === undefined
-      ? { tableName }
-      : { tableName, streamArn: description.LatestStreamArn };
-  };
-
-  return {
-    mode,
-    endpoint,
-    region,
-    credentials,
-    clientConfig,
-    connection: { mode, endpoint, region, credentials: { ...credentials } },
-    dynamodb,
-    dynamodbStreams,
-    kinesis,
-    processes: Object.freeze([...processes]),
-    containers: Object.freeze([...containers]),
-    faults: createFaultControl(endpoint),
-    createTable,
-    async createEventLogTable(input) {
-      const { prefix } = parseOptions(CREATE_EVENT_LOG_TABLE_OPTIONS_SCHEMA, input, {
-        factory: 'createEventLogTable',
-      });
-      const { tableName, streamArn } = await createTable(eventLogTableDescription(uniqueName(prefix)));
-      if (streamArn === undefined) {
-        throw new ResourceNotReadyError('table', tableName, 'ACTIVE without a stream ARN', READY_TIMEOUT_MS);
-      }
-      return { tableName, streamArn };
-    },
-    async createKinesisStream(input) {
-      const { prefix, shardCount } = parseOptions(CREATE_KINESIS_STREAM_OPTIONS_SCHEMA, input, {
-        factory: 'createKinesisStream',
-      });
-      const streamName = uniqueName(prefix);
-      await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: shardCount }));
-      const summary = await waitFor('stream', streamName, async () => {
-        const { StreamDescriptionSummary } = await kinesis.send(
-          new DescribeStreamSummaryCommand({ StreamName: streamName }),
-        );
-        return { status: StreamDescriptionSummary?.StreamStatus, value: StreamDescriptionSummary };
-      });
-      return { streamName, streamArn: summary?.StreamARN ?? '' };
-    },
-    stop,
-    [Symbol.asyncDispose]: stop,
-  };
-}
-
-/** A fault control that talks to the edge's control API over HTTP, so it works from any process. */
-function createFaultControl(endpoint: string): FaultControl {
-  const url = new URL(FAULTS_PATH, endpoint);
-  const call = async (method: 'GET' | 'PUT' | 'DELETE', body?: unknown): Promise<Record<string, unknown>> => {
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        method,
-        headers: { 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-    } catch (cause) {
-      throw new FaultControlError(
-        `Cannot reach the fault-control API at ${url.href}`,
-        { url: url.href },
-        { cause },
-      );
-    }
-    const text = await response.text();
-    let parsed: Record<string, unknown> = {};
-    try {
-      parsed = JSON.parse(text) as Record<string, unknown>;
-    } catch {
-      parsed = { message: text };
-    }
-    if (!response.ok) {
-      throw new FaultControlError(
-        `The edge refused ${method} ${FAULTS_PATH} (HTTP ${response.status}): ${String(parsed.message ?? text)}`,
-        { status: response.status, code: parsed.code },
-      );
-    }
-    return parsed;
-  };
-  return {
-    async set(settings: FaultSettings) {
-      await call('PUT', validateFaultSettings(settings));
-    },
-    async clear() {
-      await call('DELETE');
-    },
-    async stats() {
-      return (await call('GET')).stats as FaultStats;
-    },
-  };
-}
-
-async function startLocalStack(
-  options: StartLocalAwsOptions,
-  cleanups: (() => Promise<void>)[],
-): Promise<string> {
-  const image = options.localstackImage ?? LOCALSTACK_IMAGE;
-  let localstack: typeof import('@testcontainers/localstack');
-  try {
-    localstack = await import('@testcontainers/localstack');
-  } catch (cause) {
-    for (const name of ['@testcontainers/localstack', 'testcontainers']) {
-      if (isModuleNotFound(cause, name))
-        throw new TestcontainersNotInstalledError(name, 'localstack', { cause });
-    }
-    throw cause;
-  }
-  const target = dockerEndpoint();
-  if (target === undefined || !(await pingDocker())) {
-    const checked = dockerPlacesChecked();
-    throw new LocalStackStartError(
-      `no Docker engine answers (checked ${checked.join(', ')}); start Docker, or choose another mode with TIDEMARK_LOCAL_AWS_MODE: 'embedded' (needs Java) or 'endpoint' (with AWS_ENDPOINT_URL)`,
-      { checked, modeVariable: 'TIDEMARK_LOCAL_AWS_MODE' },
-    );
-  }
-  try {
-    const { LocalstackContainer } = localstack;
-    const environment: Record<string, string> = { SERVICES: 'dynamodb,dynamodbstreams,kinesis' };
-    const token = process.env.LOCALSTACK_AUTH_TOKEN;
-    if (token) environment.LOCALSTACK_AUTH_TOKEN = token;
-    // The container is removed by a watchdog, as in the containers mode: after stop(), and also
-    // when this process dies without it (testcontainers' reaper may be disabled or unavailable).
-    const watchdog = await startWatchdog(target, randomBytes(8).toString('hex'));
-    cleanups.push(async () => {
-      await watchdog.reap();
-    });
-    const container = await new LocalstackContainer(image)
-      .withLabels({ [SESSION_LABEL]: watchdog.session })
-      .withEnvironment(environment)
-      .withStartupTimeout(options.startTimeoutMs ?? LOCAL_AWS_DEFAULTS.localstackStartTimeoutMs)
-      .start();
-    return container.getConnectionUri();
-  } catch (cause) {
-    throw new LocalStackStartError(
-      `${image} failed to start${process.env.LOCALSTACK_AUTH_TOKEN ? '' : ' (LOCALSTACK_AUTH_TOKEN is not set; LocalStack images after 4.14 need one)'}: ${String(cause)}`,
-      { image },
-      { cause },
-    );
-  }
-}
-
-/** Checks that something answers HTTP at the endpoint; returns it without a trailing slash. */
-async function checkEndpoint(endpoint: string): Promise<string> {
-  let url: URL;
-  try {
-    url = new URL(endpoint);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`protocol ${url.protocol}`);
-  } catch (cause) {
-    throw new EndpointUnavailableError(
-      `${JSON.stringify(endpoint)} is not an http(s) URL`,
-      { endpoint },
-      { cause },
-    );
-  }
-  const answered = await new Promise<boolean>((resolve) => {
-    const request = (url.protocol === 'https:' ? https : http).request(
-      url,
-      { method: 'GET', timeout: 5000, rejectUnauthorized: false },
-      (response) => {
-        response.resume();
-        resolve(true);
-      },
-    );
-    request.on('timeout', () => request.destroy());
-    request.on('error', () => resolve(false));
-    request.end();
-  });
-  if (!answered) {
-    throw new EndpointUnavailableError(`nothing answers at ${endpoint}; is LocalStack running?`, {
-      endpoint,
-    });
-  }
-  return url.origin;
-}
-
-async function waitFor<T>(
-  kind: 'table' | 'stream',
-  name: string,
-  describe: () => Promise<{ status: string | undefined; value: T }>,
-): Promise<T> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  let last: string | undefined;
-  for (let delay = 20; ; delay = Math.min(delay * 2, 250)) {
-    const { status, value } = await describe();
-    last = status;
-    if (status === 'ACTIVE') return value;
-    if (Date.now() > deadline) throw new ResourceNotReadyError(kind, name, last, READY_TIMEOUT_MS);
-    await sleep(delay);
-  }
-}
-
-/** A unique, valid DynamoDB table / Kinesis stream name. */
-export function uniqueName(prefix: string): string {
-  if (!/^[a-zA-Z0-9_.-]{1,64}$/.test(prefix)) {
-    throw new LocalAwsOptionsError(
-      `prefix must be 1–64 characters of a-z, A-Z, 0-9, _ . -; got ${JSON.stringify(prefix)}`,
-      {
-        prefix,
-      },
-    );
-  }
-  return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 }

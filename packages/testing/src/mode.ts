@@ -116,7 +116,7 @@ function endpointReason(option: string | undefined, endpoint: string): string {
  *
  * @example
  * ```ts
- * import { dockerEndpoint } from '@tidemark/testing';
+ * import { dockerEndpoint } from './mode';
  *
  * dockerEndpoint({ DOCKER_HOST: 'tcp://10.0.0.5:2376' }); // { host: '10.0.0.5', port: 2376 }
  * ```
@@ -148,7 +148,7 @@ export function dockerEndpoint(
  *
  * @example
  * ```ts
- * import { dockerPlacesChecked } from '@tidemark/testing';
+ * import { dockerPlacesChecked } from './mode';
  *
  * dockerPlacesChecked({}); // ['/var/run/docker.sock', '/root/.docker/run/docker.sock']
  * ```

@@ -10,7 +10,7 @@ import {
   toKinesisBatchRecord,
 } from '@tidemark/core';
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { type KinesisEventFactoryOptions, kinesisEventFromData } from './factories';
+import { type KinesisEventFactoryOptions, kinesisEventFromData } from './factories/kinesis-events';
 
 /**
  * A Kinesis event with one record per run: a run of one envelope is a plain envelope record, a

@@ -9,8 +9,8 @@
  * ```
  */
 import type { TestProject } from 'vitest/node';
-import type { LocalAwsConnection } from './local-aws';
 import { startLocalAws } from './local-aws';
+import type { LocalAwsConnection } from './local-aws-handle';
 import type { LocalAwsModeOption } from './mode';
 
 declare module 'vitest' {

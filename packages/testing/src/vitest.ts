@@ -6,15 +6,15 @@ import { DeleteTableCommand, ResourceNotFoundException as TableNotFound } from '
 import { DeleteStreamCommand, ResourceNotFoundException as StreamNotFound } from '@aws-sdk/client-kinesis';
 import { test as baseTest, inject } from 'vitest';
 import { LocalAwsNotProvidedError } from './errors';
-import {
-  type CreatedEventLogTable,
-  type CreatedKinesisStream,
-  connectLocalAws,
-  type LocalAws,
-  type LocalAwsConnection,
-} from './local-aws';
+import { connectLocalAws } from './local-aws';
+import type {
+  CreatedEventLogTable,
+  CreatedKinesisStream,
+  LocalAws,
+  LocalAwsConnection,
+} from './local-aws-handle';
 
-export type { CreatedEventLogTable, CreatedKinesisStream, LocalAws } from './local-aws';
+export type { CreatedEventLogTable, CreatedKinesisStream, LocalAws } from './local-aws-handle';
 
 declare module 'vitest' {
   export interface ProvidedContext {

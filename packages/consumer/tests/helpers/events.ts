@@ -7,15 +7,15 @@ import {
   envelopePartitionKey,
 } from '@tidemark/core';
 import { buildEnvelope, fakeLambdaContext, kinesisEventFromData } from '@tidemark/testing';
+import { TaskCommented, TaskCompleted, TaskCreated } from '@tidemark/testing/internal';
 import { z } from 'zod';
 import type { KinesisEvent, LambdaContextLike } from '../../src/types';
 
-export const TaskCreated = defineEvent({
-  type: 'TaskCreated',
-  schemaVersion: 1,
-  aggregateType: 'Task',
-  schema: z.object({ name: z.string().min(1) }),
-});
+// TaskCreated, TaskCompleted and TaskCommented (a type the test consumers have no handler for) are
+// the sample catalog's; TaskRenamed is at schema version 2 here, with an upcaster, for the
+// schema-evolution cases.
+export { TaskCommented, TaskCompleted, TaskCreated };
+
 export const TaskRenamed = defineEvent({
   type: 'TaskRenamed',
   schemaVersion: 2,
@@ -23,20 +23,6 @@ export const TaskRenamed = defineEvent({
   schema: z.object({ name: z.string().min(1), reason: z.string() }),
   upcast: (data, from) => (from === 1 ? { ...(data as object), reason: 'unknown' } : data),
 });
-export const TaskCompleted = defineEvent({
-  type: 'TaskCompleted',
-  schemaVersion: 1,
-  aggregateType: 'Task',
-  schema: z.object({ completedBy: z.string() }),
-});
-/** A type the test consumers have no handler for. */
-export const TaskCommented = defineEvent({
-  type: 'TaskCommented',
-  schemaVersion: 1,
-  aggregateType: 'Task',
-  schema: z.object({ text: z.string() }),
-});
-
 export const taskEvents = defineCatalog([TaskCreated, TaskRenamed, TaskCompleted, TaskCommented]);
 
 const dataFor: Record<string, Record<string, unknown>> = {
@@ -102,13 +88,5 @@ export function lambdaContext(): LambdaContextLike {
   return fakeLambdaContext({ timeoutSeconds: 60 });
 }
 
-/** A logger that keeps what it is told. */
-export function memoryLogger() {
-  const lines: { level: string; message: string; details: unknown[] }[] = [];
-  const at =
-    (level: string) =>
-    (message: string, ...details: unknown[]) => {
-      lines.push({ level, message, details });
-    };
-  return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-}
+// The logger that keeps every line: the one of `@tidemark/testing`.
+export { memoryLogger } from '@tidemark/testing';

@@ -591,7 +591,7 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
         () => {
           // Another invocation advances the checkpoint between this one's read and write.
           const item = h.db.get(TABLE, `consumer#${NAME}#Task#a`, 'checkpoint')!;
-          h.db.tables.get(TABLE)!.set(`consumer#${NAME}#Task#a\u0000checkpoint`, {
+          h.db.put(TABLE, {
             ...item,
             revision: { N: '7' },
             version: { N: '2' },
@@ -621,7 +621,7 @@ describe.each(ENTRY_POINTS)('createConsumer through %s', (entry) => {
         (input) => {
           // The first attempt landed but its answer was lost; this is the SDK's retry.
           const item = input.Item as Record<string, never>;
-          h.db.tables.set(TABLE, new Map([[`consumer#${NAME}#Task#a\u0000checkpoint`, item]]));
+          h.db.put(TABLE, item);
           return undefined;
         },
         1,
@@ -774,21 +774,16 @@ describe('createConsumer event handling details', () => {
 
   it('does not re-apply an event whose checkpoint another consumer already wrote', async () => {
     const h = harness();
-    h.db.tables.set(
+    h.db.put(
       TABLE,
-      new Map([
-        [
-          `consumer#${NAME}#Task#a\u0000checkpoint`,
-          marshall({
-            pk: `consumer#${NAME}#Task#a`,
-            sk: 'checkpoint',
-            aggregateType: 'Task',
-            aggregateId: 'a',
-            version: 5,
-            revision: 3,
-          }),
-        ],
-      ]),
+      marshall({
+        pk: `consumer#${NAME}#Task#a`,
+        sk: 'checkpoint',
+        aggregateType: 'Task',
+        aggregateId: 'a',
+        version: 5,
+        revision: 3,
+      }),
     );
 
     await h.handle(kinesisEvent(history('a', 4, 6)));

@@ -84,7 +84,7 @@ describe('consumer.deadLetters', () => {
     const stored = db.get(TABLE, `consumer#${NAME}#dead-letters`, letter!.id)!;
     failing.clear();
     await consumer.deadLetters.redrive(letter!.id);
-    db.tables.get(TABLE)!.set(`consumer#${NAME}#dead-letters\u0000${letter!.id}`, stored);
+    db.put(TABLE, stored);
 
     const again = await consumer.deadLetters.redrive(letter!.id);
 

@@ -121,7 +121,7 @@ describe('consumer.gaps.expire', () => {
     const { db, consumer, gapEntries } = setup();
     await consumer(kinesisEvent([taskEnvelope('a', 1), taskEnvelope('a', 3)]), lambdaContext());
     // The checkpoint write after the index entry failed once: the entry is stale.
-    db.tables.get(TABLE)!.delete(`consumer#${NAME}#Task#a\u0000checkpoint`);
+    await db.delete(TABLE, `consumer#${NAME}#Task#a`, 'checkpoint');
 
     const result = await consumer.gaps.expire();
 

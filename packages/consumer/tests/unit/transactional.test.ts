@@ -113,7 +113,7 @@ describe.each(ENTRY_POINTS)('transactional mode through %s', (entry) => {
 
   it('counts a staged condition that fails as a handler failure: no effect, no advance', async () => {
     const h = transactionalHarness(entry, putEffect);
-    h.db.tables.set(EFFECTS, new Map([['effect\u0000a@2', marshall({ pk: 'effect', sk: 'a@2' })]]));
+    h.db.put(EFFECTS, marshall({ pk: 'effect', sk: 'a@2' }));
     const event = kinesisEvent(history('a', 1, 3));
 
     const response = await h.handle(event);
@@ -189,8 +189,8 @@ describe.each(ENTRY_POINTS)('transactional mode through %s', (entry) => {
       },
       1,
     );
-    h.db.tables.set(EFFECTS, new Map([['effect\u0000a@2', marshall({ pk: 'effect', sk: 'a@2' })]]));
-    h.db.tables.get(EFFECTS)!.set('effect\u0000b@1', marshall({ pk: 'effect', sk: 'b@1' }));
+    h.db.put(EFFECTS, marshall({ pk: 'effect', sk: 'a@2' }));
+    h.db.put(EFFECTS, marshall({ pk: 'effect', sk: 'b@1' }));
     const event = kinesisEvent([...history('a', 1, 4), ...history('b', 1, 3)]);
 
     const first = await h.handle(event);
@@ -268,9 +268,8 @@ describe.each(ENTRY_POINTS)('transactional mode through %s', (entry) => {
     const h = transactionalHarness(entry, putEffect);
     await h.handle(kinesisEvent([taskEnvelope('a', 1)]));
     h.db.failNext('TransactWriteItems', () => {
-      const key = `consumer#${NAME}#Task#a\u0000checkpoint`;
-      const item = h.db.tables.get(TABLE)!.get(key)!;
-      h.db.tables.get(TABLE)!.set(key, { ...item, revision: { N: '9' } });
+      const item = h.db.get(TABLE, `consumer#${NAME}#Task#a`, 'checkpoint')!;
+      h.db.put(TABLE, { ...item, revision: { N: '9' } });
       return undefined;
     });
 

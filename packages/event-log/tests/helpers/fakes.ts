@@ -1,6 +1,6 @@
 /**
  * The event log's unit tests run on the strict in-memory DynamoDB of `@tidemark/testing/fakes`: what
- * DynamoDB would refuse, it refuses. These helpers add the test catalog and a few handles.
+ * DynamoDB would refuse, it refuses. These helpers add a few handles and re-export the sample catalog.
  */
 import {
   type AttributeValue,
@@ -8,33 +8,17 @@ import {
   ScanCommand,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import { defineCatalog, defineEvent, eventLogTableDescription } from '@tidemark/core';
+import { eventLogTableDescription } from '@tidemark/core';
 import { FakeDynamoDB } from '@tidemark/testing/fakes';
-import { z } from 'zod';
 
-export const TaskCreated = defineEvent({
-  type: 'TaskCreated',
-  schemaVersion: 1,
-  aggregateType: 'Task',
-  schema: z.object({ name: z.string().min(1), tags: z.array(z.string()).default([]) }),
-});
-export const TaskRenamed = defineEvent({
-  type: 'TaskRenamed',
-  schemaVersion: 1,
-  aggregateType: 'Task',
-  schema: z.object({ name: z.string().min(1) }),
-});
-export const NoteAdded = defineEvent({
-  type: 'NoteAdded',
-  schemaVersion: 1,
-  schema: z.object({ text: z.string(), extra: z.unknown().optional() }),
-});
-export const DateStamped = defineEvent({
-  type: 'DateStamped',
-  schemaVersion: 1,
-  schema: z.object({ at: z.string().transform((value) => new Date(value)) }),
-});
-export const catalog = defineCatalog([TaskCreated, TaskRenamed, NoteAdded, DateStamped]);
+// The sample catalog of Tidemark's tests, shared with the publisher's and the consumer's.
+export {
+  DateStamped,
+  NoteAdded,
+  sampleCatalog as catalog,
+  TaskCreated,
+  TaskRenamed,
+} from '@tidemark/testing/internal';
 
 type Item = Record<string, AttributeValue>;
 

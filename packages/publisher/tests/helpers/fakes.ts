@@ -1,13 +1,16 @@
 /**
- * Fakes for the publisher's unit tests. DynamoDB is the strict in-memory model of
- * `@tidemark/testing/fakes` (what DynamoDB would refuse, it refuses) holding one event-log table;
- * Kinesis is a small scripted client whose entries succeed or fail as a test says (the property test
- * uses the strict `FakeKinesis` of `@tidemark/testing/fakes`).
+ * Fakes for the publisher's unit tests, on the strict in-memory models of `@tidemark/testing/fakes`
+ * (what DynamoDB and Kinesis would refuse, they refuse): DynamoDB holds one event-log table; Kinesis
+ * holds the tests' streams, and a script decides which entries and calls fail.
  */
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { createEnvelope, type EventEnvelope, eventLogItemFromEnvelope, newCommandId } from '@tidemark/core';
+import { FakeKinesis as StrictKinesis } from '@tidemark/testing/fakes';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+
+// The logger that keeps every line: the one of `@tidemark/testing`.
+export { memoryLogger } from '@tidemark/testing';
 
 // The test catalog and the strict-model DynamoDB of the event log's tests: one definition for both
 // packages (the publisher reads the log the event log writes).
@@ -24,12 +27,23 @@ export {
 /** What a PutRecords entry does in the fake: succeed, or fail with an error code. */
 export type EntryFate = 'ok' | 'ProvisionedThroughputExceededException' | 'InternalFailure';
 
-/** A fake Kinesis client: records every call, decides each entry's fate, keeps what was accepted. */
+/** The streams every {@link FakeKinesis} holds (one shard each). */
+export const FAKE_STREAMS = ['events', 'tasks', 'audit', 'replayed'] as const;
+
+/**
+ * Kinesis for the publisher's unit tests: the strict in-memory model of `@tidemark/testing/fakes`
+ * (record, call and partition-key limits, shards, sequence numbers, the SDK's exceptions) holding the
+ * streams in {@link FAKE_STREAMS}, with a script on top: which entries fail (`fate`; a failed entry
+ * never reaches the stream, as on a hot shard) and which calls fail as a whole (`callError`), plus a
+ * log of every call and the records of one partition key in flight at once.
+ */
 export class FakeKinesis {
-  readonly config = {};
-  /** Every call: stream, partition keys and what happened. */
+  /** The strict model behind this fake. */
+  readonly model: StrictKinesis;
+  readonly config: { readonly region: string };
+  /** Every PutRecords call: stream, partition keys and what happened. */
   readonly calls: { stream: string; keys: string[]; failed: number[]; error?: string }[] = [];
-  /** Accepted records in arrival order, per stream. */
+  /** Accepted records in arrival order, per stream (as the call named it: name or ARN). */
   readonly accepted = new Map<string, { key: string; envelope: EventEnvelope }[]>();
   /** Partition keys of the calls in flight right now. */
   readonly inFlight = new Map<string, number>();
@@ -39,13 +53,18 @@ export class FakeKinesis {
   fate: (key: string, callIndex: number, position: number) => EntryFate = () => 'ok';
   /** Throws from a whole call when it returns an error. Default: never. */
   callError: (callIndex: number) => Error | undefined = () => undefined;
-  private sequence = 0;
 
-  async send(command: unknown): Promise<unknown> {
-    if (!(command instanceof PutRecordsCommand)) throw new Error('FakeKinesis: only PutRecords');
+  constructor(streams: readonly string[] = FAKE_STREAMS) {
+    this.model = new StrictKinesis();
+    this.config = this.model.config;
+    for (const stream of streams) this.model.createStream(stream, 1);
+  }
+
+  async send(command: unknown, options?: { abortSignal?: AbortSignal }): Promise<unknown> {
+    if (!(command instanceof PutRecordsCommand)) return this.model.send(command, options);
     const input = command.input;
     const stream = input.StreamName ?? input.StreamARN!;
-    const keys = input.Records!.map((record) => record.PartitionKey!);
+    const keys = (input.Records ?? []).map((record) => record.PartitionKey!);
     const callIndex = this.calls.length;
     const call = { stream, keys, failed: [] as number[] } as (typeof this.calls)[number];
     this.calls.push(call);
@@ -61,11 +80,34 @@ export class FakeKinesis {
         call.error = error.name;
         throw error;
       }
-      const results = input.Records!.map((record, position) => {
-        const fate = this.fate(record.PartitionKey!, callIndex, position);
+      const records = input.Records ?? [];
+      const fates = records.map((record, position) => this.fate(record.PartitionKey!, callIndex, position));
+      const surviving = records.filter((_, position) => fates[position] === 'ok');
+      // The strict model checks the whole call (record count, sizes, keys) and stores the survivors.
+      const stored =
+        surviving.length === 0 && records.length > 0
+          ? []
+          : ((
+              (await this.model.send(new PutRecordsCommand({ ...input, Records: surviving }), options)) as {
+                Records: {
+                  SequenceNumber?: string;
+                  ShardId?: string;
+                  ErrorCode?: string;
+                  ErrorMessage?: string;
+                }[];
+              }
+            ).Records ?? []);
+      let next = 0;
+      const results = records.map((record, position) => {
+        const fate = fates[position]!;
         if (fate !== 'ok') {
           call.failed.push(position);
-          return { ErrorCode: fate, ErrorMessage: 'fake failure' };
+          return { ErrorCode: fate, ErrorMessage: 'scripted failure' };
+        }
+        const result = stored[next++]!;
+        if (result.ErrorCode) {
+          call.failed.push(position);
+          return result;
         }
         const list = this.accepted.get(stream) ?? [];
         // A packed record (a CloudEvents JSON batch) is accepted as its events, in order.
@@ -74,8 +116,7 @@ export class FakeKinesis {
           list.push({ key: record.PartitionKey!, envelope });
         }
         this.accepted.set(stream, list);
-        this.sequence += 1;
-        return { SequenceNumber: String(this.sequence).padStart(20, '0'), ShardId: 'shardId-000000000000' };
+        return result;
       });
       return { Records: results, FailedRecordCount: call.failed.length };
     } finally {
@@ -170,17 +211,6 @@ export function lambdaContext(remainingMs = 60_000) {
     fail: () => undefined,
     succeed: () => undefined,
   };
-}
-
-/** A logger that keeps every line. */
-export function memoryLogger() {
-  const lines: { level: string; message: string; attributes: Record<string, unknown> }[] = [];
-  const at =
-    (level: string) =>
-    (message: string, attributes: Record<string, unknown> = {}) => {
-      lines.push({ level, message, attributes });
-    };
-  return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
 }
 
 /** Records the counts sent to `addMetric`, as Powertools `Metrics` receives them. */

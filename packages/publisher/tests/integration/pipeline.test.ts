@@ -7,8 +7,8 @@ import { newCommandId } from '@tidemark/core';
 import { createDynamoDbStreamEventSource } from '@tidemark/testing';
 import { test } from '@tidemark/testing/vitest';
 import { describe, expect } from 'vitest';
-import { createEventLog, createPublisher } from '../../src/index';
-import { catalog, memoryLogger, memoryMetrics } from '../helpers/fakes';
+import { memoryMetrics } from '../helpers/fakes';
+import { testEventLog, testPublisher } from '../helpers/integration-fixture';
 import { firstArrivalVersions, readStream } from '../helpers/kinesis-reader';
 
 describe('append → DynamoDB stream → publisher → Kinesis', () => {
@@ -17,12 +17,7 @@ describe('append → DynamoDB stream → publisher → Kinesis', () => {
     eventLogTable,
   }) => {
     const { streamName } = await aws.createKinesisStream({ shardCount: 2 });
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
 
     // 12 aggregates, each built by commands of 1–3 events, aggregates written side by side.
     const aggregates = Array.from({ length: 12 }, (_, i) => ({ type: 'Task', id: `t-${i}` }));
@@ -54,11 +49,8 @@ describe('append → DynamoDB stream → publisher → Kinesis', () => {
       kinesis: { putRecordsEntryFailureRate: 0.3, throttleRate: 0.2, operations: ['PutRecords'] },
     });
     const metrics = memoryMetrics();
-    const publisher = createPublisher({
-      kinesis: aws.kinesis,
-      dynamodb: aws.dynamodb,
+    const publisher = testPublisher(aws, {
       streamName,
-      logger: memoryLogger().logger,
       metrics,
       retry: { retries: 3, minTimeoutMs: 5, maxTimeoutMs: 50 },
       safetyMarginMs: 1000,
@@ -102,12 +94,7 @@ describe('append → DynamoDB stream → publisher → Kinesis', () => {
 
   test('a retried command appends nothing and publishes nothing new', async ({ aws, eventLogTable }) => {
     const { streamName } = await aws.createKinesisStream();
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const aggregate = { type: 'Task', id: 'retry' };
     const input = {
       aggregate,
@@ -129,11 +116,8 @@ describe('append → DynamoDB stream → publisher → Kinesis', () => {
     const source = createDynamoDbStreamEventSource({
       dynamodbStreams: aws.dynamodbStreams,
       streamArn: eventLogTable.streamArn,
-      handler: createPublisher({
-        kinesis: aws.kinesis,
-        dynamodb: aws.dynamodb,
+      handler: testPublisher(aws, {
         streamName,
-        logger: memoryLogger().logger,
       }),
       reportBatchItemFailures: true,
       functionTimeoutSeconds: 20,

@@ -1,34 +1,9 @@
 /** Edges found in review, on DynamoDB Local and kinesis-mock under the default options. */
 import { KINESIS_LIMITS, newCommandId, RecordTooLargeError, toKinesisRecord } from '@tidemark/core';
-import { createEventLog } from '@tidemark/event-log';
-import { createDynamoDbStreamEventSource, type LocalAws } from '@tidemark/testing';
 import { test } from '@tidemark/testing/vitest';
-import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect } from 'vitest';
-import { createPublisher } from '../../src/index';
-import { catalog, memoryLogger } from '../helpers/fakes';
+import { captureStream, testEventLog, testPublisher } from '../helpers/integration-fixture';
 import { firstArrivalVersions, readStream } from '../helpers/kinesis-reader';
-
-async function captureStream(aws: LocalAws, streamArn: string): Promise<DynamoDBRecord[]> {
-  const captured: DynamoDBRecord[] = [];
-  const source = createDynamoDbStreamEventSource({
-    dynamodbStreams: aws.dynamodbStreams,
-    streamArn,
-    handler: async (event: DynamoDBStreamEvent) => {
-      captured.push(...event.Records);
-      return { batchItemFailures: [] };
-    },
-    reportBatchItemFailures: true,
-    functionTimeoutSeconds: 20,
-  });
-  try {
-    await source.start();
-    await source.drain({ timeoutMs: 30_000 });
-  } finally {
-    await source.stop();
-  }
-  return captured;
-}
 
 describe('limits end to end (review)', () => {
   test('an event of exactly 1 MiB with a multi-byte partition key is stored and published; one byte more is refused at append', async ({
@@ -36,12 +11,7 @@ describe('limits end to end (review)', () => {
     eventLogTable,
   }) => {
     const { streamName } = await aws.createKinesisStream();
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     // 'Task#' + 251 three-byte characters: a 256-character key of 758 UTF-8 bytes.
     const aggregate = { type: 'Task', id: '€'.repeat(251) };
     const probe = await log.append({
@@ -76,11 +46,8 @@ describe('limits end to end (review)', () => {
 
     const records = await captureStream(aws, eventLogTable.streamArn);
     expect(records).toHaveLength(3);
-    const publisher = createPublisher({
-      kinesis: aws.kinesis,
-      dynamodb: aws.dynamodb,
+    const publisher = testPublisher(aws, {
       streamName,
-      logger: memoryLogger().logger,
     });
     const result = await publisher.publishBatch({ Records: records });
     expect(result.batchItemFailures).toEqual([]);
@@ -97,12 +64,7 @@ describe('limits end to end (review)', () => {
     eventLogTable,
   }) => {
     const { streamName } = await aws.createKinesisStream({ shardCount: 2 });
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const keys: string[] = [];
     for (let a = 0; a < 6; a += 1) {
       const aggregate = { type: 'Task', id: `mib-${a}-${'€'.repeat(200)}` };
@@ -130,11 +92,8 @@ describe('limits end to end (review)', () => {
     // Only the 1 MiB events: one wave of six records.
     const big = records.filter((record) => record.dynamodb?.Keys?.sk?.N === '2');
     expect(big).toHaveLength(6);
-    const publisher = createPublisher({
-      kinesis: aws.kinesis,
-      dynamodb: aws.dynamodb,
+    const publisher = testPublisher(aws, {
       streamName,
-      logger: memoryLogger().logger,
     });
     const result = await publisher.publishBatch({ Records: big });
     expect(result.batchItemFailures).toEqual([]);
@@ -150,12 +109,7 @@ describe('split and interleaved commands (review)', () => {
     eventLogTable,
   }) => {
     const { streamName } = await aws.createKinesisStream();
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const renames = (n: number) =>
       Array.from({ length: n }, (_, k) => ({ type: 'TaskRenamed' as const, data: { name: `n${k}` } }));
     const a = { type: 'Task', id: 'interleaved' };
@@ -169,14 +123,11 @@ describe('split and interleaved commands (review)', () => {
         (record) =>
           record.dynamodb?.Keys?.pk?.S === `Task#${id}` && record.dynamodb?.Keys?.sk?.N === String(version),
       )!;
-    const publisher = createPublisher({
-      kinesis: aws.kinesis,
-      dynamodb: aws.dynamodb,
+    const publisher = testPublisher(aws, {
       route: (envelope) => {
         if (envelope.aggregateid === p.id && envelope.aggregateversion === 1) throw new Error('no route');
         return streamName;
       },
-      logger: memoryLogger().logger,
     });
     const batch = [find(a.id, 4), find(p.id, 2), find(a.id, 2), find(a.id, 3), find(a.id, 1)];
     const result = await publisher.publishBatch({ Records: batch });
@@ -205,12 +156,7 @@ describe('split and interleaved commands (review)', () => {
     eventLogTable,
   }) => {
     const { streamName } = await aws.createKinesisStream();
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const aggregate = { type: 'Task', id: 'wide' };
     // 12 events of ~250 KB: the 11 missing ones are about 2.7 MB, three Query pages.
     await log.append({
@@ -223,11 +169,8 @@ describe('split and interleaved commands (review)', () => {
     });
     const records = await captureStream(aws, eventLogTable.streamArn);
     const last = records.find((record) => record.dynamodb?.Keys?.sk?.N === '12')!;
-    const publisher = createPublisher({
-      kinesis: aws.kinesis,
-      dynamodb: aws.dynamodb,
+    const publisher = testPublisher(aws, {
       streamName,
-      logger: memoryLogger().logger,
     });
     const result = await publisher.publishBatch({ Records: [last] });
     expect(result.batchItemFailures).toEqual([]);

@@ -5,35 +5,13 @@
  */
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { newCommandId } from '@tidemark/core';
-import { createEventLog } from '@tidemark/event-log';
-import { createDynamoDbStreamEventSource, type LocalAws } from '@tidemark/testing';
 import { test } from '@tidemark/testing/vitest';
-import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { DynamoDBRecord } from 'aws-lambda';
 import { describe, expect } from 'vitest';
 import { createPublisher } from '../../src/index';
-import { catalog, memoryLogger } from '../helpers/fakes';
+import { memoryLogger } from '../helpers/fakes';
+import { captureStream, testEventLog } from '../helpers/integration-fixture';
 import { firstArrivalVersions, readStream } from '../helpers/kinesis-reader';
-
-async function captureStream(aws: LocalAws, streamArn: string): Promise<DynamoDBRecord[]> {
-  const captured: DynamoDBRecord[] = [];
-  const source = createDynamoDbStreamEventSource({
-    dynamodbStreams: aws.dynamodbStreams,
-    streamArn,
-    handler: async (event: DynamoDBStreamEvent) => {
-      captured.push(...event.Records);
-      return { batchItemFailures: [] };
-    },
-    reportBatchItemFailures: true,
-    functionTimeoutSeconds: 20,
-  });
-  try {
-    await source.start();
-    await source.drain({ timeoutMs: 30_000 });
-  } finally {
-    await source.stop();
-  }
-  return captured;
-}
 
 describe('the publisher under a simulated stream source (review)', () => {
   test('random cuts, shuffled commands, failing entries and killed invocations: every event arrives, first arrivals in version order', async ({
@@ -49,12 +27,7 @@ describe('the publisher under a simulated stream source (review)', () => {
     };
     const pick = <T>(values: readonly T[]) => values[Math.floor(random() * values.length)]!;
     const { streamName } = await aws.createKinesisStream({ shardCount: 2 });
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const written = new Map<string, number>();
     const commands: { key: string; size: number }[] = [];
     for (let a = 0; a < 7; a += 1) {

@@ -7,37 +7,16 @@ import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/c
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { consumerTableDescription, createConsumer } from '@tidemark/consumer';
 import { createEnvelope, type EventEnvelope, eventLogItemFromEnvelope, newCommandId } from '@tidemark/core';
-import { createEventLog } from '@tidemark/event-log';
-import { createDynamoDbStreamEventSource, createKinesisEventSource, type LocalAws } from '@tidemark/testing';
+import { createDynamoDbStreamEventSource, createKinesisEventSource } from '@tidemark/testing';
 import { test } from '@tidemark/testing/vitest';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect } from 'vitest';
 import { createPublisher } from '../../src/index';
 import { catalog, memoryLogger, memoryMetrics } from '../helpers/fakes';
+import { captureStream, testEventLog, testPublisher } from '../helpers/integration-fixture';
 import { firstArrivalVersions, readStream } from '../helpers/kinesis-reader';
 
 /** Every record of the event log's DynamoDB stream, as Lambda would deliver them. */
-async function captureStream(aws: LocalAws, streamArn: string): Promise<DynamoDBRecord[]> {
-  const captured: DynamoDBRecord[] = [];
-  const source = createDynamoDbStreamEventSource({
-    dynamodbStreams: aws.dynamodbStreams,
-    streamArn,
-    handler: async (event: DynamoDBStreamEvent) => {
-      captured.push(...event.Records);
-      return { batchItemFailures: [] };
-    },
-    reportBatchItemFailures: true,
-    functionTimeoutSeconds: 20,
-  });
-  try {
-    await source.start();
-    await source.drain({ timeoutMs: 30_000 });
-  } finally {
-    await source.stop();
-  }
-  return captured;
-}
-
 const versionOf = (record: DynamoDBRecord) => Number(record.dynamodb?.Keys?.sk?.N);
 const keyOf = (record: DynamoDBRecord) => record.dynamodb?.Keys?.pk?.S;
 const find = (records: readonly DynamoDBRecord[], key: string, version: number) =>
@@ -49,12 +28,7 @@ describe('whole commands, in order, whatever the batch boundaries', () => {
     eventLogTable,
   }) => {
     const { streamName } = await aws.createKinesisStream();
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const a = { type: 'Task', id: 'split-a' };
     const b = { type: 'Task', id: 'split-b' };
     const renames = (n: number) =>
@@ -66,11 +40,8 @@ describe('whole commands, in order, whatever the batch boundaries', () => {
     expect(records).toHaveLength(7);
 
     const metrics = memoryMetrics();
-    const publisher = createPublisher({
-      kinesis: aws.kinesis,
-      dynamodb: aws.dynamodb,
+    const publisher = testPublisher(aws, {
       streamName,
-      logger: memoryLogger().logger,
       metrics,
     });
     const A = 'Task#split-a';
@@ -107,12 +78,7 @@ describe('whole commands, in order, whatever the batch boundaries', () => {
     const { streamName } = await aws.createKinesisStream({ shardCount: 2 });
     const consumerTable = `it-consumer-${Date.now().toString(36)}`;
     await aws.createTable(consumerTableDescription(consumerTable));
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const aggregates = Array.from({ length: 4 }, (_, i) => ({ type: 'Task', id: `e2e-${i}` }));
     const expected = new Map<string, number>();
     for (let round = 0; round < 3; round += 1) {
@@ -139,11 +105,8 @@ describe('whole commands, in order, whatever the batch boundaries', () => {
       handlers: { TaskCreated: handled, TaskRenamed: handled },
       checkpoints: { tableName: consumerTable, dynamodb: aws.dynamodb },
     });
-    const publisher = createPublisher({
-      kinesis: aws.kinesis,
-      dynamodb: aws.dynamodb,
+    const publisher = testPublisher(aws, {
       streamName,
-      logger: memoryLogger().logger,
     });
     // Batches of 3 split most commands, and the stream does not order one transaction's items:
     // the first time a batch starts with an event whose command goes on in the batch, that event
@@ -240,9 +203,7 @@ describe('poison holds back nothing earlier', () => {
     const records = await captureStream(aws, eventLogTable.streamArn);
     const { lines, logger } = memoryLogger();
     const metrics = memoryMetrics();
-    const publisher = createPublisher({
-      kinesis: aws.kinesis,
-      dynamodb: aws.dynamodb,
+    const publisher = testPublisher(aws, {
       route: (envelope) => {
         if (envelope.aggregateid === 'lost' && envelope.aggregateversion === 2) throw new Error('no route');
         return streamName;
@@ -289,12 +250,7 @@ describe('history rewrites are loud', () => {
     eventLogTable,
   }) => {
     const { streamName } = await aws.createKinesisStream();
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const aggregate = { type: 'Task', id: 'rewritten' };
     await log.append({
       aggregate,

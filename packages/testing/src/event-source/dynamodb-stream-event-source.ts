@@ -20,9 +20,10 @@ import type {
 } from 'aws-lambda';
 import { EventSourceConfigurationError } from '../errors';
 import { withArnRegion } from './arn';
+import { StreamEventSourceEngine } from './event-source-engine';
 import { clientRegion } from './kinesis-event-source';
 import { DYNAMODB_STREAM_EVENT_SOURCE_SCHEMA, isClientLike, streamSettingsOf } from './options';
-import { type StreamAdapter, StreamEventSourceEngine } from './shard-poller';
+import type { StreamAdapter } from './stream-adapter';
 import type { DynamoDbStreamOnFailureRecord, StreamEventSource, StreamEventSourceOptions } from './types';
 
 /** Where a DynamoDB stream event source starts reading each shard. */

@@ -14,13 +14,14 @@ import {
 import type { AwsClientOptions } from '@tidemark/core';
 import { parseOptions, resolveAwsClientConfig } from '@tidemark/core/internal';
 import type { KinesisStreamBatchResponse, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { StreamEventSourceEngine } from './event-source-engine';
 import {
   isClientLike,
   KINESIS_EVENT_SOURCE_SCHEMA,
   kinesisStreamNameOfArn,
   streamSettingsOf,
 } from './options';
-import { type ShardPosition, type StreamAdapter, StreamEventSourceEngine } from './shard-poller';
+import type { ShardPosition, StreamAdapter } from './stream-adapter';
 import type { KinesisOnFailureRecord, StreamEventSource, StreamEventSourceOptions } from './types';
 
 /** Where a Kinesis event source starts reading each shard. */

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { dockerEndpoint, SESSION_LABEL } from '../../src/index';
+import { SESSION_LABEL } from '../../src/containers/watchdog';
+import { dockerEndpoint } from '../../src/mode';
 
 /** One container as the Docker API lists it. */
 export interface ListedContainer {

@@ -14,9 +14,10 @@ import {
   PutRecordsCommand,
   type PutRecordsResultEntry,
 } from '@aws-sdk/client-kinesis';
-import { FAULTS_PATH, FaultControlError, type LocalAws, LocalAwsOptionsError } from '@tidemark/testing';
+import { FaultControlError, type LocalAws, LocalAwsOptionsError } from '@tidemark/testing';
 import { localAws, test } from '@tidemark/testing/vitest';
 import { afterEach, describe, expect } from 'vitest';
+import { FAULTS_PATH } from '../../src/faults/fault-control';
 
 afterEach(async () => {
   await (await localAws()).faults.clear();

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import http2 from 'node:http2';
-import { type Edge, routeTarget, startEdge } from '@tidemark/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Edge, routeTarget, startEdge } from '../../src/edge/edge';
 
 interface Seen {
   upstream: string;

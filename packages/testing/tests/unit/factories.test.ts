@@ -19,7 +19,7 @@ import {
   kinesisEventFromData,
   kinesisEventFromEnvelopes,
   kinesisRecordFromEnvelope,
-} from '../../src/factories';
+} from '../../src/index';
 import { fakeLambdaContext, LAMBDA_CONTEXT_DEFAULTS } from '../../src/lambda-context';
 
 /** The sample record of https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html */

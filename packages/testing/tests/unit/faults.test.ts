@@ -1,5 +1,7 @@
-import { FaultInjector, LocalAwsOptionsError, validateFaultSettings } from '@tidemark/testing';
+import { LocalAwsOptionsError } from '@tidemark/testing';
 import { describe, expect, it } from 'vitest';
+import { FaultInjector } from '../../src/faults/fault-injector';
+import { validateFaultSettings } from '../../src/faults/fault-settings';
 
 describe('validateFaultSettings', () => {
   it('accepts every documented setting', () => {

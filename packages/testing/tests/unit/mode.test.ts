@@ -1,5 +1,6 @@
-import { chooseLocalAwsMode, dockerEndpoint, dockerPlacesChecked } from '@tidemark/testing';
+import { chooseLocalAwsMode } from '@tidemark/testing';
 import { describe, expect, it, vi } from 'vitest';
+import { dockerEndpoint, dockerPlacesChecked } from '../../src/mode';
 
 describe('chooseLocalAwsMode', () => {
   it('auto takes AWS_ENDPOINT_URL first, without probing Docker', async () => {

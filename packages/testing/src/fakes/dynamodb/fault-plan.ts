@@ -5,8 +5,7 @@
  * the order calls arrive, so the same seed and the same calls give the same faults.
  */
 import { z } from 'zod';
-import { LocalAwsOptionsError } from '../../errors';
-import { mulberry32 } from '../../faults';
+import { callFaultsShape, FaultPlan, faultRate, parseFaults, planShape } from '../fault-plan';
 
 /** The operations the DynamoDB model serves. */
 export const DYNAMODB_OPERATIONS = [
@@ -29,18 +28,13 @@ export const DYNAMODB_OPERATIONS = [
 /** An operation of the DynamoDB model. */
 export type DynamoDbOperation = (typeof DYNAMODB_OPERATIONS)[number];
 
-const rate = z.number().min(0).max(1);
-
 const operationFaultsSchema = z.strictObject({
-  throttleRate: rate.optional(),
-  throttleError: z
-    .enum(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded'])
-    .optional(),
-  serverErrorRate: rate.optional(),
-  lostResponseRate: rate.optional(),
-  lostResponseError: z.enum(['InternalServerError', 'TimeoutError']).optional(),
-  unprocessedRate: rate.optional(),
-  transactionConflictRate: rate.optional(),
+  ...callFaultsShape(
+    ['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded'],
+    ['InternalServerError', 'TimeoutError'],
+  ),
+  unprocessedRate: faultRate.optional(),
+  transactionConflictRate: faultRate.optional(),
 });
 
 /** Faults for one operation (or, as `all`, for every operation). Every rate is a fraction 0–1. */
@@ -76,26 +70,11 @@ export interface DynamoDbFaults {
   readonly maxFaults?: number;
 }
 
-const faultsSchema = z.strictObject({
-  seed: z.number().int().optional(),
-  all: operationFaultsSchema.optional(),
-  operations: z.partialRecord(z.enum(DYNAMODB_OPERATIONS), operationFaultsSchema).optional(),
-  maxFaults: z.number().int().min(0).optional(),
-});
+const faultsSchema = z.strictObject(planShape(DYNAMODB_OPERATIONS, operationFaultsSchema));
 
 /** Validates fault settings; throws a {@link LocalAwsOptionsError} naming the bad key. */
 export function parseDynamoDbFaults(settings: unknown): DynamoDbFaults {
-  const result = faultsSchema.safeParse(settings);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new LocalAwsOptionsError(
-      `Invalid DynamoDB model faults at ${['faults', ...issue.path].join('.')}: ${issue.message}`,
-      {
-        issues: result.error.issues.map((entry) => ({ path: entry.path.join('.'), message: entry.message })),
-      },
-    );
-  }
-  return result.data as DynamoDbFaults;
+  return parseFaults<DynamoDbFaults>(faultsSchema, settings, 'DynamoDB');
 }
 
 /** Counts of injected faults, by kind. */
@@ -107,95 +86,32 @@ export interface DynamoDbFaultStats {
   transactionConflicts: number;
 }
 
-/** The seeded decisions of one model. */
-export class DynamoDbFaultPlan {
-  #settings: DynamoDbFaults;
-  #random: () => number;
-  #stats: DynamoDbFaultStats = {
-    throttled: 0,
-    serverErrors: 0,
-    lostResponses: 0,
-    unprocessed: 0,
-    transactionConflicts: 0,
-  };
-
+/** The seeded decisions of one DynamoDB model. */
+export class DynamoDbFaultPlan extends FaultPlan<
+  DynamoDbOperation,
+  DynamoDbOperationFaults,
+  DynamoDbFaults,
+  DynamoDbFaultStats
+> {
   constructor(settings: DynamoDbFaults = {}) {
-    this.#settings = parseDynamoDbFaults(settings);
-    this.#random = mulberry32(this.#settings.seed ?? 1);
+    super(settings);
   }
 
-  /** Replaces the settings, restarts the seeded sequence and resets the counts. */
-  set(settings: DynamoDbFaults): void {
-    this.#settings = parseDynamoDbFaults(settings);
-    this.#random = mulberry32(this.#settings.seed ?? 1);
-    this.#stats = {
-      throttled: 0,
-      serverErrors: 0,
-      lostResponses: 0,
-      unprocessed: 0,
-      transactionConflicts: 0,
-    };
+  protected parse(settings: unknown): DynamoDbFaults {
+    return parseDynamoDbFaults(settings);
   }
 
-  /** The counts so far (a copy). */
-  get stats(): DynamoDbFaultStats {
-    return { ...this.#stats };
-  }
-
-  /** The effective settings of an operation. */
-  settingsFor(operation: DynamoDbOperation): DynamoDbOperationFaults {
-    return { ...(this.#settings.all ?? {}), ...(this.#settings.operations?.[operation] ?? {}) };
-  }
-
-  #total(): number {
-    const stats = this.#stats;
-    return (
-      stats.throttled +
-      stats.serverErrors +
-      stats.lostResponses +
-      stats.unprocessed +
-      stats.transactionConflicts
-    );
-  }
-
-  #draw(probability: number | undefined): boolean {
-    if (!probability || probability <= 0) return false;
-    if (this.#settings.maxFaults !== undefined && this.#total() >= this.#settings.maxFaults) return false;
-    return this.#random() < probability;
-  }
-
-  /** Whether this call is refused before it happens, and how. */
-  beforeCall(operation: DynamoDbOperation): 'throttle' | 'server-error' | undefined {
-    const settings = this.settingsFor(operation);
-    if (this.#draw(settings.throttleRate)) {
-      this.#stats.throttled += 1;
-      return 'throttle';
-    }
-    if (this.#draw(settings.serverErrorRate)) {
-      this.#stats.serverErrors += 1;
-      return 'server-error';
-    }
-    return undefined;
-  }
-
-  /** Whether this successful call loses its answer. */
-  loseResponse(operation: DynamoDbOperation): boolean {
-    const lost = this.#draw(this.settingsFor(operation).lostResponseRate);
-    if (lost) this.#stats.lostResponses += 1;
-    return lost;
+  protected emptyStats(): DynamoDbFaultStats {
+    return { throttled: 0, serverErrors: 0, lostResponses: 0, unprocessed: 0, transactionConflicts: 0 };
   }
 
   /** Whether one batch key or request is returned unprocessed. */
   unprocessed(operation: DynamoDbOperation): boolean {
-    const skip = this.#draw(this.settingsFor(operation).unprocessedRate);
-    if (skip) this.#stats.unprocessed += 1;
-    return skip;
+    return this.draw(this.settingsFor(operation).unprocessedRate, 'unprocessed');
   }
 
   /** Whether this transaction is cancelled by a (simulated) conflicting transaction. */
   transactionConflict(): boolean {
-    const conflict = this.#draw(this.settingsFor('TransactWriteItems').transactionConflictRate);
-    if (conflict) this.#stats.transactionConflicts += 1;
-    return conflict;
+    return this.draw(this.settingsFor('TransactWriteItems').transactionConflictRate, 'transactionConflicts');
   }
 }

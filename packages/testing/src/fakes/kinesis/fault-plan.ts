@@ -4,8 +4,7 @@
  * (`ProvisionedThroughputExceededException` or `InternalFailure`) while the call succeeds.
  */
 import { z } from 'zod';
-import { LocalAwsOptionsError } from '../../errors';
-import { mulberry32 } from '../../faults';
+import { callFaultsShape, FaultPlan, faultRate, parseFaults, planShape } from '../fault-plan';
 
 /** The operations the Kinesis model serves. */
 export const KINESIS_OPERATIONS = [
@@ -26,15 +25,12 @@ export const KINESIS_OPERATIONS = [
 /** An operation of the Kinesis model. */
 export type KinesisOperation = (typeof KINESIS_OPERATIONS)[number];
 
-const rate = z.number().min(0).max(1);
-
-const operationFaultsSchema = z.strictObject({
-  throttleRate: rate.optional(),
-  throttleError: z.enum(['ProvisionedThroughputExceededException', 'LimitExceededException']).optional(),
-  serverErrorRate: rate.optional(),
-  lostResponseRate: rate.optional(),
-  lostResponseError: z.enum(['InternalFailureException', 'TimeoutError']).optional(),
-});
+const operationFaultsSchema = z.strictObject(
+  callFaultsShape(
+    ['ProvisionedThroughputExceededException', 'LimitExceededException'],
+    ['InternalFailureException', 'TimeoutError'],
+  ),
+);
 
 /** Faults for one operation (or, as `all`, for every operation). Every rate is a fraction 0–1. */
 export interface KinesisOperationFaults {
@@ -70,27 +66,14 @@ export interface KinesisFaults {
 }
 
 const faultsSchema = z.strictObject({
-  seed: z.number().int().optional(),
-  all: operationFaultsSchema.optional(),
-  operations: z.partialRecord(z.enum(KINESIS_OPERATIONS), operationFaultsSchema).optional(),
-  entryThrottleRate: rate.optional(),
-  entryInternalFailureRate: rate.optional(),
-  maxFaults: z.number().int().min(0).optional(),
+  ...planShape(KINESIS_OPERATIONS, operationFaultsSchema),
+  entryThrottleRate: faultRate.optional(),
+  entryInternalFailureRate: faultRate.optional(),
 });
 
 /** Validates fault settings; throws a {@link LocalAwsOptionsError} naming the bad key. */
 export function parseKinesisFaults(settings: unknown): KinesisFaults {
-  const result = faultsSchema.safeParse(settings);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new LocalAwsOptionsError(
-      `Invalid Kinesis model faults at ${['faults', ...issue.path].join('.')}: ${issue.message}`,
-      {
-        issues: result.error.issues.map((entry) => ({ path: entry.path.join('.'), message: entry.message })),
-      },
-    );
-  }
-  return result.data as KinesisFaults;
+  return parseFaults<KinesisFaults>(faultsSchema, settings, 'Kinesis');
 }
 
 /** Counts of injected faults, by kind. */
@@ -102,81 +85,31 @@ export interface KinesisFaultStats {
   entriesFailed: number;
 }
 
-const emptyStats = (): KinesisFaultStats => ({
-  throttled: 0,
-  serverErrors: 0,
-  lostResponses: 0,
-  entriesThrottled: 0,
-  entriesFailed: 0,
-});
-
 /** The seeded decisions of one Kinesis model. */
-export class KinesisFaultPlan {
-  #settings: KinesisFaults;
-  #random: () => number;
-  #stats = emptyStats();
-
+export class KinesisFaultPlan extends FaultPlan<
+  KinesisOperation,
+  KinesisOperationFaults,
+  KinesisFaults,
+  KinesisFaultStats
+> {
   constructor(settings: KinesisFaults = {}) {
-    this.#settings = parseKinesisFaults(settings);
-    this.#random = mulberry32(this.#settings.seed ?? 1);
+    super(settings);
   }
 
-  /** Replaces the settings, restarts the seeded sequence and resets the counts. */
-  set(settings: KinesisFaults): void {
-    this.#settings = parseKinesisFaults(settings);
-    this.#random = mulberry32(this.#settings.seed ?? 1);
-    this.#stats = emptyStats();
+  protected parse(settings: unknown): KinesisFaults {
+    return parseKinesisFaults(settings);
   }
 
-  /** The counts so far (a copy). */
-  get stats(): KinesisFaultStats {
-    return { ...this.#stats };
-  }
-
-  /** The effective settings of an operation. */
-  settingsFor(operation: KinesisOperation): KinesisOperationFaults {
-    return { ...(this.#settings.all ?? {}), ...(this.#settings.operations?.[operation] ?? {}) };
-  }
-
-  #draw(probability: number | undefined): boolean {
-    if (!probability || probability <= 0) return false;
-    const s = this.#stats;
-    const total = s.throttled + s.serverErrors + s.lostResponses + s.entriesThrottled + s.entriesFailed;
-    if (this.#settings.maxFaults !== undefined && total >= this.#settings.maxFaults) return false;
-    return this.#random() < probability;
-  }
-
-  /** Whether this call is refused before it happens, and how. */
-  beforeCall(operation: KinesisOperation): 'throttle' | 'server-error' | undefined {
-    const settings = this.settingsFor(operation);
-    if (this.#draw(settings.throttleRate)) {
-      this.#stats.throttled += 1;
-      return 'throttle';
-    }
-    if (this.#draw(settings.serverErrorRate)) {
-      this.#stats.serverErrors += 1;
-      return 'server-error';
-    }
-    return undefined;
-  }
-
-  /** Whether this successful call loses its answer. */
-  loseResponse(operation: KinesisOperation): boolean {
-    const lost = this.#draw(this.settingsFor(operation).lostResponseRate);
-    if (lost) this.#stats.lostResponses += 1;
-    return lost;
+  protected emptyStats(): KinesisFaultStats {
+    return { throttled: 0, serverErrors: 0, lostResponses: 0, entriesThrottled: 0, entriesFailed: 0 };
   }
 
   /** Whether one record fails in place, and how. */
   entryFailure(): 'ProvisionedThroughputExceededException' | 'InternalFailure' | undefined {
-    if (this.#draw(this.#settings.entryThrottleRate)) {
-      this.#stats.entriesThrottled += 1;
+    if (this.draw(this.settings.entryThrottleRate, 'entriesThrottled')) {
       return 'ProvisionedThroughputExceededException';
     }
-    if (this.#draw(this.#settings.entryInternalFailureRate)) {
-      this.#stats.entriesFailed += 1;
-      return 'InternalFailure';
-    }
+    if (this.draw(this.settings.entryInternalFailureRate, 'entriesFailed')) return 'InternalFailure';
     return undefined;
   }
 }

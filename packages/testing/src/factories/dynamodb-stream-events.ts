@@ -1,60 +1,25 @@
 /**
- * Factories for unit tests: envelopes, the Kinesis events a consumer receives and the DynamoDB
- * stream events a publisher receives, in exactly the shape Lambda delivers them.
+ * DynamoDB stream event factories for unit tests of publishers: the events Lambda delivers, from
+ * items, envelopes or mixed records, with increasing, realistic sequence numbers.
  */
 import { randomBytes } from 'node:crypto';
 import { marshall, type marshallOptions } from '@aws-sdk/util-dynamodb';
-import {
-  type CreateEnvelopeInput,
-  createEnvelope,
-  type EventEnvelope,
-  encodeEnvelope,
-  envelopePartitionKey,
-  eventLogItemFromEnvelope,
-  newCommandId,
-} from '@tidemark/core';
+import { type EventEnvelope, eventLogItemFromEnvelope } from '@tidemark/core';
 import type {
   DynamoDBRecord,
   DynamoDBStreamEvent,
-  KinesisStreamEvent,
-  KinesisStreamRecord,
   AttributeValue as LambdaAttributeValue,
   StreamRecord,
 } from 'aws-lambda';
-import { EventSourceConfigurationError } from './errors';
-import { toLambdaDynamoDbRecord } from './event-source/dynamodb-stream-event-source';
-import { assertKnownKeys } from './event-source/options';
+import { EventSourceConfigurationError } from '../errors';
+import { toLambdaDynamoDbRecord } from '../event-source/dynamodb-stream-event-source';
+import { assertKnownKeys } from '../event-source/options';
+import { parseArn } from './stream-arn';
 
-/** The stream ARN factories use unless told otherwise. */
-export const DEFAULT_KINESIS_STREAM_ARN =
-  'arn:aws:kinesis:us-east-1:123456789012:stream/tidemark-test-stream';
 /** The DynamoDB stream ARN factories use unless told otherwise. */
 export const DEFAULT_DYNAMODB_STREAM_ARN =
   'arn:aws:dynamodb:us-east-1:123456789012:table/tidemark-test-events/stream/2026-01-01T00:00:00.000';
 
-// ---------------------------------------------------------------------------------------------
-// Envelopes
-
-const ENVELOPE_KEYS = [
-  'source',
-  'type',
-  'aggregate',
-  'version',
-  'commandId',
-  'schemaVersion',
-  'data',
-  'eventId',
-  'time',
-  'metadata',
-];
-const KINESIS_FACTORY_KEYS = [
-  'shardId',
-  'streamArn',
-  'region',
-  'invokeIdentityArn',
-  'approximateArrivalTimestamp',
-  'firstSequenceNumber',
-];
 const DYNAMODB_FACTORY_KEYS = [
   'streamViewType',
   'keyAttributes',
@@ -64,225 +29,6 @@ const DYNAMODB_FACTORY_KEYS = [
   'firstSequenceNumber',
   'marshallOptions',
 ];
-
-/** What {@link buildEnvelope} takes: any field of `createEnvelope`'s input. */
-export type BuildEnvelopeOverrides<TType extends string = string, TData = Record<string, unknown>> = Partial<
-  CreateEnvelopeInput<TType, TData>
->;
-
-/**
- * A valid envelope with sensible defaults: source `/tidemark-tests`, type `TestEventHappened`,
- * aggregate `Test#test-1`, version 1, a new command id, empty data. Any field can be overridden;
- * the result is validated by core's `createEnvelope`.
- *
- * @example
- * ```ts
- * import { buildEnvelope } from '@tidemark/testing';
- *
- * const envelope = buildEnvelope({ type: 'TaskCreated', aggregate: { type: 'Task', id: 't-1' }, data: { name: 'x' } });
- * ```
- */
-export function buildEnvelope<
-  TType extends string = string,
-  TData extends Record<string, unknown> = Record<string, unknown>,
->(overrides: BuildEnvelopeOverrides<TType, TData> = {}): EventEnvelope<TType, TData> {
-  assertKnownKeys('buildEnvelope', overrides, ENVELOPE_KEYS);
-  return createEnvelope<TType, TData>({
-    source: '/tidemark-tests',
-    type: 'TestEventHappened' as TType,
-    aggregate: { type: 'Test', id: 'test-1' },
-    version: 1,
-    commandId: newCommandId(),
-    data: {} as TData,
-    ...overrides,
-  });
-}
-
-/**
- * `count` envelopes of one aggregate with contiguous versions (from `overrides.version`, default 1)
- * and strictly increasing command ids: the history of an aggregate as the event log holds it.
- *
- * @example
- * ```ts
- * import { buildEnvelopes } from '@tidemark/testing';
- *
- * const [v1, v2, v3] = buildEnvelopes(3, { aggregate: { type: 'Task', id: 't-1' } });
- * ```
- */
-export function buildEnvelopes<
-  TType extends string = string,
-  TData extends Record<string, unknown> = Record<string, unknown>,
->(
-  count: number,
-  overrides: Omit<BuildEnvelopeOverrides<TType, TData>, 'commandId' | 'eventId'> = {},
-): EventEnvelope<TType, TData>[] {
-  if (!Number.isInteger(count) || count < 0) {
-    throw new EventSourceConfigurationError('count must be a non-negative integer', { count });
-  }
-  const first = overrides.version ?? 1;
-  return Array.from({ length: count }, (_, index) =>
-    buildEnvelope<TType, TData>({ ...overrides, version: first + index }),
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Kinesis
-
-/** Options of the Kinesis event factories. */
-export interface KinesisEventFactoryOptions {
-  /** The shard id, used in `eventID`. Default: `'shardId-000000000000'`. */
-  readonly shardId?: string;
-  /** `eventSourceARN`. Default: `arn:aws:kinesis:us-east-1:123456789012:stream/tidemark-test-stream`. */
-  readonly streamArn?: string;
-  /** `awsRegion`. Default: the region of `streamArn`. */
-  readonly region?: string;
-  /** `invokeIdentityArn`. Default: `arn:aws:iam::<account of streamArn>:role/lambda-role`. */
-  readonly invokeIdentityArn?: string;
-  /** `approximateArrivalTimestamp` of every record. Default: now. */
-  readonly approximateArrivalTimestamp?: Date;
-  /**
-   * The sequence number of the first record; later records get larger ones. Default: the next of a
-   * process-wide counter, so records made by successive calls keep increasing.
-   */
-  readonly firstSequenceNumber?: string;
-}
-
-/** One Kinesis record's content for {@link kinesisEventFromData}. */
-export interface KinesisDataInput {
-  /** The record data: bytes, or text encoded as UTF-8. */
-  readonly data: Uint8Array | string;
-  /** The partition key. Default: `'partition-key'`. */
-  readonly partitionKey?: string;
-}
-
-/** The step between two generated Kinesis sequence numbers (what kinesis-mock uses: 2^80). */
-const KINESIS_SEQUENCE_STEP = 1n << 80n;
-let nextKinesisSequence = 49590338271490256608559692538361571095921575989136588898n;
-
-/**
- * A Kinesis event with one record per envelope, as Lambda delivers it: the envelope encoded as
- * UTF-8 JSON in base64 `data`, its aggregate as partition key, increasing sequence numbers,
- * `eventID` `shardId-…:<sequence number>`, arrival time in epoch seconds.
- *
- * @example
- * ```ts
- * import { buildEnvelopes, fakeLambdaContext, kinesisEventFromEnvelopes } from '@tidemark/testing';
- *
- * const event = kinesisEventFromEnvelopes(buildEnvelopes(3));
- * const response = await consumer(event, fakeLambdaContext());
- * expect(response.batchItemFailures).toEqual([]);
- * ```
- */
-export function kinesisEventFromEnvelopes(
-  envelopes: readonly EventEnvelope[],
-  options: KinesisEventFactoryOptions = {},
-): KinesisStreamEvent {
-  return kinesisEventFromData(
-    envelopes.map((envelope) => ({
-      data: encodeEnvelope(envelope),
-      partitionKey: envelopePartitionKey(envelope),
-    })),
-    options,
-  );
-}
-
-/**
- * A Kinesis event from raw record data: bytes or text (UTF-8), for example malformed input a
- * consumer must park. Entries are data, or `{ data, partitionKey }`.
- *
- * @example
- * ```ts
- * import { kinesisEventFromData } from '@tidemark/testing';
- *
- * const event = kinesisEventFromData(['not json', new Uint8Array([0xff, 0xfe])]);
- * ```
- */
-export function kinesisEventFromData(
-  entries: readonly (Uint8Array | string | KinesisDataInput)[],
-  options: KinesisEventFactoryOptions = {},
-): KinesisStreamEvent {
-  assertKnownKeys('a Kinesis event factory', options, KINESIS_FACTORY_KEYS);
-  const sequenceNumbers = kinesisSequenceNumbers(entries.length, options.firstSequenceNumber);
-  return {
-    Records: entries.map((entry, index) =>
-      kinesisRecord(
-        typeof entry === 'string' || entry instanceof Uint8Array ? { data: entry } : entry,
-        sequenceNumbers[index]!,
-        options,
-      ),
-    ),
-  };
-}
-
-/**
- * One Kinesis record for an envelope (see {@link kinesisEventFromEnvelopes}).
- *
- * @example
- * ```ts
- * import { buildEnvelope, kinesisRecordFromEnvelope } from '@tidemark/testing';
- * const record = kinesisRecordFromEnvelope(buildEnvelope());
- * ```
- */
-export function kinesisRecordFromEnvelope(
-  envelope: EventEnvelope,
-  options: KinesisEventFactoryOptions = {},
-): KinesisStreamRecord {
-  return kinesisEventFromEnvelopes([envelope], options).Records[0]!;
-}
-
-function kinesisRecord(
-  input: KinesisDataInput,
-  sequenceNumber: string,
-  options: KinesisEventFactoryOptions,
-): KinesisStreamRecord {
-  if (!(typeof input.data === 'string' || input.data instanceof Uint8Array)) {
-    throw new EventSourceConfigurationError('Kinesis record data must be a Uint8Array or a string', {
-      dataType: typeof input.data,
-    });
-  }
-  const streamArn = options.streamArn ?? DEFAULT_KINESIS_STREAM_ARN;
-  const arn = parseArn(streamArn, 'kinesis');
-  const shardId = options.shardId ?? 'shardId-000000000000';
-  const arrival = options.approximateArrivalTimestamp ?? new Date();
-  const data = typeof input.data === 'string' ? Buffer.from(input.data, 'utf8') : Buffer.from(input.data);
-  return {
-    kinesis: {
-      kinesisSchemaVersion: '1.0',
-      partitionKey: input.partitionKey ?? 'partition-key',
-      sequenceNumber,
-      data: data.toString('base64'),
-      approximateArrivalTimestamp: arrival.getTime() / 1000,
-    },
-    eventSource: 'aws:kinesis',
-    eventVersion: '1.0',
-    eventID: `${shardId}:${sequenceNumber}`,
-    eventName: 'aws:kinesis:record',
-    invokeIdentityArn: options.invokeIdentityArn ?? `arn:aws:iam::${arn.account}:role/lambda-role`,
-    awsRegion: options.region ?? arn.region,
-    eventSourceARN: streamArn,
-  };
-}
-
-function kinesisSequenceNumbers(count: number, first: string | undefined): string[] {
-  let start: bigint;
-  if (first !== undefined) {
-    if (!/^\d{1,128}$/.test(first)) {
-      throw new EventSourceConfigurationError('firstSequenceNumber must be a decimal string', {
-        firstSequenceNumber: first,
-      });
-    }
-    start = BigInt(first);
-  } else {
-    start = nextKinesisSequence;
-    nextKinesisSequence += KINESIS_SEQUENCE_STEP * BigInt(Math.max(1, count));
-  }
-  return Array.from({ length: count }, (_, index) =>
-    (start + KINESIS_SEQUENCE_STEP * BigInt(index)).toString(),
-  );
-}
-
-// ---------------------------------------------------------------------------------------------
-// DynamoDB streams
 
 /** The stream view type of a DynamoDB stream. */
 export type StreamViewType = 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES' | 'KEYS_ONLY';
@@ -519,12 +265,4 @@ function valueSize(value: LambdaAttributeValue): number {
   if (value.M !== undefined) return 3 + imageSize(value.M);
   if (value.L !== undefined) return 3 + value.L.reduce((sum, item) => sum + 1 + valueSize(item), 0);
   return 0;
-}
-
-function parseArn(arn: string, service: 'kinesis' | 'dynamodb'): { region: string; account: string } {
-  const match = new RegExp(`^arn:[^:]+:${service}:([^:]*):(\\d{12}):`).exec(arn);
-  if (!match) {
-    throw new EventSourceConfigurationError(`not a ${service} ARN: ${arn}`, { arn });
-  }
-  return { region: match[1]!, account: match[2]! };
 }
