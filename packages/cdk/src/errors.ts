@@ -1,8 +1,9 @@
 /**
  * Errors thrown by `@tidemark/cdk` while a stack is built (synth time). Every error is a
- * `TidemarkError` with a stable `code` and a `context` that names the construct.
+ * `TidemarkError` with a stable `code` and a `context` that names the construct; invalid properties
+ * are core's one `ConfigurationError`, as bad options are in every other Tidemark package.
  */
-import { TidemarkError, type ValidationIssue } from '@tidemark/core';
+import { ConfigurationError, TidemarkError, type ValidationIssue } from '@tidemark/core';
 
 /** The base class of the errors thrown by the constructs. */
 export class TidemarkCdkError extends TidemarkError {
@@ -13,23 +14,25 @@ export class TidemarkCdkError extends TidemarkError {
 }
 
 /**
- * A construct's properties are invalid (an unknown key, a value out of range, a wrong type): the
- * message lists every problem, `issues` holds them one by one.
+ * A construct's properties are invalid (an unknown key, a value out of range, a wrong type): core's
+ * `ConfigurationError` (code `CONFIGURATION_INVALID`) with `factory` = the construct's class,
+ * `option` = the first bad property's path, and `issues` listing every problem; the message lists
+ * them all and `context` names the construct's path in the tree.
  */
-export class InvalidConstructPropsError extends TidemarkCdkError {
-  /** Every problem found, not only the first. */
-  readonly issues: readonly ValidationIssue[];
-
+export class InvalidConstructPropsError extends ConfigurationError {
   constructor(construct: string, path: string, issues: readonly ValidationIssue[]) {
     super(
-      'CDK_PROPS_INVALID',
       `${construct} ${path}: invalid properties: ${issues
         .map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message))
         .join('; ')}`,
-      { construct, path, issues },
+      {
+        factory: construct,
+        option: issues[0]?.path ?? '',
+        issues: Object.freeze([...issues]),
+        context: { construct, path },
+      },
     );
     this.name = 'InvalidConstructPropsError';
-    this.issues = Object.freeze([...issues]);
   }
 }
 

@@ -1,3 +1,4 @@
+export { ConfigurationError } from '@tidemark/core';
 export type { MetricsTarget } from './alarms';
 export { InvalidConstructPropsError, TidemarkCdkError, UnsupportedTopologyError } from './errors';
 export type { EventConsumerAlarms, EventConsumerProps } from './event-consumer';

@@ -1,4 +1,4 @@
-import { EVENT_LOG_KEY, eventLogTableDescription } from '@tidemark/core';
+import { ConfigurationError, EVENT_LOG_KEY, eventLogTableDescription } from '@tidemark/core';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
@@ -83,7 +83,9 @@ describe('EventLogTable', () => {
       expect(error).toBeInstanceOf(InvalidConstructPropsError);
       const issues = (error as InvalidConstructPropsError).issues.map((issue) => issue.path).sort();
       expect(issues).toEqual(['removalPolicy', 'tableName']);
-      expect((error as InvalidConstructPropsError).code).toBe('CDK_PROPS_INVALID');
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect(error).toMatchObject({ code: 'CONFIGURATION_INVALID', factory: 'EventLogTable' });
+      expect(['removalPolicy', 'tableName']).toContain((error as InvalidConstructPropsError).option);
     }
   });
 });
