@@ -133,7 +133,10 @@ export function createActivityFeedListener(options: ActivityFeedOptions) {
         event.data.name,
       ),
     TaskUpdated: async (event, context) => {
-      // The feed remembers task names from earlier events: a summary-only change carries none.
+      // The feed remembers task names from earlier events: a summary-only change carries none. The
+      // name an earlier event of this batch staged is written with the aggregate's transaction at
+      // the end of the batch: commit the earlier events first so the read sees it.
+      await context.transaction.commitEarlier();
       const known = (await nameOf('Task', event.aggregate.id)) ?? event.aggregate.id;
       const { name, summary } = event.data;
       const summaryChange = summary === undefined ? undefined : summary === null ? 'removed' : 'changed';
