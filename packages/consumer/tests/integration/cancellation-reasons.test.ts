@@ -5,7 +5,6 @@
  */
 import { PutItemCommand, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { defineCatalog, defineEvent } from '@tidemark/core';
 import {
   buildEnvelopes,
   fakeLambdaContext,
@@ -14,21 +13,8 @@ import {
 } from '@tidemark/testing';
 import { test } from '@tidemark/testing/vitest';
 import { describe, expect } from 'vitest';
-import { z } from 'zod';
-import { consumerTableDescription, createConsumer } from '../../src/index';
-
-const CounterIncremented = defineEvent({
-  type: 'CounterIncremented',
-  schemaVersion: 1,
-  aggregateType: 'Counter',
-  schema: z.object({ by: z.number().int().positive() }),
-});
-const counterEvents = defineCatalog([CounterIncremented]);
-
-async function table(aws: LocalAws): Promise<string> {
-  const { TableName: _name, ...description } = consumerTableDescription('unused');
-  return (await aws.createTable(description)).tableName;
-}
+import { createConsumer } from '../../src/index';
+import { consumerTable, counterEvents } from '../helpers/integration-fixture';
 
 /** The local client, or one whose cancelled transactions carry their reasons in the message only. */
 function client(aws: LocalAws, messageOnly: boolean) {
@@ -55,8 +41,8 @@ describe('transaction cancellation reasons in the consumer, on DynamoDB Local', 
   ] as const)(
     'a refused staged write counts as an attempt and is parked with its reason (%s)',
     async ([, messageOnly], { aws }) => {
-      const checkpoints = await table(aws);
-      const effects = await table(aws);
+      const checkpoints = await consumerTable(aws);
+      const effects = await consumerTable(aws);
       // The effect of version 1 already exists: the handler's conditional Put is refused every time.
       await aws.dynamodb.send(
         new PutItemCommand({ TableName: effects, Item: marshall({ pk: 'c1', sk: '1' }) }),

@@ -3,118 +3,29 @@
  * event-source emulation (ReportBatchItemFailures on), checkpoints in DynamoDB Local.
  */
 import { DynamoDBClient, QueryCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import middy from '@middy/core';
-import {
-  defineCatalog,
-  defineEvent,
-  type EventEnvelope,
-  encodeEnvelope,
-  envelopePartitionKey,
-} from '@tidemark/core';
-import {
-  buildEnvelope,
-  buildEnvelopes,
-  createKinesisEventSource,
-  fakeLambdaContext,
-  type KinesisEventSource,
-  type KinesisEventSourceOptions,
-  kinesisEventFromEnvelopes,
-  type LocalAws,
-} from '@tidemark/testing';
+import { buildEnvelope, fakeLambdaContext, kinesisEventFromEnvelopes } from '@tidemark/testing';
 import { test } from '@tidemark/testing/vitest';
 import { afterEach, describe, expect } from 'vitest';
-import { z } from 'zod';
-import { type Consumer, consumerTableDescription, createConsumer } from '../../src/index';
+import { type Consumer, createConsumer } from '../../src/index';
 import { consumerMiddleware } from '../../src/middleware';
 import type { BatchSummary, ConsumerOptions } from '../../src/types';
+import {
+  asRecords,
+  consumerTable,
+  counterEvents,
+  counterHistory,
+  effects,
+  eventSource,
+  putRecords,
+  stopEventSources,
+} from '../helpers/integration-fixture';
 
-const CounterIncremented = defineEvent({
-  type: 'CounterIncremented',
-  schemaVersion: 1,
-  aggregateType: 'Counter',
-  schema: z.object({ by: z.number().int().positive() }),
-});
+afterEach(stopEventSources);
 
-const counterEvents = defineCatalog([CounterIncremented]);
-
-const sources: KinesisEventSource[] = [];
-afterEach(async () => {
-  await Promise.all(sources.splice(0).map((source) => source.stop()));
-});
-
-function eventSource(options: KinesisEventSourceOptions): KinesisEventSource {
-  const source = createKinesisEventSource({
-    pollIntervalMs: 20,
-    reportBatchItemFailures: true,
-    maximumRetryAttempts: -1,
-    startingPosition: 'TRIM_HORIZON',
-    ...options,
-  });
-  sources.push(source);
-  return source;
-}
-
-/** Puts records in order (one shard keeps it), 500 per call. */
-async function putRecords(
-  kinesis: KinesisClient,
-  streamName: string,
-  records: { data: Uint8Array; key: string }[],
-) {
-  for (let start = 0; start < records.length; start += 500) {
-    const chunk = records.slice(start, start + 500);
-    const response = await kinesis.send(
-      new PutRecordsCommand({
-        StreamName: streamName,
-        Records: chunk.map((record) => ({ Data: record.data, PartitionKey: record.key })),
-      }),
-    );
-    expect(response.FailedRecordCount ?? 0).toBe(0);
-  }
-}
-
-const asRecords = (envelopes: readonly EventEnvelope[]) =>
-  envelopes.map((envelope) => ({ data: encodeEnvelope(envelope), key: envelopePartitionKey(envelope) }));
-
-function counterHistory(id: string, count: number): EventEnvelope[] {
-  return buildEnvelopes(count, {
-    type: 'CounterIncremented',
-    aggregate: { type: 'Counter', id },
-    data: { by: 1 },
-  });
-}
-
-async function consumerTable(aws: LocalAws): Promise<string> {
-  const { TableName: _name, ...description } = consumerTableDescription('unused');
-  return (await aws.createTable(description)).tableName;
-}
-
-async function effectsTable(aws: LocalAws): Promise<string> {
-  const { TableName: _name, ...description } = consumerTableDescription('unused');
-  return (await aws.createTable(description)).tableName;
-}
-
-/** Every effect item: how many times each (aggregate, version) was applied. */
-async function effects(aws: LocalAws, tableName: string): Promise<Map<string, number>> {
-  const result = new Map<string, number>();
-  let start: Record<string, never> | undefined;
-  do {
-    const page = await aws.dynamodb.send(
-      new ScanCommand({
-        TableName: tableName,
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const { pk, sk, applications } = unmarshall(item);
-      result.set(`${pk}@${sk}`, Number(applications ?? 1));
-    }
-    start = page.LastEvaluatedKey as Record<string, never> | undefined;
-  } while (start);
-  return result;
-}
+/** The effects of a test's handler live in a table of the consumer table's layout. */
+const effectsTable = consumerTable;
 
 type EntryPoint = 'createConsumer' | 'middy middleware';
 

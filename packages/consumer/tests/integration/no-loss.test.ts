@@ -25,8 +25,9 @@ import {
 import { test } from '@tidemark/testing/vitest';
 import { describe, expect } from 'vitest';
 import { z } from 'zod';
-import { type Consumer, consumerTableDescription, createConsumer } from '../../src/index';
+import { type Consumer, createConsumer } from '../../src/index';
 import type { ConsumerOptions } from '../../src/types';
+import { consumerTable } from '../helpers/integration-fixture';
 
 const ListReplaced = defineEvent({
   type: 'ListReplaced',
@@ -37,11 +38,6 @@ const ListReplaced = defineEvent({
 const catalog = defineCatalog([ListReplaced]);
 
 type Options = Partial<ConsumerOptions<typeof catalog, boolean>>;
-
-async function consumerTable(aws: LocalAws): Promise<string> {
-  const { TableName: _name, ...description } = consumerTableDescription('unused');
-  return (await aws.createTable(description)).tableName;
-}
 
 function list(
   id: string,

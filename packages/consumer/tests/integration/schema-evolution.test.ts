@@ -12,8 +12,9 @@ import { fakeLambdaContext, kinesisEventFromEnvelopes, type LocalAws } from '@ti
 import { test } from '@tidemark/testing/vitest';
 import { describe, expect } from 'vitest';
 import { z } from 'zod';
-import { consumerTableDescription, createConsumer } from '../../src/index';
+import { createConsumer } from '../../src/index';
 import type { BatchSummary } from '../../src/types';
+import { consumerTable } from '../helpers/integration-fixture';
 
 /** The listener's definition before the breaking change: `by`. */
 const IncrementedV1 = defineEvent({
@@ -54,11 +55,6 @@ function written(id: string, version: number, schemaVersion: 1 | 2 | 3): EventEn
     // Version 2 only added an optional field: its producer declares it readable by version 1.
     ...(schemaVersion === 2 ? { readableFrom: 1 } : {}),
   });
-}
-
-async function consumerTable(aws: LocalAws): Promise<string> {
-  const { TableName: _name, ...description } = consumerTableDescription('unused');
-  return (await aws.createTable(description)).tableName;
 }
 
 /** A listener deploy: its catalog, what it applied (`id@version` → value read), its metrics and logs. */

@@ -5,57 +5,30 @@
  * a staged write refused in the middle, and the splits.
  */
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import {
-  defineCatalog,
-  defineEvent,
-  type EventEnvelope,
-  encodeEnvelope,
-  envelopePartitionKey,
-} from '@tidemark/core';
-import {
-  buildEnvelopes,
-  createKinesisEventSource,
-  fakeLambdaContext,
-  type KinesisEventSource,
-  kinesisEventFromEnvelopes,
-  type LocalAws,
-} from '@tidemark/testing';
+import { fakeLambdaContext, kinesisEventFromEnvelopes, type LocalAws } from '@tidemark/testing';
 import { test } from '@tidemark/testing/vitest';
 import { afterEach, describe, expect } from 'vitest';
-import { z } from 'zod';
-import { consumerTableDescription, createConsumer, type Transaction } from '../../src/index';
+import { createConsumer, type Transaction } from '../../src/index';
 import type { BatchSummary, ConsumerOptions } from '../../src/types';
+import {
+  asRecords,
+  consumerTable,
+  counterEvents,
+  counterHistory,
+  effects,
+  eventSource,
+  putRecords,
+  stopEventSources,
+} from '../helpers/integration-fixture';
 
-const CounterIncremented = defineEvent({
-  type: 'CounterIncremented',
-  schemaVersion: 1,
-  aggregateType: 'Counter',
-  schema: z.object({ by: z.number().int().positive() }),
-});
-const counterEvents = defineCatalog([CounterIncremented]);
 type Handled = { aggregate: { id: string }; version: number };
 
-const sources: KinesisEventSource[] = [];
 const clients: DynamoDBClient[] = [];
 afterEach(async () => {
-  await Promise.all(sources.splice(0).map((source) => source.stop()));
+  await stopEventSources();
   for (const client of clients.splice(0)) client.destroy();
 });
-
-function counterHistory(id: string, count: number): EventEnvelope[] {
-  return buildEnvelopes(count, {
-    type: 'CounterIncremented',
-    aggregate: { type: 'Counter', id },
-    data: { by: 1 },
-  });
-}
-
-async function table(aws: LocalAws): Promise<string> {
-  const { TableName: _name, ...description } = consumerTableDescription('unused');
-  return (await aws.createTable(description)).tableName;
-}
 
 /** A client that records the name of every command it sends. */
 function countingClient(aws: LocalAws): { client: DynamoDBClient; commands: string[] } {
@@ -70,27 +43,6 @@ function countingClient(aws: LocalAws): { client: DynamoDBClient; commands: stri
     { step: 'initialize', name: 'countCommands' },
   );
   return { client, commands };
-}
-
-/** Every effect item: how many times each (aggregate, version) was applied. */
-async function effects(aws: LocalAws, tableName: string): Promise<Map<string, number>> {
-  const result = new Map<string, number>();
-  let start: Record<string, never> | undefined;
-  do {
-    const page = await aws.dynamodb.send(
-      new ScanCommand({
-        TableName: tableName,
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      const { pk, sk, applications } = unmarshall(item);
-      result.set(`${pk}@${sk}`, Number(applications ?? 1));
-    }
-    start = page.LastEvaluatedKey as Record<string, never> | undefined;
-  } while (start);
-  return result;
 }
 
 /** One effect item per event, written once (a second write of it would fail its condition). */
@@ -119,28 +71,13 @@ function consumerWith(
 const count = (commands: readonly string[], name: string) =>
   commands.filter((command) => command === name).length;
 
-async function putRecords(kinesis: KinesisClient, streamName: string, envelopes: readonly EventEnvelope[]) {
-  for (let start = 0; start < envelopes.length; start += 500) {
-    const response = await kinesis.send(
-      new PutRecordsCommand({
-        StreamName: streamName,
-        Records: envelopes.slice(start, start + 500).map((envelope) => ({
-          Data: encodeEnvelope(envelope),
-          PartitionKey: envelopePartitionKey(envelope),
-        })),
-      }),
-    );
-    expect(response.FailedRecordCount ?? 0).toBe(0);
-  }
-}
-
 describe('transactional mode on DynamoDB Local', () => {
   test('commits 1,000 records of 100 aggregates in one transaction per aggregate, and redelivery writes nothing', async ({
     aws,
     kinesisStream,
   }) => {
-    const checkpoints = await table(aws);
-    const effectTable = await table(aws);
+    const checkpoints = await consumerTable(aws);
+    const effectTable = await consumerTable(aws);
     const { client, commands } = countingClient(aws);
     const { consumer, summaries } = consumerWith({
       name: 'tx-batch',
@@ -154,7 +91,7 @@ describe('transactional mode on DynamoDB Local', () => {
     const envelopes = Array.from({ length: 10 }, (_, version) =>
       histories.map((history) => history[version]!),
     ).flat();
-    await putRecords(aws.kinesis, kinesisStream.streamName, envelopes);
+    await putRecords(aws.kinesis, kinesisStream.streamName, asRecords(envelopes));
     const mapping = {
       kinesis: aws.kinesis,
       streamName: kinesisStream.streamName,
@@ -167,15 +104,13 @@ describe('transactional mode on DynamoDB Local', () => {
       startingPosition: 'TRIM_HORIZON' as const,
     };
 
-    const first = createKinesisEventSource(mapping);
-    sources.push(first);
+    const first = eventSource(mapping);
     await first.start();
     await first.drain({ timeoutMs: 60_000 });
     await first.stop();
     const firstSummaries = summaries.splice(0);
     const firstCommands = commands.splice(0);
-    const again = createKinesisEventSource(mapping);
-    sources.push(again);
+    const again = eventSource(mapping);
     await again.start();
     await again.drain({ timeoutMs: 60_000 });
 
@@ -202,8 +137,8 @@ describe('transactional mode on DynamoDB Local', () => {
   test('commits the events before a handler failure in one transaction with the failure; the redelivery applies the rest once', async ({
     aws,
   }) => {
-    const checkpoints = await table(aws);
-    const effectTable = await table(aws);
+    const checkpoints = await consumerTable(aws);
+    const effectTable = await consumerTable(aws);
     const { client, commands } = countingClient(aws);
     let failures = 1;
     const { consumer, summaries } = consumerWith({
@@ -247,8 +182,8 @@ describe('transactional mode on DynamoDB Local', () => {
   test('commits the events before a refused staged write and charges the refusal to its event alone', async ({
     aws,
   }) => {
-    const checkpoints = await table(aws);
-    const effectTable = await table(aws);
+    const checkpoints = await consumerTable(aws);
+    const effectTable = await consumerTable(aws);
     // Version 3's effect exists already: its condition fails.
     await aws.dynamodb.send(
       new (await import('@aws-sdk/client-dynamodb')).PutItemCommand({
@@ -293,8 +228,8 @@ describe('transactional mode on DynamoDB Local', () => {
   test('splits an aggregate whose staged writes pass 100 actions, each request advancing the checkpoint', async ({
     aws,
   }) => {
-    const checkpoints = await table(aws);
-    const effectTable = await table(aws);
+    const checkpoints = await consumerTable(aws);
+    const effectTable = await consumerTable(aws);
     const { client, commands } = countingClient(aws);
     const { consumer } = consumerWith({
       name: 'tx-actions',
@@ -334,8 +269,8 @@ describe('transactional mode on DynamoDB Local', () => {
   });
 
   test('splits an aggregate whose staged writes pass 4 MB', async ({ aws }) => {
-    const checkpoints = await table(aws);
-    const effectTable = await table(aws);
+    const checkpoints = await consumerTable(aws);
+    const effectTable = await consumerTable(aws);
     const { client, commands } = countingClient(aws);
     const payload = 'x'.repeat(340 * 1024);
     const { consumer } = consumerWith({
@@ -365,8 +300,8 @@ describe('transactional mode on DynamoDB Local', () => {
   test('never puts two writes to one item in a request: an Update per event of one counter item commits once per event', async ({
     aws,
   }) => {
-    const checkpoints = await table(aws);
-    const effectTable = await table(aws);
+    const checkpoints = await consumerTable(aws);
+    const effectTable = await consumerTable(aws);
     const { client, commands } = countingClient(aws);
     const { consumer } = consumerWith({
       name: 'tx-same-item',
@@ -394,8 +329,8 @@ describe('transactional mode on DynamoDB Local', () => {
   test('learns that Puts whose key it cannot see touch one item, and splits them from then on', async ({
     aws,
   }) => {
-    const checkpoints = await table(aws);
-    const effectTable = await table(aws);
+    const checkpoints = await consumerTable(aws);
+    const effectTable = await consumerTable(aws);
     const { client, commands } = countingClient(aws);
     const { consumer, summaries } = consumerWith({
       name: 'tx-same-put',
