@@ -3,34 +3,15 @@
  * or after a publisher outage longer than the DynamoDB stream's 24-hour retention. Same ordered
  * waves and retries as the publisher; resumable with a token; listeners drop the duplicates.
  */
-import {
-  type AttributeValue,
-  DynamoDBClient,
-  QueryCommand,
-  type QueryCommandInput,
-  ScanCommand,
-  type ScanCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import {
-  type AwsClientOptions,
-  aggregateKey,
-  EVENT_LOG_KEY,
-  envelopeFromEventLogItem,
-  parseEventLogItem,
-} from '@tidemark/core';
-import {
-  describeError,
-  metricReporter,
-  parseOptions,
-  resolveClient,
-  resolveLogger,
-} from '@tidemark/core/internal';
+import { type AwsClientOptions, aggregateKey, EVENT_LOG_KEY } from '@tidemark/core';
+import { metricReporter, parseOptions, resolveClient, resolveLogger } from '@tidemark/core/internal';
 import { ReplayInterruptedError } from './errors';
-import { type OutgoingRecord, publishInOrder } from './ordered-publish';
-import { outgoingRecord } from './outgoing-records';
+import { publishInOrder } from './ordered-publish';
 import { REPLAY_DEFAULTS, REPLAY_OPTIONS_SCHEMA, routeOf } from './publisher-options';
+import { type LogPageQuery, pageRecords, readLogPage } from './replay-pages';
 import type { ReplayOptions, ReplayResult } from './replay-types';
 import { encodeResumeToken, readResumeToken, type TokenState } from './resume-token';
 
@@ -86,6 +67,12 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   let scanned = 0;
   let skipped = 0;
   const token = () => encodeResumeToken(state);
+  const reading: LogPageQuery = {
+    tableName,
+    pageSize,
+    ...(pk !== undefined ? { aggregate: { key: pk, fromVersion } } : {}),
+    ...(totalSegments !== undefined ? { segment: segment!, totalSegments } : {}),
+  };
 
   for (;;) {
     if (signal?.aborted) {
@@ -99,73 +86,13 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         resumeToken: token(),
       };
     }
-    const startKey: Record<string, AttributeValue> | undefined = state.startKey
-      ? {
-          [EVENT_LOG_KEY.partitionKey]: { S: state.startKey.pk },
-          [EVENT_LOG_KEY.sortKey]: { N: String(state.startKey.sk) },
-        }
-      : undefined;
-    const page =
-      pk !== undefined
-        ? await dynamodb.send(
-            new QueryCommand({
-              TableName: tableName,
-              KeyConditionExpression: '#pk = :pk AND #sk >= :from',
-              ExpressionAttributeNames: { '#pk': EVENT_LOG_KEY.partitionKey, '#sk': EVENT_LOG_KEY.sortKey },
-              ExpressionAttributeValues: { ':pk': { S: pk }, ':from': { N: String(fromVersion) } },
-              ConsistentRead: true,
-              Limit: pageSize,
-              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-            } satisfies QueryCommandInput),
-          )
-        : await dynamodb.send(
-            new ScanCommand({
-              TableName: tableName,
-              ConsistentRead: true,
-              Limit: pageSize,
-              ...(totalSegments !== undefined ? { Segment: segment!, TotalSegments: totalSegments } : {}),
-              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-            } satisfies ScanCommandInput),
-          );
+    const page = await readLogPage(dynamodb, reading, state.startKey);
     pages += 1;
     const items = (page.Items ?? []).map((item) => unmarshall(item));
     scanned += items.length;
 
-    // Items in scan order. DynamoDB stores an aggregate's items together in version order and a
-    // Scan reads them so; the records are still put in version order per aggregate, as the waves
-    // need, and `recordOfItem` maps each item (scan order, for the resume point) to its record.
-    const candidates: { record: OutgoingRecord; version: number; item: number }[] = [];
-    const recordOfItem: (number | undefined)[] = items.map(() => undefined);
-    items.forEach((item, index) => {
-      try {
-        const envelope = envelopeFromEventLogItem(parseEventLogItem(item));
-        candidates.push({
-          record: outgoingRecord(envelope, route),
-          version: envelope.aggregateversion,
-          item: index,
-        });
-      } catch (error) {
-        skipped += 1;
-        logger.error('An item of the event log is not an event; replay skips it', {
-          pk: item[EVENT_LOG_KEY.partitionKey],
-          sk: item[EVENT_LOG_KEY.sortKey],
-          error: describeError(error),
-        });
-      }
-    });
-    const byAggregate = new Map<string, typeof candidates>();
-    for (const candidate of candidates) {
-      const list = byAggregate.get(candidate.record.key);
-      if (list) list.push(candidate);
-      else byAggregate.set(candidate.record.key, [candidate]);
-    }
-    const records: OutgoingRecord[] = [];
-    for (const list of byAggregate.values()) {
-      for (const candidate of list.sort((a, b) => a.version - b.version)) {
-        recordOfItem[candidate.item] = records.length;
-        records.push(candidate.record);
-      }
-    }
+    const { records, recordOfItem, skipped: notEvents } = pageRecords(items, route, logger);
+    skipped += notEvents;
     const report = await publishInOrder(records, {
       kinesis,
       logger,
