@@ -12,7 +12,7 @@ import { ReplayInterruptedError } from './errors';
 import { publishInOrder } from './ordered-publish';
 import { REPLAY_DEFAULTS, REPLAY_OPTIONS_SCHEMA, routeOf } from './publisher-options';
 import { type LogPageQuery, pageRecords, readLogPage } from './replay-pages';
-import type { ReplayOptions, ReplayResult } from './replay-types';
+import type { ReplayOptions, ReplayProgress, ReplayResult } from './replay-types';
 import { encodeResumeToken, readResumeToken, type TokenState } from './resume-token';
 
 /**
@@ -67,6 +67,24 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   let scanned = 0;
   let skipped = 0;
   const token = () => encodeResumeToken(state);
+  const progress = (): ReplayProgress => ({
+    pages,
+    scanned,
+    published: state.published,
+    eventsDone: state.eventsDone ?? 0,
+    skipped,
+    resumeToken: token(),
+  });
+  // Complete: the token is spent; stopped by the signal: the token resumes it.
+  const result = (complete: boolean): ReplayResult => ({
+    complete,
+    published: state.published,
+    eventsDone: state.eventsDone ?? 0,
+    scanned,
+    pages,
+    skipped,
+    resumeToken: complete ? undefined : token(),
+  });
   const reading: LogPageQuery = {
     tableName,
     pageSize,
@@ -76,15 +94,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
 
   for (;;) {
     if (signal?.aborted) {
-      return {
-        complete: false,
-        published: state.published,
-        eventsDone: state.eventsDone ?? 0,
-        scanned,
-        pages,
-        skipped,
-        resumeToken: token(),
-      };
+      return result(false);
     }
     const page = await readLogPage(dynamodb, reading, state.startKey);
     pages += 1;
@@ -131,24 +141,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     const lastPage = page.LastEvaluatedKey === undefined;
     if (firstUnpublished === -1 && lastPage) {
       // Complete: the token is spent.
-      await parsed.onProgress?.({
-        pages,
-        scanned,
-        published: state.published,
-        eventsDone: state.eventsDone ?? 0,
-        skipped,
-        resumeToken: token(),
-      });
+      await parsed.onProgress?.(progress());
       logger.info('Replay complete', { published: state.published, pages, scanned, skipped });
-      return {
-        complete: true,
-        published: state.published,
-        eventsDone: state.eventsDone ?? 0,
-        scanned,
-        pages,
-        skipped,
-        resumeToken: undefined,
-      };
+      return result(true);
     }
     if (firstUnpublished === -1 && page.LastEvaluatedKey) {
       const lastKey = unmarshall(page.LastEvaluatedKey);
@@ -160,27 +155,12 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         },
       };
     }
-    await parsed.onProgress?.({
-      pages,
-      scanned,
-      published: state.published,
-      eventsDone: state.eventsDone ?? 0,
-      skipped,
-      resumeToken: token(),
-    });
+    await parsed.onProgress?.(progress());
     logger.info('Replay page done', { page: pages, items: items.length, published: publishedNow, failed });
     if (firstUnpublished !== -1) {
       if (signal?.aborted) {
         // Stopped by the signal before every wave ran: not a failure; the token resumes it.
-        return {
-          complete: false,
-          published: state.published,
-          eventsDone: state.eventsDone ?? 0,
-          scanned,
-          pages,
-          skipped,
-          resumeToken: token(),
-        };
+        return result(false);
       }
       throw new ReplayInterruptedError(
         `Replay stopped: ${failed} events of page ${pages} could not be published; resume with the token`,
