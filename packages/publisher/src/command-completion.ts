@@ -8,7 +8,16 @@
  * command it touches whole makes no request at all.
  */
 import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import type { EventEnvelope, TidemarkLogger } from '@tidemark/core';
+import { describeError, envelopeFromEventLogImage, forEachLimited } from '@tidemark/core/internal';
 import { COMMAND_ITEM_ATTRIBUTES, EVENT_LOG_KEY } from '@tidemark/event-log';
+import type { OutgoingRecord } from './ordered-publish';
+import { outgoingRecord, poisonRecord } from './outgoing-records';
+import type { StreamRoute } from './publisher-types';
+import { unmarshallLoosely } from './stream-records';
+
+/** Queries in flight at once while completing split commands. */
+const MAX_CONCURRENT_COMPLETIONS = 16;
 
 /** The most versions one command spans (a transaction holds 100 items, one is the version check). */
 const MAX_COMMAND_SPAN = 99;
@@ -136,4 +145,136 @@ export async function readVersions(
 export function tableNameOfStreamArn(arn: unknown): string | undefined {
   if (typeof arn !== 'string') return undefined;
   return /^arn:[^:]+:dynamodb:[^:]*:[^:]*:table\/([^/]+)\/stream\//.exec(arn)?.[1];
+}
+
+/** What completing split commands needs from the publisher. */
+export interface CompletionContext {
+  /** The event-log table to read from; `undefined` when neither the options nor the stream name one. */
+  readonly tableName: string | undefined;
+  /** The DynamoDB client, made on first use (a batch of whole commands never needs it). */
+  readonly dynamodb: () => DynamoDBClient;
+  readonly route: StreamRoute;
+  readonly logger: TidemarkLogger;
+  /** When reads still in flight are aborted (epoch ms). */
+  readonly abortAt: number;
+}
+
+/** The events read from the log to complete the batch's split commands. */
+export interface Completion {
+  /** Outgoing records (poison when a version cannot be read or is not an event), in no order. */
+  readonly completions: OutgoingRecord[];
+  /** Commands the batch held only part of. */
+  readonly commands: number;
+  /** Queries made. */
+  readonly queries: number;
+}
+
+/**
+ * Reads from the log the events of commands the batch holds only part of, as outgoing records
+ * (published in their place in version order; they have no stream record of their own). A version
+ * that cannot be read, or is not an event, becomes a poison record that holds back its aggregate.
+ *
+ * @example
+ * ```ts
+ * const { completions } = await completeSplitCommands(commandMembers(classified), {
+ *   tableName: 'task-events',
+ *   dynamodb: () => client,
+ *   route: () => 'task-events',
+ *   logger,
+ *   abortAt: Date.now() + 10_000,
+ * });
+ * ```
+ */
+export async function completeSplitCommands(
+  members: readonly CommandMember[],
+  { tableName, dynamodb, route, logger, abortAt }: CompletionContext,
+): Promise<Completion> {
+  const missing = missingVersions(members);
+  if (missing.size === 0) return { completions: [], commands: 0, queries: 0 };
+  const commands = new Set(
+    members.flatMap((member) =>
+      member.command &&
+      missing.get(member.key)?.some((v) => v >= member.command!.first && v <= member.command!.last)
+        ? [`${member.key}@${member.command.first}`]
+        : [],
+    ),
+  ).size;
+  const completions: OutgoingRecord[] = [];
+  let queries = 0;
+  const unavailable = (key: string, version: number, reason: string): OutgoingRecord =>
+    poisonRecord(
+      key,
+      reason,
+      { aggregateKey: key, aggregateVersion: version, completedFromLog: true },
+      { version },
+    );
+  const pending = [...missing];
+  const completeAggregate = async ([key, versions]: [string, number[]]) => {
+    if (tableName === undefined) {
+      logger.error('Cannot complete a split command: no tableName option and no table in eventSourceARN', {
+        aggregateKey: key,
+        versions,
+      });
+      for (const version of versions)
+        completions.push(unavailable(key, version, 'no event-log table to complete the command from'));
+      return;
+    }
+    let found: Awaited<ReturnType<typeof readVersions>>['items'];
+    try {
+      const signal = AbortSignal.timeout(Math.max(abortAt - Date.now(), 1));
+      const result = await readVersions(dynamodb(), tableName, key, versions, signal);
+      queries += result.requests;
+      found = result.items;
+    } catch (error) {
+      logger.error('Could not read the log to complete a split command; its events wait for the retry', {
+        aggregateKey: key,
+        versions,
+        error: describeError(error),
+      });
+      for (const version of versions)
+        completions.push(
+          unavailable(key, version, `reading the log failed: ${describeError(error).message}`),
+        );
+      return;
+    }
+    for (const version of versions) {
+      const item = found.get(version);
+      const image = item === undefined ? undefined : unmarshallLoosely(item);
+      let envelope: EventEnvelope | undefined;
+      let parseError: unknown;
+      try {
+        envelope = image ? envelopeFromEventLogImage(image) : undefined;
+      } catch (error) {
+        parseError = error; // logged with the reason below
+      }
+      if (envelope === undefined || envelope.aggregateversion !== version) {
+        const reason =
+          item === undefined
+            ? `version ${version} of a command is not in the event log (deleted?)`
+            : `version ${version} in the event log is not an event${parseError === undefined ? '' : `: ${describeError(parseError).message}`}`;
+        logger.error(
+          'A command cannot be completed from the log; it holds back the later events of its aggregate',
+          {
+            aggregateKey: key,
+            aggregateVersion: version,
+            reason,
+          },
+        );
+        completions.push(unavailable(key, version, reason));
+        continue;
+      }
+      const outgoing = outgoingRecord(envelope, route);
+      if (outgoing.poison !== undefined) {
+        logger.error('An event read from the log to complete a command can never be published', {
+          ...outgoing.describe,
+          reason: outgoing.poison,
+        });
+      }
+      completions.push({ ...outgoing, describe: { ...outgoing.describe, completedFromLog: true } });
+    }
+  };
+  // At most MAX_CONCURRENT_COMPLETIONS Queries in flight, however many commands a batch splits.
+  await forEachLimited(pending, MAX_CONCURRENT_COMPLETIONS, completeAggregate);
+  logger.debug('Completed split commands from the log', { commands, queries, events: completions.length });
+  return { completions, commands, queries };
 }

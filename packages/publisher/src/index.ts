@@ -25,6 +25,8 @@ export {
 } from '@tidemark/event-log';
 export { InvalidResumeTokenError, PublisherError, ReplayInterruptedError } from './errors';
 export type { PublishRetryOptions } from './ordered-publish';
+export { createPublisher } from './publisher';
+export { PUBLISHER_DEFAULTS, REPLAY_DEFAULTS } from './publisher-options';
 export type {
   PublishBatchResult,
   Publisher,
@@ -34,10 +36,8 @@ export type {
   PublishSummary,
   StreamRoute,
   StreamTargetOptions,
-} from './publisher';
-export { createPublisher } from './publisher';
-export { PUBLISHER_DEFAULTS, REPLAY_DEFAULTS } from './publisher-options';
-export type { ReplayOptions, ReplayProgress, ReplayResult } from './replay';
+} from './publisher-types';
 export { replay } from './replay';
+export type { ReplayOptions, ReplayProgress, ReplayResult } from './replay-types';
 export type { CallLimits, WaveRecord } from './waves';
 export { PUT_RECORDS_LIMITS, planWaves, splitIntoCalls } from './waves';

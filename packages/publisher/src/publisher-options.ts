@@ -12,8 +12,8 @@ import {
   METRICS_OPTION_SCHEMA,
 } from '@tidemark/core/internal';
 import { z } from 'zod';
-import type { StreamRoute } from './publisher';
-import type { ReplayProgress } from './replay';
+import type { StreamRoute } from './publisher-types';
+import type { ReplayProgress } from './replay-types';
 
 const RETRY_DEFAULTS = Object.freeze({ retries: 8, minTimeoutMs: 100, maxTimeoutMs: 3000, factor: 2 });
 

@@ -3,127 +3,17 @@
  * or after a publisher outage longer than the DynamoDB stream's 24-hour retention. Same ordered
  * waves and retries as the publisher; resumable with a token; listeners drop the duplicates.
  */
-import {
-  type AttributeValue,
-  DynamoDBClient,
-  QueryCommand,
-  type QueryCommandInput,
-  ScanCommand,
-  type ScanCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import {
-  type AggregateRef,
-  type AwsClientOptions,
-  aggregateKey,
-  EVENT_LOG_KEY,
-  envelopeFromEventLogItem,
-  parseEventLogItem,
-} from '@tidemark/core';
-import {
-  describeError,
-  metricReporter,
-  parseOptions,
-  resolveClient,
-  resolveLogger,
-} from '@tidemark/core/internal';
-import { InvalidResumeTokenError, ReplayInterruptedError } from './errors';
-import { type OutgoingRecord, publishInOrder } from './ordered-publish';
-import { outgoingRecord, type PublishingOptions, type StreamTargetOptions } from './publisher';
+import { type AwsClientOptions, aggregateKey, EVENT_LOG_KEY } from '@tidemark/core';
+import { metricReporter, parseOptions, resolveClient, resolveLogger } from '@tidemark/core/internal';
+import { ReplayInterruptedError } from './errors';
+import { publishInOrder } from './ordered-publish';
 import { REPLAY_DEFAULTS, REPLAY_OPTIONS_SCHEMA, routeOf } from './publisher-options';
-
-/** Progress of a replay, reported after every page. */
-export interface ReplayProgress {
-  /** Pages read so far (in this run). */
-  readonly pages: number;
-  /** Items read so far (in this run). */
-  readonly scanned: number;
-  /**
-   * Records put to the stream so far, counting earlier runs resumed from a token — including events
-   * put again after an interruption or a mid-page stop, so it can exceed the number of events.
-   */
-  readonly published: number;
-  /**
-   * Events done for good: published, and before the resume point, so no later run puts them again;
-   * each counted once, across runs resumed from a token. This is the progress figure.
-   */
-  readonly eventsDone: number;
-  /** Items that are not events, skipped (logged) so far in this run. */
-  readonly skipped: number;
-  /** Where to resume if the replay stopped now. */
-  readonly resumeToken: string;
-}
-
-/** The outcome of {@link replay}. */
-export interface ReplayResult {
-  /** `true` when every event was republished; `false` when `signal` stopped it first. */
-  readonly complete: boolean;
-  /** Records put to the stream, counting earlier runs resumed from a token (repeats included). */
-  readonly published: number;
-  /** Events done for good, each counted once across runs resumed from a token. */
-  readonly eventsDone: number;
-  /** Items read in this run. */
-  readonly scanned: number;
-  /** Pages read in this run. */
-  readonly pages: number;
-  /** Items skipped because they are not events. */
-  readonly skipped: number;
-  /** Pass it as `resumeToken` to continue; `undefined` when complete. */
-  readonly resumeToken: string | undefined;
-}
-
-/** Options of {@link replay}. */
-export type ReplayOptions = PublishingOptions &
-  StreamTargetOptions & {
-    /** The event-log table. Required. */
-    readonly tableName: string;
-    /** A DynamoDB client, or the config to make one. Default: a client from the environment. */
-    readonly dynamodb?: DynamoDBClient | AwsClientOptions;
-    /** Replay only this aggregate (a Query). Default: the whole log (a Scan). */
-    readonly aggregate?: AggregateRef;
-    /**
-     * With `aggregate`: the first version to replay.
-     *
-     * @default 1 (`REPLAY_DEFAULTS.fromVersion`)
-     */
-    readonly fromVersion?: number;
-    /**
-     * The whole log only: this worker's segment of a parallel scan (0-based), with
-     * `totalSegments`. Each segment holds whole aggregates, so run one replay per segment side by
-     * side, each with its own resume token. Default: no segmentation.
-     */
-    readonly segment?: number;
-    /** The number of segments of a parallel scan, with `segment`. Default: no segmentation. */
-    readonly totalSegments?: number;
-    /**
-     * Items per page (Scan/Query `Limit`), read with strong consistency, 1 to 10000.
-     *
-     * @default 500 (`REPLAY_DEFAULTS.pageSize`)
-     */
-    readonly pageSize?: number;
-    /** Continue an earlier replay of the same table (and aggregate or segment). Default: start at the beginning. */
-    readonly resumeToken?: string;
-    /** Called after every page. It may be async; replay waits for it. Default: none. */
-    readonly onProgress?: (progress: ReplayProgress) => void | Promise<void>;
-    /**
-     * Stops the replay before its next wave (e.g. `AbortSignal.timeout(ms)` inside a Lambda); the
-     * result then has `complete: false` and a resume token. Default: none.
-     */
-    readonly signal?: AbortSignal;
-  };
-
-interface TokenState {
-  readonly v: 1;
-  readonly table: string;
-  readonly aggregate?: string;
-  readonly segment?: number;
-  readonly totalSegments?: number;
-  readonly startKey?: { readonly pk: string; readonly sk: number };
-  readonly published: number;
-  /** Absent in tokens of earlier versions (read as 0). */
-  readonly eventsDone?: number;
-}
+import { type LogPageQuery, pageRecords, readLogPage } from './replay-pages';
+import type { ReplayOptions, ReplayProgress, ReplayResult } from './replay-types';
+import { encodeResumeToken, readResumeToken, type TokenState } from './resume-token';
 
 /**
  * Republishes events from the event log to Kinesis, in per-aggregate order (the same waves and
@@ -177,86 +67,42 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   let scanned = 0;
   let skipped = 0;
   const token = () => encodeResumeToken(state);
+  const progress = (): ReplayProgress => ({
+    pages,
+    scanned,
+    published: state.published,
+    eventsDone: state.eventsDone ?? 0,
+    skipped,
+    resumeToken: token(),
+  });
+  // Complete: the token is spent; stopped by the signal: the token resumes it.
+  const result = (complete: boolean): ReplayResult => ({
+    complete,
+    published: state.published,
+    eventsDone: state.eventsDone ?? 0,
+    scanned,
+    pages,
+    skipped,
+    resumeToken: complete ? undefined : token(),
+  });
+  const reading: LogPageQuery = {
+    tableName,
+    pageSize,
+    ...(pk !== undefined ? { aggregate: { key: pk, fromVersion } } : {}),
+    ...(totalSegments !== undefined ? { segment: segment!, totalSegments } : {}),
+  };
 
   for (;;) {
     if (signal?.aborted) {
-      return {
-        complete: false,
-        published: state.published,
-        eventsDone: state.eventsDone ?? 0,
-        scanned,
-        pages,
-        skipped,
-        resumeToken: token(),
-      };
+      return result(false);
     }
-    const startKey: Record<string, AttributeValue> | undefined = state.startKey
-      ? {
-          [EVENT_LOG_KEY.partitionKey]: { S: state.startKey.pk },
-          [EVENT_LOG_KEY.sortKey]: { N: String(state.startKey.sk) },
-        }
-      : undefined;
-    const page =
-      pk !== undefined
-        ? await dynamodb.send(
-            new QueryCommand({
-              TableName: tableName,
-              KeyConditionExpression: '#pk = :pk AND #sk >= :from',
-              ExpressionAttributeNames: { '#pk': EVENT_LOG_KEY.partitionKey, '#sk': EVENT_LOG_KEY.sortKey },
-              ExpressionAttributeValues: { ':pk': { S: pk }, ':from': { N: String(fromVersion) } },
-              ConsistentRead: true,
-              Limit: pageSize,
-              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-            } satisfies QueryCommandInput),
-          )
-        : await dynamodb.send(
-            new ScanCommand({
-              TableName: tableName,
-              ConsistentRead: true,
-              Limit: pageSize,
-              ...(totalSegments !== undefined ? { Segment: segment!, TotalSegments: totalSegments } : {}),
-              ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-            } satisfies ScanCommandInput),
-          );
+    const page = await readLogPage(dynamodb, reading, state.startKey);
     pages += 1;
     const items = (page.Items ?? []).map((item) => unmarshall(item));
     scanned += items.length;
 
-    // Items in scan order. DynamoDB stores an aggregate's items together in version order and a
-    // Scan reads them so; the records are still put in version order per aggregate, as the waves
-    // need, and `recordOfItem` maps each item (scan order, for the resume point) to its record.
-    const candidates: { record: OutgoingRecord; version: number; item: number }[] = [];
-    const recordOfItem: (number | undefined)[] = items.map(() => undefined);
-    items.forEach((item, index) => {
-      try {
-        const envelope = envelopeFromEventLogItem(parseEventLogItem(item));
-        candidates.push({
-          record: outgoingRecord(envelope, route),
-          version: envelope.aggregateversion,
-          item: index,
-        });
-      } catch (error) {
-        skipped += 1;
-        logger.error('An item of the event log is not an event; replay skips it', {
-          pk: item[EVENT_LOG_KEY.partitionKey],
-          sk: item[EVENT_LOG_KEY.sortKey],
-          error: describeError(error),
-        });
-      }
-    });
-    const byAggregate = new Map<string, typeof candidates>();
-    for (const candidate of candidates) {
-      const list = byAggregate.get(candidate.record.key);
-      if (list) list.push(candidate);
-      else byAggregate.set(candidate.record.key, [candidate]);
-    }
-    const records: OutgoingRecord[] = [];
-    for (const list of byAggregate.values()) {
-      for (const candidate of list.sort((a, b) => a.version - b.version)) {
-        recordOfItem[candidate.item] = records.length;
-        records.push(candidate.record);
-      }
-    }
+    const { records, recordOfItem, skipped: notEvents } = pageRecords(items, route, logger);
+    skipped += notEvents;
     const report = await publishInOrder(records, {
       kinesis,
       logger,
@@ -295,24 +141,9 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     const lastPage = page.LastEvaluatedKey === undefined;
     if (firstUnpublished === -1 && lastPage) {
       // Complete: the token is spent.
-      await parsed.onProgress?.({
-        pages,
-        scanned,
-        published: state.published,
-        eventsDone: state.eventsDone ?? 0,
-        skipped,
-        resumeToken: token(),
-      });
+      await parsed.onProgress?.(progress());
       logger.info('Replay complete', { published: state.published, pages, scanned, skipped });
-      return {
-        complete: true,
-        published: state.published,
-        eventsDone: state.eventsDone ?? 0,
-        scanned,
-        pages,
-        skipped,
-        resumeToken: undefined,
-      };
+      return result(true);
     }
     if (firstUnpublished === -1 && page.LastEvaluatedKey) {
       const lastKey = unmarshall(page.LastEvaluatedKey);
@@ -324,27 +155,12 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         },
       };
     }
-    await parsed.onProgress?.({
-      pages,
-      scanned,
-      published: state.published,
-      eventsDone: state.eventsDone ?? 0,
-      skipped,
-      resumeToken: token(),
-    });
+    await parsed.onProgress?.(progress());
     logger.info('Replay page done', { page: pages, items: items.length, published: publishedNow, failed });
     if (firstUnpublished !== -1) {
       if (signal?.aborted) {
         // Stopped by the signal before every wave ran: not a failure; the token resumes it.
-        return {
-          complete: false,
-          published: state.published,
-          eventsDone: state.eventsDone ?? 0,
-          scanned,
-          pages,
-          skipped,
-          resumeToken: token(),
-        };
+        return result(false);
       }
       throw new ReplayInterruptedError(
         `Replay stopped: ${failed} events of page ${pages} could not be published; resume with the token`,
@@ -352,48 +168,4 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       );
     }
   }
-}
-
-/** Encodes a resume token (opaque to callers: base64url JSON). */
-function encodeResumeToken(state: TokenState): string {
-  return Buffer.from(JSON.stringify(state), 'utf8').toString('base64url');
-}
-
-/** Reads a resume token and checks it belongs to this replay. */
-function readResumeToken(
-  token: string,
-  scope: { table: string; aggregate?: string; segment?: number; totalSegments?: number },
-): TokenState {
-  let state: TokenState;
-  try {
-    state = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as TokenState;
-  } catch (cause) {
-    throw new InvalidResumeTokenError('it is not a token made by replay', { cause });
-  }
-  if (
-    typeof state !== 'object' ||
-    state === null ||
-    state.v !== 1 ||
-    typeof state.published !== 'number' ||
-    (state.eventsDone !== undefined && !Number.isSafeInteger(state.eventsDone))
-  ) {
-    throw new InvalidResumeTokenError('it is not a token made by replay');
-  }
-  if (
-    state.table !== scope.table ||
-    state.aggregate !== scope.aggregate ||
-    state.segment !== scope.segment ||
-    state.totalSegments !== scope.totalSegments
-  ) {
-    throw new InvalidResumeTokenError(
-      `it belongs to another replay (table ${state.table}, aggregate ${state.aggregate ?? 'all'}, segment ${state.segment ?? 'none'}/${state.totalSegments ?? 'none'})`,
-    );
-  }
-  if (
-    state.startKey !== undefined &&
-    (typeof state.startKey.pk !== 'string' || !Number.isSafeInteger(state.startKey.sk))
-  ) {
-    throw new InvalidResumeTokenError('its start key is malformed');
-  }
-  return state;
 }

@@ -8,13 +8,12 @@ import {
   AppendValidationError,
   CommandIdNotIncreasingError,
   ConcurrencyError,
-  createEventLog,
   EventLogBusyError,
   MAX_TRANSACTION_BYTES,
   TRANSACTION_SIZE_MARGIN_BYTES,
 } from '../../src/index';
 import { MAX_PAYLOAD_DEPTH } from '../../src/storage';
-import { catalog } from '../helpers/fakes';
+import { testEventLog } from '../helpers/integration-fixture';
 
 const countItems = async (
   aws: { dynamodb: import('@aws-sdk/client-dynamodb').DynamoDBClient },
@@ -38,12 +37,7 @@ describe('createEventLog on DynamoDB Local', () => {
     aws,
     eventLogTable,
   }) => {
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const aggregate = { type: 'Task', id: 'contended' };
     await log.append({
       aggregate,
@@ -107,11 +101,7 @@ describe('createEventLog on DynamoDB Local', () => {
     aws,
     eventLogTable,
   }) => {
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
+    const log = testEventLog(aws, eventLogTable.tableName, {
       retry: { retries: 10, minTimeoutMs: 1, maxTimeoutMs: 20 },
     });
     const aggregate = { type: 'Task', id: 'flaky' };
@@ -141,12 +131,7 @@ describe('createEventLog on DynamoDB Local', () => {
   });
 
   test('a stale command id is refused and nothing is written', async ({ aws, eventLogTable }) => {
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const aggregate = { type: 'Task', id: 'stale' };
     const stale = newCommandId();
     await log.append({
@@ -164,12 +149,7 @@ describe('createEventLog on DynamoDB Local', () => {
     aws,
     eventLogTable,
   }) => {
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const aggregate = { type: 'Task', id: 'older' };
     const results = [];
     for (let i = 0; i < 9; i += 1) {
@@ -191,12 +171,7 @@ describe('createEventLog on DynamoDB Local', () => {
   });
 
   test('an oversized event is refused before anything is written', async ({ aws, eventLogTable }) => {
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const aggregate = { type: 'Task', id: 'big' };
     await expect(
       log.append({
@@ -215,12 +190,7 @@ describe('createEventLog on DynamoDB Local', () => {
     aws,
     eventLogTable,
   }) => {
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const aggregate = { type: 'Note', id: 'shapes' };
     const extra = {
       empty: '',
@@ -241,12 +211,7 @@ describe('createEventLog on DynamoDB Local', () => {
   });
 
   test('reads a long aggregate page by page', async ({ aws, eventLogTable }) => {
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const aggregate = { type: 'Task', id: 'long' };
     await log.append({
       aggregate,
@@ -281,11 +246,7 @@ describe('createEventLog on DynamoDB Local', () => {
       state = (state * 1_103_515_245 + 12_345) % 2 ** 31;
       return state / 2 ** 31;
     };
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
+    const log = testEventLog(aws, eventLogTable.tableName, {
       retry: { retries: 6, minTimeoutMs: 5, maxTimeoutMs: 50 },
     });
     const aggregate = { type: 'Task', id: 'retried' };
@@ -367,12 +328,7 @@ describe('createEventLog on DynamoDB Local', () => {
     aws,
     eventLogTable,
   }) => {
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const aggregate = { type: 'Task', id: 'deep' };
     const deep = (levels: number): unknown => (levels === 0 ? 'leaf' : { n: deep(levels - 1) });
     const list = (levels: number): unknown => (levels === 0 ? 1 : [list(levels - 1)]);
@@ -402,12 +358,7 @@ describe('createEventLog on DynamoDB Local', () => {
     aws,
     eventLogTable,
   }) => {
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const aggregate = { type: 'Task', id: 'big-command' };
     await log.append({
       aggregate,
@@ -440,12 +391,7 @@ describe('createEventLog on DynamoDB Local', () => {
     aws,
     eventLogTable,
   }) => {
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     for (const id of ['user-\uD83D', 'user-\uD83E']) {
       const error = await log
         .append({
@@ -463,12 +409,7 @@ describe('createEventLog on DynamoDB Local', () => {
     aws,
     eventLogTable,
   }) => {
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const aggregate = { type: 'Note', id: 'key-order' };
     const extra = [{ '\u{14906}': null, '\u0000': [] }];
     const result = await log.append({
@@ -487,12 +428,7 @@ describe('createEventLog on DynamoDB Local', () => {
     aws,
     eventLogTable,
   }) => {
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const seed = Number(process.env.TIDEMARK_SEED ?? Date.now() % 1_000_000);
     console.log(`storable-values property seed: ${seed}`);
     let run = 0;

@@ -4,20 +4,14 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { DYNAMODB_MAX_ITEM_BYTES, newCommandId, RecordTooLargeError } from '@tidemark/core';
 import { test } from '@tidemark/testing/vitest';
 import { expect } from 'vitest';
-import { createEventLog } from '../../src/index';
 import { dynamoDbItemSize } from '../../src/storage';
-import { catalog } from '../helpers/fakes';
+import { testEventLog } from '../helpers/integration-fixture';
 
 test('an event-log item of exactly 400 KB by the counted size is stored, whatever its shape; one byte more is refused with RecordTooLargeError', async ({
   aws,
   eventLogTable,
 }) => {
-  const log = createEventLog({
-    tableName: eventLogTable.tableName,
-    dynamodb: aws.dynamodb,
-    catalog,
-    source: '/it',
-  });
+  const log = testEventLog(aws, eventLogTable.tableName);
   const shapes: Record<string, unknown> = {
     none: undefined,
     map: Object.fromEntries(Array.from({ length: 20000 }, (_, i) => [`k${i}`, null])),

@@ -3,21 +3,16 @@ import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { newCommandId } from '@tidemark/core';
 import { test } from '@tidemark/testing/vitest';
 import { describe, expect } from 'vitest';
-import { AppendValidationError, createEventLog } from '../../src/index';
+import { AppendValidationError } from '../../src/index';
 import { MAX_MAP_KEY_BYTES } from '../../src/storage';
-import { catalog } from '../helpers/fakes';
+import { testEventLog } from '../helpers/integration-fixture';
 
 describe('createEventLog at the edges (review)', () => {
   test("a retried command whose events exceed one Query page (1 MB) answers every one of them, and the log's items", async ({
     aws,
     eventLogTable,
   }) => {
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const aggregate = { type: 'Task', id: 'wide-command' };
     // 12 events of ~250 KB: 3 MB in one command (under 4 MB), three times a Query's 1 MB page.
     const events = Array.from({ length: 12 }, (_, k) => ({
@@ -57,12 +52,7 @@ describe('createEventLog at the edges (review)', () => {
     aws,
     eventLogTable,
   }) => {
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     // Three-byte characters, so the limit is counted in UTF-8 bytes, not characters.
     const longest = `${'€'.repeat((MAX_MAP_KEY_BYTES - 2) / 3)}kk`;
     expect(new TextEncoder().encode(longest).byteLength).toBe(MAX_MAP_KEY_BYTES);

@@ -46,6 +46,20 @@ describe('createEventLog', () => {
     dynamodb = new FakeDynamoDb();
     log = makeLog(dynamodb);
   });
+  /** Appends the task's first event (a TaskCreated) under a new command id. */
+  const appendCreated = () =>
+    log.append({
+      aggregate: task,
+      commandId: newCommandId(),
+      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
+    });
+  /** Another writer stores `version` with `commandId` just before the next transaction: the append loses the race. */
+  const loseRaceTo = (version: number, commandId: string) => {
+    dynamodb.beforeTransact = () => {
+      dynamodb.beforeTransact = undefined;
+      dynamodb.put(itemAt(version, commandId));
+    };
+  };
 
   it('appends the first events at versions 1..n in one transaction, without a version check', async () => {
     const commandId = newCommandId();
@@ -72,11 +86,7 @@ describe('createEventLog', () => {
   });
 
   it('appends after the head when command ids increase', async () => {
-    await log.append({
-      aggregate: task,
-      commandId: newCommandId(),
-      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
-    });
+    await appendCreated();
     const result = await log.append({
       aggregate: task,
       commandId: newCommandId(),
@@ -111,11 +121,7 @@ describe('createEventLog', () => {
   });
 
   it('tells a writer that lost the race with a stale expected version to reload (ConcurrencyError), even when its command id is now below the winner’s', async () => {
-    await log.append({
-      aggregate: task,
-      commandId: newCommandId(),
-      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
-    });
+    await appendCreated();
     // Two writers decided on version 1 and made their ids; the later id won.
     const loserId = newCommandId();
     const winner = await log.append({
@@ -227,17 +233,10 @@ describe('createEventLog', () => {
   });
 
   it('turns a lost race into a ConcurrencyError carrying the winner', async () => {
-    await log.append({
-      aggregate: task,
-      commandId: newCommandId(),
-      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
-    });
+    await appendCreated();
     const mine = newCommandId();
     const winner = newCommandIdAfter(mine);
-    dynamodb.beforeTransact = () => {
-      dynamodb.beforeTransact = undefined;
-      dynamodb.put(itemAt(2, winner));
-    };
+    loseRaceTo(2, winner);
     const error = await log
       .append({
         aggregate: task,
@@ -252,17 +251,10 @@ describe('createEventLog', () => {
   });
 
   it('without an expected version, a lost race is retried after the winner while the command id may still go after it', async () => {
-    await log.append({
-      aggregate: task,
-      commandId: newCommandId(),
-      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
-    });
+    await appendCreated();
     const winner = newCommandId();
     const mine = newCommandIdAfter(winner);
-    dynamodb.beforeTransact = () => {
-      dynamodb.beforeTransact = undefined;
-      dynamodb.put(itemAt(2, winner));
-    };
+    loseRaceTo(2, winner);
     const result = await log.append({
       aggregate: task,
       commandId: mine,
@@ -273,17 +265,10 @@ describe('createEventLog', () => {
   });
 
   it('without an expected version, a lost race to a greater command id is a CommandIdNotIncreasingError (nothing stored)', async () => {
-    await log.append({
-      aggregate: task,
-      commandId: newCommandId(),
-      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
-    });
+    await appendCreated();
     const mine = newCommandId();
     const winner = newCommandIdAfter(mine);
-    dynamodb.beforeTransact = () => {
-      dynamodb.beforeTransact = undefined;
-      dynamodb.put(itemAt(2, winner));
-    };
+    loseRaceTo(2, winner);
     const error = await log
       .append({ aggregate: task, commandId: mine, events: [{ type: 'TaskRenamed', data: { name: 'b' } }] })
       .catch((e: unknown) => e);
@@ -293,10 +278,7 @@ describe('createEventLog', () => {
 
   it('answers a duplicate when the winner of the race was the same command (a concurrent retry)', async () => {
     const commandId = newCommandId();
-    dynamodb.beforeTransact = () => {
-      dynamodb.beforeTransact = undefined;
-      dynamodb.put(itemAt(1, commandId));
-    };
+    loseRaceTo(1, commandId);
     const result = await log.append({
       aggregate: task,
       commandId,
@@ -372,11 +354,7 @@ describe('createEventLog', () => {
   it(`accepts ${MAX_EVENTS_PER_COMMAND} events in one command and refuses ${MAX_EVENTS_PER_COMMAND + 1}`, async () => {
     const events = (n: number) =>
       Array.from({ length: n }, (_, i) => ({ type: 'TaskRenamed' as const, data: { name: `n${i}` } }));
-    await log.append({
-      aggregate: task,
-      commandId: newCommandId(),
-      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
-    });
+    await appendCreated();
     const ok = await log.append({ aggregate: task, commandId: newCommandId(), events: events(99) });
     expect(ok.version).toBe(100);
     const error = await log
@@ -628,11 +606,7 @@ describe('createEventLog', () => {
   });
 
   it('stores the command range on every item', async () => {
-    await log.append({
-      aggregate: task,
-      commandId: newCommandId(),
-      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
-    });
+    await appendCreated();
     await log.append({
       aggregate: task,
       commandId: newCommandId(),
@@ -731,11 +705,7 @@ describe('createEventLog', () => {
   });
 
   it('counts the whole transaction (items, the version check, expressions) against the limit', async () => {
-    await log.append({
-      aggregate: task,
-      commandId: newCommandId(),
-      events: [{ type: 'TaskCreated', data: { name: 'a' } }],
-    });
+    await appendCreated();
     // Just under the limit by the items' payload bytes alone, over it once everything is counted.
     const limit = MAX_TRANSACTION_BYTES - TRANSACTION_SIZE_MARGIN_BYTES;
     const count = 11;

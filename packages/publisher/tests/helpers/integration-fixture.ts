@@ -4,7 +4,13 @@
  * event-log table's DynamoDB stream holds, captured through the Lambda event-source emulation.
  */
 import { createEventLog, type EventLog } from '@tidemark/event-log';
-import { createDynamoDbStreamEventSource, type LocalAws, memoryLogger } from '@tidemark/testing';
+import {
+  createDynamoDbStreamEventSource,
+  type DynamoDbStreamEventSource,
+  type DynamoDbStreamEventSourceOptions,
+  type LocalAws,
+  memoryLogger,
+} from '@tidemark/testing';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { createPublisher, type PublisherOptions } from '../../src/index';
 import { catalog } from './fakes';
@@ -27,24 +33,49 @@ export function testPublisher(aws: LocalAws, options: Partial<PublisherOptions>)
   } as PublisherOptions);
 }
 
-/** Every record the DynamoDB stream `streamArn` holds now, in shard order. */
-export async function captureStream(aws: LocalAws, streamArn: string): Promise<DynamoDBRecord[]> {
-  const captured: DynamoDBRecord[] = [];
+/**
+ * Runs `handler` on the DynamoDB stream `streamArn` through the Lambda event-source emulation
+ * (`ReportBatchItemFailures`, a 20 s function timeout) until it has handled every record the stream
+ * holds, then stops it. Returns the stopped source, whose `onFailure` holds what it gave up on.
+ */
+export async function drainStream(
+  aws: LocalAws,
+  streamArn: string,
+  handler: DynamoDbStreamEventSourceOptions['handler'],
+  { batchSize, timeoutMs = 30_000 }: { readonly batchSize?: number; readonly timeoutMs?: number } = {},
+): Promise<DynamoDbStreamEventSource> {
   const source = createDynamoDbStreamEventSource({
     dynamodbStreams: aws.dynamodbStreams,
     streamArn,
-    handler: async (event: DynamoDBStreamEvent) => {
-      captured.push(...event.Records);
-      return { batchItemFailures: [] };
-    },
+    handler,
+    ...(batchSize === undefined ? {} : { batchSize }),
     reportBatchItemFailures: true,
     functionTimeoutSeconds: 20,
   });
   try {
     await source.start();
-    await source.drain({ timeoutMs: 30_000 });
+    await source.drain({ timeoutMs });
   } finally {
     await source.stop();
   }
+  return source;
+}
+
+/** Every record the DynamoDB stream `streamArn` holds now, in shard order, as Lambda delivers them. */
+export async function captureStream(
+  aws: LocalAws,
+  streamArn: string,
+  options: { readonly timeoutMs?: number } = {},
+): Promise<DynamoDBRecord[]> {
+  const captured: DynamoDBRecord[] = [];
+  await drainStream(
+    aws,
+    streamArn,
+    async (event: DynamoDBStreamEvent) => {
+      captured.push(...event.Records);
+      return { batchItemFailures: [] };
+    },
+    options,
+  );
   return captured;
 }

@@ -6,36 +6,14 @@
 import { type BatchSummary, consumerTableDescription, createConsumer } from '@tidemark/consumer';
 import { decodeEnvelopeRecord, defineCatalog, defineEvent, newCommandId } from '@tidemark/core';
 import { createEventLog } from '@tidemark/event-log';
-import { createDynamoDbStreamEventSource, createKinesisEventSource, type LocalAws } from '@tidemark/testing';
+import { createKinesisEventSource } from '@tidemark/testing';
 import { test } from '@tidemark/testing/vitest';
-import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect } from 'vitest';
 import { z } from 'zod';
 import { createPublisher } from '../../src/index';
 import { catalog, memoryLogger } from '../helpers/fakes';
+import { captureStream } from '../helpers/integration-fixture';
 import { readStream } from '../helpers/kinesis-reader';
-
-/** Every record of the event log's DynamoDB stream, as Lambda would deliver them. */
-async function captureStream(aws: LocalAws, streamArn: string): Promise<DynamoDBRecord[]> {
-  const captured: DynamoDBRecord[] = [];
-  const source = createDynamoDbStreamEventSource({
-    dynamodbStreams: aws.dynamodbStreams,
-    streamArn,
-    handler: async (event: DynamoDBStreamEvent) => {
-      captured.push(...event.Records);
-      return { batchItemFailures: [] };
-    },
-    reportBatchItemFailures: true,
-    functionTimeoutSeconds: 20,
-  });
-  try {
-    await source.start();
-    await source.drain({ timeoutMs: 60_000 });
-  } finally {
-    await source.stop();
-  }
-  return captured;
-}
 
 // A producer with a bug: its TaskRenamed accepts any name, so one event's payload is one the
 // listeners' catalog (a non-empty string) refuses.
@@ -77,7 +55,7 @@ describe('packed records from the publisher to a consumer', () => {
         })),
       });
     }
-    const records = await captureStream(aws, eventLogTable.streamArn);
+    const records = await captureStream(aws, eventLogTable.streamArn, { timeoutMs: 60_000 });
     expect(records).toHaveLength(EVENTS);
 
     const publisher = createPublisher({

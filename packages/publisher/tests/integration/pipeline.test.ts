@@ -4,11 +4,10 @@
  * injected at the edge.
  */
 import { newCommandId } from '@tidemark/core';
-import { createDynamoDbStreamEventSource } from '@tidemark/testing';
 import { test } from '@tidemark/testing/vitest';
 import { describe, expect } from 'vitest';
 import { memoryMetrics } from '../helpers/fakes';
-import { testEventLog, testPublisher } from '../helpers/integration-fixture';
+import { drainStream, testEventLog, testPublisher } from '../helpers/integration-fixture';
 import { firstArrivalVersions, readStream } from '../helpers/kinesis-reader';
 
 describe('append → DynamoDB stream → publisher → Kinesis', () => {
@@ -55,20 +54,10 @@ describe('append → DynamoDB stream → publisher → Kinesis', () => {
       retry: { retries: 3, minTimeoutMs: 5, maxTimeoutMs: 50 },
       safetyMarginMs: 1000,
     });
-    const source = createDynamoDbStreamEventSource({
-      dynamodbStreams: aws.dynamodbStreams,
-      streamArn: eventLogTable.streamArn,
-      handler: publisher,
+    const source = await drainStream(aws, eventLogTable.streamArn, publisher, {
       batchSize: 40,
-      reportBatchItemFailures: true,
-      functionTimeoutSeconds: 20,
+      timeoutMs: 90_000,
     });
-    try {
-      await source.start();
-      await source.drain({ timeoutMs: 90_000 });
-    } finally {
-      await source.stop();
-    }
     const stats = await aws.faults.stats();
     await aws.faults.clear();
 
@@ -113,21 +102,7 @@ describe('append → DynamoDB stream → publisher → Kinesis', () => {
     expect(again).toEqual({ ...first, duplicate: true });
     expect(third).toEqual({ ...first, duplicate: true });
 
-    const source = createDynamoDbStreamEventSource({
-      dynamodbStreams: aws.dynamodbStreams,
-      streamArn: eventLogTable.streamArn,
-      handler: testPublisher(aws, {
-        streamName,
-      }),
-      reportBatchItemFailures: true,
-      functionTimeoutSeconds: 20,
-    });
-    try {
-      await source.start();
-      await source.drain({ timeoutMs: 30_000 });
-    } finally {
-      await source.stop();
-    }
+    await drainStream(aws, eventLogTable.streamArn, testPublisher(aws, { streamName }));
     const records = await readStream(aws.kinesis, streamName);
     expect(records.map((r) => r.envelope)).toEqual(first.events);
   });

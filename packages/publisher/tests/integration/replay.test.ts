@@ -1,11 +1,11 @@
 /** Replay on the real engines: the whole log and one aggregate, interrupted and resumed, under faults. */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { newCommandId } from '@tidemark/core';
-import { createDynamoDbStreamEventSource } from '@tidemark/testing';
 import { test } from '@tidemark/testing/vitest';
 import { describe, expect } from 'vitest';
-import { createEventLog, createPublisher, replay } from '../../src/index';
-import { catalog, memoryLogger, memoryMetrics } from '../helpers/fakes';
+import { replay } from '../../src/index';
+import { memoryLogger, memoryMetrics } from '../helpers/fakes';
+import { drainStream, testEventLog, testPublisher } from '../helpers/integration-fixture';
 import { firstArrivalVersions, readStream } from '../helpers/kinesis-reader';
 
 describe('replay on DynamoDB Local and kinesis-mock', () => {
@@ -13,12 +13,7 @@ describe('replay on DynamoDB Local and kinesis-mock', () => {
     aws,
     eventLogTable,
   }) => {
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const counts = new Map<string, number>();
     for (let i = 0; i < 6; i += 1) {
       const aggregate = { type: 'Task', id: `r-${i}` };
@@ -97,12 +92,7 @@ describe('replay on DynamoDB Local and kinesis-mock', () => {
     aws,
     eventLogTable,
   }) => {
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     for (const id of ['a', 'b', 'c', 'd']) {
       await log.append({
         aggregate: { type: 'Task', id },
@@ -158,12 +148,7 @@ describe('replay on DynamoDB Local and kinesis-mock', () => {
     aws,
     eventLogTable,
   }) => {
-    const log = createEventLog({
-      tableName: eventLogTable.tableName,
-      dynamodb: aws.dynamodb,
-      catalog,
-      source: '/it',
-    });
+    const log = testEventLog(aws, eventLogTable.tableName);
     const aggregate = { type: 'Task', id: 'mutated' };
     await log.append({
       aggregate,
@@ -186,25 +171,7 @@ describe('replay on DynamoDB Local and kinesis-mock', () => {
     const { streamName } = await aws.createKinesisStream();
     const metrics = memoryMetrics();
     const { lines, logger } = memoryLogger();
-    const source = createDynamoDbStreamEventSource({
-      dynamodbStreams: aws.dynamodbStreams,
-      streamArn: eventLogTable.streamArn,
-      handler: createPublisher({
-        kinesis: aws.kinesis,
-        dynamodb: aws.dynamodb,
-        streamName,
-        logger,
-        metrics,
-      }),
-      reportBatchItemFailures: true,
-      functionTimeoutSeconds: 20,
-    });
-    try {
-      await source.start();
-      await source.drain({ timeoutMs: 30_000 });
-    } finally {
-      await source.stop();
-    }
+    await drainStream(aws, eventLogTable.streamArn, testPublisher(aws, { streamName, logger, metrics }));
     const records = await readStream(aws.kinesis, streamName);
     expect(records.map((r) => r.envelope.aggregateversion)).toEqual([1, 2]);
     expect(metrics.counts.filter((m) => m.name === 'HistoryRewrites').reduce((s, m) => s + m.value, 0)).toBe(

@@ -10,12 +10,11 @@ import {
   defineEvent,
   newCommandId,
 } from '@tidemark/core';
-import { createDynamoDbStreamEventSource } from '@tidemark/testing';
 import { test } from '@tidemark/testing/vitest';
 import { describe, expect } from 'vitest';
 import { z } from 'zod';
-import { createEventLog, createPublisher } from '../../src/index';
-import { memoryLogger } from '../helpers/fakes';
+import { createEventLog } from '../../src/index';
+import { drainStream, testPublisher } from '../helpers/integration-fixture';
 import { readStream } from '../helpers/kinesis-reader';
 
 const name = z.string().min(1).max(200);
@@ -76,18 +75,9 @@ describe('schema evolution through the event log, the publisher and Kinesis', ()
       events: [{ type: 'TaskCreated', data: { title: 'three', priority: 'low' } }],
     });
 
-    const source = createDynamoDbStreamEventSource({
-      dynamodbStreams: aws.dynamodbStreams,
-      streamArn: eventLogTable.streamArn,
-      handler: createPublisher({ kinesis: aws.kinesis, streamName, logger: memoryLogger().logger }),
-      reportBatchItemFailures: true,
+    await drainStream(aws, eventLogTable.streamArn, testPublisher(aws, { streamName }), {
+      timeoutMs: 60_000,
     });
-    try {
-      await source.start();
-      await source.drain({ timeoutMs: 60_000 });
-    } finally {
-      await source.stop();
-    }
     const records = await readStream(aws.kinesis, streamName);
     const byAggregate = new Map(records.map((record) => [record.envelope.aggregateid, record.envelope]));
     expect([...byAggregate.keys()].sort()).toEqual(['a', 'b', 'c']);

@@ -7,16 +7,15 @@ import { DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/c
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { consumerTableDescription, createConsumer } from '@tidemark/consumer';
 import { createEnvelope, type EventEnvelope, eventLogItemFromEnvelope, newCommandId } from '@tidemark/core';
-import { createDynamoDbStreamEventSource, createKinesisEventSource } from '@tidemark/testing';
+import { createKinesisEventSource } from '@tidemark/testing';
 import { test } from '@tidemark/testing/vitest';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { describe, expect } from 'vitest';
 import { createPublisher } from '../../src/index';
 import { catalog, memoryLogger, memoryMetrics } from '../helpers/fakes';
-import { captureStream, testEventLog, testPublisher } from '../helpers/integration-fixture';
+import { captureStream, drainStream, testEventLog, testPublisher } from '../helpers/integration-fixture';
 import { firstArrivalVersions, readStream } from '../helpers/kinesis-reader';
 
-/** Every record of the event log's DynamoDB stream, as Lambda would deliver them. */
 const versionOf = (record: DynamoDBRecord) => Number(record.dynamodb?.Keys?.sk?.N);
 const keyOf = (record: DynamoDBRecord) => record.dynamodb?.Keys?.pk?.S;
 const find = (records: readonly DynamoDBRecord[], key: string, version: number) =>
@@ -131,14 +130,7 @@ describe('whole commands, in order, whatever the batch boundaries', () => {
       }
       return publisher(event, context);
     };
-    const publisherSource = createDynamoDbStreamEventSource({
-      dynamodbStreams: aws.dynamodbStreams,
-      streamArn: eventLogTable.streamArn,
-      handler: outOfOrder,
-      batchSize: 3,
-      reportBatchItemFailures: true,
-      functionTimeoutSeconds: 20,
-    });
+    await drainStream(aws, eventLogTable.streamArn, outOfOrder, { batchSize: 3, timeoutMs: 60_000 });
     const consumerSource = createKinesisEventSource({
       kinesis: aws.kinesis,
       streamName,
@@ -149,12 +141,9 @@ describe('whole commands, in order, whatever the batch boundaries', () => {
       functionTimeoutSeconds: 20,
     });
     try {
-      await publisherSource.start();
-      await publisherSource.drain({ timeoutMs: 60_000 });
       await consumerSource.start();
       await consumerSource.drain({ timeoutMs: 60_000 });
     } finally {
-      await publisherSource.stop();
       await consumerSource.stop();
     }
     expect(held).toBeGreaterThan(3);
