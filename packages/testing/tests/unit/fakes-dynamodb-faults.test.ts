@@ -269,6 +269,37 @@ describe('FakeDynamoDB introspection and idempotency', () => {
     expect(dynamodb.item(TABLE, { pk: { S: 'a' } })?.n).toEqual({ N: '2' });
   });
 
+  it('forgets a token ten minutes after its transaction, and keeps no copy of the transaction', async () => {
+    let now = 1_000_000;
+    const dynamodb = model({ now: () => now });
+    const put = (token: string, pad: number) =>
+      new TransactWriteItemsCommand({
+        ClientRequestToken: token,
+        TransactItems: [
+          { Put: { TableName: TABLE, Item: { pk: { S: token }, pad: { S: 'p'.repeat(pad) } } } },
+        ],
+      });
+    // A warm consumer's transactions, one a second for an hour: only the last ten minutes' tokens stay.
+    for (let second = 0; second < 3600; second += 1) {
+      await dynamodb.send(put(`token-${second}`, 10));
+      now += 1000;
+    }
+    const tokens = dynamodb.snapshot().tokens.map(([token]) => token);
+    expect(tokens).toHaveLength(CLIENT_REQUEST_TOKEN_TTL_MS / 1000);
+    expect(tokens[0]).toBe(`token-${3600 - CLIENT_REQUEST_TOKEN_TTL_MS / 1000}`);
+    // A token reused after it expired is remembered again, as the newest.
+    await dynamodb.send(put('token-0', 10));
+    expect(dynamodb.snapshot().tokens.at(-1)?.[0]).toBe('token-0');
+    // A 350 KB transaction is remembered by a digest, and a retry with other items still mismatches.
+    await dynamodb.send(put('big', 350 * 1024));
+    const [, remembered] = dynamodb.snapshot().tokens.find(([token]) => token === 'big')!;
+    expect(remembered.fingerprint.length).toBeLessThan(100);
+    expect(((await settle(dynamodb.send(put('big', 350 * 1024 - 1)))) as Error).name).toBe(
+      'IdempotentParameterMismatchException',
+    );
+    await dynamodb.send(put('big', 350 * 1024));
+  });
+
   it('describes its tables like DynamoDB', async () => {
     const dynamodb = new FakeDynamoDB({ region: 'eu-west-1' });
     const created = await dynamodb.send<{ TableDescription: { TableArn: string; TableStatus: string } }>(

@@ -4,6 +4,7 @@
  * `TransactionConflict` or `None`, with the item when `ALL_OLD` was asked), and `ClientRequestToken`
  * idempotency for 10 minutes.
  */
+import { createHash } from 'node:crypto';
 import type {
   CancellationReason,
   TransactGetItemsCommandInput,
@@ -49,7 +50,10 @@ export class ModelTransactionCanceledError extends Error {
   }
 }
 
-/** The ClientRequestToken memory of one model. */
+/**
+ * The ClientRequestToken memory of one model: per token, a digest of its transaction and when it
+ * was applied, in the order they were applied, for as long as DynamoDB remembers a token.
+ */
 export interface RequestTokens {
   readonly tokens: Map<string, { fingerprint: string; at: number }>;
   readonly now: () => number;
@@ -95,10 +99,28 @@ function requestSize(action: PreparedAction, raw: TransactWriteItem): number {
   return (action.kind === 'put' ? action.prepared.size : keySize(action.prepared.key)) + values;
 }
 
+/**
+ * A digest of a transaction's actions (a model that remembers each token for ten minutes must not
+ * keep a copy of each transaction, up to 4 MB, for as long).
+ */
 function fingerprint(input: unknown): string {
-  return JSON.stringify(input, (_key, value: unknown) =>
+  const text = JSON.stringify(input, (_key, value: unknown) =>
     value instanceof Uint8Array ? `b64:${Buffer.from(value).toString('base64')}` : value,
   );
+  return createHash('sha256').update(text).digest('base64');
+}
+
+/** Remembers a token's transaction, and forgets the tokens older than ten minutes. */
+function rememberToken(tokens: RequestTokens, token: string, items: readonly TransactWriteItem[]): void {
+  const now = tokens.now();
+  // Oldest first: stop at the first token still remembered (a clock set back only delays this).
+  for (const [remembered, entry] of tokens.tokens) {
+    if (now - entry.at < CLIENT_REQUEST_TOKEN_TTL_MS) break;
+    tokens.tokens.delete(remembered);
+  }
+  // Deleted first so the map stays in the order the tokens were applied.
+  tokens.tokens.delete(token);
+  tokens.tokens.set(token, { fingerprint: fingerprint(items), at: now });
 }
 
 /** TransactWriteItems. */
@@ -198,7 +220,7 @@ export function transactWriteItems(
       );
     }
   });
-  if (token !== undefined) tokens.tokens.set(token, { fingerprint: fingerprint(items), at: tokens.now() });
+  if (token !== undefined) rememberToken(tokens, token, items);
   return {};
 }
 
