@@ -1,8 +1,6 @@
 /** Redrive: a parked record run again through the handlers, applied at most once. */
-
 import { AggregateRun } from './aggregate-run';
-import type { DeadLetterItem } from './dead-letter-item';
-import { toDeadLetter } from './dead-letter-item';
+import { type DeadLetterItem, toDeadLetter } from './dead-letter-item';
 import {
   ConcurrentConsumerError,
   ConsumerStoreError,
