@@ -1,4 +1,4 @@
-import { BatchGetItemCommand, BatchWriteItemCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import type { BatchGetItemCommand, BatchWriteItemCommand, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { batchGet, batchWrite, type StoreCall } from '../../src/batch-requests';
 import { ConsumerStoreError } from '../../src/errors';
