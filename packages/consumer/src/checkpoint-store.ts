@@ -20,7 +20,7 @@ import { type GapChange, gapFromItem, gapToItem, type OpenGapItem } from './gap-
 import { type HeldRecord, heldFromItem, heldToItems } from './held-item';
 import { checkpointKey, gapKey, gapsPk, heldChunkKey, heldKey, type Key } from './table-keys';
 
-/** Checkpoints and held records of one consumer. */
+/** Checkpoints, held records and the open-gap index of one consumer. */
 export class CheckpointStore {
   constructor(
     private readonly db: CountingClient,
