@@ -1,7 +1,10 @@
 import { describeError } from '@tidemark/core/internal';
 import { CheckpointDraft, heldSince } from './checkpoint-draft';
+import type { CheckpointState } from './checkpoint-item';
+import type { DeadLetterItem } from './dead-letter-item';
 import { GapExpiredError, HeldRecordLostError } from './errors';
 import { type Candidate, EventStep, type Step } from './event-step';
+import { type HeldRecord, heldChunkCount } from './held-item';
 import { parkVerdictError } from './park';
 import { type EventRecord, readStoredRecord } from './records';
 import { attemptFor } from './rules/attempts';
@@ -9,13 +12,7 @@ import { nextStep, notCompletedOnStop, type StepOutcome } from './rules/next-ste
 import { type AggregatePlan, type ParkVerdict, planAggregate } from './rules/plan';
 import { addSkipped, removeSkipped, type SkippedRange } from './rules/skipped-ranges';
 import type { AggregateContext, Run } from './run-context';
-import {
-  type CheckpointState,
-  type DeadLetterItem,
-  type HeldRecord,
-  heldChunkCount,
-  type StoredRecord,
-} from './table';
+import type { StoredRecord } from './stored-record';
 
 /**
  * The I/O layer for one aggregate within one batch (or one redrive, or one gap sweep). It carries

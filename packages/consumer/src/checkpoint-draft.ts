@@ -12,12 +12,12 @@
 import { randomUUID } from 'node:crypto';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { describeError, describeErrorText, MAX_TRANSACTION_ACTIONS } from '@tidemark/core/internal';
+import { type CheckpointState, cloneCheckpoint } from './checkpoint-item';
 import { ConcurrentConsumerError, StagedWriteRejectedError } from './errors';
 import type { Candidate, Step } from './event-step';
+import type { GapChange } from './gap-item';
 import type { AggregateContext, Run } from './run-context';
 import { firstRequest, putTables, readRefusal, type StagedEvent, stagedBytes } from './staged-commit';
-import type { GapChange } from './store';
-import { type CheckpointState, cloneCheckpoint } from './table';
 
 /** What the event step does when staged writes commit, or are refused. */
 export interface StagedHooks {

@@ -2,6 +2,9 @@
 
 import { parseOptions } from '@tidemark/core/internal';
 import { z } from 'zod';
+import { CountingClient } from './counting-client';
+import { toDeadLetter } from './dead-letter-item';
+import { DeadLetterStore } from './dead-letter-store';
 import { DeadLetterNotFoundError } from './errors';
 import {
   DEAD_LETTER_PAGE_SCHEMA,
@@ -9,8 +12,6 @@ import {
   resolveDynamoDb,
   TABLE_NAME_SCHEMA,
 } from './options';
-import { CountingClient, DeadLetterStore } from './store';
-import { toDeadLetter } from './table';
 import type { DeadLetter, DeadLetterPage, DynamoDbClientOption } from './types';
 
 const DEAD_LETTERS_OPTIONS_SCHEMA = z.strictObject({

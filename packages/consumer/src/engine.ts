@@ -4,44 +4,34 @@
  * Per batch: read every record; park bad ones; read the checkpoints of the batch's aggregates in
  * one BatchGetItem (per 100); then per aggregate (`AggregateRun`), in version order, apply what is
  * next, skip what is done, hold what is beyond a gap; write the checkpoint once (conditionally).
- * Report the lowest record not completed to Lambda. Also: the dead-letter API, redrive, the gap sweep.
+ * Report the lowest record not completed to Lambda. The dead-letter API (`dead-letters.ts`), redrive
+ * (`redrive.ts`) and the gap sweep (`gap-sweep.ts`) run over the same engine as its narrow
+ * `AggregateContext`.
  */
 import { randomUUID } from 'node:crypto';
 import type { AnyEventDefinition } from '@tidemark/core';
 import { describeError, forEachLimited } from '@tidemark/core/internal';
 import { AggregateRun } from './aggregate-run';
+import { reportBatch } from './batch-report';
 import { heldSince } from './checkpoint-draft';
+import { type CheckpointState, emptyCheckpoint } from './checkpoint-item';
+import { CheckpointStore } from './checkpoint-store';
+import { claimedByOther, claimUntil } from './claims';
+import { CountingClient, type RequestCounter } from './counting-client';
+import type { DeadLetterItem } from './dead-letter-item';
+import { DeadLetterStore } from './dead-letter-store';
 import { type DeadLetters, deadLetterAccess } from './dead-letters';
-import {
-  ConcurrentConsumerError,
-  ConsumerStoreError,
-  DeadLetterNotFoundError,
-  DeadLetterNotRedrivableError,
-} from './errors';
+import { expireGaps, listOpenGaps } from './gap-sweep';
+import type { HeldRecord } from './held-item';
 import { InFlightMarker, type PreviousRun } from './in-flight';
 import type { ResolvedConsumerOptions } from './options';
-import { errorInfo, parkRecord } from './park';
-import {
-  type EventRecord,
-  type ReadRecord,
-  readKinesisRecord,
-  readStoredRecord,
-  storedRecordOf,
-} from './records';
-import { gapExpiry } from './rules/gap-expiry';
+import { parkRecord } from './park';
+import { type EventRecord, type ReadRecord, readKinesisRecord, storedRecordOf } from './records';
+import { redrive } from './redrive';
 import { skippedRangeOf } from './rules/skipped-ranges';
 import { type AggregateContext, type AnyHandler, emptyStats, type ParkInput, type Run } from './run-context';
 import { TableKeys } from './staged-commit';
-import { CheckpointStore, CountingClient, DeadLetterStore, type RequestCounter } from './store';
-import {
-  type CheckpointState,
-  type DeadLetterItem,
-  emptyCheckpoint,
-  type HeldRecord,
-  toDeadLetter,
-} from './table';
 import type {
-  BatchSummary,
   GapSweepResult,
   KinesisBatchResponse,
   KinesisEvent,
@@ -49,9 +39,6 @@ import type {
   OpenGap,
   RedriveResult,
 } from './types';
-
-/** How long a gap sweep without a Lambda context claims an aggregate (ms). */
-const SWEEP_CLAIM_MS = 15 * 60 * 1000;
 
 /** The engine shared by the Lambda handler, the middleware and the dead-letter API. */
 export class ConsumerEngine implements AggregateContext {
@@ -156,7 +143,7 @@ export class ConsumerEngine implements AggregateContext {
     const firstFailed = run.notCompleted.size > 0 ? Math.min(...run.notCompleted) : undefined;
     const failedSequenceNumber =
       firstFailed === undefined ? undefined : event.Records[firstFailed]!.kinesis.sequenceNumber;
-    this.report(run, {
+    reportBatch(this.name, this.options, run, {
       records: event.Records.length,
       aggregates: byAggregate.size,
       failed: run.notCompleted.size,
@@ -168,7 +155,7 @@ export class ConsumerEngine implements AggregateContext {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Dead letters
+  // Dead letters, redrive and the gap sweep (each in its own module)
 
   /** List, get and delete of this consumer's dead letters (redrive is {@link ConsumerEngine.redrive}). */
   deadLetters(): DeadLetters {
@@ -176,16 +163,8 @@ export class ConsumerEngine implements AggregateContext {
   }
 
   /** Lists the aggregates that hold records because of a gap (the open-gap index). */
-  async openGaps(): Promise<OpenGap[]> {
-    const run = this.newRun(undefined);
-    const gaps: OpenGap[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await run.checkpoints.listGaps(cursor);
-      for (const item of page.items) gaps.push({ aggregate: item.aggregate, openSince: item.openSince });
-      cursor = page.cursor;
-    } while (cursor !== undefined);
-    return gaps;
+  openGaps(): Promise<OpenGap[]> {
+    return listOpenGaps(this.newRun(undefined).checkpoints);
   }
 
   /**
@@ -193,166 +172,16 @@ export class ConsumerEngine implements AggregateContext {
    * `gapTimeoutSeconds` is parked and skipped over and its held records applied. For aggregates
    * that get no further records; run it on a schedule.
    */
-  async expireGaps(lambdaContext?: LambdaContextLike): Promise<GapSweepResult> {
-    const run = this.newRun(lambdaContext);
-    const result = { open: 0, expired: 0, stale: 0 };
-    const owner = `sweep#${randomUUID()}`;
-    let cursor: string | undefined;
-    do {
-      const page = await run.checkpoints.listGaps(cursor);
-      for (const gap of page.items) {
-        if (this.timeLeft(run) < this.options.timeoutMarginMs) break;
-        const state = await run.checkpoints.readCheckpoint(gap.aggregateKey);
-        if (!state || state.held.size === 0) {
-          // Conditional on the revision read: a batch opening a new gap meanwhile keeps its entry.
-          if (await run.checkpoints.deleteStaleGap(gap.aggregateKey, state?.revision)) result.stale += 1;
-          continue;
-        }
-        if (!this.sweepDue(run, state) || this.claimedByOther(run, state, owner)) {
-          result.open += 1;
-          continue;
-        }
-        const aggregate = new AggregateRun(this, run, gap.aggregateKey, state, false);
-        // A sweep's claim left behind (expired: see `claimedByOther`) means that sweep died, or
-        // could not write, while it ran this aggregate's held events. Count it against the event
-        // it would run first, as a batch counts a death through its in-flight marker, so a held
-        // event that kills every invocation is parked after `maxAttempts` sweeps. From then on
-        // each event's completion is written before the next runs, so a later death is pinned on
-        // the event that died.
-        if (state.claim?.owner.startsWith('sweep#') && state.claim.owner !== owner) {
-          aggregate.countDeath(0, []);
-          aggregate.flushEachEvent = true;
-        }
-        // Claim first (the claim write also makes a counted death durable): a batch of this
-        // aggregate that read the same revision can no longer run handlers, and one that started
-        // earlier holds its own claim.
-        if (!(await aggregate.claim(owner, this.claimUntil(run), true))) {
-          result.open += 1;
-          continue;
-        }
-        const held = await run.checkpoints.readHeld([
-          { aggregateKey: gap.aggregateKey, versions: [...state.held.keys()] },
-        ]);
-        const expiredBefore = run.stats.gapsExpired;
-        await aggregate.process([], held.get(gap.aggregateKey) ?? new Map());
-        if (run.stats.gapsExpired > expiredBefore) result.expired += 1;
-        else result.open += 1;
-      }
-      cursor = page.cursor;
-    } while (cursor !== undefined && this.timeLeft(run) >= this.options.timeoutMarginMs);
-    this.options.logger.info(`tidemark consumer ${this.name}: gap sweep done`, {
-      ...result,
-      applied: run.stats.applied,
-      dynamodbRequests: run.counter.requests,
-    });
-    return { ...result, applied: run.stats.applied };
-  }
-
-  /** Whether a sweep would run anything for this aggregate (its next version is held, or its gap expired). */
-  private sweepDue(run: Run, state: CheckpointState): boolean {
-    if (state.held.has(state.version + 1)) return true;
-    return gapExpiry({
-      waiting: state.held.size,
-      openSinceMs: heldSince(state),
-      nowMs: run.now.getTime(),
-      gapTimeoutSeconds: this.options.gapTimeoutSeconds,
-      maxHeldPerAggregate: this.options.maxHeldPerAggregate,
-    }).expired;
-  }
-
-  /** Whether another invocation holds a live claim on the aggregate. */
-  private claimedByOther(run: Run, state: CheckpointState, owner: string): boolean {
-    return (
-      state.claim !== undefined &&
-      state.claim.owner !== owner &&
-      Date.parse(state.claim.until) > run.now.getTime()
-    );
-  }
-
-  /** Until when this run may claim an aggregate: its deadline. */
-  private claimUntil(run: Run): Date {
-    const left = this.timeLeft(run);
-    return new Date(run.now.getTime() + (Number.isFinite(left) ? left : SWEEP_CLAIM_MS));
+  expireGaps(lambdaContext?: LambdaContextLike): Promise<GapSweepResult> {
+    return expireGaps(this, this.newRun(lambdaContext));
   }
 
   /**
    * Re-runs a parked record through the handlers with the idempotency rules: a parked version is
    * applied once (the checkpoint lists it in `parked` until then), then the dead letter is deleted.
    */
-  async redrive(id: string): Promise<RedriveResult> {
-    const run = this.newRun(undefined);
-    const letter = await run.deadLetters.get(id);
-    if (!letter) throw new DeadLetterNotFoundError(this.name, id);
-    if (letter.reason === 'gap-expired') {
-      throw new DeadLetterNotRedrivableError(
-        this.name,
-        id,
-        'it reports versions that never arrived; the held records after them were applied when the gap expired. Publish the missing events again if they matter, then delete this dead letter',
-      );
-    }
-    if (letter.minimal || letter.record.dataTruncated || letter.reason === 'held-record-lost') {
-      throw new DeadLetterNotRedrivableError(
-        this.name,
-        id,
-        'it does not hold the record data (find the record by its sequence number and publish it again, then delete this dead letter)',
-      );
-    }
-    const read = readStoredRecord(letter.record, -1);
-    if (!read || read.kind === 'bad') {
-      const again: DeadLetterItem = { ...letter, redriveAttempts: (letter.redriveAttempts ?? 0) + 1 };
-      await run.deadLetters.put(again);
-      return { id, outcome: 'parked', deadLetter: toDeadLetter(again) };
-    }
-    const version = read.envelope.aggregateversion;
-    const state = await run.checkpoints.readCheckpoint(read.aggregateKey);
-    if (!state?.parked.has(version)) {
-      if (state && version <= state.version) {
-        await run.deadLetters.delete(id);
-        return { id, outcome: 'duplicate' };
-      }
-      throw new DeadLetterNotRedrivableError(
-        this.name,
-        id,
-        `the checkpoint of ${read.aggregateKey} is at version ${state?.version ?? 'none'}, below the parked version ${version}`,
-      );
-    }
-    const aggregate = new AggregateRun(this, run, read.aggregateKey, state, true);
-    const step = await aggregate.runEvent({ record: read, fromHeld: false }, (letter.attempts ?? 0) + 1);
-    if (step === 'done' && aggregate.parkedAgain === undefined) {
-      const written = await aggregate.flush();
-      if (!written) {
-        if (aggregate.lastInfraError !== undefined) {
-          throw new ConsumerStoreError('redrive', aggregate.lastInfraError, { id });
-        }
-        throw new ConcurrentConsumerError(this.name, read.aggregateKey, state.revision);
-      }
-      await run.deadLetters.delete(id);
-      return { id, outcome: aggregate.lastOutcome === 'skipped' ? 'skipped' : 'applied' };
-    }
-    if (step === 'stop-concurrent')
-      throw new ConcurrentConsumerError(this.name, read.aggregateKey, state.revision);
-    if (step === 'stop-infra') {
-      throw new ConsumerStoreError('redrive', aggregate.lastInfraError ?? 'DynamoDB failed', { id });
-    }
-    // It failed again: the dead letter stays, with the new reason.
-    const again = aggregate.parkedAgain;
-    const handlerError = aggregate.lastHandlerError;
-    const updated: DeadLetterItem = {
-      ...letter,
-      redriveAttempts: (letter.redriveAttempts ?? 0) + 1,
-      ...(again !== undefined
-        ? { reason: again.reason, message: again.message, error: again.error }
-        : handlerError !== undefined
-          ? {
-              reason: 'handler-failed' as const,
-              message: handlerError.message,
-              error: errorInfo(handlerError),
-              attempts: (letter.attempts ?? 0) + 1,
-            }
-          : {}),
-    };
-    await run.deadLetters.put(updated);
-    return { id, outcome: 'parked', deadLetter: toDeadLetter(updated) };
+  redrive(id: string): Promise<RedriveResult> {
+    return redrive(this, this.newRun(undefined), id);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -422,7 +251,7 @@ export class ConsumerEngine implements AggregateContext {
     isolation?: { marker: InFlightMarker; previous: PreviousRun; deathUncounted: boolean },
   ): Promise<void> {
     const initial = state ?? emptyCheckpoint(aggregateKey, records[0]!.aggregate);
-    if (this.claimedByOther(run, initial, run.id) && initial.claim!.owner.startsWith('sweep#')) {
+    if (claimedByOther(run, initial, run.id) && initial.claim!.owner.startsWith('sweep#')) {
       // A gap sweep runs this aggregate's held records right now: leave it for the redelivery.
       // (A claim left by another batch only keeps sweeps away: batches of one shard take turns,
       // and their conditional checkpoint writes settle any overlap.)
@@ -439,7 +268,7 @@ export class ConsumerEngine implements AggregateContext {
       if (
         held !== undefined &&
         initial.held.size > 0 &&
-        !(await aggregate.claim(run.id, this.claimUntil(run)))
+        !(await aggregate.claim(run.id, claimUntil(this, run)))
       ) {
         for (const record of records) run.notCompleted.add(record.index);
         return;
@@ -490,45 +319,6 @@ export class ConsumerEngine implements AggregateContext {
       notCompleted: new Set(),
       now: options.clock(),
     };
-  }
-
-  private report(
-    run: Run,
-    batch: { records: number; aggregates: number; failed: number; failedSequenceNumber: string | undefined },
-  ): void {
-    const summary: BatchSummary = {
-      consumer: this.name,
-      records: batch.records,
-      aggregates: batch.aggregates,
-      ...run.stats,
-      failed: batch.failed,
-      dynamodbRequests: run.counter.requests,
-      ...(batch.failedSequenceNumber === undefined
-        ? {}
-        : { failedSequenceNumber: batch.failedSequenceNumber }),
-    };
-    const { logger, metric, onBatchSummary } = this.options;
-    logger.info(`tidemark consumer ${this.name}: batch done`, { ...summary });
-    const metrics: [Parameters<typeof metric>[0], number][] = [
-      ['RecordsReceived', summary.records],
-      ['EventsApplied', summary.applied],
-      ['DuplicatesSkipped', summary.duplicates],
-      ['EventsSkipped', summary.skipped],
-      ['GapsHeld', summary.gapsHeld],
-      ['GapsClosed', summary.gapsClosed],
-      ['GapsExpired', summary.gapsExpired],
-      ['RecordsParked', summary.parked],
-      ['HandlerFailures', summary.handlerFailures],
-      ['RecordsFailed', summary.failed],
-      ['ConcurrentUpdates', summary.concurrentUpdates],
-      ['ParkFailures', summary.parkFailures],
-      ['VersionsSkipped', summary.firstContactSkips],
-      ['HandlersNotCompleted', summary.handlersNotCompleted],
-      ['EventsUnreadable', summary.unreadable],
-      ['DynamoDbRequests', summary.dynamodbRequests],
-    ];
-    for (const [name, value] of metrics) metric(name, value);
-    onBatchSummary?.(summary);
   }
 }
 

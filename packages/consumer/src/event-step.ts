@@ -9,6 +9,8 @@ import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { classifyEvent, type DomainEvent, type NotReadableYetEvent } from '@tidemark/core';
 import { describeError, describeErrorText } from '@tidemark/core/internal';
 import type { CheckpointDraft } from './checkpoint-draft';
+import type { CheckpointState } from './checkpoint-item';
+import { type DeadLetterItem, deadLetterId } from './dead-letter-item';
 import { EarlierCommitError, EventHandlerError, HandlerDidNotCompleteError } from './errors';
 import { settleBefore } from './handler-deadline';
 import { MAX_FAILURE_TEXT_CHARS } from './limits';
@@ -19,7 +21,6 @@ import { eventVerdict, failureVerdict } from './rules/event-verdict';
 import type { StepOutcome } from './rules/next-step';
 import { removeSkipped } from './rules/skipped-ranges';
 import type { AggregateContext, Run } from './run-context';
-import { type CheckpointState, type DeadLetterItem, deadLetterId } from './table';
 import { StagedTransaction } from './transaction';
 import type { HandlerContext, ParkReason } from './types';
 

@@ -18,9 +18,9 @@
  */
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { classifyAwsError, describeErrorText } from '@tidemark/core/internal';
+import type { CountingClient } from './counting-client';
 import { ConsumerStoreError } from './errors';
-import type { CountingClient } from './store';
-import { CONSUMER_TABLE_TTL_ATTRIBUTE, type Key } from './table';
+import { CONSUMER_TABLE_TTL_ATTRIBUTE, type Key } from './table-keys';
 
 /** How long a marker is kept (DynamoDB TTL on `expiresAt`). */
 export const IN_FLIGHT_MARKER_TTL_SECONDS = 24 * 60 * 60;

@@ -21,8 +21,8 @@ export {
   TransactionLimitError,
 } from './errors';
 export { CONSUMER_DEFAULTS } from './options';
-export type { ConsumerTableDescription } from './table';
-export { CONSUMER_TABLE_KEY, CONSUMER_TABLE_TTL_ATTRIBUTE, consumerTableDescription } from './table';
+export type { ConsumerTableDescription } from './table-keys';
+export { CONSUMER_TABLE_KEY, CONSUMER_TABLE_TTL_ATTRIBUTE, consumerTableDescription } from './table-keys';
 export { MAX_STAGED_WRITES } from './transaction';
 export type {
   BatchSummary,

@@ -5,12 +5,12 @@
  */
 import type { TidemarkError, TidemarkLogger } from '@tidemark/core';
 import { describeError, describeErrorText } from '@tidemark/core/internal';
+import { type DeadLetterItem, deadLetterId, minimalDeadLetter } from './dead-letter-item';
 import { ArrivedAfterSkipError, ImplausibleRecordError } from './errors';
 import type { EventRecord } from './records';
 import { isWaitableFailure } from './rules/failure-kind';
 import type { ParkVerdict } from './rules/plan';
 import type { ParkInput, Run } from './run-context';
-import { type DeadLetterItem, deadLetterId, minimalDeadLetter } from './table';
 import type { DeadLetter } from './types';
 
 /**

@@ -14,7 +14,7 @@ import {
   type EventEnvelope,
   InvalidAggregateError,
 } from '@tidemark/core';
-import type { StoredRecord } from './table';
+import type { StoredRecord } from './stored-record';
 import type { KinesisRecord, RecordSource } from './types';
 
 /** An event read into a valid envelope (a record, or one event of a packed record). */

@@ -3,11 +3,14 @@
  * an aggregate's run gets: its handlers, catalog, options, the park operation and the deadline.
  */
 import type { AnyEventDefinition, DomainEvent } from '@tidemark/core';
+import type { CheckpointStore } from './checkpoint-store';
+import type { RequestCounter } from './counting-client';
+import type { DeadLetterItem } from './dead-letter-item';
+import type { DeadLetterStore } from './dead-letter-store';
 import type { ResolvedConsumerOptions } from './options';
 import type { EventRecord } from './records';
 import type { TableKeys } from './staged-commit';
-import type { CheckpointStore, DeadLetterStore, RequestCounter } from './store';
-import type { DeadLetterItem, StoredRecord } from './table';
+import type { StoredRecord } from './stored-record';
 import type { HandlerContext, LambdaContextLike, ParkReason } from './types';
 
 /** A handler as the engine calls it (typed per event type at the API). */

@@ -12,9 +12,9 @@ import {
   TRANSACTION_SIZE_MARGIN_BYTES,
   transactionItemSize,
 } from '@tidemark/core/internal';
+import type { CheckpointState } from './checkpoint-item';
 import type { Candidate } from './event-step';
 import { cancellationReasons, isWaitableFailure } from './rules/failure-kind';
-import type { CheckpointState } from './table';
 import { MAX_STAGED_WRITES } from './transaction';
 
 /** One event whose handler staged writes that are not committed yet. */

@@ -7,7 +7,7 @@
  */
 import { type AttributeValue, BatchGetItemCommand, DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { FakeDynamoDB } from '@tidemark/testing/fakes';
-import { consumerTableDescription } from '../../src/table';
+import { consumerTableDescription } from '../../src/table-keys';
 
 type Item = Record<string, AttributeValue>;
 type Failure = (input: Record<string, unknown>) => Error | undefined;

@@ -25,7 +25,7 @@ import {
 import { FakeDynamoDB } from '@tidemark/testing/fakes';
 import { vi } from 'vitest';
 import { createConsumer } from '../../src/consumer';
-import { consumerTableDescription } from '../../src/table';
+import { consumerTableDescription } from '../../src/table-keys';
 import type { BatchSummary, KinesisRecord, TransactionalHandlerContext } from '../../src/types';
 import { TaskCreated, TaskRenamed, taskEnvelope, taskEvents } from './events';
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createConsumer, isConsumer } from '../../src/consumer';
 import { consumerMiddleware } from '../../src/middleware';
 import { CONSUMER_DEFAULTS } from '../../src/options';
-import { consumerTableDescription } from '../../src/table';
+import { consumerTableDescription } from '../../src/table-keys';
 import type { ConsumerOptions } from '../../src/types';
 import { taskEvents } from '../helpers/events';
 import { FakeDynamoDb } from '../helpers/fake-dynamodb';

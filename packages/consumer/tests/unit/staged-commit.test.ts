@@ -1,6 +1,7 @@
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
+import type { CheckpointState } from '../../src/checkpoint-item';
 import {
   firstRequest,
   MAX_STAGED_ACTIONS_PER_REQUEST,
@@ -10,7 +11,6 @@ import {
   stagedBytes,
   TableKeys,
 } from '../../src/staged-commit';
-import type { CheckpointState } from '../../src/table';
 
 const put = (table: string, pk: string, sk = 'row', pad = 0): TransactWriteItem => ({
   Put: {

@@ -1,14 +1,9 @@
 /**
- * DynamoDB access of the consumer: batched checkpoint reads, conditional checkpoint writes,
- * transactions, held records and dead letters. Every request goes through one counter, so a batch
- * can report how many requests it made.
+ * The aggregate side of the consumer table: batched checkpoint reads, conditional checkpoint writes
+ * (alone, or in a transaction with the open-gap index), held records and the open-gap index.
  */
 import {
-  BatchGetItemCommand,
-  BatchWriteItemCommand,
   type ConditionalCheckFailedException,
-  DeleteItemCommand,
-  type DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -17,58 +12,15 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { cancellationReasons, classifyAwsError, describeErrorText } from '@tidemark/core/internal';
+import { batchGet, batchWrite } from './batch-requests';
+import { type CheckpointState, checkpointFromItem, checkpointToItem } from './checkpoint-item';
+import type { CountingClient } from './counting-client';
 import { ConcurrentConsumerError, ConsumerStoreError } from './errors';
-import {
-  type CheckpointState,
-  checkpointFromItem,
-  checkpointKey,
-  checkpointToItem,
-  type DeadLetterItem,
-  deadLetterChunkKey,
-  deadLetterFromItem,
-  deadLetterKey,
-  deadLetterPk,
-  deadLetterToItems,
-  gapFromItem,
-  gapKey,
-  gapsPk,
-  gapToItem,
-  type HeldRecord,
-  heldChunkKey,
-  heldFromItem,
-  heldKey,
-  heldToItems,
-  type Key,
-  type OpenGapItem,
-} from './table';
+import { type GapChange, gapFromItem, gapToItem, type OpenGapItem } from './gap-item';
+import { type HeldRecord, heldFromItem, heldToItems } from './held-item';
+import { checkpointKey, gapKey, gapsPk, heldChunkKey, heldKey, type Key } from './table-keys';
 
-/** A change to the open-gap index made atomically with a checkpoint write. */
-export type GapChange = { readonly open: OpenGapItem } | { readonly close: string };
-
-/** Counts DynamoDB requests. */
-export interface RequestCounter {
-  requests: number;
-}
-
-const MAX_BATCH_GET = 100;
-const MAX_BATCH_WRITE = 25;
-const MAX_UNPROCESSED_ROUNDS = 10;
-
-/** A DynamoDB client that counts what it sends. */
-export class CountingClient {
-  constructor(
-    readonly client: DynamoDBClient,
-    readonly counter: RequestCounter,
-  ) {}
-
-  // biome-ignore lint/suspicious/noExplicitAny: forwards any command of the DynamoDB client
-  send<T>(command: any): Promise<T> {
-    this.counter.requests += 1;
-    return this.client.send(command) as Promise<T>;
-  }
-}
-
-/** Checkpoints and held records of one consumer. */
+/** Checkpoints, held records and the open-gap index of one consumer. */
 export class CheckpointStore {
   constructor(
     private readonly db: CountingClient,
@@ -246,9 +198,6 @@ export class CheckpointStore {
 
   /**
    * Writes a checkpoint if nobody else changed it since it was read (`revision` compare, or "does
-
-  /**
-   * Writes a checkpoint if nobody else changed it since it was read (`revision` compare, or "does
    * not exist" for a first write). Returns the written state. Throws {@link ConcurrentConsumerError}
    * when the condition fails for someone else's write, {@link ConsumerStoreError} otherwise.
    */
@@ -373,228 +322,4 @@ export class CheckpointStore {
       );
     }
   }
-}
-
-/** Dead letters of one consumer. */
-export class DeadLetterStore {
-  constructor(
-    private readonly db: CountingClient,
-    readonly tableName: string,
-    readonly consumer: string,
-  ) {}
-
-  /**
-   * Stores a dead letter (replacing one with the same id: parking is idempotent): its data chunks
-   * first, then the dead letter that points to them, every item within DynamoDB's limits.
-   */
-  async put(letter: DeadLetterItem): Promise<void> {
-    const { item, chunks } = deadLetterToItems(letter);
-    if (chunks.length > 0) {
-      await batchWrite(
-        this.db,
-        this.tableName,
-        chunks.map((chunk) => ({ PutRequest: { Item: chunk } })),
-        'park record data',
-        (op, context, fn) => this.call(op, { id: letter.id, ...context }, fn),
-      );
-    }
-    await this.call('park record', { id: letter.id }, () =>
-      this.db.send(new PutItemCommand({ TableName: this.tableName, Item: item })),
-    );
-  }
-
-  /** Puts the chunked part of each letter's record data back (one BatchGetItem per 100 chunks). */
-  private async withData(letters: DeadLetterItem[]): Promise<DeadLetterItem[]> {
-    const keys = letters.flatMap((letter) =>
-      Array.from({ length: letter.record.dataChunks ?? 0 }, (_, index) =>
-        deadLetterChunkKey(this.consumer, letter.id, index + 1),
-      ),
-    );
-    if (keys.length === 0) return letters;
-    const found = new Map<string, Uint8Array>();
-    for (const item of await batchGet(
-      this.db,
-      this.tableName,
-      keys,
-      'read dead-letter data',
-      (op, context, fn) => this.call(op, context, fn),
-    )) {
-      found.set(`${item.pk!.S}\u0000${item.sk!.S}`, item.data!.B!);
-    }
-    return letters.map((letter) => {
-      const chunks = letter.record.dataChunks ?? 0;
-      if (chunks === 0) return letter;
-      const parts = [letter.record.data];
-      for (let index = 1; index <= chunks; index += 1) {
-        const key = deadLetterChunkKey(this.consumer, letter.id, index);
-        const part = found.get(`${key.pk!.S}\u0000${key.sk!.S}`);
-        if (part) parts.push(part);
-      }
-      const { dataChunks: _chunks, ...record } = letter.record;
-      const data = new Uint8Array(Buffer.concat(parts));
-      return {
-        ...letter,
-        record: {
-          ...record,
-          data,
-          ...(parts.length === chunks + 1 ? {} : { dataTruncated: true }),
-        },
-      };
-    });
-  }
-
-  /** Reads one dead letter. */
-  async get(id: string): Promise<DeadLetterItem | undefined> {
-    const result = await this.call('read dead letter', { id }, () =>
-      this.db.send<{ Item?: Key }>(
-        new GetItemCommand({
-          TableName: this.tableName,
-          Key: deadLetterKey(this.consumer, id),
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    if (!result.Item) return undefined;
-    const [letter] = await this.withData([deadLetterFromItem(result.Item)]);
-    return letter;
-  }
-
-  /** Lists dead letters in id order, a page at a time. */
-  async list(limit: number, cursor?: string): Promise<{ items: DeadLetterItem[]; cursor?: string }> {
-    const result = await this.call('list dead letters', { limit }, () =>
-      this.db.send<{ Items?: Key[]; LastEvaluatedKey?: Key }>(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: deadLetterPk(this.consumer) } },
-          Limit: limit,
-          ConsistentRead: true,
-          ...(cursor === undefined ? {} : { ExclusiveStartKey: deadLetterKey(this.consumer, cursor) }),
-        }),
-      ),
-    );
-    const items = await this.withData((result.Items ?? []).map(deadLetterFromItem));
-    const next = result.LastEvaluatedKey?.sk?.S;
-    return next === undefined ? { items } : { items, cursor: next };
-  }
-
-  /** Deletes a dead letter and its data chunks; returns whether it existed. */
-  async delete(id: string): Promise<boolean> {
-    const result = await this.call('delete dead letter', { id }, () =>
-      this.db.send<{ Attributes?: Key }>(
-        new DeleteItemCommand({
-          TableName: this.tableName,
-          Key: deadLetterKey(this.consumer, id),
-          ReturnValues: 'ALL_OLD',
-        }),
-      ),
-    );
-    if (result.Attributes === undefined) return false;
-    const chunks = deadLetterFromItem(result.Attributes).record.dataChunks ?? 0;
-    if (chunks > 0) {
-      await batchWrite(
-        this.db,
-        this.tableName,
-        Array.from({ length: chunks }, (_, index) => ({
-          DeleteRequest: { Key: deadLetterChunkKey(this.consumer, id, index + 1) },
-        })),
-        'delete dead-letter data',
-        (op, context, fn) => this.call(op, { id, ...context }, fn),
-      );
-    }
-    return true;
-  }
-
-  private async call<T>(
-    operation: string,
-    context: Record<string, unknown>,
-    fn: () => Promise<T>,
-  ): Promise<T> {
-    try {
-      return await fn();
-    } catch (error) {
-      throw new ConsumerStoreError(
-        operation,
-        describeErrorText(error),
-        { tableName: this.tableName, ...context },
-        {
-          cause: error,
-        },
-      );
-    }
-  }
-}
-
-async function batchGet(
-  db: CountingClient,
-  tableName: string,
-  keys: Key[],
-  operation: string,
-  call: <T>(operation: string, context: Record<string, unknown>, fn: () => Promise<T>) => Promise<T>,
-): Promise<Key[]> {
-  const items: Key[] = [];
-  for (let start = 0; start < keys.length; start += MAX_BATCH_GET) {
-    let pending: Key[] = keys.slice(start, start + MAX_BATCH_GET);
-    for (let round = 0; pending.length > 0; round += 1) {
-      if (round >= MAX_UNPROCESSED_ROUNDS) {
-        throw new ConsumerStoreError(
-          operation,
-          `${pending.length} keys still unprocessed after ${round} rounds`,
-          {
-            tableName,
-            unprocessed: pending.length,
-          },
-        );
-      }
-      if (round > 0) await backoff(round);
-      const result = await call(operation, { keys: pending.length }, () =>
-        db.send<{
-          Responses?: Record<string, Key[]>;
-          UnprocessedKeys?: Record<string, { Keys?: Key[] }>;
-        }>(
-          new BatchGetItemCommand({
-            RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } },
-          }),
-        ),
-      );
-      items.push(...(result.Responses?.[tableName] ?? []));
-      pending = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
-    }
-  }
-  return items;
-}
-
-async function batchWrite(
-  db: CountingClient,
-  tableName: string,
-  requests: WriteRequest[],
-  operation: string,
-  call: <T>(operation: string, context: Record<string, unknown>, fn: () => Promise<T>) => Promise<T>,
-): Promise<void> {
-  for (let start = 0; start < requests.length; start += MAX_BATCH_WRITE) {
-    let pending = requests.slice(start, start + MAX_BATCH_WRITE);
-    for (let round = 0; pending.length > 0; round += 1) {
-      if (round >= MAX_UNPROCESSED_ROUNDS) {
-        throw new ConsumerStoreError(
-          operation,
-          `${pending.length} writes still unprocessed after ${round} rounds`,
-          {
-            tableName,
-          },
-        );
-      }
-      if (round > 0) await backoff(round);
-      const result = await call(operation, { writes: pending.length }, () =>
-        db.send<{ UnprocessedItems?: Record<string, WriteRequest[]> }>(
-          new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }),
-        ),
-      );
-      pending = result.UnprocessedItems?.[tableName] ?? [];
-    }
-  }
-}
-
-function backoff(round: number): Promise<void> {
-  const cap = Math.min(1000, 25 * 2 ** round);
-  return new Promise((resolve) => setTimeout(resolve, cap / 2 + Math.random() * (cap / 2)));
 }
