@@ -14,6 +14,8 @@ import { addSkipped, removeSkipped, type SkippedRange } from './rules/skipped-ra
 import type { AggregateContext, Run } from './run-context';
 import type { StoredRecord } from './stored-record';
 
+const NONE: readonly number[] = Object.freeze([]);
+
 /**
  * The I/O layer for one aggregate within one batch (or one redrive, or one gap sweep). It carries
  * out the decision core's steps: the plan of the batch's records (`rules/plan.ts`), then, one step
@@ -143,14 +145,15 @@ export class AggregateRun {
     let last: StepOutcome = 'done';
     let failedVersion = state.version + 1;
     for (;;) {
+      // The maps themselves are the view's sets (their keys): nothing is copied per event.
       const step = nextStep(
         {
           mark: state.version,
-          late: late.map((planned) => planned.version),
-          candidates: new Set(candidates.keys()),
-          held: new Set(state.held.keys()),
+          late: late.length === 0 ? NONE : late.map((planned) => planned.version),
+          candidates,
+          held: state.held,
           heldRead: heldRecords !== undefined,
-          gapOpenSinceMs: this.gapOpenSince().getTime(),
+          gapOpenSinceMs: this.gapOpenSinceMs(),
           nowMs: run.now.getTime(),
           gapTimeoutSeconds: this.options.gapTimeoutSeconds,
           maxHeldPerAggregate: this.options.maxHeldPerAggregate,
@@ -366,12 +369,15 @@ export class AggregateRun {
 
   /** Records that wait behind the version after the mark: this batch's and the held ones. */
   private waitingCount(candidates: Map<number, Candidate>): number {
-    return new Set([...candidates.keys(), ...this.state.held.keys()]).size;
+    let waiting = candidates.size;
+    for (const version of this.state.held.keys()) if (!candidates.has(version)) waiting += 1;
+    return waiting;
   }
 
-  /** When the oldest record still held was set aside (now, for a gap opened by this batch). */
-  private gapOpenSince(): Date {
-    return new Date(Math.min(this.run.now.getTime(), heldSince(this.state)));
+  /** When the oldest record still held was set aside, epoch ms (now, for a gap opened by this batch). */
+  private gapOpenSinceMs(): number {
+    const now = this.run.now.getTime();
+    return this.state.held.size === 0 ? now : Math.min(now, heldSince(this.state));
   }
 
   /**
@@ -384,7 +390,7 @@ export class AggregateRun {
     why: string,
   ): Promise<boolean> {
     const missing = { from: range.from, to: range.to };
-    const openSince = this.gapOpenSince().toISOString();
+    const openSince = new Date(this.gapOpenSinceMs()).toISOString();
     const error = new GapExpiredError(this.aggregateKey, missing.from, missing.to, openSince, why);
     const candidate = candidates.get(range.to + 1)!;
     if (

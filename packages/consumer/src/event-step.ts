@@ -187,9 +187,11 @@ export class EventStep {
       !this.redriving &&
       this.state.failure?.version === version &&
       isLastAttempt(attempt, this.options.maxAttempts);
-    const staleId = deadLetterId('handler-failed', { aggregateKey: this.aggregateKey, version, eventID: '' });
+    const staleId = mayBeParked
+      ? deadLetterId('handler-failed', { aggregateKey: this.aggregateKey, version, eventID: '' })
+      : undefined;
     if (staged.length === 0) {
-      if (mayBeParked) this.draft.staleDeadLetters.push(staleId);
+      if (staleId !== undefined) this.draft.staleDeadLetters.push(staleId);
       this.run.stats.applied += 1;
       if (candidate.fromHeld) this.run.stats.gapsClosed += 1;
       this.lastOutcome = 'applied';
@@ -199,7 +201,7 @@ export class EventStep {
     // Transactional mode: the writes wait in the draft and commit with the checkpoint that marks
     // this event done, together with the aggregate's other events (see `checkpoint-draft.ts`).
     this.draft.stage(
-      { candidate, attempt, items: staged, ...(mayBeParked ? { staleDeadLetter: staleId } : {}) },
+      { candidate, attempt, items: staged, ...(staleId === undefined ? {} : { staleDeadLetter: staleId }) },
       () => this.done(candidate),
     );
     // A redrive answers for this one event: it commits now.

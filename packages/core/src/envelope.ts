@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type AggregateRef, aggregateKey, assertAggregate } from './aggregate';
 import { newEventId, type Ulid } from './command-id';
+import { type FastPathPatterns, fastEnvelope, patternOf } from './envelope-fast-path';
 import { EnvelopeDecodeError, EnvelopeValidationError } from './errors';
 import { toValidationIssues } from './issues';
 import { assertFitsKinesisRecord, kinesisRecordSize } from './limits';
@@ -39,6 +40,9 @@ const envelopeFields = {
   traceparent: z.string().regex(TRACEPARENT, 'must be a W3C traceparent').optional(),
   tracestate: z.string().optional(),
 };
+
+/** @internal The patterns the fast path shares with the schemas (see `envelope-fast-path.ts`). */
+export const ENVELOPE_PATTERNS: FastPathPatterns = Object.freeze({ time: patternOf(envelopeFields.time) });
 
 /** `readablefrom`, when present, is at most `schemaversion`. */
 const readableFromWithinSchemaVersion = (envelope: {
@@ -219,9 +223,14 @@ export function createEnvelope<TType extends string, TData extends Record<string
 
 /**
  * Validates a parsed JSON value as an envelope. Throws {@link EnvelopeValidationError}.
+ * A plain valid envelope is checked by hand (the same rules, the same result); anything else goes
+ * through {@link envelopeSchema}, which decides and reports.
  */
 export function validateEnvelope(value: unknown): EventEnvelope {
-  return checkEnvelope(envelopeSchema, value);
+  return (
+    (fastEnvelope(value, ENVELOPE_PATTERNS) as EventEnvelope | undefined) ??
+    checkEnvelope(envelopeSchema, value)
+  );
 }
 
 /**

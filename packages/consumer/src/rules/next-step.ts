@@ -23,6 +23,13 @@ export type StepOutcome =
   | 'stop-time'
   | 'held-unreadable';
 
+/** Versions, as a `Set` of them or the keys of a `Map` by version (read, never copied). */
+export interface VersionSet {
+  has(version: number): boolean;
+  readonly size: number;
+  keys(): Iterable<number>;
+}
+
 /** Where the aggregate stands. */
 export interface AggregateView {
   /** The checkpoint's mark (the highest version applied in order). */
@@ -30,9 +37,9 @@ export interface AggregateView {
   /** Late arrivals not run yet, in version order. */
   readonly late: readonly number[];
   /** Versions above the mark that can run now (this batch's and the held ones read back). */
-  readonly candidates: ReadonlySet<number>;
+  readonly candidates: VersionSet;
   /** The checkpoint's held index. */
-  readonly held: ReadonlySet<number>;
+  readonly held: VersionSet;
   /** Whether the held records were read (a batch that cannot use them does not read them). */
   readonly heldRead: boolean;
   /** When the oldest held record was set aside (epoch ms; `nowMs` for a gap opened now). */
@@ -74,7 +81,7 @@ export function nextStep(view: AggregateView, last: StepOutcome = 'done'): NextS
   // Held records exist but were not read: they may hold the versions missing here.
   if (!view.heldRead && view.held.size > 0) return { kind: 'hold' };
   const expiry = gapExpiry({
-    waiting: new Set([...view.candidates, ...view.held]).size,
+    waiting: new Set([...view.candidates.keys(), ...view.held.keys()]).size,
     openSinceMs: view.gapOpenSinceMs,
     nowMs: view.nowMs,
     gapTimeoutSeconds: view.gapTimeoutSeconds,
@@ -83,7 +90,7 @@ export function nextStep(view: AggregateView, last: StepOutcome = 'done'): NextS
   if (!expiry.expired) return { kind: 'hold' };
   return {
     kind: 'expire-gap',
-    range: expiredRange(view.mark, Math.min(...view.candidates)),
+    range: expiredRange(view.mark, Math.min(...view.candidates.keys())),
     why: expiry.why,
   };
 }

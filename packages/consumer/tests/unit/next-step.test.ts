@@ -38,6 +38,34 @@ describe('nextStep', () => {
     expect(nextStep(view({ candidates: new Set([6, 5]) }))).toEqual({ kind: 'apply', version: 5 });
   });
 
+  it('answers the same when the versions are the keys of maps (the run passes its maps, uncopied)', () => {
+    const byVersion = (versions: number[]) =>
+      new Map(versions.map((version) => [version, `record ${version}`]));
+    const cases: Partial<AggregateView>[] = [
+      { candidates: new Set([6, 5]) },
+      { candidates: new Set([7, 8]), held: new Set([8, 9]) },
+      { candidates: new Set([7, 8]), held: new Set([8, 9]), gapOpenSinceMs: NOW - 61_000 },
+      { candidates: new Set([6]), held: new Set([7, 8, 9, 10, 11, 12, 13, 14, 15, 16]) },
+      { candidates: new Set([9]), held: new Set([7]), heldRead: false },
+    ];
+    for (const over of cases) {
+      const asMaps = {
+        ...over,
+        candidates: byVersion([...(over.candidates?.keys() ?? [])]),
+        held: byVersion([...(over.held?.keys() ?? [])]),
+      };
+      expect(nextStep(view(asMaps))).toEqual(nextStep(view(over)));
+    }
+    // The cases reach every branch that reads the versions.
+    expect(cases.map((over) => nextStep(view(over)).kind)).toEqual([
+      'apply',
+      'hold',
+      'expire-gap',
+      'expire-gap',
+      'hold',
+    ]);
+  });
+
   it('holds candidates beyond a gap that has not expired', () => {
     expect(nextStep(view({ candidates: new Set([6, 7]), held: new Set([9]) }))).toEqual({ kind: 'hold' });
   });
