@@ -1,9 +1,10 @@
 import { describeError } from '@tidemark/core/internal';
+import type { Candidate, Step } from './candidate';
 import { CheckpointDraft, heldSince } from './checkpoint-draft';
 import type { CheckpointState } from './checkpoint-item';
 import type { DeadLetterItem } from './dead-letter-item';
 import { GapExpiredError, HeldRecordLostError } from './errors';
-import { type Candidate, EventStep, type Step } from './event-step';
+import { EventStep } from './event-step';
 import { type HeldRecord, heldChunkCount } from './held-item';
 import { parkVerdictError } from './park';
 import { type EventRecord, readStoredRecord } from './records';

@@ -12,9 +12,9 @@
 import { randomUUID } from 'node:crypto';
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { describeError, describeErrorText, MAX_TRANSACTION_ACTIONS } from '@tidemark/core/internal';
+import type { Candidate, Step } from './candidate';
 import { type CheckpointState, cloneCheckpoint } from './checkpoint-item';
 import { ConcurrentConsumerError, StagedWriteRejectedError } from './errors';
-import type { Candidate, Step } from './event-step';
 import type { GapChange } from './gap-item';
 import type { AggregateContext, Run } from './run-context';
 import { firstRequest, putTables, readRefusal, type StagedEvent, stagedBytes } from './staged-commit';

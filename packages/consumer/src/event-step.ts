@@ -8,6 +8,7 @@
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
 import { classifyEvent, type DomainEvent, type NotReadableYetEvent } from '@tidemark/core';
 import { describeError, describeErrorText } from '@tidemark/core/internal';
+import type { Candidate, Step } from './candidate';
 import type { CheckpointDraft } from './checkpoint-draft';
 import type { CheckpointState } from './checkpoint-item';
 import { type DeadLetterItem, deadLetterId } from './dead-letter-item';
@@ -15,30 +16,13 @@ import { EarlierCommitError, EventHandlerError, HandlerDidNotCompleteError } fro
 import { settleBefore } from './handler-deadline';
 import { MAX_FAILURE_TEXT_CHARS } from './limits';
 import { errorInfo } from './park';
-import { type EventRecord, recordSourceOf } from './records';
+import { recordSourceOf } from './records';
 import { isLastAttempt } from './rules/attempts';
 import { eventVerdict, failureVerdict } from './rules/event-verdict';
-import type { StepOutcome } from './rules/next-step';
 import { removeSkipped } from './rules/skipped-ranges';
 import type { AggregateContext, Run } from './run-context';
 import { StagedTransaction } from './transaction';
 import type { HandlerContext, ParkReason } from './types';
-
-/** A candidate for application: a batch record or a held one. */
-export interface Candidate {
-  readonly record: EventRecord;
-  readonly fromHeld: boolean;
-  /** A skipped version that arrived while nothing after it was applied: applied below the mark. */
-  readonly late?: boolean;
-}
-
-/**
- * What handling one event ended in: `done` (applied, skipped or parked); `held-unreadable` (it
- * cannot be read yet and holds its aggregate); or why the aggregate stops for this batch: its
- * handler failed, DynamoDB failed, another invocation changed the checkpoint, or the invocation is
- * about to time out.
- */
-export type Step = StepOutcome;
 
 /** Runs the events of one aggregate, one at a time, into its checkpoint draft. */
 export class EventStep {

@@ -12,8 +12,8 @@ import {
   TRANSACTION_SIZE_MARGIN_BYTES,
   transactionItemSize,
 } from '@tidemark/core/internal';
+import type { Candidate } from './candidate';
 import type { CheckpointState } from './checkpoint-item';
-import type { Candidate } from './event-step';
 import { cancellationReasons, isWaitableFailure } from './rules/failure-kind';
 import { MAX_STAGED_WRITES } from './transaction';
 
