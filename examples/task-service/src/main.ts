@@ -10,6 +10,13 @@ import { type LocalAws, startLocalAws } from '@tidemark/testing';
 import { type ListenerName, type LocalApp, startLocalApp } from './local/local-app';
 import { checkOutcome, runScenario } from './local/scenario';
 
+// The walkthrough narrates what happens; the packages' own JSON log lines (one per batch at `info`,
+// as in Lambda) would interleave with it, so only their warnings and errors are shown here unless
+// LOG_LEVEL (or AWS_LAMBDA_LOG_LEVEL / POWERTOOLS_LOG_LEVEL) says otherwise.
+if (!process.env.LOG_LEVEL && !process.env.AWS_LAMBDA_LOG_LEVEL && !process.env.POWERTOOLS_LOG_LEVEL) {
+  process.env.LOG_LEVEL = 'warn';
+}
+
 const args = process.argv.slice(2);
 const serve = args.includes('--serve') || args.includes('serve');
 const portArg = args.indexOf('--port');
