@@ -7,7 +7,8 @@ import { InvalidCommandIdError } from './errors';
  */
 export type Ulid = string;
 
-const ULID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
+/** A ULID as Tidemark writes it: 26 upper-case Crockford base32 characters, the first 0–7. */
+export const ULID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
 
 const next = monotonicFactory();
 

@@ -10,35 +10,13 @@
  */
 import type { z } from 'zod';
 import { aggregateKey } from './aggregate';
+import { ULID_PATTERN } from './command-id';
 
 /** The envelope as the fast path builds it (the caller casts it to `EventEnvelope`). */
 type Checked = Record<string, unknown>;
 
-const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
-
-/** The attributes an envelope may have, in the schema's order. */
-const ENVELOPE_KEYS = [
-  'specversion',
-  'id',
-  'source',
-  'type',
-  'subject',
-  'time',
-  'datacontenttype',
-  'data',
-  'aggregatetype',
-  'aggregateid',
-  'aggregateversion',
-  'commandid',
-  'schemaversion',
-  'readablefrom',
-  'correlationid',
-  'causationid',
-  'traceparent',
-  'tracestate',
-] as const;
-const ENVELOPE_KEY_SET: ReadonlySet<string> = new Set(ENVELOPE_KEYS);
+/** A W3C traceparent (the envelope's `traceparent` attribute). */
+export const TRACEPARENT_PATTERN = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
 /**
  * The patterns the fast path shares with the schemas it stands in for: the ULID and traceparent
@@ -47,6 +25,8 @@ const ENVELOPE_KEY_SET: ReadonlySet<string> = new Set(ENVELOPE_KEYS);
  */
 export interface FastPathPatterns {
   readonly time: RegExp | undefined;
+  /** The attributes an envelope may have: the keys of its zod schema. */
+  readonly keys: ReadonlySet<string>;
 }
 
 /** The regular expression of a zod string format (`z.iso.datetime()`), if it has one. */
@@ -90,7 +70,7 @@ function optional<T>(
 
 const isString = (value: unknown): value is string => typeof value === 'string';
 const isTraceparent = (value: unknown): value is string =>
-  typeof value === 'string' && TRACEPARENT.test(value);
+  typeof value === 'string' && TRACEPARENT_PATTERN.test(value);
 
 /**
  * The envelope `envelopeSchema.parse(value)` would return, when `value` is a plain, valid
@@ -101,7 +81,7 @@ export function fastEnvelope(value: unknown, patterns: FastPathPatterns): Checke
   if (time === undefined || typeof value !== 'object' || value === null || Array.isArray(value))
     return undefined;
   const envelope = value as Record<string, unknown>;
-  for (const key in envelope) if (!ENVELOPE_KEY_SET.has(key)) return undefined;
+  for (const key in envelope) if (!patterns.keys.has(key)) return undefined;
   const {
     id,
     source,
@@ -116,7 +96,7 @@ export function fastEnvelope(value: unknown, patterns: FastPathPatterns): Checke
   if (
     envelope.specversion !== '1.0' ||
     typeof id !== 'string' ||
-    !ULID.test(id) ||
+    !ULID_PATTERN.test(id) ||
     !isNonEmptyString(source) ||
     !isNonEmptyString(type) ||
     !isNonEmptyString(subject) ||
@@ -127,7 +107,7 @@ export function fastEnvelope(value: unknown, patterns: FastPathPatterns): Checke
     !isNonEmptyString(aggregateid) ||
     !isPositiveInt(aggregateversion) ||
     typeof commandid !== 'string' ||
-    !ULID.test(commandid) ||
+    !ULID_PATTERN.test(commandid) ||
     !isPositiveInt(schemaversion) ||
     subject !== aggregateid
   ) {
@@ -217,11 +197,11 @@ export function fastEventLogItem(
     !isNonEmptyString(aggregateType) ||
     !isNonEmptyString(aggregateId) ||
     typeof eventId !== 'string' ||
-    !ULID.test(eventId) ||
+    !ULID_PATTERN.test(eventId) ||
     !isNonEmptyString(eventType) ||
     !isPositiveInt(schemaVersion) ||
     typeof commandId !== 'string' ||
-    !ULID.test(commandId) ||
+    !ULID_PATTERN.test(commandId) ||
     typeof item.time !== 'string' ||
     !time.test(item.time) ||
     !isNonEmptyString(source)

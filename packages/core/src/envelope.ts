@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type AggregateRef, aggregateKey, assertAggregate } from './aggregate';
-import { newEventId, type Ulid } from './command-id';
-import { type FastPathPatterns, fastEnvelope, patternOf } from './envelope-fast-path';
+import { newEventId, ULID_PATTERN, type Ulid } from './command-id';
+import { type FastPathPatterns, fastEnvelope, patternOf, TRACEPARENT_PATTERN } from './envelope-fast-path';
 import { EnvelopeDecodeError, EnvelopeValidationError } from './errors';
 import { toValidationIssues } from './issues';
 import { assertFitsKinesisRecord, kinesisRecordSize } from './limits';
@@ -11,10 +11,7 @@ export const CLOUDEVENTS_SPEC_VERSION = '1.0';
 /** The content type of `data`: envelopes are CloudEvents in structured JSON mode. */
 export const ENVELOPE_CONTENT_TYPE = 'application/json';
 
-const ulidString = z
-  .string()
-  .regex(/^[0-7][0-9A-HJKMNP-TV-Z]{25}$/, 'must be a ULID (26 upper-case base32 characters)');
-const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+const ulidString = z.string().regex(ULID_PATTERN, 'must be a ULID (26 upper-case base32 characters)');
 
 const nonEmpty = () => z.string().min(1, 'must not be empty');
 const positive = () => z.int().min(1, 'must be 1 or more');
@@ -37,12 +34,15 @@ const envelopeFields = {
   readablefrom: positive().optional(),
   correlationid: z.string().min(1).optional(),
   causationid: z.string().min(1).optional(),
-  traceparent: z.string().regex(TRACEPARENT, 'must be a W3C traceparent').optional(),
+  traceparent: z.string().regex(TRACEPARENT_PATTERN, 'must be a W3C traceparent').optional(),
   tracestate: z.string().optional(),
 };
 
 /** @internal The patterns the fast path shares with the schemas (see `envelope-fast-path.ts`). */
-export const ENVELOPE_PATTERNS: FastPathPatterns = Object.freeze({ time: patternOf(envelopeFields.time) });
+export const ENVELOPE_PATTERNS: FastPathPatterns = Object.freeze({
+  time: patternOf(envelopeFields.time),
+  keys: new Set(Object.keys(envelopeFields)),
+});
 
 /** `readablefrom`, when present, is at most `schemaversion`. */
 const readableFromWithinSchemaVersion = (envelope: {
