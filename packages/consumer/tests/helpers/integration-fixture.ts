@@ -43,6 +43,14 @@ export function counterHistory(id: string, count: number): EventEnvelope[] {
   });
 }
 
+/** `aggregates` counters of `versions` increments each, interleaved as many writers would put them. */
+export function interleavedHistories(aggregates: number, versions: number): EventEnvelope[] {
+  const histories = Array.from({ length: aggregates }, (_, index) => counterHistory(`c${index}`, versions));
+  return Array.from({ length: versions }, (_, version) =>
+    histories.map((history) => history[version]!),
+  ).flat();
+}
+
 /** A fresh table with the consumer table's layout (checkpoints, dead letters, or a test's effects). */
 export async function consumerTable(aws: LocalAws): Promise<string> {
   const { TableName: _name, ...description } = consumerTableDescription('unused');

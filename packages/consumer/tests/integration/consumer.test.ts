@@ -18,6 +18,7 @@ import {
   counterHistory,
   effects,
   eventSource,
+  interleavedHistories,
   putRecords,
   stopEventSources,
 } from '../helpers/integration-fixture';
@@ -65,10 +66,7 @@ describe('createConsumer on DynamoDB Local and kinesis-mock', () => {
         onBatchSummary: (summary) => summaries.push(summary),
       });
       // 100 aggregates × 10 versions, interleaved as many writers would put them.
-      const histories = Array.from({ length: 100 }, (_, index) => counterHistory(`c${index}`, 10));
-      const envelopes = Array.from({ length: 10 }, (_, version) =>
-        histories.map((history) => history[version]!),
-      ).flat();
+      const envelopes = interleavedHistories(100, 10);
       await putRecords(aws.kinesis, kinesisStream.streamName, asRecords(envelopes));
 
       // A timeout long enough for the cold JVM of DynamoDB Local (see the timeout test for the short one).

@@ -18,6 +18,7 @@ import {
   counterHistory,
   effects,
   eventSource,
+  interleavedHistories,
   putRecords,
   stopEventSources,
 } from '../helpers/integration-fixture';
@@ -29,6 +30,13 @@ afterEach(async () => {
   await stopEventSources();
   for (const client of clients.splice(0)) client.destroy();
 });
+
+/** A test's tables (checkpoints, effects) and a client that records the commands it sends. */
+async function setup(aws: LocalAws) {
+  const checkpoints = await consumerTable(aws);
+  const effectTable = await consumerTable(aws);
+  return { checkpoints, effectTable, ...countingClient(aws) };
+}
 
 /** A client that records the name of every command it sends. */
 function countingClient(aws: LocalAws): { client: DynamoDBClient; commands: string[] } {
@@ -76,9 +84,7 @@ describe('transactional mode on DynamoDB Local', () => {
     aws,
     kinesisStream,
   }) => {
-    const checkpoints = await consumerTable(aws);
-    const effectTable = await consumerTable(aws);
-    const { client, commands } = countingClient(aws);
+    const { checkpoints, effectTable, client, commands } = await setup(aws);
     const { consumer, summaries } = consumerWith({
       name: 'tx-batch',
       handlers: {
@@ -87,10 +93,7 @@ describe('transactional mode on DynamoDB Local', () => {
       checkpoints: { tableName: checkpoints, dynamodb: client },
       concurrency: 16,
     });
-    const histories = Array.from({ length: 100 }, (_, index) => counterHistory(`c${index}`, 10));
-    const envelopes = Array.from({ length: 10 }, (_, version) =>
-      histories.map((history) => history[version]!),
-    ).flat();
+    const envelopes = interleavedHistories(100, 10);
     await putRecords(aws.kinesis, kinesisStream.streamName, asRecords(envelopes));
     const mapping = {
       kinesis: aws.kinesis,
@@ -98,10 +101,6 @@ describe('transactional mode on DynamoDB Local', () => {
       handler: consumer,
       batchSize: 1000,
       functionTimeoutSeconds: 120,
-      pollIntervalMs: 20,
-      reportBatchItemFailures: true,
-      maximumRetryAttempts: -1,
-      startingPosition: 'TRIM_HORIZON' as const,
     };
 
     const first = eventSource(mapping);
@@ -137,9 +136,7 @@ describe('transactional mode on DynamoDB Local', () => {
   test('commits the events before a handler failure in one transaction with the failure; the redelivery applies the rest once', async ({
     aws,
   }) => {
-    const checkpoints = await consumerTable(aws);
-    const effectTable = await consumerTable(aws);
-    const { client, commands } = countingClient(aws);
+    const { checkpoints, effectTable, client, commands } = await setup(aws);
     let failures = 1;
     const { consumer, summaries } = consumerWith({
       name: 'tx-failure',
@@ -228,9 +225,7 @@ describe('transactional mode on DynamoDB Local', () => {
   test('splits an aggregate whose staged writes pass 100 actions, each request advancing the checkpoint', async ({
     aws,
   }) => {
-    const checkpoints = await consumerTable(aws);
-    const effectTable = await consumerTable(aws);
-    const { client, commands } = countingClient(aws);
+    const { checkpoints, effectTable, client, commands } = await setup(aws);
     const { consumer } = consumerWith({
       name: 'tx-actions',
       handlers: {
@@ -269,9 +264,7 @@ describe('transactional mode on DynamoDB Local', () => {
   });
 
   test('splits an aggregate whose staged writes pass 4 MB', async ({ aws }) => {
-    const checkpoints = await consumerTable(aws);
-    const effectTable = await consumerTable(aws);
-    const { client, commands } = countingClient(aws);
+    const { checkpoints, effectTable, client, commands } = await setup(aws);
     const payload = 'x'.repeat(340 * 1024);
     const { consumer } = consumerWith({
       name: 'tx-bytes',
@@ -300,9 +293,7 @@ describe('transactional mode on DynamoDB Local', () => {
   test('never puts two writes to one item in a request: an Update per event of one counter item commits once per event', async ({
     aws,
   }) => {
-    const checkpoints = await consumerTable(aws);
-    const effectTable = await consumerTable(aws);
-    const { client, commands } = countingClient(aws);
+    const { checkpoints, effectTable, client, commands } = await setup(aws);
     const { consumer } = consumerWith({
       name: 'tx-same-item',
       handlers: {
@@ -329,9 +320,7 @@ describe('transactional mode on DynamoDB Local', () => {
   test('learns that Puts whose key it cannot see touch one item, and splits them from then on', async ({
     aws,
   }) => {
-    const checkpoints = await consumerTable(aws);
-    const effectTable = await consumerTable(aws);
-    const { client, commands } = countingClient(aws);
+    const { checkpoints, effectTable, client, commands } = await setup(aws);
     const { consumer, summaries } = consumerWith({
       name: 'tx-same-put',
       maxAttempts: 1,
