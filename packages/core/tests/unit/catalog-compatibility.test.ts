@@ -12,20 +12,8 @@ import {
   defineEvent,
   parseCatalogSnapshot,
 } from '../../src/index';
+import { completed, name, v1 } from '../helpers/task-definitions';
 
-const name = z.string().trim().min(1).max(200);
-const v1 = defineEvent({
-  type: 'TaskCreated',
-  schemaVersion: 1,
-  aggregateType: 'Task',
-  schema: z.object({ name, summary: z.string().optional() }),
-});
-const completed = defineEvent({
-  type: 'TaskCompleted',
-  schemaVersion: 1,
-  aggregateType: 'Task',
-  schema: z.object({ name }),
-});
 const published = catalogSnapshot(defineCatalog([v1, completed]));
 
 const taskCreated = (fields: Partial<Parameters<typeof defineEvent>[0]>): AnyEventDefinition =>

@@ -8,20 +8,7 @@ import {
   parseCatalogSnapshot,
   serializeCatalogSnapshot,
 } from '../../src/index';
-
-const name = z.string().trim().min(1).max(200);
-const v1 = defineEvent({
-  type: 'TaskCreated',
-  schemaVersion: 1,
-  aggregateType: 'Task',
-  schema: z.object({ name, summary: z.string().optional() }),
-});
-const completed = defineEvent({
-  type: 'TaskCompleted',
-  schemaVersion: 1,
-  aggregateType: 'Task',
-  schema: z.object({ name }),
-});
+import { completed, name, v1 } from '../helpers/task-definitions';
 
 describe('catalog snapshots', () => {
   it('are deterministic, sorted and round-trip through their text', () => {
