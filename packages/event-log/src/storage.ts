@@ -106,6 +106,16 @@ function visit(
       `a ${name} cannot be stored and read back unchanged; use plain objects, arrays, strings, numbers, booleans and null (e.g. an ISO string for a date)`,
     );
   }
+  // DynamoDB's marshaller tells a map from a class instance by `value.constructor`: an own
+  // `constructor` key whose value is truthy and not named `Object` makes it refuse the whole map.
+  const ownConstructor = Object.hasOwn(value, 'constructor')
+    ? (value as { constructor?: { name?: unknown } }).constructor
+    : undefined;
+  if (ownConstructor && ownConstructor.name !== 'Object') {
+    return void refuse(
+      'has a key "constructor" whose value DynamoDB\'s marshaller reads as a class, so it refuses the map; rename the key',
+    );
+  }
   seen.add(value);
   for (const key of Reflect.ownKeys(value)) {
     if (typeof key === 'symbol') {

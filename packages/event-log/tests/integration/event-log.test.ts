@@ -424,6 +424,23 @@ describe('createEventLog on DynamoDB Local', () => {
     expect(canonicalJson(back[0])).toBe(canonicalJson(result.events[0]!.data));
   });
 
+  test('a map with a "constructor" key the marshaller reads as a class (seed 338117 of the property below) is refused typed, nothing stored', async ({
+    aws,
+    eventLogTable,
+  }) => {
+    const log = testEventLog(aws, eventLogTable.tableName);
+    const aggregate = { type: 'Note', id: 'constructor-key' };
+    const refused = await log
+      .append({
+        aggregate,
+        commandId: newCommandId(),
+        events: [{ type: 'NoteAdded', data: { text: 't', extra: [{ constructor: {} }] } }],
+      })
+      .catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(AppendValidationError);
+    expect(await log.head(aggregate)).toBeUndefined();
+  });
+
   test('any JS value: stored exactly as given and as append returned it, or refused with a typed error (property)', async ({
     aws,
     eventLogTable,

@@ -126,3 +126,27 @@ describe('firstDifference', () => {
     expect(firstDifference(proto, roundTrip(proto))).toBe('data');
   });
 });
+
+describe('payloadIssues and the marshaller: a map with a "constructor" key', () => {
+  // Counterexample of the DynamoDB Local property test (seed 338117): `{ constructor: {} }` reached
+  // the marshaller, which threw a plain Error instead of a typed refusal.
+  it.each([
+    [{ constructor: {} }],
+    [{ constructor: 'x' }],
+    [{ a: { constructor: 1 } }],
+    [[{ constructor: [] }]],
+  ])('refuses %j before writing, as the marshaller would refuse it', (payload) => {
+    expect(() => marshallItem({ data: payload })).toThrow(/Unsupported type/);
+    expect(payloadIssues(payload)).toEqual([
+      expect.objectContaining({ code: 'not_storable', message: expect.stringContaining('"constructor"') }),
+    ]);
+  });
+
+  it.each([[{ constructor: null }], [{ constructor: 0 }], [{ constructor: { name: 'Object' } }]])(
+    'accepts %j, which the marshaller stores as a map',
+    (payload) => {
+      expect(() => marshallItem({ data: payload })).not.toThrow();
+      expect(payloadIssues(payload)).toEqual([]);
+    },
+  );
+});
